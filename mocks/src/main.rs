@@ -1,0 +1,122 @@
+//! `sfsim`: run the Salesforce org simulator from the command line.
+//!
+//! Thin by design: parse arguments, load the fixture, serve until Ctrl-C. Everything else lives
+//! in the library so tests drive exactly the same code.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use sfsim::{Faults, Org};
+use tokio::net::TcpListener;
+
+#[derive(Debug, Parser)]
+#[command(name = "sfsim", version, about = "A stateful simulator of a Salesforce org's REST API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve an org loaded from a fixture until Ctrl-C.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Fixture file (JSON; see mocks/README.md).
+    #[arg(long, value_name = "FILE")]
+    fixture: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: String,
+    /// Seed of the fault generator (same seed + same requests = same faults).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Latency added to every /services/data request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Share of /services/data requests answered 503 (0.0-1.0).
+    #[arg(long = "fail-503-rate", default_value_t = 0.0)]
+    fail_503_rate: f64,
+    /// Every Nth authorised request finds its session expired.
+    #[arg(long)]
+    expire_session_every: Option<u64>,
+    /// Share of record writes failing with UNABLE_TO_LOCK_ROW (0.0-1.0).
+    #[arg(long, default_value_t = 0.0)]
+    lock_row_rate: f64,
+    /// Share of 200 responses cut off mid-JSON (0.0-1.0).
+    #[arg(long, default_value_t = 0.0)]
+    malformed_json_rate: f64,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("sfsim=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let org = match Org::from_fixture_file(&args.fixture) {
+        Ok(org) => org,
+        Err(e) => {
+            eprintln!("sfsim: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let faults = Faults {
+        seed: args.seed,
+        latency_ms: args.latency_ms,
+        http_503_rate: args.fail_503_rate,
+        expire_session_every: args.expire_session_every,
+        lock_row_rate: args.lock_row_rate,
+        malformed_json_rate: args.malformed_json_rate,
+    };
+    if let Err(e) = faults.validate() {
+        eprintln!("sfsim: {e}");
+        return ExitCode::FAILURE;
+    }
+    org.set_faults(faults);
+    let listener = match TcpListener::bind(&args.addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("sfsim: cannot listen on {}: {e}", args.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = match listener.local_addr() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("sfsim: cannot read the bound address: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut stdout = std::io::stdout();
+    // Scripts wait for this exact line, so it must be flushed before serving.
+    if writeln!(stdout, "sfsim listening on http://{addr}").and_then(|_| stdout.flush()).is_err() {
+        return ExitCode::FAILURE;
+    }
+    let shutdown = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            eprintln!("sfsim: cannot wait for Ctrl-C ({e}); stopping");
+        }
+    };
+    match sfsim::run(listener, org, shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sfsim: server error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

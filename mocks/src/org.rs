@@ -1,0 +1,306 @@
+//! `Org`: a shared handle to one simulated org — settings, schema, records, sessions, query
+//! cursors, usage statistics and fault settings behind one mutex — plus the read-only views
+//! tests assert on (`stats`, `used_licenses`, `records`...).
+//!
+//! Owns the org's state and its lifetime. It does not speak HTTP (`server.rs`, `api/`) and does
+//! not decide what a write means (`rules.rs`). The lock is never held across an `.await`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::faults::{FaultState, Faults, SplitMix64};
+use crate::fixture::{self, FixtureError, LoadedFixture};
+use crate::ids;
+use crate::rules::Dml;
+use crate::schema::Schema;
+use crate::settings::OrgSettings;
+use crate::store::Store;
+
+/// Usage counters, as `GET /__sim/stats` and `Org::stats()` report them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// API calls as Salesforce counts them against the daily limit (composite = 1).
+    pub api_calls: u64,
+    /// HTTP requests that tried to change data (sObject POST/PATCH/DELETE, collections,
+    /// composite with writes), whether or not they succeeded.
+    pub write_calls: u64,
+    /// HTTP requests by endpoint key, e.g. "GET query", "DELETE composite/sobjects".
+    pub requests: BTreeMap<String, u64>,
+    /// Successful token grants (not API calls).
+    pub token_grants: u64,
+    /// How often each fault fired ("latency", "http_503", "session_expired", "lock_row",
+    /// "malformed_json").
+    pub faults_injected: BTreeMap<String, u64>,
+}
+
+/// A signed-in session.
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    /// The user the token acts as.
+    pub user_id: String,
+    /// Last authorised use: the token dies `session_timeout_seconds` after it.
+    pub last_used: Instant,
+}
+
+/// A query result snapshot being paged through.
+#[derive(Debug, Clone)]
+pub(crate) struct Cursor {
+    /// All rows of the query, taken when it ran (later writes do not show up, as in Salesforce).
+    pub rows: Arc<Vec<Value>>,
+    /// Page size for pages fetched without a `Sforce-Query-Options` header.
+    pub batch_size: usize,
+    /// Owner: Salesforce limits open cursors per user.
+    pub user_id: String,
+    /// Locators expire after 15 minutes without use.
+    pub last_used: Instant,
+}
+
+/// Salesforce keeps at most this many open query cursors per user, dropping the oldest.
+pub(crate) const MAX_CURSORS_PER_USER: usize = 10;
+/// Idle time after which a query locator is gone.
+pub(crate) const CURSOR_IDLE: Duration = Duration::from_secs(15 * 60);
+
+/// Everything about one org, behind `Org`'s mutex.
+#[derive(Debug)]
+pub(crate) struct OrgState {
+    /// The parsed `_org` section.
+    pub settings: OrgSettings,
+    /// Objects and fields.
+    pub schema: Schema,
+    /// Records.
+    pub store: Store,
+    /// Access tokens in use.
+    pub sessions: HashMap<String, Session>,
+    /// Open query cursors by locator id.
+    pub cursors: HashMap<String, Cursor>,
+    /// Usage counters (faults_injected is filled from `faults` when read).
+    pub stats: Stats,
+    /// Fault settings and generator.
+    pub faults: FaultState,
+    /// Randomness for tokens and locators; not security-relevant in a simulator, but unique.
+    pub entropy: SplitMix64,
+    /// Sequence for query locator ids.
+    pub next_locator: u64,
+}
+
+/// A shared handle to one simulated org. Cloning gives another handle to the same org.
+#[derive(Clone, Debug)]
+pub struct Org {
+    /// The org; every request locks it for its whole (synchronous) handling.
+    inner: Arc<Mutex<OrgState>>,
+}
+
+impl Org {
+    /// Loads a fixture file; relative key paths resolve against the fixture's directory.
+    pub fn from_fixture_file(path: &Path) -> Result<Org, FixtureError> {
+        Ok(Org::from_loaded(fixture::load_file(path)?))
+    }
+
+    /// Loads fixture JSON; `base_dir` anchors relative key paths.
+    pub fn from_fixture_str(json: &str, base_dir: &Path) -> Result<Org, FixtureError> {
+        Ok(Org::from_loaded(fixture::load_str(json, base_dir)?))
+    }
+
+    fn from_loaded(loaded: LoadedFixture) -> Org {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+            ^ (std::process::id() as u64).rotate_left(32);
+        let state = OrgState {
+            settings: loaded.settings,
+            schema: loaded.schema,
+            store: Store::from_records(loaded.records),
+            sessions: HashMap::new(),
+            cursors: HashMap::new(),
+            stats: Stats::default(),
+            faults: FaultState::default(),
+            entropy: SplitMix64::new(seed),
+            next_locator: 1,
+        };
+        Org {
+            inner: Arc::new(Mutex::new(state)),
+        }
+    }
+
+    /// Locks the org. A panic while locked cannot leave records half-written (writes are
+    /// journaled per record), so a poisoned lock is still usable.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, OrgState> {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Replaces the fault settings and restarts their sequence from `faults.seed`. Out-of-range
+    /// rates are clamped to 0.0..=1.0 and `expire_session_every: Some(0)` means off.
+    pub fn set_faults(&self, faults: Faults) {
+        let clean = Faults {
+            http_503_rate: faults.http_503_rate.clamp(0.0, 1.0),
+            lock_row_rate: faults.lock_row_rate.clamp(0.0, 1.0),
+            malformed_json_rate: faults.malformed_json_rate.clamp(0.0, 1.0),
+            expire_session_every: faults.expire_session_every.filter(|n| *n > 0),
+            ..faults
+        };
+        self.lock().faults.set(clean);
+    }
+
+    /// Current fault settings.
+    pub fn faults(&self) -> Faults {
+        self.lock().faults.faults().clone()
+    }
+
+    /// Usage counters so far.
+    pub fn stats(&self) -> Stats {
+        self.lock().stats_snapshot()
+    }
+
+    /// Live PSL assignments of the permission set license with this `DeveloperName`.
+    pub fn used_licenses(&self, psl_developer_name: &str) -> Option<u64> {
+        let state = self.lock();
+        let id = state.psl_id(psl_developer_name)?;
+        Some(state.store.used_licenses(&id))
+    }
+
+    /// `TotalLicenses` of the permission set license with this `DeveloperName`.
+    pub fn total_licenses(&self, psl_developer_name: &str) -> Option<u64> {
+        let state = self.lock();
+        let id = state.psl_id(psl_developer_name)?;
+        state.store.live(&id)?.fields.get("TotalLicenses")?.as_u64()
+    }
+
+    /// Live records of an object (case-insensitive name), as stored (no `attributes`).
+    pub fn records(&self, object: &str) -> Vec<Value> {
+        let state = self.lock();
+        let Some(def) = state.schema.object(object) else {
+            return Vec::new();
+        };
+        state
+            .store
+            .live_rows(&def.name)
+            .map(|r| Value::Object(r.fields.clone()))
+            .collect()
+    }
+
+    /// The org's settings (the parsed `_org`).
+    pub fn settings(&self) -> OrgSettings {
+        self.lock().settings.clone()
+    }
+}
+
+impl OrgState {
+    /// A write context over this org's records.
+    pub(crate) fn dml(&mut self) -> Dml<'_> {
+        Dml {
+            store: &mut self.store,
+            schema: &self.schema,
+            settings: &self.settings,
+            faults: &mut self.faults,
+            now: chrono::Utc::now(),
+        }
+    }
+
+    pub(crate) fn stats_snapshot(&self) -> Stats {
+        let mut stats = self.stats.clone();
+        stats.faults_injected = self.faults.injected().clone();
+        stats
+    }
+
+    fn psl_id(&self, developer_name: &str) -> Option<String> {
+        self.store
+            .live_rows("PermissionSetLicense")
+            .find(|r| r.fields.get("DeveloperName").and_then(Value::as_str) == Some(developer_name))
+            .and_then(|r| r.fields.get("Id").and_then(Value::as_str).map(str::to_string))
+    }
+
+    pub(crate) fn count_request(&mut self, key: &str) {
+        *self.stats.requests.entry(key.to_string()).or_insert(0) += 1;
+    }
+
+    /// A random string of letters and digits.
+    pub(crate) fn random_token(&mut self, len: usize) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        (0..len)
+            .map(|_| char::from(ALPHABET[(self.entropy.next_u64() % ALPHABET.len() as u64) as usize]))
+            .collect()
+    }
+
+    /// Starts a session for `user_id` and returns its access token.
+    pub(crate) fn new_session(&mut self, user_id: &str) -> String {
+        let org15 = self.settings.organization_id.get(..15).unwrap_or("00D000000000001").to_string();
+        let token = format!("{org15}!AQ{}", self.random_token(96));
+        self.sessions.insert(
+            token.clone(),
+            Session {
+                user_id: user_id.to_string(),
+                last_used: Instant::now(),
+            },
+        );
+        token
+    }
+
+    /// The user behind a bearer token, refreshing its idle timer; `None` if unknown or expired.
+    pub(crate) fn authenticate(&mut self, token: &str) -> Option<String> {
+        let timeout = Duration::from_secs(self.settings.session_timeout_seconds);
+        let now = Instant::now();
+        let session = self.sessions.get_mut(token)?;
+        if now.duration_since(session.last_used) > timeout {
+            self.sessions.remove(token);
+            return None;
+        }
+        session.last_used = now;
+        Some(session.user_id.clone())
+    }
+
+    /// Ends a session (fault injection: "this token just expired").
+    pub(crate) fn expire_session(&mut self, token: &str) {
+        self.sessions.remove(token);
+    }
+
+    /// Keeps a query result for paging and returns its locator id.
+    pub(crate) fn open_cursor(&mut self, user_id: &str, rows: Arc<Vec<Value>>, batch_size: usize) -> String {
+        let now = Instant::now();
+        self.cursors.retain(|_, c| now.duration_since(c.last_used) <= CURSOR_IDLE);
+        let mut mine: Vec<(String, Instant)> = self
+            .cursors
+            .iter()
+            .filter(|(_, c)| c.user_id == user_id)
+            .map(|(id, c)| (id.clone(), c.last_used))
+            .collect();
+        if mine.len() >= MAX_CURSORS_PER_USER {
+            mine.sort_by_key(|(_, used)| *used);
+            for (id, _) in mine.iter().take(mine.len() + 1 - MAX_CURSORS_PER_USER) {
+                self.cursors.remove(id);
+            }
+        }
+        let n = self.next_locator;
+        self.next_locator += 1;
+        let id15 = format!("01gSIM{:09}", n % 1_000_000_000);
+        let locator = format!("{id15}{}", ids::checksum_suffix(&id15));
+        self.cursors.insert(
+            locator.clone(),
+            Cursor {
+                rows,
+                batch_size,
+                user_id: user_id.to_string(),
+                last_used: now,
+            },
+        );
+        locator
+    }
+
+    /// A cursor by locator, refreshing its idle timer; `None` if unknown or expired.
+    pub(crate) fn cursor(&mut self, locator: &str) -> Option<Cursor> {
+        let now = Instant::now();
+        let cursor = self.cursors.get_mut(locator)?;
+        if now.duration_since(cursor.last_used) > CURSOR_IDLE {
+            self.cursors.remove(locator);
+            return None;
+        }
+        cursor.last_used = now;
+        Some(cursor.clone())
+    }
+}

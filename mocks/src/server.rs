@@ -1,0 +1,261 @@
+//! The HTTP server: one axum fallback handler that routes the token endpoint, the `/__sim`
+//! control endpoints and the REST API. For `/services/data` it applies, in order: injected
+//! latency, injected 503s, bearer-token authentication (with the session-expiry fault), the daily
+//! API limit, counting, `dispatch`, the `Sforce-Limit-Info` header and the malformed-JSON fault.
+//!
+//! Owns the request lifecycle and the socket; it does not know what any endpoint does. The org
+//! lock is taken only in synchronous sections, never across an `.await`.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body as AxumBody, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+use crate::api::{self, ApiRequest, Body, Caller, Route, SimResponse};
+use crate::auth;
+use crate::faults::Faults;
+use crate::org::Org;
+use crate::wire::ApiError;
+
+/// Largest request body accepted (Salesforce caps composite payloads well below this).
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// What every request handler needs.
+#[derive(Clone)]
+struct Shared {
+    /// The org being served.
+    org: Org,
+    /// `http://<bound address>`, the sim's own base URL when no Host header says otherwise.
+    local_base: String,
+}
+
+/// Serves `org` on `listener` until `shutdown` completes.
+pub async fn run(listener: TcpListener, org: Org, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let addr: SocketAddr = listener.local_addr()?;
+    let shared = Arc::new(Shared {
+        org,
+        local_base: format!("http://{addr}"),
+    });
+    let app = Router::new().fallback(handle).with_state(shared);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+fn json_response(status: u16, headers: Vec<(String, String)>, bytes: Vec<u8>) -> Response {
+    let mut response = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        bytes,
+    )
+        .into_response();
+    let map = response.headers_mut();
+    map.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            map.insert(name, value);
+        }
+    }
+    response
+}
+
+fn to_json_bytes(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec())
+}
+
+fn error_body(code: &str, message: &str) -> Vec<u8> {
+    serde_json::to_vec(&[ApiError::new(code, message)]).unwrap_or_default()
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let bytes = match to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => b.to_vec(),
+        Err(_) => {
+            return json_response(
+                413,
+                Vec::new(),
+                error_body("REQUEST_ENTITY_TOO_LARGE", "The request body is too large."),
+            );
+        }
+    };
+    let path = parts.uri.path().to_string();
+    let query: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    tracing::debug!(method = %parts.method, %path, "request");
+    match (&parts.method, path.as_str()) {
+        (&Method::POST, "/services/oauth2/token") => token(&shared, &parts.headers, &bytes),
+        (&Method::GET, "/__sim/stats") => {
+            let stats = shared.org.stats();
+            json_response(200, Vec::new(), serde_json::to_vec(&stats).unwrap_or_default())
+        }
+        (&Method::POST, "/__sim/faults") => set_faults(&shared, &bytes),
+        (_, p) if p == "/services/data" || p.starts_with("/services/data/") => {
+            let headers = parts
+                .headers
+                .iter()
+                .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_ascii_lowercase(), v.to_string())))
+                .collect();
+            let request = ApiRequest {
+                method: parts.method.clone(),
+                path,
+                query,
+                headers,
+                body: bytes,
+            };
+            data_api(&shared, request).await
+        }
+        _ => json_response(404, Vec::new(), error_body("NOT_FOUND", "The requested resource does not exist")),
+    }
+}
+
+/// The base URL the client used (Host header), falling back to the bound address.
+fn request_base(shared: &Shared, headers: &HeaderMap) -> String {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|host| format!("http://{host}"))
+        .unwrap_or_else(|| shared.local_base.clone())
+}
+
+fn token(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
+    let mut bases = vec![request_base(shared, headers)];
+    if !bases.contains(&shared.local_base) {
+        bases.push(shared.local_base.clone());
+    }
+    let mut state = shared.org.lock();
+    state.count_request("POST /services/oauth2/token");
+    match auth::grant(&mut state, &form, &bases) {
+        Ok(grant) => json_response(200, Vec::new(), serde_json::to_vec(&grant).unwrap_or_default()),
+        Err(error) => {
+            tracing::info!(error = %error.error, description = %error.error_description, "token request refused");
+            json_response(400, Vec::new(), serde_json::to_vec(&error).unwrap_or_default())
+        }
+    }
+}
+
+fn set_faults(shared: &Shared, body: &[u8]) -> Response {
+    let faults: Faults = match serde_json::from_slice(body) {
+        Ok(f) => f,
+        Err(e) => {
+            return json_response(400, Vec::new(), error_body("JSON_PARSER_ERROR", &format!("invalid faults: {e}")));
+        }
+    };
+    if let Err(e) = faults.validate() {
+        return json_response(400, Vec::new(), error_body("INVALID_INPUT", &e.to_string()));
+    }
+    shared.org.set_faults(faults.clone());
+    json_response(200, Vec::new(), serde_json::to_vec(&faults).unwrap_or_default())
+}
+
+/// Whether a request tries to change data (composite: if any subrequest does).
+fn is_write(request: &ApiRequest, route: &Route) -> bool {
+    match route {
+        Route::Composite => serde_json::from_slice::<Value>(&request.body)
+            .ok()
+            .and_then(|v| v.get("compositeRequest").cloned())
+            .and_then(|v| v.as_array().cloned())
+            .is_some_and(|subs| {
+                subs.iter()
+                    .filter_map(|s| s.get("method").and_then(Value::as_str))
+                    .any(|m| !m.eq_ignore_ascii_case("GET"))
+            }),
+        Route::Query | Route::QueryMore(_) | Route::Limits | Route::Versions | Route::Resources => false,
+        _ => api::is_write_method(&request.method),
+    }
+}
+
+fn bearer(request: &ApiRequest) -> Option<&str> {
+    let value = request.header("authorization")?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth")).then(|| token.trim())
+}
+
+async fn data_api(shared: &Shared, request: ApiRequest) -> Response {
+    let latency = shared.org.lock().faults.latency_ms();
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    let mut state = shared.org.lock();
+    let limit_header = |used: u64, max: u64| ("Sforce-Limit-Info".to_string(), format!("api-usage={used}/{max}"));
+    let max = state.settings.daily_api_limit;
+
+    if state.faults.http_503() {
+        let used = state.stats.api_calls;
+        return json_response(
+            503,
+            vec![limit_header(used, max)],
+            error_body(
+                "SERVER_UNAVAILABLE",
+                "Server temporarily unavailable: the service is down for maintenance or overloaded. Retry later.",
+            ),
+        );
+    }
+
+    let session_expired = || error_body("INVALID_SESSION_ID", "Session expired or invalid");
+    let Some(token) = bearer(&request).map(str::to_string) else {
+        let used = state.stats.api_calls;
+        return json_response(401, vec![limit_header(used, max)], session_expired());
+    };
+    let Some(user_id) = state.authenticate(&token) else {
+        let used = state.stats.api_calls;
+        return json_response(401, vec![limit_header(used, max)], session_expired());
+    };
+    if state.faults.expire_session() {
+        state.expire_session(&token);
+        let used = state.stats.api_calls;
+        return json_response(401, vec![limit_header(used, max)], session_expired());
+    }
+    if state.stats.api_calls >= max {
+        return json_response(
+            403,
+            vec![limit_header(state.stats.api_calls, max)],
+            error_body("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
+        );
+    }
+
+    let target = api::parse_path(&request.path);
+    state.stats.api_calls += 1;
+    state.count_request(&target.stats_key(&request.method));
+    if is_write(&request, &target.route) {
+        state.stats.write_calls += 1;
+    }
+    let caller = Caller {
+        user_id,
+        in_composite: false,
+    };
+    let response: SimResponse = api::dispatch(&mut state, &request, &caller);
+    state.store.commit();
+
+    let mut headers: Vec<(String, String)> = response.headers.clone().into_iter().collect();
+    headers.push(limit_header(state.stats.api_calls, max));
+    match &response.body {
+        Body::Empty => {
+            let mut r = json_response(response.status, headers, Vec::new());
+            r.headers_mut().remove(header::CONTENT_TYPE);
+            *r.body_mut() = AxumBody::empty();
+            r
+        }
+        Body::Json(value) => {
+            let mut bytes = to_json_bytes(value);
+            if response.status == 200 && state.faults.malformed_json() {
+                // Cut mid-document: what a dropped connection or a broken proxy leaves behind.
+                bytes.truncate(bytes.len() / 2);
+            }
+            json_response(response.status, headers, bytes)
+        }
+    }
+}

@@ -1,0 +1,1024 @@
+//! Configuration: the TOML file, parsed once into checked settings.
+//!
+//! Owns: the config file's format ([`RawConfig`], serde structs of TOML) and its validation into
+//! [`Settings`]. Every error names the file, the line and the key, and says what to do. Secrets
+//! are not in the file: the file names an environment variable or a file that holds each one, and
+//! [`OrgSettings::connection_settings`] reads them (so `config/example.toml` parses on a machine
+//! that has none of them, and a command touching one org needs only that org's secrets).
+//!
+//! Must not: connect to anything, or keep a secret anywhere but in a [`Secret`].
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::salesforce::settings::{AuthFlow, ConnectionSettings, RetryPolicy};
+use crate::secret::Secret;
+
+/// The config file looked for when no `--config` is given, relative to the working directory.
+pub const DEFAULT_CONFIG_PATH: &str = "config/pslwarden.toml";
+
+/// Salesforce REST API version used when the config names none (Winter '26).
+pub const DEFAULT_API_VERSION: &str = "65.0";
+
+/// A config problem, located in its file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}. Check the path given to --config.")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// TOML syntax or shape error (unknown key, wrong type, missing key); toml's message carries
+    /// the line, column and a caret under the offending text.
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    /// A value that parsed but is not valid.
+    #[error("{path}:{line}: `{key}`: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw config: exactly what the TOML says.
+// ---------------------------------------------------------------------------------------------
+
+/// The config file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Settings shared by every org unless the org overrides them.
+    #[serde(default)]
+    pub defaults: RawDefaults,
+    /// One block per Salesforce org.
+    #[serde(default, rename = "org")]
+    pub orgs: Vec<Spanned<RawOrg>>,
+}
+
+/// `[defaults]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDefaults {
+    /// REST API version without the `v`, e.g. "65.0".
+    pub api_version: Option<Spanned<String>>,
+    /// Where reports are written; relative paths resolve against the config file's folder.
+    pub reports_dir: Option<String>,
+    /// HTTP behaviour for every org.
+    #[serde(default)]
+    pub http: RawHttp,
+}
+
+/// `[defaults.http]` or `[org.http]`.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    /// Per-request timeout in seconds.
+    pub timeout_seconds: Option<Spanned<u64>>,
+    /// Attempts per request for transient failures, the first included.
+    pub max_attempts: Option<Spanned<u32>>,
+    /// First retry delay in milliseconds; doubles up to `max_delay_ms`.
+    pub base_delay_ms: Option<u64>,
+    /// Cap on one retry delay in milliseconds.
+    pub max_delay_ms: Option<u64>,
+}
+
+/// `[[org]]`: one org.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrg {
+    /// Short name used on the command line (`--org NAME`) and in report paths.
+    pub name: Spanned<String>,
+    /// Overrides `defaults.api_version`.
+    pub api_version: Option<Spanned<String>>,
+    /// How to sign in.
+    pub auth: Spanned<RawAuth>,
+    /// Present only for the built-in simulated org: pslwarden starts `sfsim` in-process.
+    pub simulator: Option<RawSimulator>,
+    /// Overrides `defaults.http`.
+    #[serde(default)]
+    pub http: RawHttp,
+}
+
+/// `[org.simulator]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimulator {
+    /// sfsim fixture (see `mocks/README.md`), relative to the config file's folder.
+    pub fixture: Spanned<String>,
+}
+
+/// `[org.auth]`: the sign-in flow, chosen by `flow`, and its keys. One flat table (not a serde
+/// enum) so every value keeps its span for error messages; [`check`] refuses keys that do not
+/// belong to the chosen flow. Each secret is named by `<secret>_env` (an environment variable) or
+/// `<secret>_file` (a file); writing the secret itself is refused.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    /// `jwt`, `client_credentials`, `refresh_token` or `access_token`.
+    pub flow: Spanned<String>,
+    /// Token endpoint host: login.salesforce.com, test.salesforce.com or the My Domain URL.
+    /// Optional only for a simulated org (the simulator's own URL is used).
+    pub login_url: Option<Spanned<String>>,
+    /// JWT: the connected app's consumer key (`iss`).
+    pub consumer_key: Option<Spanned<String>>,
+    /// JWT: the integration user (`sub`).
+    pub username: Option<Spanned<String>>,
+    /// JWT: the `aud` claim; defaults to `login_url`.
+    pub audience: Option<Spanned<String>>,
+    /// client_credentials / refresh_token: the connected app's consumer key.
+    pub client_id: Option<Spanned<String>>,
+    /// access_token: the org's instance URL.
+    pub instance_url: Option<Spanned<String>>,
+    pub private_key_env: Option<Spanned<String>>,
+    pub private_key_file: Option<Spanned<String>>,
+    pub client_secret_env: Option<Spanned<String>>,
+    pub client_secret_file: Option<Spanned<String>>,
+    pub refresh_token_env: Option<Spanned<String>>,
+    pub refresh_token_file: Option<Spanned<String>>,
+    pub access_token_env: Option<Spanned<String>>,
+    pub access_token_file: Option<Spanned<String>>,
+    /// The next four exist only to refuse an inline secret with a helpful message.
+    pub private_key: Option<Spanned<toml::Value>>,
+    pub client_secret: Option<Spanned<toml::Value>>,
+    pub refresh_token: Option<Spanned<toml::Value>>,
+    pub access_token: Option<Spanned<toml::Value>>,
+}
+
+impl RawAuth {
+    /// Keys that are set, with their spans, for refusing those foreign to the flow.
+    fn present_keys(&self) -> Vec<(&'static str, Range<usize>)> {
+        let mut keys = Vec::new();
+        let mut s = |name: &'static str, span: Option<Range<usize>>| {
+            if let Some(span) = span {
+                keys.push((name, span));
+            }
+        };
+        s("login_url", self.login_url.as_ref().map(Spanned::span));
+        s("consumer_key", self.consumer_key.as_ref().map(Spanned::span));
+        s("username", self.username.as_ref().map(Spanned::span));
+        s("audience", self.audience.as_ref().map(Spanned::span));
+        s("client_id", self.client_id.as_ref().map(Spanned::span));
+        s("instance_url", self.instance_url.as_ref().map(Spanned::span));
+        s("private_key_env", self.private_key_env.as_ref().map(Spanned::span));
+        s("private_key_file", self.private_key_file.as_ref().map(Spanned::span));
+        s("client_secret_env", self.client_secret_env.as_ref().map(Spanned::span));
+        s("client_secret_file", self.client_secret_file.as_ref().map(Spanned::span));
+        s("refresh_token_env", self.refresh_token_env.as_ref().map(Spanned::span));
+        s("refresh_token_file", self.refresh_token_file.as_ref().map(Spanned::span));
+        s("access_token_env", self.access_token_env.as_ref().map(Spanned::span));
+        s("access_token_file", self.access_token_file.as_ref().map(Spanned::span));
+        keys
+    }
+}
+
+/// One secret's three possible keys as written: `<name>_env`, `<name>_file`, and `<name>` itself
+/// (refused).
+struct SecretKeys<'a> {
+    name: &'static str,
+    env: &'a Option<Spanned<String>>,
+    file: &'a Option<Spanned<String>>,
+    inline: &'a Option<Spanned<toml::Value>>,
+}
+
+impl<'a> SecretKeys<'a> {
+    fn new(
+        name: &'static str,
+        env: &'a Option<Spanned<String>>,
+        file: &'a Option<Spanned<String>>,
+        inline: &'a Option<Spanned<toml::Value>>,
+    ) -> Self {
+        SecretKeys {
+            name,
+            env,
+            file,
+            inline,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checked settings: what the rest of the program uses.
+// ---------------------------------------------------------------------------------------------
+
+/// The whole configuration, checked.
+#[derive(Debug)]
+pub struct Settings {
+    /// The file these settings came from (for messages), or `None` for the built-in demo.
+    pub source: Option<PathBuf>,
+    /// Where reports are written.
+    pub reports_dir: PathBuf,
+    /// Every configured org, in file order; names are unique.
+    pub orgs: Vec<OrgSettings>,
+}
+
+/// One org, checked.
+#[derive(Debug, Clone)]
+pub struct OrgSettings {
+    /// Unique short name.
+    pub name: String,
+    /// REST API version without the `v`.
+    pub api_version: String,
+    /// How to sign in; secrets still referenced, not read.
+    pub auth: AuthSpec,
+    /// The simulated org to start in-process, for the demo and tests.
+    pub simulator: Option<SimulatorSpec>,
+    /// Retry behaviour for transient failures.
+    pub retry: RetryPolicy,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+    /// Where this org was configured, to locate secret errors.
+    origin: Origin,
+}
+
+/// The source text of the config, for turning spans into line numbers in late errors.
+#[derive(Debug, Clone)]
+struct Origin {
+    path: PathBuf,
+    text: std::sync::Arc<str>,
+    base_dir: PathBuf,
+}
+
+/// The built-in simulated org.
+#[derive(Debug, Clone)]
+pub enum SimulatorSpec {
+    /// A fixture file on disk.
+    Fixture(PathBuf),
+    /// The seed example compiled into the binary (no config file present).
+    BuiltinSeed,
+}
+
+/// Sign-in settings with secrets still unresolved.
+#[derive(Debug, Clone)]
+pub enum AuthSpec {
+    Jwt {
+        login_url: Option<String>,
+        consumer_key: String,
+        username: String,
+        audience: Option<String>,
+        private_key: SecretSpec,
+    },
+    ClientCredentials {
+        login_url: Option<String>,
+        client_id: String,
+        client_secret: SecretSpec,
+    },
+    RefreshToken {
+        login_url: Option<String>,
+        client_id: String,
+        client_secret: Option<SecretSpec>,
+        refresh_token: SecretSpec,
+    },
+    AccessToken {
+        instance_url: Option<String>,
+        access_token: SecretSpec,
+    },
+}
+
+/// Where to read one secret from.
+#[derive(Debug, Clone)]
+pub enum SecretSpec {
+    Env {
+        var: String,
+        key: String,
+        span: Range<usize>,
+    },
+    File {
+        path: PathBuf,
+        key: String,
+        span: Range<usize>,
+    },
+    /// Compiled into the binary: only the demo-only key of the built-in simulated org.
+    Builtin(&'static str),
+}
+
+/// The built-in demo fixture and its demo-only key pair, so a fresh machine needs no file.
+pub mod builtin {
+    /// The seed example of DOMAIN.md §1.
+    pub const SEED_FIXTURE: &str = include_str!("../mocks/fixtures/seed-example.json");
+    /// Demo-only private key: it signs in to the simulator and nothing else.
+    pub const DEMO_PRIVATE_KEY: &str = include_str!("../mocks/keys/demo-only-jwt-private.pem");
+    /// The matching public key, given to the simulator.
+    pub const DEMO_PUBLIC_KEY: &str = include_str!("../mocks/keys/demo-only-jwt-public.pem");
+    /// Consumer key and user of the seed fixture's connected app.
+    pub const DEMO_CONSUMER_KEY: &str = "3MVG9demoOnlyConsumerKeyForTheSimulatedOrg";
+    pub const DEMO_USERNAME: &str = "pslwarden.integration@seed-example.org";
+}
+
+impl Settings {
+    /// Loads `path`, or — when `path` is `None` — the default config file if present in the
+    /// working directory, else the built-in simulated org.
+    pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
+        match path {
+            Some(p) => Settings::from_file(p),
+            None => {
+                let default = Path::new(DEFAULT_CONFIG_PATH);
+                if default.is_file() {
+                    Settings::from_file(default)
+                } else {
+                    Ok(Settings::builtin_demo())
+                }
+            }
+        }
+    }
+
+    /// Loads and checks one config file.
+    pub fn from_file(path: &Path) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Settings::from_str(&text, path)
+    }
+
+    /// Checks config text; `path` is where it came from (relative paths resolve against its folder).
+    pub fn from_str(text: &str, path: &Path) -> Result<Settings, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let base_dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let origin = Origin {
+            path: path.to_path_buf(),
+            text: text.into(),
+            base_dir: base_dir.clone(),
+        };
+        check(raw, origin)
+    }
+
+    /// The built-in demo: the seed example org, simulated, signed in with the JWT flow.
+    pub fn builtin_demo() -> Settings {
+        Settings {
+            source: None,
+            reports_dir: PathBuf::from("reports"),
+            orgs: vec![OrgSettings {
+                name: "seed-demo".to_string(),
+                api_version: DEFAULT_API_VERSION.to_string(),
+                auth: AuthSpec::Jwt {
+                    login_url: None,
+                    consumer_key: builtin::DEMO_CONSUMER_KEY.to_string(),
+                    username: builtin::DEMO_USERNAME.to_string(),
+                    audience: None,
+                    private_key: SecretSpec::Builtin(builtin::DEMO_PRIVATE_KEY),
+                },
+                simulator: Some(SimulatorSpec::BuiltinSeed),
+                retry: RetryPolicy::default(),
+                request_timeout: Duration::from_secs(60),
+                origin: Origin {
+                    path: PathBuf::from("(built-in demo config)"),
+                    text: "".into(),
+                    base_dir: PathBuf::from("."),
+                },
+            }],
+        }
+    }
+
+    /// The org named `name`, or the only org when `name` is `None`.
+    pub fn org(&self, name: Option<&str>) -> Result<&OrgSettings, SelectOrgError> {
+        let names = || self.orgs.iter().map(|o| o.name.clone()).collect::<Vec<_>>();
+        match name {
+            Some(n) => self
+                .orgs
+                .iter()
+                .find(|o| o.name == n)
+                .ok_or_else(|| SelectOrgError::Unknown {
+                    name: n.to_string(),
+                    known: names(),
+                }),
+            None => match self.orgs.as_slice() {
+                [only] => Ok(only),
+                [] => Err(SelectOrgError::NoOrgs),
+                _ => Err(SelectOrgError::Ambiguous { known: names() }),
+            },
+        }
+    }
+
+    /// Describes where the settings came from, for messages.
+    pub fn source_label(&self) -> String {
+        match &self.source {
+            Some(p) => p.display().to_string(),
+            None => "built-in demo config (no config/pslwarden.toml here)".to_string(),
+        }
+    }
+}
+
+/// `--org` did not pick exactly one org.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectOrgError {
+    #[error("no org named `{name}` in the config; configured orgs: {}", known.join(", "))]
+    Unknown { name: String, known: Vec<String> },
+    #[error("the config has several orgs ({}): choose one with --org NAME", known.join(", "))]
+    Ambiguous { known: Vec<String> },
+    #[error("the config has no [[org]] block: add one (see config/example.toml)")]
+    NoOrgs,
+}
+
+/// A secret could not be read. Names the config key and the variable or file, never the value.
+#[derive(Debug, thiserror::Error)]
+#[error("{config}:{line}: `{key}`: {message}")]
+pub struct SecretError {
+    pub config: PathBuf,
+    pub line: usize,
+    pub key: String,
+    pub message: String,
+}
+
+impl OrgSettings {
+    /// Reads this org's secrets and builds the client's settings. `sim_url` is the base URL of
+    /// the in-process simulator, for a simulated org.
+    pub fn connection_settings(
+        &self,
+        sim_url: Option<&str>,
+    ) -> Result<ConnectionSettings, SecretError> {
+        let url_or_sim = |url: &Option<String>| -> String {
+            url.clone()
+                .or_else(|| sim_url.map(str::to_string))
+                .unwrap_or_default()
+        };
+        let auth = match &self.auth {
+            AuthSpec::Jwt {
+                login_url,
+                consumer_key,
+                username,
+                audience,
+                private_key,
+            } => {
+                let login_url = url_or_sim(login_url);
+                AuthFlow::Jwt {
+                    audience: audience.clone().unwrap_or_else(|| login_url.clone()),
+                    login_url,
+                    consumer_key: consumer_key.clone(),
+                    username: username.clone(),
+                    private_key_pem: self.read_secret(private_key)?,
+                }
+            }
+            AuthSpec::ClientCredentials {
+                login_url,
+                client_id,
+                client_secret,
+            } => AuthFlow::ClientCredentials {
+                login_url: url_or_sim(login_url),
+                client_id: client_id.clone(),
+                client_secret: self.read_secret(client_secret)?,
+            },
+            AuthSpec::RefreshToken {
+                login_url,
+                client_id,
+                client_secret,
+                refresh_token,
+            } => AuthFlow::RefreshToken {
+                login_url: url_or_sim(login_url),
+                client_id: client_id.clone(),
+                client_secret: client_secret
+                    .as_ref()
+                    .map(|s| self.read_secret(s))
+                    .transpose()?,
+                refresh_token: self.read_secret(refresh_token)?,
+            },
+            AuthSpec::AccessToken {
+                instance_url,
+                access_token,
+            } => AuthFlow::AccessToken {
+                instance_url: url_or_sim(instance_url),
+                access_token: self.read_secret(access_token)?,
+            },
+        };
+        Ok(ConnectionSettings {
+            api_version: self.api_version.clone(),
+            auth,
+            retry: self.retry.clone(),
+            request_timeout: self.request_timeout,
+        })
+    }
+
+    fn read_secret(&self, spec: &SecretSpec) -> Result<Secret, SecretError> {
+        let fail = |key: &str, span: &Range<usize>, message: String| SecretError {
+            config: self.origin.path.clone(),
+            line: line_of(&self.origin.text, span.start),
+            key: key.to_string(),
+            message,
+        };
+        match spec {
+            SecretSpec::Builtin(value) => Ok(Secret::new(*value)),
+            SecretSpec::Env { var, key, span } => match std::env::var(var) {
+                Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim().to_string())),
+                Ok(_) => Err(fail(
+                    key,
+                    span,
+                    format!("environment variable {var} is empty: set it to the secret"),
+                )),
+                Err(_) => Err(fail(
+                    key,
+                    span,
+                    format!(
+                        "environment variable {var} is not set: export it before running pslwarden"
+                    ),
+                )),
+            },
+            SecretSpec::File { path, key, span } => match std::fs::read_to_string(path) {
+                Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim().to_string())),
+                Ok(_) => Err(fail(key, span, format!("{} is empty", path.display()))),
+                Err(e) => Err(fail(
+                    key,
+                    span,
+                    format!("cannot read {}: {e}", path.display()),
+                )),
+            },
+        }
+    }
+}
+
+/// 1-based line number of byte offset `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    text.get(..at.min(text.len()))
+        .map(|s| s.matches('\n').count() + 1)
+        .unwrap_or(1)
+}
+
+/// Collects located errors; the first is reported (the user fixes one thing at a time, and the
+/// next run points at the next).
+struct Checker {
+    origin: Origin,
+}
+
+impl Checker {
+    fn invalid(&self, span: Range<usize>, key: &str, message: impl fmt::Display) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.origin.path.clone(),
+            line: line_of(&self.origin.text, span.start),
+            key: key.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    fn api_version(&self, v: &Spanned<String>, key: &str) -> Result<String, ConfigError> {
+        let s = v.get_ref().trim().trim_start_matches('v');
+        let ok = s
+            .split_once('.')
+            .is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok());
+        if ok {
+            Ok(s.to_string())
+        } else {
+            Err(self.invalid(
+                v.span(),
+                key,
+                format!(
+                    "`{}` is not an API version: write it like \"65.0\"",
+                    v.get_ref()
+                ),
+            ))
+        }
+    }
+
+    fn url(&self, v: &Option<Spanned<String>>, key: &str) -> Result<Option<String>, ConfigError> {
+        let Some(v) = v else { return Ok(None) };
+        let text = v.get_ref().trim().trim_end_matches('/');
+        match url::Url::parse(text) {
+            Ok(u) if u.scheme() == "https" || is_loopback_http(&u) => Ok(Some(text.to_string())),
+            Ok(_) => Err(self.invalid(
+                v.span(),
+                key,
+                "must be an https:// URL (plain http is accepted only for loopback test servers)",
+            )),
+            Err(e) => Err(self.invalid(
+                v.span(),
+                key,
+                format!("`{}` is not a URL ({e})", v.get_ref()),
+            )),
+        }
+    }
+
+    fn non_empty(&self, v: &Spanned<String>, key: &str) -> Result<String, ConfigError> {
+        let s = v.get_ref().trim();
+        if s.is_empty() {
+            Err(self.invalid(v.span(), key, "must not be empty"))
+        } else {
+            Ok(s.to_string())
+        }
+    }
+
+    /// Checks one secret's keys: exactly one of `_env` / `_file` when `required`, at most one
+    /// otherwise, and never the secret itself.
+    fn secret(
+        &self,
+        keys: SecretKeys<'_>,
+        prefix: &str,
+        auth_span: Range<usize>,
+        required: bool,
+    ) -> Result<Option<SecretSpec>, ConfigError> {
+        let name = keys.name;
+        if let Some(inline) = keys.inline {
+            return Err(self.invalid(
+                inline.span(),
+                &format!("{prefix}.{name}"),
+                format!(
+                    "a secret must not be written in the config file: put it in an environment \
+                     variable named by `{name}_env`, or in a file readable only by pslwarden named \
+                     by `{name}_file`"
+                ),
+            ));
+        }
+        match (keys.env, keys.file) {
+            (Some(_), Some(file)) => Err(self.invalid(
+                file.span(),
+                &format!("{prefix}.{name}_file"),
+                format!("give either `{name}_env` or `{name}_file`, not both"),
+            )),
+            (Some(var), None) => {
+                let var_name = var.get_ref().trim();
+                let valid = !var_name.is_empty()
+                    && var_name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !valid {
+                    return Err(self.invalid(
+                        var.span(),
+                        &format!("{prefix}.{name}_env"),
+                        "must be the NAME of an environment variable (letters, digits, _), not the secret itself",
+                    ));
+                }
+                Ok(Some(SecretSpec::Env {
+                    var: var_name.to_string(),
+                    key: format!("{prefix}.{name}_env"),
+                    span: var.span(),
+                }))
+            }
+            (None, Some(path)) => Ok(Some(SecretSpec::File {
+                path: self.origin.base_dir.join(path.get_ref()),
+                key: format!("{prefix}.{name}_file"),
+                span: path.span(),
+            })),
+            (None, None) if required => Err(self.invalid(
+                auth_span,
+                &format!("{prefix}.{name}_env"),
+                format!(
+                    "missing `{name}_env` (an environment variable holding the {}) or \
+                     `{name}_file` (a file holding it)",
+                    name.replace('_', " ")
+                ),
+            )),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// A required secret (see [`Checker::secret`]).
+    fn required_secret(
+        &self,
+        keys: SecretKeys<'_>,
+        prefix: &str,
+        auth_span: Range<usize>,
+    ) -> Result<SecretSpec, ConfigError> {
+        self.secret(keys, prefix, auth_span, true)?
+            .ok_or_else(|| self.invalid(0..0, prefix, "missing secret"))
+    }
+
+    fn http(
+        &self,
+        org: &RawHttp,
+        defaults: &RawHttp,
+        prefix: &str,
+    ) -> Result<(RetryPolicy, Duration), ConfigError> {
+        let timeout = org
+            .timeout_seconds
+            .as_ref()
+            .or(defaults.timeout_seconds.as_ref());
+        let timeout = match timeout {
+            Some(t) if *t.get_ref() == 0 || *t.get_ref() > 600 => {
+                return Err(self.invalid(
+                    t.span(),
+                    &format!("{prefix}.http.timeout_seconds"),
+                    "must be between 1 and 600 seconds",
+                ));
+            }
+            Some(t) => Duration::from_secs(*t.get_ref()),
+            None => Duration::from_secs(60),
+        };
+        let mut retry = RetryPolicy::default();
+        if let Some(a) = org.max_attempts.as_ref().or(defaults.max_attempts.as_ref()) {
+            if *a.get_ref() == 0 || *a.get_ref() > 20 {
+                return Err(self.invalid(
+                    a.span(),
+                    &format!("{prefix}.http.max_attempts"),
+                    "must be between 1 and 20",
+                ));
+            }
+            retry.max_attempts = *a.get_ref();
+        }
+        if let Some(ms) = org.base_delay_ms.or(defaults.base_delay_ms) {
+            retry.base_delay = Duration::from_millis(ms);
+        }
+        if let Some(ms) = org.max_delay_ms.or(defaults.max_delay_ms) {
+            retry.max_delay = Duration::from_millis(ms);
+        }
+        Ok((retry, timeout))
+    }
+}
+
+fn is_loopback_http(u: &url::Url) -> bool {
+    u.scheme() == "http"
+        && matches!(
+            u.host(),
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback()
+        )
+        | matches!(u.host(), Some(url::Host::Domain("localhost")))
+}
+
+fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
+    let c = Checker { origin };
+    let default_version = match &raw.defaults.api_version {
+        Some(v) => c.api_version(v, "defaults.api_version")?,
+        None => DEFAULT_API_VERSION.to_string(),
+    };
+    let reports_dir = c.origin.base_dir.join(
+        raw.defaults
+            .reports_dir
+            .as_deref()
+            .unwrap_or("../reports"),
+    );
+    let mut orgs: Vec<OrgSettings> = Vec::new();
+    for (i, spanned) in raw.orgs.iter().enumerate() {
+        let org = spanned.get_ref();
+        let prefix = format!("org[{i}]");
+        let name = c.non_empty(&org.name, &format!("{prefix}.name"))?;
+        if !name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+        {
+            return Err(c.invalid(
+                org.name.span(),
+                &format!("{prefix}.name"),
+                "use letters, digits, - and _ only (it becomes part of report paths)",
+            ));
+        }
+        if orgs.iter().any(|o| o.name == name) {
+            return Err(c.invalid(
+                org.name.span(),
+                &format!("{prefix}.name"),
+                format!("another org is already named `{name}`: names must be unique"),
+            ));
+        }
+        let prefix = format!("org[{name}]");
+        let api_version = match &org.api_version {
+            Some(v) => c.api_version(v, &format!("{prefix}.api_version"))?,
+            None => default_version.clone(),
+        };
+        let simulator = match &org.simulator {
+            Some(s) => {
+                let path = c.origin.base_dir.join(s.fixture.get_ref());
+                if !path.is_file() {
+                    return Err(c.invalid(
+                        s.fixture.span(),
+                        &format!("{prefix}.simulator.fixture"),
+                        format!("no fixture file at {}", path.display()),
+                    ));
+                }
+                Some(SimulatorSpec::Fixture(path))
+            }
+            None => None,
+        };
+        let auth_key = format!("{prefix}.auth");
+        let need_url = |url: &Option<String>, key: &str| -> Result<(), ConfigError> {
+            if url.is_none() && simulator.is_none() {
+                Err(c.invalid(
+                    org.auth.span(),
+                    &format!("{auth_key}.{key}"),
+                    format!("missing `{key}`: the org's login or My Domain URL (https://...)"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let span = org.auth.span();
+        let a = org.auth.get_ref();
+        let flow = a.flow.get_ref().as_str();
+        let allowed: &[&str] = match flow {
+            "jwt" => &["login_url", "consumer_key", "username", "audience", "private_key_env", "private_key_file"],
+            "client_credentials" => &["login_url", "client_id", "client_secret_env", "client_secret_file"],
+            "refresh_token" => &[
+                "login_url", "client_id", "client_secret_env", "client_secret_file",
+                "refresh_token_env", "refresh_token_file",
+            ],
+            "access_token" => &["instance_url", "access_token_env", "access_token_file"],
+            other => {
+                return Err(c.invalid(
+                    a.flow.span(),
+                    &format!("{auth_key}.flow"),
+                    format!(
+                        "unknown flow `{other}`: use jwt, client_credentials, refresh_token or access_token"
+                    ),
+                ));
+            }
+        };
+        // Inline secrets first: the most important thing to tell the user about.
+        for (name, inline) in [
+            ("private_key", &a.private_key),
+            ("client_secret", &a.client_secret),
+            ("refresh_token", &a.refresh_token),
+            ("access_token", &a.access_token),
+        ] {
+            c.secret(SecretKeys::new(name, &None, &None, inline), &auth_key, span.clone(), false)?;
+        }
+        if let Some((key, key_span)) = a
+            .present_keys()
+            .into_iter()
+            .find(|(k, _)| !allowed.contains(k))
+        {
+            return Err(c.invalid(
+                key_span,
+                &format!("{auth_key}.{key}"),
+                format!(
+                    "`{key}` does not belong to flow `{flow}`; its keys are: {}",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        let required = |v: &Option<Spanned<String>>, key: &str| -> Result<String, ConfigError> {
+            match v {
+                Some(v) => c.non_empty(v, &format!("{auth_key}.{key}")),
+                None => Err(c.invalid(
+                    span.clone(),
+                    &format!("{auth_key}.{key}"),
+                    format!("missing `{key}`, needed by flow `{flow}`"),
+                )),
+            }
+        };
+        let auth = match flow {
+            "jwt" => {
+                let login_url = c.url(&a.login_url, &format!("{auth_key}.login_url"))?;
+                need_url(&login_url, "login_url")?;
+                AuthSpec::Jwt {
+                    login_url,
+                    consumer_key: required(&a.consumer_key, "consumer_key")?,
+                    username: required(&a.username, "username")?,
+                    audience: c.url(&a.audience, &format!("{auth_key}.audience"))?,
+                    private_key: c.required_secret(
+                        SecretKeys::new("private_key", &a.private_key_env, &a.private_key_file, &None),
+                        &auth_key,
+                        span.clone(),
+                    )?,
+                }
+            }
+            "client_credentials" => {
+                let login_url = c.url(&a.login_url, &format!("{auth_key}.login_url"))?;
+                need_url(&login_url, "login_url")?;
+                AuthSpec::ClientCredentials {
+                    login_url,
+                    client_id: required(&a.client_id, "client_id")?,
+                    client_secret: c.required_secret(
+                        SecretKeys::new("client_secret", &a.client_secret_env, &a.client_secret_file, &None),
+                        &auth_key,
+                        span.clone(),
+                    )?,
+                }
+            }
+            "refresh_token" => {
+                let login_url = c.url(&a.login_url, &format!("{auth_key}.login_url"))?;
+                need_url(&login_url, "login_url")?;
+                AuthSpec::RefreshToken {
+                    login_url,
+                    client_id: required(&a.client_id, "client_id")?,
+                    client_secret: c.secret(
+                        SecretKeys::new("client_secret", &a.client_secret_env, &a.client_secret_file, &None),
+                        &auth_key,
+                        span.clone(),
+                        false,
+                    )?,
+                    refresh_token: c.required_secret(
+                        SecretKeys::new("refresh_token", &a.refresh_token_env, &a.refresh_token_file, &None),
+                        &auth_key,
+                        span.clone(),
+                    )?,
+                }
+            }
+            _ => {
+                let instance_url = c.url(&a.instance_url, &format!("{auth_key}.instance_url"))?;
+                need_url(&instance_url, "instance_url")?;
+                AuthSpec::AccessToken {
+                    instance_url,
+                    access_token: c.required_secret(
+                        SecretKeys::new("access_token", &a.access_token_env, &a.access_token_file, &None),
+                        &auth_key,
+                        span.clone(),
+                    )?,
+                }
+            }
+        };
+        let (retry, request_timeout) = c.http(&org.http, &raw.defaults.http, &prefix)?;
+        orgs.push(OrgSettings {
+            name,
+            api_version,
+            auth,
+            simulator,
+            retry,
+            request_timeout,
+            origin: c.origin.clone(),
+        });
+    }
+    Ok(Settings {
+        source: Some(c.origin.path.clone()),
+        reports_dir,
+        orgs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Settings, ConfigError> {
+        Settings::from_str(text, Path::new("/nowhere/pslwarden.toml"))
+    }
+
+    const JWT_ORG: &str = r#"
+[[org]]
+name = "prod"
+[org.auth]
+flow = "jwt"
+login_url = "https://login.salesforce.com"
+consumer_key = "3MVG9abc"
+username = "agent@example.com"
+private_key_env = "SF_KEY"
+"#;
+
+    #[test]
+    fn a_jwt_org_parses_with_defaults() {
+        let s = parse(JWT_ORG).unwrap();
+        let org = s.org(None).unwrap();
+        assert_eq!(org.name, "prod");
+        assert_eq!(org.api_version, DEFAULT_API_VERSION);
+        assert!(matches!(org.auth, AuthSpec::Jwt { .. }));
+    }
+
+    #[test]
+    fn an_inline_secret_is_refused_with_its_line() {
+        let text = JWT_ORG.replace("private_key_env = \"SF_KEY\"", "private_key = \"-----BEGIN\"");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("must not be written in the config file"), "{err}");
+        assert!(err.contains(":9:"), "{err}");
+        assert!(!err.contains("-----BEGIN\n"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_key_names_the_key_and_line() {
+        let text = JWT_ORG.replace("name = \"prod\"", "name = \"prod\"\nmood = \"sunny\"");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("mood"), "{err}");
+        assert!(err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_url_names_file_line_and_key() {
+        let text = JWT_ORG.replace("https://login.salesforce.com", "login.salesforce.com");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.starts_with("/nowhere/pslwarden.toml:6:"), "{err}");
+        assert!(err.contains("auth.login_url"), "{err}");
+    }
+
+    #[test]
+    fn plain_http_is_refused_for_a_real_host() {
+        let text = JWT_ORG.replace("https://login.salesforce.com", "http://login.salesforce.com");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("https://"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_org_names_are_refused() {
+        let text = format!("{JWT_ORG}{JWT_ORG}");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("already named `prod`"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_flow_is_refused() {
+        let text = JWT_ORG.replace("flow = \"jwt\"", "flow = \"password\"");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("password"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_env_secret_names_the_variable_not_a_value() {
+        let s = parse(&JWT_ORG.replace("SF_KEY", "PSLWARDEN_TEST_SURELY_UNSET_VAR")).unwrap();
+        let err = s.orgs[0].connection_settings(None).unwrap_err().to_string();
+        assert!(err.contains("PSLWARDEN_TEST_SURELY_UNSET_VAR is not set"), "{err}");
+        assert!(err.contains(":9:"), "{err}");
+    }
+
+    #[test]
+    fn several_orgs_need_an_explicit_choice() {
+        let text = format!("{JWT_ORG}{}", JWT_ORG.replace("\"prod\"", "\"sandbox\""));
+        let s = parse(&text).unwrap();
+        assert!(matches!(s.org(None), Err(SelectOrgError::Ambiguous { .. })));
+        assert_eq!(s.org(Some("sandbox")).unwrap().name, "sandbox");
+        assert!(matches!(s.org(Some("x")), Err(SelectOrgError::Unknown { .. })));
+    }
+}

@@ -1,0 +1,25 @@
+//! pslwarden: finds Service Cloud Voice permission set license seats consumed for nothing, and
+//! reclaims them safely.
+//!
+//! # A tour of the modules
+//!
+//! The data flows one way (see `ARCHITECTURE.md` for the whole picture):
+//!
+//! * [`config`]: the TOML file, parsed once into checked settings. A bad config fails at start,
+//!   with the file, line and key, never at 3 a.m.
+//! * [`secret`]: the one type that holds secret text; it cannot be printed.
+//! * [`salesforce`]: the only code that speaks HTTP to Salesforce: OAuth flows, token cache and
+//!   renewal, SOQL query pages, sObject Collections, composite, retries, API-usage tracking.
+//!   Knows nothing about licenses.
+//! * [`connect`]: turns an org's settings into a signed-in [`salesforce::Client`], starting the
+//!   built-in simulated org (`sfsim`) in-process when the org is a simulated one.
+//! * [`commands`]: the CLI's subcommands (`doctor`, `licenses`), each a function of checked
+//!   settings that returns an outcome; `main` only parses arguments and maps errors to exit codes.
+//!
+//! Architecture invariant: only `salesforce` does HTTP to an org; nothing else builds a URL.
+
+pub mod commands;
+pub mod config;
+pub mod connect;
+pub mod salesforce;
+pub mod secret;

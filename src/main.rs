@@ -1,0 +1,119 @@
+//! The `pslwarden` binary: parses arguments, sets up logging, runs one command, and maps its
+//! outcome to an exit code — in this one place.
+//!
+//! Exit codes: 0 success; 1 any error (config, sign-in, Salesforce, I/O, and also a usage error,
+//! so a script using `--detailed-exitcode` later never mistakes a typo for "findings").
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use pslwarden::commands::{self, Format};
+use pslwarden::config::Settings;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pslwarden",
+    version,
+    about = "Finds Service Cloud Voice license seats consumed for nothing, and reclaims them safely",
+    long_about = "Finds Service Cloud Voice permission set license seats consumed for nothing, and \
+                  reclaims them safely inside each org's off-hours window.\n\nWith no --config and no \
+                  config/pslwarden.toml in the working directory, pslwarden runs against a built-in \
+                  simulated org (the seed example), so every command can be tried without Salesforce."
+)]
+struct Cli {
+    /// Config file [default: config/pslwarden.toml, else the built-in simulated org]
+    #[arg(long, global = true, env = "PSLWARDEN_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Log format on stderr
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    log_format: LogFormat,
+    /// More log detail (-v debug, -vv trace); RUST_LOG overrides
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Sign in and show org id, user, instance URL, API version and API usage
+    Doctor {
+        /// Org name from the config (needed when it has several)
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// List every permission set license with total, used and free seats
+    Licenses {
+        /// Org name from the config (needed when it has several)
+        #[arg(long)]
+        org: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+fn init_logging(format: LogFormat, verbose: u8) {
+    let default = match verbose {
+        0 => "pslwarden=info,sfsim=warn",
+        1 => "pslwarden=debug,sfsim=info",
+        _ => "pslwarden=trace,sfsim=debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.with_target(false).init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging(cli.log_format, cli.verbose);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    tracing::debug!(config = %settings.source_label(), "config loaded");
+    let mut stdout = std::io::stdout().lock();
+    match cli.command {
+        Command::Doctor { org } => {
+            let org = settings.org(org.as_deref())?;
+            let report = commands::doctor::run(org).await?;
+            stdout.write_all(report.render().as_bytes())?;
+        }
+        Command::Licenses { org, format } => {
+            let org = settings.org(org.as_deref())?;
+            let report = commands::licenses::run(org).await?;
+            stdout.write_all(report.render(format).as_bytes())?;
+        }
+    }
+    stdout.flush()?;
+    Ok(())
+}

@@ -1,0 +1,392 @@
+//! sObject Collections: create and delete many records in calls of up to 200.
+//!
+//! Owns: chunking, per-record outcomes in input order, and the retry rules for writes:
+//! deletes are resent freely (a record already gone reports `ENTITY_IS_DELETED`, which counts as
+//! done); creates are resent only for records that failed with `UNABLE_TO_LOCK_ROW` (or were
+//! rolled back only because of such a record), never when the outcome of a call is unknown.
+//! Must not decide what to create or delete, nor mix object types (Salesforce refuses to mix
+//! setup objects such as `PermissionSetAssignment` with others in one call; callers keep them
+//! apart).
+
+use reqwest::Method;
+use serde_json::{Map, Value};
+
+use super::client::{ApiRequest, Client, looks_like_id};
+use super::error::{ApiErrorCode, BatchOperation, MalformedKind, MalformedResponse, SfError};
+use super::retry::{self, RetryMode};
+use super::wire;
+
+/// Most records Salesforce accepts in one collection call.
+pub const COLLECTION_CHUNK: usize = 200;
+
+/// A record to create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRecord {
+    /// API name of the object, e.g. `PermissionSetAssignment`.
+    pub sobject: String,
+    /// Field values by API name.
+    pub fields: Map<String, Value>,
+}
+
+impl NewRecord {
+    pub fn new(sobject: impl Into<String>) -> Self {
+        NewRecord {
+            sobject: sobject.into(),
+            fields: Map::new(),
+        }
+    }
+
+    /// Sets one field.
+    pub fn field(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.fields.insert(name.into(), value.into());
+        self
+    }
+
+    fn to_wire(&self) -> Map<String, Value> {
+        let mut record = self.fields.clone();
+        record.insert(
+            "attributes".to_string(),
+            serde_json::json!({ "type": self.sobject }),
+        );
+        record
+    }
+}
+
+/// What happened to one record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecordOutcome {
+    /// For a delete, the id asked for; for a create, the new record's id (None if it failed).
+    pub id: Option<String>,
+    /// The record is now as asked (created, or deleted, or already deleted).
+    pub success: bool,
+    /// A delete found the record already deleted: nothing was changed, but the goal is met.
+    pub already_done: bool,
+    /// Why it failed (empty on success).
+    pub errors: Vec<RecordError>,
+}
+
+/// One reason a record failed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecordError {
+    /// Salesforce's `statusCode`.
+    #[serde(serialize_with = "code_as_str")]
+    pub code: ApiErrorCode,
+    pub message: String,
+    /// Fields Salesforce blamed.
+    pub fields: Vec<String>,
+}
+
+fn code_as_str<S: serde::Serializer>(code: &ApiErrorCode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(code.as_str())
+}
+
+/// The collection operation being run.
+#[derive(Clone, Copy)]
+enum Op<'a> {
+    Create(&'a [NewRecord]),
+    Delete(&'a [String]),
+}
+
+impl Op<'_> {
+    fn kind(&self) -> BatchOperation {
+        match self {
+            Op::Create(_) => BatchOperation::Create,
+            Op::Delete(_) => BatchOperation::Delete,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Op::Create(records) => records.len(),
+            Op::Delete(ids) => ids.len(),
+        }
+    }
+}
+
+impl Client {
+    /// Creates records with `POST /composite/sobjects`, 200 per call. Outcomes come back in
+    /// input order. `all_or_none` holds within each call of 200, not across calls.
+    ///
+    /// A call whose outcome is unknown (5xx, timeout) is not resent; the error is
+    /// [`SfError::BatchInterrupted`] with the outcomes known so far.
+    pub async fn create_records(
+        &self,
+        records: &[NewRecord],
+        all_or_none: bool,
+    ) -> Result<Vec<RecordOutcome>, SfError> {
+        if let Some(bad) = records.iter().find(|r| !is_api_name(&r.sobject)) {
+            return Err(SfError::InvalidRequest(format!(
+                "{:?} is not an sObject API name",
+                bad.sobject
+            )));
+        }
+        self.run_collection(Op::Create(records), all_or_none).await
+    }
+
+    /// Deletes records by id with `DELETE /composite/sobjects?ids=...`, 200 per call. Outcomes
+    /// come back in input order; a record that was already deleted counts as done
+    /// (`already_done`). `all_or_none` holds within each call of 200, not across calls.
+    pub async fn delete_records(
+        &self,
+        ids: &[String],
+        all_or_none: bool,
+    ) -> Result<Vec<RecordOutcome>, SfError> {
+        if let Some(bad) = ids.iter().find(|id| !looks_like_id(id)) {
+            return Err(SfError::InvalidRequest(format!(
+                "{bad:?} is not a 15- or 18-character record id"
+            )));
+        }
+        self.run_collection(Op::Delete(ids), all_or_none).await
+    }
+
+    async fn run_collection(&self, op: Op<'_>, all_or_none: bool) -> Result<Vec<RecordOutcome>, SfError> {
+        let total = op.len();
+        let mut outcomes: Vec<Option<RecordOutcome>> = vec![None; total];
+        let mut start = 0;
+        while start < total {
+            let end = (start + COLLECTION_CHUNK).min(total);
+            if let Err(source) = self
+                .run_chunk(op, start..end, all_or_none, &mut outcomes)
+                .await
+            {
+                return Err(SfError::BatchInterrupted {
+                    operation: op.kind(),
+                    outcomes,
+                    source: Box::new(source),
+                });
+            }
+            start = end;
+        }
+        // Every index of every chunk was filled before its chunk returned Ok.
+        Ok(outcomes.into_iter().flatten().collect())
+    }
+
+    /// Runs one chunk, resending only the records whose failure is a row lock (or a roll-back
+    /// caused only by row locks), until they succeed or the attempts run out.
+    async fn run_chunk(
+        &self,
+        op: Op<'_>,
+        range: std::ops::Range<usize>,
+        all_or_none: bool,
+        outcomes: &mut [Option<RecordOutcome>],
+    ) -> Result<(), SfError> {
+        let max = retry::max_attempts(self.retry_policy());
+        let mut pending: Vec<usize> = range.collect();
+        let mut round = 1;
+        while !pending.is_empty() {
+            let results = self.send_collection(op, &pending, all_or_none).await?;
+            let decided: Vec<(usize, RecordOutcome)> = pending
+                .iter()
+                .zip(results)
+                .map(|(&index, result)| (index, outcome_of(op, index, result)))
+                .collect();
+            let blockers_transient = decided
+                .iter()
+                .filter(|(_, o)| !o.success && !rolled_back_only(o))
+                .all(|(_, o)| lock_only(o));
+            let mut again = Vec::new();
+            for (index, outcome) in decided {
+                let retryable = !outcome.success
+                    && (lock_only(&outcome)
+                        || (all_or_none && blockers_transient && rolled_back_only(&outcome)));
+                if retryable && round < max {
+                    again.push(index);
+                } else {
+                    outcomes[index] = Some(outcome);
+                }
+            }
+            if !again.is_empty() {
+                let delay = retry::backoff(self.retry_policy(), round);
+                tracing::info!(records = again.len(), round, ?delay,
+                    "records locked by other work; retrying them");
+                tokio::time::sleep(delay).await;
+            }
+            pending = again;
+            round += 1;
+        }
+        Ok(())
+    }
+
+    /// One collection call for the records at `indices`; results in the same order.
+    async fn send_collection(
+        &self,
+        op: Op<'_>,
+        indices: &[usize],
+        all_or_none: bool,
+    ) -> Result<Vec<wire::CollectionResult>, SfError> {
+        let path = self.data_path("composite/sobjects");
+        let request = match op {
+            Op::Create(records) => {
+                let body = wire::CollectionCreateRequest {
+                    all_or_none,
+                    records: indices.iter().map(|&i| records[i].to_wire()).collect(),
+                };
+                ApiRequest::new(Method::POST, path, RetryMode::UnsentOnly).json(&body)?
+            }
+            Op::Delete(ids) => {
+                let joined = indices
+                    .iter()
+                    .map(|&i| ids[i].as_str())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                ApiRequest::new(Method::DELETE, path, RetryMode::Safe)
+                    .query("ids", joined)
+                    .query("allOrNone", all_or_none.to_string())
+            }
+        };
+        let results: Vec<wire::CollectionResult> = self.execute(&request).await?;
+        if results.len() != indices.len() {
+            return Err(SfError::MalformedResponse(Box::new(MalformedResponse {
+                method: request.method.to_string(),
+                endpoint: request.path.clone(),
+                status: 200,
+                kind: MalformedKind::Shape,
+                detail: format!(
+                    "{} results for {} records; outcomes cannot be matched to records",
+                    results.len(),
+                    indices.len()
+                ),
+                attempts: 1,
+            })));
+        }
+        Ok(results)
+    }
+}
+
+/// Turns a wire result into an outcome; a delete of an already-deleted record is a success.
+fn outcome_of(op: Op<'_>, index: usize, result: wire::CollectionResult) -> RecordOutcome {
+    let errors: Vec<RecordError> = result
+        .errors
+        .into_iter()
+        .map(|e| RecordError {
+            code: ApiErrorCode::parse(&e.status_code),
+            message: e.message,
+            fields: e.fields,
+        })
+        .collect();
+    match op {
+        Op::Delete(ids) => {
+            let already_done = !result.success
+                && !errors.is_empty()
+                && errors.iter().all(|e| e.code == ApiErrorCode::EntityIsDeleted);
+            RecordOutcome {
+                id: Some(ids[index].clone()),
+                success: result.success || already_done,
+                already_done,
+                errors: if result.success || already_done {
+                    Vec::new()
+                } else {
+                    errors
+                },
+            }
+        }
+        Op::Create(_) => RecordOutcome {
+            id: result.id.filter(|_| result.success),
+            success: result.success,
+            already_done: false,
+            errors,
+        },
+    }
+}
+
+/// Failed only because a row was locked: safe to send again.
+fn lock_only(o: &RecordOutcome) -> bool {
+    !o.errors.is_empty() && o.errors.iter().all(|e| e.code == ApiErrorCode::UnableToLockRow)
+}
+
+/// Failed only because another record of an all-or-none call failed.
+fn rolled_back_only(o: &RecordOutcome) -> bool {
+    !o.success
+        && !o.errors.is_empty()
+        && o.errors.iter().all(|e| {
+            matches!(e.code, ApiErrorCode::AllOrNoneRolledBack | ApiErrorCode::ProcessingHalted)
+        })
+}
+
+/// An sObject API name: letters, digits and underscores, starting with a letter.
+fn is_api_name(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(success: bool, id: Option<&str>, codes: &[&str]) -> wire::CollectionResult {
+        wire::CollectionResult {
+            id: id.map(str::to_string),
+            success,
+            errors: codes
+                .iter()
+                .map(|c| wire::CollectionError {
+                    status_code: (*c).to_string(),
+                    message: "m".into(),
+                    fields: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn deleting_an_already_deleted_record_counts_as_done() {
+        let ids = vec!["0Pa000000000001CAA".to_string()];
+        let o = outcome_of(Op::Delete(&ids), 0, result(false, None, &["ENTITY_IS_DELETED"]));
+        assert!(o.success && o.already_done && o.errors.is_empty());
+        assert_eq!(o.id.as_deref(), Some("0Pa000000000001CAA"));
+    }
+
+    #[test]
+    fn a_failed_delete_keeps_its_errors_and_input_id() {
+        let ids = vec!["0Pa000000000001CAA".to_string()];
+        let o = outcome_of(
+            Op::Delete(&ids),
+            0,
+            result(false, None, &["INSUFFICIENT_ACCESS_OR_READONLY"]),
+        );
+        assert!(!o.success && !o.already_done);
+        assert_eq!(o.errors[0].code, ApiErrorCode::InsufficientAccess);
+        assert_eq!(o.id.as_deref(), Some("0Pa000000000001CAA"));
+    }
+
+    #[test]
+    fn a_failed_create_has_no_id() {
+        let recs = vec![NewRecord::new("PermissionSetAssignment")];
+        let o = outcome_of(Op::Create(&recs), 0, result(false, Some("x"), &["DUPLICATE_VALUE"]));
+        assert_eq!(o.id, None);
+        assert_eq!(o.errors[0].code, ApiErrorCode::DuplicateValue);
+    }
+
+    #[test]
+    fn only_locks_and_lock_caused_rollbacks_are_resendable() {
+        let recs = vec![NewRecord::new("X")];
+        let locked = outcome_of(Op::Create(&recs), 0, result(false, None, &["UNABLE_TO_LOCK_ROW"]));
+        let rolled = outcome_of(
+            Op::Create(&recs),
+            0,
+            result(false, None, &["ALL_OR_NONE_OPERATION_ROLLED_BACK"]),
+        );
+        let dup = outcome_of(Op::Create(&recs), 0, result(false, None, &["DUPLICATE_VALUE"]));
+        assert!(lock_only(&locked));
+        assert!(rolled_back_only(&rolled) && !lock_only(&rolled));
+        assert!(!lock_only(&dup) && !rolled_back_only(&dup));
+    }
+
+    #[test]
+    fn new_records_carry_their_type_in_attributes() {
+        let rec = NewRecord::new("PermissionSetAssignment")
+            .field("AssigneeId", "005000000000002AAA")
+            .field("PermissionSetId", "0PS000000000008GAA");
+        let wire = Value::Object(rec.to_wire());
+        assert_eq!(wire["attributes"]["type"], "PermissionSetAssignment");
+        assert_eq!(wire["AssigneeId"], "005000000000002AAA");
+    }
+
+    #[test]
+    fn api_names_are_checked() {
+        assert!(is_api_name("PermissionSetAssignment"));
+        assert!(is_api_name("nbavs__User__c"));
+        assert!(!is_api_name("User; DROP"));
+        assert!(!is_api_name(""));
+    }
+}

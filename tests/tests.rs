@@ -1,0 +1,8 @@
+//! pslwarden's integration tests: one test binary (fast links), one module per area.
+//! Every test talks to `sfsim` over real HTTP on loopback.
+
+mod support;
+
+mod sim;
+mod client;
+mod cli;
