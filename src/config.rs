@@ -162,19 +162,49 @@ impl RawAuth {
             }
         };
         s("login_url", self.login_url.as_ref().map(Spanned::span));
-        s("consumer_key", self.consumer_key.as_ref().map(Spanned::span));
+        s(
+            "consumer_key",
+            self.consumer_key.as_ref().map(Spanned::span),
+        );
         s("username", self.username.as_ref().map(Spanned::span));
         s("audience", self.audience.as_ref().map(Spanned::span));
         s("client_id", self.client_id.as_ref().map(Spanned::span));
-        s("instance_url", self.instance_url.as_ref().map(Spanned::span));
-        s("private_key_env", self.private_key_env.as_ref().map(Spanned::span));
-        s("private_key_file", self.private_key_file.as_ref().map(Spanned::span));
-        s("client_secret_env", self.client_secret_env.as_ref().map(Spanned::span));
-        s("client_secret_file", self.client_secret_file.as_ref().map(Spanned::span));
-        s("refresh_token_env", self.refresh_token_env.as_ref().map(Spanned::span));
-        s("refresh_token_file", self.refresh_token_file.as_ref().map(Spanned::span));
-        s("access_token_env", self.access_token_env.as_ref().map(Spanned::span));
-        s("access_token_file", self.access_token_file.as_ref().map(Spanned::span));
+        s(
+            "instance_url",
+            self.instance_url.as_ref().map(Spanned::span),
+        );
+        s(
+            "private_key_env",
+            self.private_key_env.as_ref().map(Spanned::span),
+        );
+        s(
+            "private_key_file",
+            self.private_key_file.as_ref().map(Spanned::span),
+        );
+        s(
+            "client_secret_env",
+            self.client_secret_env.as_ref().map(Spanned::span),
+        );
+        s(
+            "client_secret_file",
+            self.client_secret_file.as_ref().map(Spanned::span),
+        );
+        s(
+            "refresh_token_env",
+            self.refresh_token_env.as_ref().map(Spanned::span),
+        );
+        s(
+            "refresh_token_file",
+            self.refresh_token_file.as_ref().map(Spanned::span),
+        );
+        s(
+            "access_token_env",
+            self.access_token_env.as_ref().map(Spanned::span),
+        );
+        s(
+            "access_token_file",
+            self.access_token_file.as_ref().map(Spanned::span),
+        );
         keys
     }
 }
@@ -387,14 +417,15 @@ impl Settings {
     pub fn org(&self, name: Option<&str>) -> Result<&OrgSettings, SelectOrgError> {
         let names = || self.orgs.iter().map(|o| o.name.clone()).collect::<Vec<_>>();
         match name {
-            Some(n) => self
-                .orgs
-                .iter()
-                .find(|o| o.name == n)
-                .ok_or_else(|| SelectOrgError::Unknown {
-                    name: n.to_string(),
-                    known: names(),
-                }),
+            Some(n) => {
+                self.orgs
+                    .iter()
+                    .find(|o| o.name == n)
+                    .ok_or_else(|| SelectOrgError::Unknown {
+                        name: n.to_string(),
+                        known: names(),
+                    })
+            }
             None => match self.orgs.as_slice() {
                 [only] => Ok(only),
                 [] => Err(SelectOrgError::NoOrgs),
@@ -729,8 +760,7 @@ fn is_loopback_http(u: &url::Url) -> bool {
         && matches!(
             u.host(),
             Some(url::Host::Ipv4(ip)) if ip.is_loopback()
-        )
-        | matches!(u.host(), Some(url::Host::Domain("localhost")))
+        ) | matches!(u.host(), Some(url::Host::Domain("localhost")))
 }
 
 fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
@@ -739,12 +769,10 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
         Some(v) => c.api_version(v, "defaults.api_version")?,
         None => DEFAULT_API_VERSION.to_string(),
     };
-    let reports_dir = c.origin.base_dir.join(
-        raw.defaults
-            .reports_dir
-            .as_deref()
-            .unwrap_or("../reports"),
-    );
+    let reports_dir = c
+        .origin
+        .base_dir
+        .join(raw.defaults.reports_dir.as_deref().unwrap_or("../reports"));
     let mut orgs: Vec<OrgSettings> = Vec::new();
     for (i, spanned) in raw.orgs.iter().enumerate() {
         let org = spanned.get_ref();
@@ -802,11 +830,27 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
         let a = org.auth.get_ref();
         let flow = a.flow.get_ref().as_str();
         let allowed: &[&str] = match flow {
-            "jwt" => &["login_url", "consumer_key", "username", "audience", "private_key_env", "private_key_file"],
-            "client_credentials" => &["login_url", "client_id", "client_secret_env", "client_secret_file"],
+            "jwt" => &[
+                "login_url",
+                "consumer_key",
+                "username",
+                "audience",
+                "private_key_env",
+                "private_key_file",
+            ],
+            "client_credentials" => &[
+                "login_url",
+                "client_id",
+                "client_secret_env",
+                "client_secret_file",
+            ],
             "refresh_token" => &[
-                "login_url", "client_id", "client_secret_env", "client_secret_file",
-                "refresh_token_env", "refresh_token_file",
+                "login_url",
+                "client_id",
+                "client_secret_env",
+                "client_secret_file",
+                "refresh_token_env",
+                "refresh_token_file",
             ],
             "access_token" => &["instance_url", "access_token_env", "access_token_file"],
             other => {
@@ -826,7 +870,12 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
             ("refresh_token", &a.refresh_token),
             ("access_token", &a.access_token),
         ] {
-            c.secret(SecretKeys::new(name, &None, &None, inline), &auth_key, span.clone(), false)?;
+            c.secret(
+                SecretKeys::new(name, &None, &None, inline),
+                &auth_key,
+                span.clone(),
+                false,
+            )?;
         }
         if let Some((key, key_span)) = a
             .present_keys()
@@ -862,7 +911,12 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
                     username: required(&a.username, "username")?,
                     audience: c.url(&a.audience, &format!("{auth_key}.audience"))?,
                     private_key: c.required_secret(
-                        SecretKeys::new("private_key", &a.private_key_env, &a.private_key_file, &None),
+                        SecretKeys::new(
+                            "private_key",
+                            &a.private_key_env,
+                            &a.private_key_file,
+                            &None,
+                        ),
                         &auth_key,
                         span.clone(),
                     )?,
@@ -875,7 +929,12 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
                     login_url,
                     client_id: required(&a.client_id, "client_id")?,
                     client_secret: c.required_secret(
-                        SecretKeys::new("client_secret", &a.client_secret_env, &a.client_secret_file, &None),
+                        SecretKeys::new(
+                            "client_secret",
+                            &a.client_secret_env,
+                            &a.client_secret_file,
+                            &None,
+                        ),
                         &auth_key,
                         span.clone(),
                     )?,
@@ -888,13 +947,23 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
                     login_url,
                     client_id: required(&a.client_id, "client_id")?,
                     client_secret: c.secret(
-                        SecretKeys::new("client_secret", &a.client_secret_env, &a.client_secret_file, &None),
+                        SecretKeys::new(
+                            "client_secret",
+                            &a.client_secret_env,
+                            &a.client_secret_file,
+                            &None,
+                        ),
                         &auth_key,
                         span.clone(),
                         false,
                     )?,
                     refresh_token: c.required_secret(
-                        SecretKeys::new("refresh_token", &a.refresh_token_env, &a.refresh_token_file, &None),
+                        SecretKeys::new(
+                            "refresh_token",
+                            &a.refresh_token_env,
+                            &a.refresh_token_file,
+                            &None,
+                        ),
                         &auth_key,
                         span.clone(),
                     )?,
@@ -906,7 +975,12 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
                 AuthSpec::AccessToken {
                     instance_url,
                     access_token: c.required_secret(
-                        SecretKeys::new("access_token", &a.access_token_env, &a.access_token_file, &None),
+                        SecretKeys::new(
+                            "access_token",
+                            &a.access_token_env,
+                            &a.access_token_file,
+                            &None,
+                        ),
                         &auth_key,
                         span.clone(),
                     )?,
@@ -961,9 +1035,15 @@ private_key_env = "SF_KEY"
 
     #[test]
     fn an_inline_secret_is_refused_with_its_line() {
-        let text = JWT_ORG.replace("private_key_env = \"SF_KEY\"", "private_key = \"-----BEGIN\"");
+        let text = JWT_ORG.replace(
+            "private_key_env = \"SF_KEY\"",
+            "private_key = \"-----BEGIN\"",
+        );
         let err = parse(&text).unwrap_err().to_string();
-        assert!(err.contains("must not be written in the config file"), "{err}");
+        assert!(
+            err.contains("must not be written in the config file"),
+            "{err}"
+        );
         assert!(err.contains(":9:"), "{err}");
         assert!(!err.contains("-----BEGIN\n"), "{err}");
     }
@@ -986,7 +1066,10 @@ private_key_env = "SF_KEY"
 
     #[test]
     fn plain_http_is_refused_for_a_real_host() {
-        let text = JWT_ORG.replace("https://login.salesforce.com", "http://login.salesforce.com");
+        let text = JWT_ORG.replace(
+            "https://login.salesforce.com",
+            "http://login.salesforce.com",
+        );
         let err = parse(&text).unwrap_err().to_string();
         assert!(err.contains("https://"), "{err}");
     }
@@ -1009,7 +1092,10 @@ private_key_env = "SF_KEY"
     fn a_missing_env_secret_names_the_variable_not_a_value() {
         let s = parse(&JWT_ORG.replace("SF_KEY", "PSLWARDEN_TEST_SURELY_UNSET_VAR")).unwrap();
         let err = s.orgs[0].connection_settings(None).unwrap_err().to_string();
-        assert!(err.contains("PSLWARDEN_TEST_SURELY_UNSET_VAR is not set"), "{err}");
+        assert!(
+            err.contains("PSLWARDEN_TEST_SURELY_UNSET_VAR is not set"),
+            "{err}"
+        );
         assert!(err.contains(":9:"), "{err}");
     }
 
@@ -1019,6 +1105,9 @@ private_key_env = "SF_KEY"
         let s = parse(&text).unwrap();
         assert!(matches!(s.org(None), Err(SelectOrgError::Ambiguous { .. })));
         assert_eq!(s.org(Some("sandbox")).unwrap().name, "sandbox");
-        assert!(matches!(s.org(Some("x")), Err(SelectOrgError::Unknown { .. })));
+        assert!(matches!(
+            s.org(Some("x")),
+            Err(SelectOrgError::Unknown { .. })
+        ));
     }
 }

@@ -33,7 +33,12 @@ struct UserRow {
 #[tokio::test]
 async fn jwt_sign_in_learns_org_user_and_instance() {
     let sim = start(seed()).await;
-    let client = Client::new(settings(jwt(&sim.url, "demo-only-jwt-private.pem", &sim.url))).unwrap();
+    let client = Client::new(settings(jwt(
+        &sim.url,
+        "demo-only-jwt-private.pem",
+        &sim.url,
+    )))
+    .unwrap();
     client.sign_in().await.unwrap();
     let identity = client.token_identity().unwrap();
     assert_eq!(identity.org_id, ORG_ID);
@@ -49,7 +54,10 @@ async fn client_credentials_sign_in_reads_the_org() {
     client.sign_in().await.unwrap();
     let versions = client.versions().await.unwrap();
     assert!(versions.iter().any(|v| v.version == "65.0"), "{versions:?}");
-    assert_eq!(client.token_identity().unwrap().user_id, INTEGRATION_USER_ID);
+    assert_eq!(
+        client.token_identity().unwrap().user_id,
+        INTEGRATION_USER_ID
+    );
     sim.stop().await;
 }
 
@@ -60,7 +68,9 @@ async fn refresh_token_sign_in_reads_limits_and_usage() {
     client.sign_in().await.unwrap();
     let limits = client.limits().await.unwrap();
     assert_eq!(limits.daily_api_max, 15000);
-    let usage = client.api_usage().expect("Sforce-Limit-Info on every answer");
+    let usage = client
+        .api_usage()
+        .expect("Sforce-Limit-Info on every answer");
     assert_eq!(usage.max, 15000);
     assert!(usage.used >= 1);
     sim.stop().await;
@@ -76,9 +86,16 @@ async fn a_ready_access_token_is_used_as_given() {
     }))
     .unwrap();
     client.sign_in().await.unwrap();
-    let users = client.query_count("SELECT COUNT() FROM User").await.unwrap();
+    let users = client
+        .query_count("SELECT COUNT() FROM User")
+        .await
+        .unwrap();
     assert_eq!(users, 4);
-    assert_eq!(sim.org.stats().token_grants, 1, "only the raw grant above, none by the client");
+    assert_eq!(
+        sim.org.stats().token_grants,
+        1,
+        "only the raw grant above, none by the client"
+    );
     sim.stop().await;
 }
 
@@ -95,7 +112,10 @@ async fn an_expired_ready_access_token_says_to_get_a_new_one() {
         access_token: Secret::new(token.clone()),
     }))
     .unwrap();
-    let err = client.query_count("SELECT COUNT() FROM User").await.unwrap_err();
+    let err = client
+        .query_count("SELECT COUNT() FROM User")
+        .await
+        .unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, SfError::Auth(_)), "{err:?}");
     assert!(text.contains("Get a new access token"), "{text}");
@@ -106,10 +126,21 @@ async fn an_expired_ready_access_token_says_to_get_a_new_one() {
 #[tokio::test]
 async fn a_wrong_jwt_key_is_refused_clearly_without_secrets() {
     let sim = start(seed()).await;
-    let client = Client::new(settings(jwt(&sim.url, "demo-only-wrong-private.pem", &sim.url))).unwrap();
+    let client = Client::new(settings(jwt(
+        &sim.url,
+        "demo-only-wrong-private.pem",
+        &sim.url,
+    )))
+    .unwrap();
     let err = client.sign_in().await.unwrap_err();
     let text = err.to_string();
-    assert!(text.starts_with(&format!("JWT bearer sign-in at {} failed", sim.url.trim_end_matches('/'))), "{text}");
+    assert!(
+        text.starts_with(&format!(
+            "JWT bearer sign-in at {} failed",
+            sim.url.trim_end_matches('/')
+        )),
+        "{text}"
+    );
     assert!(text.contains("certificate"), "{text}");
     assert_no_secret(&text);
     sim.stop().await;
@@ -118,11 +149,22 @@ async fn a_wrong_jwt_key_is_refused_clearly_without_secrets() {
 #[tokio::test]
 async fn a_wrong_jwt_audience_is_refused_clearly() {
     let sim = start(seed()).await;
-    let flow = jwt(&sim.url, "demo-only-jwt-private.pem", "https://wrong.example.com");
-    let err = Client::new(settings(flow)).unwrap().sign_in().await.unwrap_err();
+    let flow = jwt(
+        &sim.url,
+        "demo-only-jwt-private.pem",
+        "https://wrong.example.com",
+    );
+    let err = Client::new(settings(flow))
+        .unwrap()
+        .sign_in()
+        .await
+        .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("audience is invalid"), "{text}");
-    assert!(text.contains("audience (aud) must be the login URL"), "{text}");
+    assert!(
+        text.contains("audience (aud) must be the login URL"),
+        "{text}"
+    );
     assert_no_secret(&text);
     sim.stop().await;
 }
@@ -171,14 +213,27 @@ async fn a_session_expiring_mid_pagination_is_renewed_and_paging_continues() {
         expire_session_every: Some(2),
         ..Faults::default()
     });
-    let mut pager = client.query::<UserRow>("SELECT Id, Username FROM User").batch_size(200);
+    let mut pager = client
+        .query::<UserRow>("SELECT Id, Username FROM User")
+        .batch_size(200);
     let mut rows = Vec::new();
     while let Some(page) = pager.next_page().await.unwrap() {
         rows.extend(page);
     }
     assert_eq!(rows.len(), 654);
     assert!(rows.iter().any(|r| r.username == INTEGRATION_USERNAME));
-    assert!(client.sign_ins() >= 2, "the expired session was renewed");
+    let expired = sim
+        .org
+        .stats()
+        .faults_injected
+        .get("session_expired")
+        .copied()
+        .unwrap_or(0);
+    assert!(expired > 0, "the test needs the session to expire mid-way");
+    assert!(
+        client.sign_ins() > expired,
+        "each expired session was renewed"
+    );
     sim.stop().await;
 }
 
@@ -196,11 +251,23 @@ async fn server_unavailable_answers_are_retried_until_they_pass() {
         ..Faults::default()
     });
     for _ in 0..4 {
-        let users: Vec<UserRow> = client.query_all("SELECT Id, Username FROM User").await.unwrap();
+        let users: Vec<UserRow> = client
+            .query_all("SELECT Id, Username FROM User")
+            .await
+            .unwrap();
         assert_eq!(users.len(), 4);
     }
-    let injected = sim.org.stats().faults_injected.get("http_503").copied().unwrap_or(0);
-    assert!(injected > 0, "the test needs at least one 503 to prove anything");
+    let injected = sim
+        .org
+        .stats()
+        .faults_injected
+        .get("http_503")
+        .copied()
+        .unwrap_or(0);
+    assert!(
+        injected > 0,
+        "the test needs at least one 503 to prove anything"
+    );
     sim.stop().await;
 }
 
@@ -236,13 +303,21 @@ async fn a_broken_json_body_is_retried_then_reported_with_the_endpoint() {
         ..Faults::default()
     });
     let before = client.calls_made();
-    let err = client.query_count("SELECT COUNT() FROM User").await.unwrap_err();
+    let err = client
+        .query_count("SELECT COUNT() FROM User")
+        .await
+        .unwrap_err();
     let text = err.to_string();
     assert!(
-        text.starts_with("the server's answer to GET /services/data/v65.0/query was not valid JSON"),
+        text.starts_with(
+            "the server's answer to GET /services/data/v65.0/query was not valid JSON"
+        ),
         "{text}"
     );
-    assert_eq!(client.calls_made() - before, u64::from(fast_retry().max_attempts));
+    assert_eq!(
+        client.calls_made() - before,
+        u64::from(fast_retry().max_attempts)
+    );
     sim.stop().await;
 }
 
@@ -257,7 +332,10 @@ async fn deleting_450_records_takes_exactly_three_collection_calls() {
     let ids_back: Vec<_> = outcomes.iter().filter_map(|o| o.id.clone()).collect();
     assert_eq!(ids_back, assignment_ids, "outcomes in input order");
     let stats = sim.org.stats();
-    assert_eq!(stats.requests.get("DELETE composite/sobjects").copied(), Some(3));
+    assert_eq!(
+        stats.requests.get("DELETE composite/sobjects").copied(),
+        Some(3)
+    );
     let left: HashSet<String> = sim
         .org
         .records("PermissionSetAssignment")
@@ -275,7 +353,11 @@ async fn per_record_outcomes_say_what_happened_to_each_record() {
     let client = signed_in_client(&sim).await;
     client.delete_records(&ids[..1], false).await.unwrap();
     let outcomes = client.delete_records(&ids, false).await.unwrap();
-    assert!(outcomes[0].success && outcomes[0].already_done, "{:?}", outcomes[0]);
+    assert!(
+        outcomes[0].success && outcomes[0].already_done,
+        "{:?}",
+        outcomes[0]
+    );
     assert!(outcomes[1].success && !outcomes[1].already_done);
     assert!(outcomes[2].success && !outcomes[2].already_done);
 
@@ -290,9 +372,15 @@ async fn per_record_outcomes_say_what_happened_to_each_record() {
         )
         .await
         .unwrap();
-    assert!(!created[0].success, "user 3 already holds Service_Console_Users");
+    assert!(
+        !created[0].success,
+        "user 3 already holds Service_Console_Users"
+    );
     assert_eq!(created[0].errors[0].code, ApiErrorCode::DuplicateValue);
-    assert!(!created[1].success, "a profile-owned permission set cannot be assigned");
+    assert!(
+        !created[1].success,
+        "a profile-owned permission set cannot be assigned"
+    );
     assert_eq!(created[1].id, None);
     sim.stop().await;
 }
@@ -332,7 +420,10 @@ async fn independent_queries_are_batched_five_to_a_composite_call() {
     }
     let err = pages[6].as_ref().unwrap_err();
     assert_eq!(err.api_code(), Some(&ApiErrorCode::InvalidField), "{err}");
-    assert_eq!(sim.org.stats().requests.get("POST composite").copied(), Some(2));
+    assert_eq!(
+        sim.org.stats().requests.get("POST composite").copied(),
+        Some(2)
+    );
     sim.stop().await;
 }
 
@@ -402,7 +493,12 @@ fn refresh_token(url: &str) -> AuthFlow {
 }
 
 async fn signed_in_client(sim: &RunningSim) -> Client {
-    let client = Client::new(settings(jwt(&sim.url, "demo-only-jwt-private.pem", &sim.url))).unwrap();
+    let client = Client::new(settings(jwt(
+        &sim.url,
+        "demo-only-jwt-private.pem",
+        &sim.url,
+    )))
+    .unwrap();
     client.sign_in().await.unwrap();
     client
 }
@@ -410,7 +506,10 @@ async fn signed_in_client(sim: &RunningSim) -> Client {
 /// An access token obtained outside the client, as `sf org display` would hand one over.
 async fn raw_client_credentials_token(url: &str) -> String {
     let answer: Value = reqwest::Client::new()
-        .post(format!("{}/services/oauth2/token", url.trim_end_matches('/')))
+        .post(format!(
+            "{}/services/oauth2/token",
+            url.trim_end_matches('/')
+        ))
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", CONSUMER_KEY),

@@ -7,7 +7,10 @@ use std::path::Path;
 use serde_json::{Value, json};
 use sfsim::{Faults, Org, RunningSim};
 
-const SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/mocks/fixtures/seed-example.json");
+const SEED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/mocks/fixtures/seed-example.json"
+);
 const V: &str = "v65.0";
 const CLIENT_ID: &str = "3MVG9demoOnlyConsumerKeyForTheSimulatedOrg";
 const CLIENT_SECRET: &str = "demo-only-client-secret";
@@ -44,7 +47,11 @@ impl Sim {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
-        let response = request.bearer_auth(&self.token).send().await.expect("request sent");
+        let response = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("request sent");
         let status = response.status().as_u16();
         let text = response.text().await.expect("body read");
         let body = if text.is_empty() {
@@ -60,7 +67,8 @@ impl Sim {
     }
 
     async fn query(&self, soql: &str) -> (u16, Value) {
-        self.send(self.http.get(self.url("query")).query(&[("q", soql)])).await
+        self.send(self.http.get(self.url("query")).query(&[("q", soql)]))
+            .await
     }
 
     async fn post(&self, path: &str, body: Value) -> (u16, Value) {
@@ -97,7 +105,10 @@ async fn sign_in(http: &reqwest::Client, base: &str) -> String {
         .expect("token request sent");
     assert_eq!(response.status().as_u16(), 200);
     let body: Value = response.json().await.expect("token JSON");
-    body["access_token"].as_str().expect("access_token").to_string()
+    body["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_string()
 }
 
 fn error_code(body: &Value) -> &str {
@@ -123,13 +134,21 @@ async fn seed_license_counts_come_back_from_soql() {
             )
         })
         .collect();
-    assert!(counts.contains(&("ServiceCloudVoicePsl".into(), 2, 2)), "{counts:?}");
-    assert!(counts.contains(&("ServiceCloudVoiceExternalTelephonyPsl".into(), 1, 1)), "{counts:?}");
+    assert!(
+        counts.contains(&("ServiceCloudVoicePsl".into(), 2, 2)),
+        "{counts:?}"
+    );
+    assert!(
+        counts.contains(&("ServiceCloudVoiceExternalTelephonyPsl".into(), 1, 1)),
+        "{counts:?}"
+    );
 }
 
 #[tokio::test]
 async fn token_response_has_salesforce_fields_and_no_expires_in() {
-    let sim = sfsim::start(Org::from_fixture_file(Path::new(SEED)).expect("seed")).await.expect("start");
+    let sim = sfsim::start(Org::from_fixture_file(Path::new(SEED)).expect("seed"))
+        .await
+        .expect("start");
     let response = reqwest::Client::new()
         .post(format!("{}/services/oauth2/token", sim.url))
         .form(&[
@@ -143,13 +162,19 @@ async fn token_response_has_salesforce_fields_and_no_expires_in() {
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["instance_url"], json!(sim.url));
     assert_eq!(body["token_type"], json!("Bearer"));
-    assert!(body["id"].as_str().is_some_and(|id| id.ends_with("/id/00D5g000004SeedEAC/005000000000001AAA")));
+    assert!(
+        body["id"]
+            .as_str()
+            .is_some_and(|id| id.ends_with("/id/00D5g000004SeedEAC/005000000000001AAA"))
+    );
     assert!(body.get("expires_in").is_none());
 }
 
 #[tokio::test]
 async fn a_wrong_client_secret_is_refused_without_echoing_it() {
-    let sim = sfsim::start(Org::from_fixture_file(Path::new(SEED)).expect("seed")).await.expect("start");
+    let sim = sfsim::start(Org::from_fixture_file(Path::new(SEED)).expect("seed"))
+        .await
+        .expect("start");
     let response = reqwest::Client::new()
         .post(format!("{}/services/oauth2/token", sim.url))
         .form(&[
@@ -168,9 +193,16 @@ async fn a_wrong_client_secret_is_refused_without_echoing_it() {
 
 #[tokio::test]
 async fn jwt_bearer_accepts_the_demo_key_and_refuses_the_wrong_one() {
-    let sim = sfsim::start(Org::from_fixture_file(Path::new(SEED)).expect("seed")).await.expect("start");
+    let sim = sfsim::start(Org::from_fixture_file(Path::new(SEED)).expect("seed"))
+        .await
+        .expect("start");
     let sign = |key_file: &str| {
-        let pem = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("mocks/keys").join(key_file)).expect("key");
+        let pem = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("mocks/keys")
+                .join(key_file),
+        )
+        .expect("key");
         let key = jsonwebtoken::EncodingKey::from_rsa_pem(&pem).expect("rsa key");
         let claims = json!({
             "iss": CLIENT_ID,
@@ -178,7 +210,12 @@ async fn jwt_bearer_accepts_the_demo_key_and_refuses_the_wrong_one() {
             "aud": "https://test.salesforce.com",
             "exp": jsonwebtoken::get_current_timestamp() + 120,
         });
-        jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &key).expect("signed")
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+            &claims,
+            &key,
+        )
+        .expect("signed")
     };
     let http = reqwest::Client::new();
     let mut statuses = Vec::new();
@@ -196,21 +233,32 @@ async fn jwt_bearer_accepts_the_demo_key_and_refuses_the_wrong_one() {
         let body: Value = response.json().await.expect("json");
         statuses.push((status, body["error"].as_str().map(str::to_string)));
     }
-    assert_eq!(statuses, [(200, None), (400, Some("invalid_grant".to_string()))]);
+    assert_eq!(
+        statuses,
+        [(200, None), (400, Some("invalid_grant".to_string()))]
+    );
 }
 
 #[tokio::test]
 async fn assigning_contact_center_agent_to_user3_hits_the_license_limit() {
     let sim = Sim::seed().await;
     let (status, body) = sim.assign(USER3, AGENT_PS).await;
-    assert_eq!((status, error_code(&body)), (400, "LICENSE_LIMIT_EXCEEDED"), "{body}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "LICENSE_LIMIT_EXCEEDED"),
+        "{body}"
+    );
     assert_eq!(sim.sim.org.used_licenses("ServiceCloudVoicePsl"), Some(2));
 }
 
 #[tokio::test]
 async fn removing_user2s_voice_set_frees_the_seat_user3_then_gets() {
     let sim = Sim::seed().await;
-    let (status, _) = sim.delete(&format!("sobjects/PermissionSetAssignment/{USER2_VOICE_PSA}")).await;
+    let (status, _) = sim
+        .delete(&format!(
+            "sobjects/PermissionSetAssignment/{USER2_VOICE_PSA}"
+        ))
+        .await;
     assert_eq!(status, 204);
     assert_eq!(sim.sim.org.used_licenses("ServiceCloudVoicePsl"), Some(1));
     let (status, body) = sim.assign(USER3, AGENT_PS).await;
@@ -223,9 +271,19 @@ async fn removing_user2s_voice_set_frees_the_seat_user3_then_gets() {
 async fn joining_the_amazon_center_auto_assigns_the_voice_permission_set() {
     let sim = Sim::seed().await;
     // User-1 holds the seat already (worked example step 2): leave the center, then rejoin.
-    let (status, _) = sim.patch(&format!("sobjects/User/{USER1}"), json!({"CallCenterId": null})).await;
+    let (status, _) = sim
+        .patch(
+            &format!("sobjects/User/{USER1}"),
+            json!({"CallCenterId": null}),
+        )
+        .await;
     assert_eq!(status, 204);
-    let (status, _) = sim.patch(&format!("sobjects/User/{USER1}"), json!({"CallCenterId": AMAZON_CENTER})).await;
+    let (status, _) = sim
+        .patch(
+            &format!("sobjects/User/{USER1}"),
+            json!({"CallCenterId": AMAZON_CENTER}),
+        )
+        .await;
     assert_eq!(status, 204);
     let (_, body) = sim
         .query(&format!(
@@ -233,16 +291,26 @@ async fn joining_the_amazon_center_auto_assigns_the_voice_permission_set() {
         ))
         .await;
     assert_eq!(body["totalSize"], json!(1), "{body}");
-    assert_eq!(sim.sim.org.used_licenses("ServiceCloudVoicePsl"), Some(2), "no extra seat for User-1");
+    assert_eq!(
+        sim.sim.org.used_licenses("ServiceCloudVoicePsl"),
+        Some(2),
+        "no extra seat for User-1"
+    );
 }
 
 #[tokio::test]
 async fn a_psl_assignment_still_needed_cannot_be_deleted() {
     let sim = Sim::seed().await;
     let (status, body) = sim
-        .delete(&format!("sobjects/PermissionSetLicenseAssign/{USER1_VOICE_PSLA}"))
+        .delete(&format!(
+            "sobjects/PermissionSetLicenseAssign/{USER1_VOICE_PSLA}"
+        ))
         .await;
-    assert_eq!((status, error_code(&body)), (400, "FIELD_INTEGRITY_EXCEPTION"), "{body}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "FIELD_INTEGRITY_EXCEPTION"),
+        "{body}"
+    );
     assert_eq!(sim.sim.org.used_licenses("ServiceCloudVoicePsl"), Some(2));
 }
 
@@ -250,8 +318,16 @@ async fn a_psl_assignment_still_needed_cannot_be_deleted() {
 async fn assigning_a_set_twice_answers_duplicate_value() {
     let sim = Sim::seed().await;
     let (status, body) = sim.assign(USER1, AGENT_PS).await;
-    assert_eq!((status, error_code(&body)), (400, "DUPLICATE_VALUE"), "{body}");
-    assert!(body[0]["message"].as_str().is_some_and(|m| m.ends_with("0Pa000000000005CAA")));
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "DUPLICATE_VALUE"),
+        "{body}"
+    );
+    assert!(
+        body[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.ends_with("0Pa000000000005CAA"))
+    );
 }
 
 #[tokio::test]
@@ -280,9 +356,15 @@ async fn composite_refuses_more_than_five_queries() {
     let subrequests: Vec<Value> = (0..6)
         .map(|i| json!({"method": "GET", "url": format!("/services/data/{V}/query?q=SELECT+Id+FROM+User"), "referenceId": format!("q{i}")}))
         .collect();
-    let (status, body) = sim.post("composite", json!({"compositeRequest": subrequests})).await;
+    let (status, body) = sim
+        .post("composite", json!({"compositeRequest": subrequests}))
+        .await;
     assert_eq!(status, 400);
-    assert_eq!(body["compositeResponse"][0]["body"][0]["errorCode"], json!("LIMIT_EXCEEDED"), "{body}");
+    assert_eq!(
+        body["compositeResponse"][0]["body"][0]["errorCode"],
+        json!("LIMIT_EXCEEDED"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -291,9 +373,14 @@ async fn composite_refuses_more_than_25_subrequests() {
     let subrequests: Vec<Value> = (0..26)
         .map(|i| json!({"method": "GET", "url": format!("/services/data/{V}/sobjects/User/{USER1}"), "referenceId": format!("r{i}")}))
         .collect();
-    let (status, body) = sim.post("composite", json!({"compositeRequest": subrequests})).await;
+    let (status, body) = sim
+        .post("composite", json!({"compositeRequest": subrequests}))
+        .await;
     assert_eq!(status, 400);
-    assert_eq!(body["compositeResponse"][0]["body"][0]["errorCode"], json!("LIMIT_EXCEEDED"));
+    assert_eq!(
+        body["compositeResponse"][0]["body"][0]["errorCode"],
+        json!("LIMIT_EXCEEDED")
+    );
 }
 
 #[tokio::test]
@@ -304,15 +391,19 @@ async fn composite_runs_subrequests_with_references_as_one_api_call() {
         .post(
             "composite",
             json!({"allOrNone": true, "compositeRequest": [
-                {"method": "GET", "referenceId": "u3",
-                 "url": format!("/services/data/{V}/query?q=SELECT+Id+FROM+User+WHERE+Username='user3@seed-example.org'")},
+                {"method": "GET", "referenceId": "u1",
+                 "url": format!("/services/data/{V}/query?q=SELECT+Id+FROM+User+WHERE+Username='user1@seed-example.org'")},
                 {"method": "POST", "referenceId": "psa", "url": format!("/services/data/{V}/sobjects/PermissionSetAssignment"),
-                 "body": {"AssigneeId": "@{u3.records[0].Id}", "PermissionSetId": "0PS000000000008GAA"}}
+                 "body": {"AssigneeId": "@{u1.records[0].Id}", "PermissionSetId": "0PS000000000008GAA"}}
             ]}),
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(body["compositeResponse"][1]["httpStatusCode"], json!(201), "{body}");
+    assert_eq!(
+        body["compositeResponse"][1]["httpStatusCode"],
+        json!(201),
+        "{body}"
+    );
     assert_eq!(sim.sim.org.stats().api_calls, before + 1);
 }
 
@@ -320,16 +411,26 @@ async fn composite_runs_subrequests_with_references_as_one_api_call() {
 async fn collections_all_or_none_rolls_back_every_record() {
     let sim = Sim::seed().await;
     let (status, body) = sim
-        .send(
-            sim.http
-                .delete(sim.url("composite/sobjects"))
-                .query(&[("ids", format!("{USER2_VOICE_PSA},{USER1_VOICE_PSLA}")), ("allOrNone", "true".into())]),
-        )
+        .send(sim.http.delete(sim.url("composite/sobjects")).query(&[
+            ("ids", format!("{USER2_VOICE_PSA},{USER1_VOICE_PSLA}")),
+            ("allOrNone", "true".into()),
+        ]))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(body[0]["errors"][0]["statusCode"], json!("ALL_OR_NONE_OPERATION_ROLLED_BACK"), "{body}");
-    assert_eq!(body[1]["errors"][0]["statusCode"], json!("FIELD_INTEGRITY_EXCEPTION"));
-    assert_eq!(sim.sim.org.records("PermissionSetAssignment").len(), 9, "nothing was deleted");
+    assert_eq!(
+        body[0]["errors"][0]["statusCode"],
+        json!("ALL_OR_NONE_OPERATION_ROLLED_BACK"),
+        "{body}"
+    );
+    assert_eq!(
+        body[1]["errors"][0]["statusCode"],
+        json!("FIELD_INTEGRITY_EXCEPTION")
+    );
+    assert_eq!(
+        sim.sim.org.records("PermissionSetAssignment").len(),
+        9,
+        "nothing was deleted"
+    );
 }
 
 #[tokio::test]
@@ -337,7 +438,11 @@ async fn collections_refuse_more_than_200_ids() {
     let sim = Sim::seed().await;
     let ids = vec![USER2_VOICE_PSA; 201].join(",");
     let (status, body) = sim
-        .send(sim.http.delete(sim.url("composite/sobjects")).query(&[("ids", ids)]))
+        .send(
+            sim.http
+                .delete(sim.url("composite/sobjects"))
+                .query(&[("ids", ids)]),
+        )
         .await;
     assert_eq!((status, error_code(&body)), (400, "EXCEEDED_ID_LIMIT"));
 }
@@ -346,16 +451,27 @@ async fn collections_refuse_more_than_200_ids() {
 async fn stats_count_api_calls_and_write_calls() {
     let sim = Sim::seed().await;
     sim.query("SELECT Id FROM User").await;
-    sim.delete(&format!("sobjects/PermissionSetAssignment/{USER2_VOICE_PSA}")).await;
+    sim.delete(&format!(
+        "sobjects/PermissionSetAssignment/{USER2_VOICE_PSA}"
+    ))
+    .await;
     let stats: sfsim::Stats = reqwest::get(format!("{}/__sim/stats", sim.sim.url))
         .await
         .expect("stats sent")
         .json()
         .await
         .expect("stats JSON");
-    assert_eq!((stats.api_calls, stats.write_calls, stats.token_grants), (2, 1, 1));
+    assert_eq!(
+        (stats.api_calls, stats.write_calls, stats.token_grants),
+        (2, 1, 1)
+    );
     assert_eq!(stats.requests.get("GET query"), Some(&1));
-    assert_eq!(stats.requests.get("DELETE sobjects/PermissionSetAssignment/{id}"), Some(&1));
+    assert_eq!(
+        stats
+            .requests
+            .get("DELETE sobjects/PermissionSetAssignment/{id}"),
+        Some(&1)
+    );
 }
 
 #[tokio::test]
@@ -375,7 +491,10 @@ async fn every_api_response_reports_usage() {
         .map(str::to_string);
     assert_eq!(usage.as_deref(), Some("api-usage=1/15000"));
     let body: Value = response.json().await.expect("json");
-    assert_eq!(body["DailyApiRequests"], json!({"Max": 15000, "Remaining": 14999}));
+    assert_eq!(
+        body["DailyApiRequests"],
+        json!({"Max": 15000, "Remaining": 14999})
+    );
 }
 
 #[tokio::test]
@@ -422,11 +541,16 @@ async fn query_pages_follow_next_records_url_over_a_snapshot() {
         )
         .await
         .1;
-    assert_eq!((first["totalSize"].as_u64(), first["done"].as_bool()), (Some(450), Some(false)));
+    assert_eq!(
+        (first["totalSize"].as_u64(), first["done"].as_bool()),
+        (Some(450), Some(false))
+    );
     let mut seen = first["records"].as_array().map_or(0, Vec::len);
     let mut next = first["nextRecordsUrl"].as_str().map(str::to_string);
     while let Some(path) = next {
-        let (status, page) = sim.send(sim.http.get(format!("{}{path}", sim.sim.url))).await;
+        let (status, page) = sim
+            .send(sim.http.get(format!("{}{path}", sim.sim.url)))
+            .await;
         assert_eq!(status, 200);
         seen += page["records"].as_array().map_or(0, Vec::len);
         next = page["nextRecordsUrl"].as_str().map(str::to_string);
@@ -458,7 +582,10 @@ async fn malformed_json_fault_cuts_the_body() {
     assert_eq!(response.status().as_u16(), 200);
     let text = response.text().await.expect("body");
     assert!(serde_json::from_str::<Value>(&text).is_err(), "{text}");
-    assert_eq!(sim.sim.org.stats().faults_injected.get("malformed_json"), Some(&1));
+    assert_eq!(
+        sim.sim.org.stats().faults_injected.get("malformed_json"),
+        Some(&1)
+    );
 }
 
 #[tokio::test]

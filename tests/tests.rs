@@ -3,6 +3,6 @@
 
 mod support;
 
-mod sim;
-mod client;
 mod cli;
+mod client;
+mod sim;

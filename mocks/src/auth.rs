@@ -19,7 +19,10 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const MAX_EXP_AHEAD_SECS: i64 = 5 * 60 + 10;
 
 /// Audiences a JWT may name besides the sim's own URL.
-const LOGIN_AUDIENCES: [&str; 2] = ["https://login.salesforce.com", "https://test.salesforce.com"];
+const LOGIN_AUDIENCES: [&str; 2] = [
+    "https://login.salesforce.com",
+    "https://test.salesforce.com",
+];
 
 fn oauth_error(error: &str, description: &str) -> OAuthError {
     OAuthError {
@@ -31,21 +34,34 @@ fn oauth_error(error: &str, description: &str) -> OAuthError {
 /// Claims the JWT bearer flow looks at.
 #[derive(Debug, Deserialize)]
 struct Claims {
+    /// Must be the connected app's consumer key.
     iss: Option<String>,
+    /// Username to sign in as.
     sub: Option<String>,
+    /// Login URL (string or array).
     aud: Option<Value>,
+    /// Expiry, seconds since the epoch.
     exp: Option<i64>,
 }
 
 /// Handles one token request. `base_urls` are the URLs the sim answers on (the first is used as
 /// `instance_url`); they are also valid JWT audiences.
-pub(crate) fn grant(state: &mut OrgState, form: &HashMap<String, String>, base_urls: &[String]) -> Result<TokenResponse, OAuthError> {
+pub(crate) fn grant(
+    state: &mut OrgState,
+    form: &HashMap<String, String>,
+    base_urls: &[String],
+) -> Result<TokenResponse, OAuthError> {
     let grant_type = form.get("grant_type").map(String::as_str).unwrap_or("");
     let user_id = match grant_type {
         JWT_BEARER => jwt_bearer(state, form, base_urls)?,
         "client_credentials" => client_credentials(state, form)?,
         "refresh_token" => refresh_token(state, form)?,
-        _ => return Err(oauth_error("unsupported_grant_type", "grant type not supported")),
+        _ => {
+            return Err(oauth_error(
+                "unsupported_grant_type",
+                "grant type not supported",
+            ));
+        }
     };
     let token = state.new_session(&user_id);
     state.stats.token_grants += 1;
@@ -67,25 +83,43 @@ pub(crate) fn grant(state: &mut OrgState, form: &HashMap<String, String>, base_u
 
 /// The active user with this username, or the Salesforce-style refusal.
 fn active_user(state: &OrgState, username: &str) -> Result<String, OAuthError> {
-    let user = state
-        .store
-        .live_rows("User")
-        .find(|r| r.fields.get("Username").and_then(Value::as_str).is_some_and(|u| u.eq_ignore_ascii_case(username)));
+    let user = state.store.live_rows("User").find(|r| {
+        r.fields
+            .get("Username")
+            .and_then(Value::as_str)
+            .is_some_and(|u| u.eq_ignore_ascii_case(username))
+    });
     let Some(user) = user else {
-        return Err(oauth_error("invalid_grant", "user hasn't approved this consumer"));
+        return Err(oauth_error(
+            "invalid_grant",
+            "user hasn't approved this consumer",
+        ));
     };
     if user.fields.get("IsActive").and_then(Value::as_bool) == Some(false) {
         return Err(oauth_error("invalid_grant", "inactive user"));
     }
-    Ok(user.fields.get("Id").and_then(Value::as_str).unwrap_or_default().to_string())
+    Ok(user
+        .fields
+        .get("Id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string())
 }
 
-fn jwt_bearer(state: &OrgState, form: &HashMap<String, String>, base_urls: &[String]) -> Result<String, OAuthError> {
+fn jwt_bearer(
+    state: &OrgState,
+    form: &HashMap<String, String>,
+    base_urls: &[String],
+) -> Result<String, OAuthError> {
     let Some(assertion) = form.get("assertion").filter(|a| !a.is_empty()) else {
-        return Err(oauth_error("invalid_request", "assertion parameter missing"));
+        return Err(oauth_error(
+            "invalid_request",
+            "assertion parameter missing",
+        ));
     };
     let invalid_assertion = || oauth_error("invalid_grant", "invalid assertion");
-    let claims: Claims = jsonwebtoken::dangerous::insecure_decode_claims(assertion).map_err(|_| invalid_assertion())?;
+    let claims: Claims = jsonwebtoken::dangerous::insecure_decode_claims(assertion)
+        .map_err(|_| invalid_assertion())?;
     let Some(app) = state.settings.connected_app.as_ref() else {
         return Err(oauth_error("invalid_client", "client identifier invalid"));
     };
@@ -100,7 +134,8 @@ fn jwt_bearer(state: &OrgState, form: &HashMap<String, String>, base_urls: &[Str
     validation.validate_exp = false;
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
-    jsonwebtoken::decode::<Claims>(assertion, &key, &validation).map_err(|_| invalid_assertion())?;
+    jsonwebtoken::decode::<Claims>(assertion, &key, &validation)
+        .map_err(|_| invalid_assertion())?;
 
     let audiences: Vec<&str> = match &claims.aud {
         Some(Value::String(a)) => vec![a.as_str()],
@@ -150,7 +185,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn client_credentials(state: &OrgState, form: &HashMap<String, String>) -> Result<String, OAuthError> {
+fn client_credentials(
+    state: &OrgState,
+    form: &HashMap<String, String>,
+) -> Result<String, OAuthError> {
     check_client_id(state, form)?;
     let given = form.get("client_secret").map(String::as_str).unwrap_or("");
     if !secret_matches(state, given) {
@@ -162,7 +200,10 @@ fn client_credentials(state: &OrgState, form: &HashMap<String, String>) -> Resul
         .as_ref()
         .and_then(|app| app.client_credentials_user.clone());
     let Some(username) = run_as else {
-        return Err(oauth_error("invalid_grant", "no client credentials user enabled"));
+        return Err(oauth_error(
+            "invalid_grant",
+            "no client credentials user enabled",
+        ));
     };
     active_user(state, &username)
 }
@@ -185,4 +226,131 @@ fn refresh_token(state: &OrgState, form: &HashMap<String, String>) -> Result<Str
         return Err(oauth_error("invalid_grant", "expired access/refresh token"));
     };
     active_user(state, &username)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::org::Org;
+    use jsonwebtoken::{EncodingKey, Header};
+    use serde_json::json;
+    use std::path::Path;
+
+    const BASE: &str = "http://127.0.0.1:9";
+    const KEY: &str = "3MVG9demoOnlyConsumerKeyForTheSimulatedOrg";
+
+    fn seed() -> Org {
+        Org::from_fixture_file(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-example.json"),
+        )
+        .expect("seed loads")
+    }
+
+    fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn run(org: &Org, pairs: &[(&str, &str)]) -> Result<TokenResponse, OAuthError> {
+        grant(&mut org.lock(), &form(pairs), &[BASE.to_string()])
+    }
+
+    fn assertion(aud: &str, exp_in: i64) -> String {
+        let pem = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/demo-only-jwt-private.pem"),
+        )
+        .expect("demo key");
+        let claims = json!({
+            "iss": KEY,
+            "sub": "user1@seed-example.org",
+            "aud": aud,
+            "exp": jsonwebtoken::get_current_timestamp() as i64 + exp_in,
+        });
+        let key = EncodingKey::from_rsa_pem(&pem).expect("rsa");
+        jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &key).expect("signed")
+    }
+
+    #[test]
+    fn refresh_tokens_sign_in_as_their_user_and_unknown_ones_are_refused() {
+        let org = seed();
+        let ok = run(
+            &org,
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", KEY),
+                ("refresh_token", "5Aep861demoOnlyRefreshToken"),
+            ],
+        )
+        .expect("known refresh token");
+        assert!(ok.id.ends_with("/005000000000001AAA"));
+        let err = run(
+            &org,
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", KEY),
+                ("refresh_token", "nope"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            oauth_error("invalid_grant", "expired access/refresh token")
+        );
+    }
+
+    #[test]
+    fn unknown_grant_types_are_unsupported() {
+        let err = run(&seed(), &[("grant_type", "password")]).unwrap_err();
+        assert_eq!(err.error, "unsupported_grant_type");
+    }
+
+    #[test]
+    fn jwt_audience_may_be_the_sim_itself_but_not_elsewhere() {
+        let org = seed();
+        let jwt = |aud: &str| {
+            run(
+                &org,
+                &[
+                    ("grant_type", JWT_BEARER),
+                    ("assertion", assertion(aud, 120).as_str()),
+                ],
+            )
+        };
+        assert!(jwt(BASE).is_ok());
+        assert_eq!(
+            jwt("https://evil.example").unwrap_err().error_description,
+            "audience is invalid"
+        );
+    }
+
+    #[test]
+    fn jwt_expiry_must_be_soon_and_in_the_future() {
+        let org = seed();
+        for exp_in in [-10, 3600] {
+            let token = assertion("https://login.salesforce.com", exp_in);
+            let err = run(
+                &org,
+                &[("grant_type", JWT_BEARER), ("assertion", token.as_str())],
+            )
+            .unwrap_err();
+            assert_eq!(err.error, "invalid_grant", "exp in {exp_in}s");
+        }
+    }
+
+    #[test]
+    fn grants_are_counted_but_refusals_are_not() {
+        let org = seed();
+        let _ = run(&org, &[("grant_type", "password")]);
+        let _ = run(
+            &org,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", KEY),
+                ("client_secret", "demo-only-client-secret"),
+            ],
+        );
+        assert_eq!(org.stats().token_grants, 1);
+    }
 }

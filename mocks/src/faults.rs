@@ -168,7 +168,7 @@ impl FaultState {
             return false;
         };
         self.authorised += 1;
-        let fire = every > 0 && self.authorised % every == 0;
+        let fire = every > 0 && self.authorised.is_multiple_of(every);
         if fire {
             self.count(kind::SESSION_EXPIRED);
         }
@@ -225,7 +225,9 @@ mod tests {
     #[test]
     fn zero_rates_never_fire() {
         let mut state = FaultState::default();
-        assert!((0..1000).all(|_| !state.http_503() && !state.lock_row() && !state.malformed_json()));
+        assert!(
+            (0..1000).all(|_| !state.http_503() && !state.lock_row() && !state.malformed_json())
+        );
     }
 
     #[test]
@@ -234,6 +236,12 @@ mod tests {
             lock_row_rate: 1.5,
             ..Faults::default()
         };
-        assert!(matches!(bad.validate(), Err(FaultsError::Rate { name: "lock_row_rate", .. })));
+        assert!(matches!(
+            bad.validate(),
+            Err(FaultsError::Rate {
+                name: "lock_row_rate",
+                ..
+            })
+        ));
     }
 }

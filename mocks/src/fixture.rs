@@ -82,7 +82,13 @@ pub enum FixtureError {
     },
 }
 
-fn record_message(object: &str, index: usize, field: Option<&str>, problem: &str, record: &str) -> String {
+fn record_message(
+    object: &str,
+    index: usize,
+    field: Option<&str>,
+    problem: &str,
+    record: &str,
+) -> String {
     match field {
         Some(field) => format!("{object}[{index}] field {field}: {problem}\n  record: {record}"),
         None => format!("{object}[{index}]: {problem}\n  record: {record}"),
@@ -123,9 +129,10 @@ pub fn load_str(json: &str, base_dir: &Path) -> Result<LoadedFixture, FixtureErr
             Some(def) if def.name == "Organization" => {
                 return Err(FixtureError::Org {
                     field: "organization_id".into(),
-                    problem: "the Organization record is synthesized from _org (organization_id, name, \
+                    problem:
+                        "the Organization record is synthesized from _org (organization_id, name, \
                               is_sandbox); remove the \"Organization\" key"
-                        .into(),
+                            .into(),
                 });
             }
             Some(def) => def.name.clone(),
@@ -136,7 +143,10 @@ pub fn load_str(json: &str, base_dir: &Path) -> Result<LoadedFixture, FixtureErr
                 name.clone()
             }
             None => {
-                let known: Vec<String> = Schema::standard().objects().map(|o| o.name.clone()).collect();
+                let known: Vec<String> = Schema::standard()
+                    .objects()
+                    .map(|o| o.name.clone())
+                    .collect();
                 return Err(FixtureError::UnknownObject {
                     name,
                     known: known.join(", "),
@@ -158,7 +168,10 @@ pub fn load_str(json: &str, base_dir: &Path) -> Result<LoadedFixture, FixtureErr
                         object: canonical,
                         index,
                         field: None,
-                        problem: format!("a record must be a JSON object, found {}", values::describe(&other)),
+                        problem: format!(
+                            "a record must be a JSON object, found {}",
+                            values::describe(&other)
+                        ),
                         record: short_json(&other),
                     });
                 }
@@ -171,28 +184,42 @@ pub fn load_str(json: &str, base_dir: &Path) -> Result<LoadedFixture, FixtureErr
     let mut id_owner: HashMap<String, String> = HashMap::new();
     for (object, records) in &mut tables {
         for (index, record) in records.iter_mut().enumerate() {
-            let err = |field: Option<&str>, problem: String, record: &Map<String, Value>| FixtureError::Record {
-                object: object.clone(),
-                index,
-                field: field.map(str::to_string),
-                problem,
-                record: short_json(&Value::Object(record.clone())),
+            let err = |field: Option<&str>, problem: String, record: &Map<String, Value>| {
+                FixtureError::Record {
+                    object: object.clone(),
+                    index,
+                    field: field.map(str::to_string),
+                    problem,
+                    record: short_json(&Value::Object(record.clone())),
+                }
             };
             let id = match record.get("Id") {
                 Some(Value::String(id)) => id.clone(),
                 Some(other) => {
                     return Err(err(
                         Some("Id"),
-                        format!("expected an 18-character id string, found {}", values::describe(other)),
+                        format!(
+                            "expected an 18-character id string, found {}",
+                            values::describe(other)
+                        ),
                         record,
                     ));
                 }
-                None => return Err(err(Some("Id"), "every record needs an 18-character \"Id\"".into(), record)),
+                None => {
+                    return Err(err(
+                        Some("Id"),
+                        "every record needs an 18-character \"Id\"".into(),
+                        record,
+                    ));
+                }
             };
             if id.len() != 18 {
                 return Err(err(
                     Some("Id"),
-                    format!("'{id}' has {} characters; fixture ids must be the 18-character form", id.len()),
+                    format!(
+                        "'{id}' has {} characters; fixture ids must be the 18-character form",
+                        id.len()
+                    ),
                     record,
                 ));
             }
@@ -202,7 +229,9 @@ pub fn load_str(json: &str, base_dir: &Path) -> Result<LoadedFixture, FixtureErr
             if let Some(first) = id_owner.get(&id) {
                 return Err(err(
                     Some("Id"),
-                    format!("id {id} is already used by a {first} record; ids must be unique across the fixture"),
+                    format!(
+                        "id {id} is already used by a {first} record; ids must be unique across the fixture"
+                    ),
                     record,
                 ));
             }
@@ -274,7 +303,9 @@ fn infer_custom_fields(
                     record: short_json(&Value::Object(record.clone())),
                 };
                 if field == "attributes" {
-                    return Err(bad("\"attributes\" is API output, not data; remove it".into()));
+                    return Err(bad(
+                        "\"attributes\" is API output, not data; remove it".into()
+                    ));
                 }
                 if value.is_array() || value.is_object() {
                     return Err(bad(
@@ -288,8 +319,18 @@ fn infer_custom_fields(
                 let merged = match (*kind, seen) {
                     (None, k) => k,
                     (Some(a), b) if a == b => a,
-                    (Some(FieldKind::Reference | FieldKind::Date | FieldKind::DateTime | FieldKind::String), 
-                     FieldKind::Reference | FieldKind::Date | FieldKind::DateTime | FieldKind::String) => FieldKind::String,
+                    (
+                        Some(
+                            FieldKind::Reference
+                            | FieldKind::Date
+                            | FieldKind::DateTime
+                            | FieldKind::String,
+                        ),
+                        FieldKind::Reference
+                        | FieldKind::Date
+                        | FieldKind::DateTime
+                        | FieldKind::String,
+                    ) => FieldKind::String,
                     (Some(a), b) => {
                         return Err(bad(format!(
                             "earlier records hold {} values in this field, this one holds {}; \
@@ -306,19 +347,30 @@ fn infer_custom_fields(
             }
         }
         let mut def = def;
+        // New records get the key prefix the fixture's own records use, so ids look consistent.
+        if let Some(prefix) = records
+            .first()
+            .and_then(|r| r.get("Id"))
+            .and_then(Value::as_str)
+            .and_then(|id| id.get(..3))
+        {
+            def.key_prefix = prefix.to_string();
+        }
         for (field, (kind, first_id)) in kinds {
             let kind = kind.unwrap_or(FieldKind::String);
             let target = if kind == FieldKind::Reference {
                 first_id.as_deref().and_then(|id| {
-                    id_owner
-                        .get(id)
-                        .cloned()
-                        .or_else(|| schema.object_for_prefix(&id[..3]).map(|o| o.name.clone()))
+                    id_owner.get(id).cloned().or_else(|| {
+                        id.get(..3)
+                            .and_then(|p| schema.object_for_prefix(p))
+                            .map(|o| o.name.clone())
+                    })
                 })
             } else {
                 None
             };
-            def.fields.push(schema::custom_field(&field, kind, target.as_deref()));
+            def.fields
+                .push(schema::custom_field(&field, kind, target.as_deref()));
         }
         schema.add(def);
     }
@@ -352,12 +404,17 @@ fn validate_record(
             let problem = if name == "attributes" {
                 "\"attributes\" is API output, not data; remove it".to_string()
             } else if value.is_object() {
-                "nested objects are not stored: parent relationships are resolved from id fields".to_string()
+                "nested objects are not stored: parent relationships are resolved from id fields"
+                    .to_string()
             } else {
                 format!(
                     "{} has no field '{name}'; sfsim knows: {}",
                     def.name,
-                    def.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+                    def.fields
+                        .iter()
+                        .map(|f| f.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             };
             return Err(err(Some(name), problem));
@@ -365,7 +422,10 @@ fn validate_record(
         if field.name != *name {
             return Err(err(
                 Some(name),
-                format!("field names are case-sensitive in fixtures: write '{}'", field.name),
+                format!(
+                    "field names are case-sensitive in fixtures: write '{}'",
+                    field.name
+                ),
             ));
         }
         if value.is_null() && !field.nillable {
@@ -391,8 +451,14 @@ fn organization_record(settings: &OrgSettings) -> Map<String, Value> {
     map.insert("Id".into(), Value::String(settings.organization_id.clone()));
     map.insert("Name".into(), Value::String(settings.name.clone()));
     map.insert("IsSandbox".into(), Value::Bool(settings.is_sandbox));
-    map.insert("OrganizationType".into(), Value::String(settings.organization_type.clone()));
-    map.insert("InstanceName".into(), Value::String(settings.instance_name.clone()));
+    map.insert(
+        "OrganizationType".into(),
+        Value::String(settings.organization_type.clone()),
+    );
+    map.insert(
+        "InstanceName".into(),
+        Value::String(settings.instance_name.clone()),
+    );
     map
 }
 
@@ -408,7 +474,10 @@ fn check_duplicates(records: &[(String, Map<String, Value>)]) -> Result<(), Fixt
         };
         let key_field = match object.as_str() {
             "PermissionSetAssignment" => {
-                if record.get("PermissionSetGroupId").is_some_and(|v| !v.is_null()) {
+                if record
+                    .get("PermissionSetGroupId")
+                    .is_some_and(|v| !v.is_null())
+                {
                     "PermissionSetGroupId"
                 } else {
                     "PermissionSetId"
@@ -423,7 +492,13 @@ fn check_duplicates(records: &[(String, Map<String, Value>)]) -> Result<(), Fixt
         } else {
             "AssigneeId"
         };
-        let text = |f: &str| record.get(f).and_then(Value::as_str).unwrap_or("").to_string();
+        let text = |f: &str| {
+            record
+                .get(f)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
         let key = (object.clone(), text(owner_field), text(key_field));
         let id = text("Id");
         if let Some(first) = seen.get(&key) {
@@ -444,7 +519,10 @@ fn check_duplicates(records: &[(String, Map<String, Value>)]) -> Result<(), Fixt
 
 /// `_org` names users and a permission set; a typo there would only surface as a confusing
 /// sign-in or auto-assignment failure later, so check them now.
-fn check_org_references(settings: &OrgSettings, records: &[(String, Map<String, Value>)]) -> Result<(), FixtureError> {
+fn check_org_references(
+    settings: &OrgSettings,
+    records: &[(String, Map<String, Value>)],
+) -> Result<(), FixtureError> {
     let usernames: HashSet<&str> = records
         .iter()
         .filter(|(o, _)| o == "User")
@@ -478,9 +556,9 @@ fn check_org_references(settings: &OrgSettings, records: &[(String, Map<String, 
                 problem: "auto-assignment is enabled but names no permission set".into(),
             });
         };
-        let exists = records
-            .iter()
-            .any(|(o, r)| o == "PermissionSet" && r.get("Name").and_then(Value::as_str) == Some(name.as_str()));
+        let exists = records.iter().any(|(o, r)| {
+            o == "PermissionSet" && r.get("Name").and_then(Value::as_str) == Some(name.as_str())
+        });
         if !exists {
             return Err(FixtureError::Org {
                 field: "voice_auto_assign.permission_set".into(),
@@ -494,6 +572,8 @@ fn check_org_references(settings: &OrgSettings, records: &[(String, Map<String, 
 /// The `_org` section as written in fixtures.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+/// Each key mirrors the `OrgSettings` field of the same name (documented there and in
+/// `mocks/README.md`); `None` keeps the default.
 struct OrgSection {
     organization_id: Option<String>,
     name: Option<String>,
@@ -512,22 +592,30 @@ struct OrgSection {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct VoiceSection {
+    /// Turns auto-assignment on.
     enabled: bool,
+    /// `PermissionSet.Name` to assign.
     permission_set: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AppSection {
+    /// `client_id` / JWT `iss`.
     consumer_key: String,
+    /// Secret for client_credentials and (optionally) refresh_token.
     #[serde(default)]
     client_secret: Option<String>,
+    /// PEM file, relative to the fixture's directory.
     #[serde(default)]
     jwt_public_key_file: Option<PathBuf>,
+    /// Inline PEM, for fixtures built in code.
     #[serde(default)]
     jwt_public_key: Option<String>,
+    /// Accepted refresh tokens → username.
     #[serde(default)]
     refresh_tokens: BTreeMap<String, String>,
+    /// "Run As" username of the client_credentials flow.
     #[serde(default)]
     client_credentials_user: Option<String>,
 }
@@ -538,7 +626,9 @@ fn parse_org(section: Option<Value>, base_dir: &Path) -> Result<OrgSettings, Fix
         return Ok(settings);
     };
     let section: OrgSection =
-        serde_json::from_value(section).map_err(|e| FixtureError::OrgSection { problem: e.to_string() })?;
+        serde_json::from_value(section).map_err(|e| FixtureError::OrgSection {
+            problem: e.to_string(),
+        })?;
     if let Some(id) = section.organization_id {
         let valid = id.len() == 18 && id.starts_with("00D") && ids::to_id18(&id).is_ok();
         if !valid {
@@ -574,7 +664,10 @@ fn parse_org(section: Option<Value>, base_dir: &Path) -> Result<OrgSettings, Fix
         }
         for v in &versions {
             let ok = v.split_once('.').is_some_and(|(a, b)| {
-                !a.is_empty() && !b.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit())
+                !a.is_empty()
+                    && !b.is_empty()
+                    && a.bytes().all(|c| c.is_ascii_digit())
+                    && b.bytes().all(|c| c.is_ascii_digit())
             });
             if !ok {
                 return Err(FixtureError::Org {
@@ -622,7 +715,11 @@ fn parse_app(app: AppSection, base_dir: &Path) -> Result<ConnectedApp, FixtureEr
     }
     let (pem, file) = match (app.jwt_public_key_file, app.jwt_public_key) {
         (Some(file), _) => {
-            let path = if file.is_absolute() { file } else { base_dir.join(file) };
+            let path = if file.is_absolute() {
+                file
+            } else {
+                base_dir.join(file)
+            };
             let pem = std::fs::read_to_string(&path).map_err(|source| FixtureError::KeyFile {
                 path: path.clone(),
                 source,
@@ -692,10 +789,19 @@ mod tests {
         let fixture = load_file(&seed_path()).expect("seed fixture is valid");
         assert_eq!(fixture.settings.organization_id, "00D5g000004SeedEAC");
         assert!(fixture.settings.voice_auto_assign.enabled);
-        let app = fixture.settings.connected_app.expect("seed has a connected app");
-        assert!(app.jwt_public_key_pem.is_some_and(|p| p.contains("PUBLIC KEY")));
+        let app = fixture
+            .settings
+            .connected_app
+            .expect("seed has a connected app");
+        assert!(
+            app.jwt_public_key_pem
+                .is_some_and(|p| p.contains("PUBLIC KEY"))
+        );
         let org = fixture.records.iter().find(|(o, _)| o == "Organization");
-        assert_eq!(org.and_then(|(_, r)| r.get("IsSandbox")), Some(&json!(true)));
+        assert_eq!(
+            org.and_then(|(_, r)| r.get("IsSandbox")),
+            Some(&json!(true))
+        );
     }
 
     #[test]
@@ -706,7 +812,10 @@ mod tests {
         ]}))
         .unwrap_err();
         let (object, index, field, problem) = record_error(err);
-        assert_eq!((object.as_str(), index, field.as_deref()), ("User", 1, Some("Id")));
+        assert_eq!(
+            (object.as_str(), index, field.as_deref()),
+            ("User", 1, Some("Id"))
+        );
         assert!(problem.contains("005000000000002AAA"), "{problem}");
     }
 
@@ -729,13 +838,18 @@ mod tests {
         ]}))
         .unwrap_err();
         let (object, _, field, problem) = record_error(err);
-        assert_eq!((object.as_str(), field.as_deref()), ("PermissionSetLicense", Some("UsedLicenses")));
+        assert_eq!(
+            (object.as_str(), field.as_deref()),
+            ("PermissionSetLicense", Some("UsedLicenses"))
+        );
         assert!(problem.contains("computed live"));
     }
 
     #[test]
     fn unknown_standard_fields_are_refused() {
-        let err = load(json!({"User": [{"Id": "005000000000001AAA", "Username": "a@x", "Shoe": 42}]})).unwrap_err();
+        let err =
+            load(json!({"User": [{"Id": "005000000000001AAA", "Username": "a@x", "Shoe": 42}]}))
+                .unwrap_err();
         let (_, _, field, problem) = record_error(err);
         assert_eq!(field.as_deref(), Some("Shoe"));
         assert!(problem.contains("User has no field 'Shoe'"));
@@ -757,11 +871,17 @@ mod tests {
             ]
         }))
         .expect("valid custom object");
-        let def = fixture.schema.object("nbavs__user__c").expect("custom object registered");
+        let def = fixture
+            .schema
+            .object("nbavs__user__c")
+            .expect("custom object registered");
         let user_field = def.field("nbavs__User__c").expect("inferred");
         assert_eq!(user_field.kind, FieldKind::Reference);
         assert_eq!(user_field.reference_to, vec!["User".to_string()]);
-        assert_eq!(def.field("nbavs__CTI__c").map(|f| f.kind), Some(FieldKind::Boolean));
+        assert_eq!(
+            def.field("nbavs__CTI__c").map(|f| f.kind),
+            Some(FieldKind::Boolean)
+        );
     }
 
     #[test]

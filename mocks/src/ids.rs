@@ -45,7 +45,8 @@ pub fn checksum_suffix(id15: &str) -> String {
 /// Normalises a 15- or 18-character id to its 18-character form, checking the suffix of an
 /// 18-character id.
 pub fn to_id18(raw: &str) -> Result<String, IdError> {
-    let shape_ok = (raw.len() == 15 || raw.len() == 18) && raw.bytes().all(|b| b.is_ascii_alphanumeric());
+    let shape_ok =
+        (raw.len() == 15 || raw.len() == 18) && raw.bytes().all(|b| b.is_ascii_alphanumeric());
     if !shape_ok {
         return Err(IdError::Shape(raw.to_string()));
     }
@@ -112,7 +113,10 @@ mod tests {
 
     #[test]
     fn fifteen_character_ids_gain_their_suffix() {
-        assert_eq!(to_id18("0PL000000000001").as_deref(), Ok("0PL000000000001GAA"));
+        assert_eq!(
+            to_id18("0PL000000000001").as_deref(),
+            Ok("0PL000000000001GAA")
+        );
     }
 
     #[test]
@@ -131,7 +135,10 @@ mod tests {
     #[test]
     fn wrong_length_or_characters_are_rejected() {
         assert!(matches!(to_id18("005abc"), Err(IdError::Shape(_))));
-        assert!(matches!(to_id18("005000000000001-AA"), Err(IdError::Shape(_))));
+        assert!(matches!(
+            to_id18("005000000000001-AA"),
+            Err(IdError::Shape(_))
+        ));
     }
 
     #[test]

@@ -12,7 +12,11 @@ use sfsim::{Faults, Org};
 use tokio::net::TcpListener;
 
 #[derive(Debug, Parser)]
-#[command(name = "sfsim", version, about = "A stateful simulator of a Salesforce org's REST API")]
+#[command(
+    name = "sfsim",
+    version,
+    about = "A stateful simulator of a Salesforce org's REST API"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -104,7 +108,10 @@ async fn serve(args: ServeArgs) -> ExitCode {
     };
     let mut stdout = std::io::stdout();
     // Scripts wait for this exact line, so it must be flushed before serving.
-    if writeln!(stdout, "sfsim listening on http://{addr}").and_then(|_| stdout.flush()).is_err() {
+    if writeln!(stdout, "sfsim listening on http://{addr}")
+        .and_then(|_| stdout.flush())
+        .is_err()
+    {
         return ExitCode::FAILURE;
     }
     let shutdown = async {

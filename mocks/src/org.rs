@@ -67,7 +67,6 @@ pub(crate) const MAX_CURSORS_PER_USER: usize = 10;
 pub(crate) const CURSOR_IDLE: Duration = Duration::from_secs(15 * 60);
 
 /// Everything about one org, behind `Org`'s mutex.
-#[derive(Debug)]
 pub(crate) struct OrgState {
     /// The parsed `_org` section.
     pub settings: OrgSettings,
@@ -90,10 +89,22 @@ pub(crate) struct OrgState {
 }
 
 /// A shared handle to one simulated org. Cloning gives another handle to the same org.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Org {
     /// The org; every request locks it for its whole (synchronous) handling.
     inner: Arc<Mutex<OrgState>>,
+}
+
+/// Shows which org this is, never its sessions (access tokens are secrets).
+impl std::fmt::Debug for Org {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.lock();
+        f.debug_struct("Org")
+            .field("organization_id", &state.settings.organization_id)
+            .field("name", &state.settings.name)
+            .field("sessions", &state.sessions.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Org {
@@ -132,7 +143,9 @@ impl Org {
     /// Locks the org. A panic while locked cannot leave records half-written (writes are
     /// journaled per record), so a poisoned lock is still usable.
     pub(crate) fn lock(&self) -> MutexGuard<'_, OrgState> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Replaces the fault settings and restarts their sequence from `faults.seed`. Out-of-range
@@ -213,7 +226,12 @@ impl OrgState {
         self.store
             .live_rows("PermissionSetLicense")
             .find(|r| r.fields.get("DeveloperName").and_then(Value::as_str) == Some(developer_name))
-            .and_then(|r| r.fields.get("Id").and_then(Value::as_str).map(str::to_string))
+            .and_then(|r| {
+                r.fields
+                    .get("Id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
     }
 
     pub(crate) fn count_request(&mut self, key: &str) {
@@ -224,13 +242,20 @@ impl OrgState {
     pub(crate) fn random_token(&mut self, len: usize) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         (0..len)
-            .map(|_| char::from(ALPHABET[(self.entropy.next_u64() % ALPHABET.len() as u64) as usize]))
+            .map(|_| {
+                char::from(ALPHABET[(self.entropy.next_u64() % ALPHABET.len() as u64) as usize])
+            })
             .collect()
     }
 
     /// Starts a session for `user_id` and returns its access token.
     pub(crate) fn new_session(&mut self, user_id: &str) -> String {
-        let org15 = self.settings.organization_id.get(..15).unwrap_or("00D000000000001").to_string();
+        let org15 = self
+            .settings
+            .organization_id
+            .get(..15)
+            .unwrap_or("00D000000000001")
+            .to_string();
         let token = format!("{org15}!AQ{}", self.random_token(96));
         self.sessions.insert(
             token.clone(),
@@ -261,9 +286,15 @@ impl OrgState {
     }
 
     /// Keeps a query result for paging and returns its locator id.
-    pub(crate) fn open_cursor(&mut self, user_id: &str, rows: Arc<Vec<Value>>, batch_size: usize) -> String {
+    pub(crate) fn open_cursor(
+        &mut self,
+        user_id: &str,
+        rows: Arc<Vec<Value>>,
+        batch_size: usize,
+    ) -> String {
         let now = Instant::now();
-        self.cursors.retain(|_, c| now.duration_since(c.last_used) <= CURSOR_IDLE);
+        self.cursors
+            .retain(|_, c| now.duration_since(c.last_used) <= CURSOR_IDLE);
         let mut mine: Vec<(String, Instant)> = self
             .cursors
             .iter()

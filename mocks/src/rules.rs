@@ -136,13 +136,17 @@ pub fn apply_insert_defaults(def: &ObjectDef, fields: &mut Map<String, Value>, n
         "VoiceCall" => default("CreatedDate", stamp),
         _ => {}
     }
-    if def.name == USER && fields.get("Name").is_none_or(Value::is_null) {
-        if let Some(name) = full_name(fields) {
-            fields.insert("Name".into(), Value::String(name));
-        }
+    if def.name == USER
+        && fields.get("Name").is_none_or(Value::is_null)
+        && let Some(name) = full_name(fields)
+    {
+        fields.insert("Name".into(), Value::String(name));
     }
     for field in &def.fields {
-        if field.kind == FieldKind::Boolean && !field.nillable && fields.get(&field.name).is_none_or(Value::is_null) {
+        if field.kind == FieldKind::Boolean
+            && !field.nillable
+            && fields.get(&field.name).is_none_or(Value::is_null)
+        {
             fields.insert(field.name.clone(), Value::Bool(false));
         }
     }
@@ -160,12 +164,17 @@ fn full_name(fields: &Map<String, Value>) -> Option<String> {
 /// True for contact centers whose telephony is Amazon Connect (Salesforce's own), the ones that
 /// trigger the Voice permission set auto-assignment.
 pub fn is_amazon_connect_center(fields: &Map<String, Value>) -> bool {
-    text(fields, "CustomSettings").is_some_and(|s| s.contains("AMAZON_CONNECT") || s.contains("SCVOOTBTelephony"))
+    text(fields, "CustomSettings")
+        .is_some_and(|s| s.contains("AMAZON_CONNECT") || s.contains("SCVOOTBTelephony"))
 }
 
 impl Dml<'_> {
     /// Inserts one record; returns its new id.
-    pub fn insert(&mut self, object: &str, body: &Map<String, Value>) -> Result<String, RecordError> {
+    pub fn insert(
+        &mut self,
+        object: &str,
+        body: &Map<String, Value>,
+    ) -> Result<String, RecordError> {
         let savepoint = self.store.savepoint();
         let result = self.insert_inner(object, body, true);
         if result.is_err() {
@@ -175,7 +184,12 @@ impl Dml<'_> {
     }
 
     /// Updates one record. `expected_object` is the type named in the URL, if any.
-    pub fn update(&mut self, expected_object: Option<&str>, id: &str, body: &Map<String, Value>) -> Result<String, RecordError> {
+    pub fn update(
+        &mut self,
+        expected_object: Option<&str>,
+        id: &str,
+        body: &Map<String, Value>,
+    ) -> Result<String, RecordError> {
         let savepoint = self.store.savepoint();
         let result = self.update_inner(expected_object, id, body);
         if result.is_err() {
@@ -185,7 +199,12 @@ impl Dml<'_> {
     }
 
     /// Deletes one record; returns its object name.
-    pub fn delete(&mut self, expected_object: Option<&str>, id: &str, batch: DeleteBatch) -> Result<String, RecordError> {
+    pub fn delete(
+        &mut self,
+        expected_object: Option<&str>,
+        id: &str,
+        batch: DeleteBatch,
+    ) -> Result<String, RecordError> {
         let savepoint = self.store.savepoint();
         let result = self.delete_inner(expected_object, id, batch);
         if result.is_err() {
@@ -205,11 +224,19 @@ impl Dml<'_> {
         Ok(())
     }
 
-    fn insert_inner(&mut self, object: &str, body: &Map<String, Value>, draw_lock: bool) -> Result<String, RecordError> {
+    fn insert_inner(
+        &mut self,
+        object: &str,
+        body: &Map<String, Value>,
+        draw_lock: bool,
+    ) -> Result<String, RecordError> {
         let schema = self.schema;
-        let def = schema
-            .object(object)
-            .ok_or_else(|| RecordError::new("INVALID_TYPE", format!("sObject type '{object}' is not supported.")))?;
+        let def = schema.object(object).ok_or_else(|| {
+            RecordError::new(
+                "INVALID_TYPE",
+                format!("sObject type '{object}' is not supported."),
+            )
+        })?;
         if !def.createable {
             return Err(RecordError::new(
                 "INVALID_TYPE_FOR_OPERATION",
@@ -240,7 +267,10 @@ impl Dml<'_> {
             USER => self.check_unique_username(fields.get("Username"), None)?,
             PSA => self.before_permission_set_assignment(&fields)?,
             PSLA => {
-                let (user, psl) = (text(&fields, "AssigneeId"), text(&fields, "PermissionSetLicenseId"));
+                let (user, psl) = (
+                    text(&fields, "AssigneeId"),
+                    text(&fields, "PermissionSetLicenseId"),
+                );
                 if let (Some(user), Some(psl)) = (user, psl) {
                     if let Some(existing) = self.user_psla(user, psl) {
                         return Err(duplicate(&existing));
@@ -249,12 +279,15 @@ impl Dml<'_> {
                 }
             }
             PSGC => {
-                let (group, ps) = (text(&fields, "PermissionSetGroupId"), text(&fields, "PermissionSetId"));
+                let (group, ps) = (
+                    text(&fields, "PermissionSetGroupId"),
+                    text(&fields, "PermissionSetId"),
+                );
                 if let (Some(group), Some(ps)) = (group, ps) {
-                    let existing = self
-                        .store
-                        .live_rows(PSGC)
-                        .find(|r| text(&r.fields, "PermissionSetGroupId") == Some(group) && text(&r.fields, "PermissionSetId") == Some(ps));
+                    let existing = self.store.live_rows(PSGC).find(|r| {
+                        text(&r.fields, "PermissionSetGroupId") == Some(group)
+                            && text(&r.fields, "PermissionSetId") == Some(ps)
+                    });
                     if let Some(row) = existing {
                         return Err(duplicate(text(&row.fields, "Id").unwrap_or("<unknown>")));
                     }
@@ -275,7 +308,9 @@ impl Dml<'_> {
             }
             PSGC => {
                 // Users who already hold the group now also need the component's license.
-                let group = text(&stored, "PermissionSetGroupId").unwrap_or_default().to_string();
+                let group = text(&stored, "PermissionSetGroupId")
+                    .unwrap_or_default()
+                    .to_string();
                 let psl = text(&stored, "PermissionSetId").and_then(|ps| self.psl_of_permset(ps));
                 if let Some(psl) = psl {
                     let assignees: Vec<String> = self
@@ -294,7 +329,12 @@ impl Dml<'_> {
         Ok(id)
     }
 
-    fn update_inner(&mut self, expected_object: Option<&str>, id: &str, body: &Map<String, Value>) -> Result<String, RecordError> {
+    fn update_inner(
+        &mut self,
+        expected_object: Option<&str>,
+        id: &str,
+        body: &Map<String, Value>,
+    ) -> Result<String, RecordError> {
         let schema = self.schema;
         let row = self.store.get(id).ok_or_else(RecordError::not_found)?;
         if expected_object.is_some_and(|o| !o.eq_ignore_ascii_case(&row.object)) {
@@ -315,7 +355,11 @@ impl Dml<'_> {
         self.lock_fault(Some(&id))?;
         let mut changes = check_body(def, body, Op::Update)?;
         self.check_references(def, &changes)?;
-        let before = self.store.live(&id).map(|r| r.fields.clone()).unwrap_or_default();
+        let before = self
+            .store
+            .live(&id)
+            .map(|r| r.fields.clone())
+            .unwrap_or_default();
         if object == USER {
             if changes.contains_key("Username") {
                 self.check_unique_username(changes.get("Username"), Some(&id))?;
@@ -337,7 +381,12 @@ impl Dml<'_> {
         Ok(object)
     }
 
-    fn delete_inner(&mut self, expected_object: Option<&str>, id: &str, batch: DeleteBatch) -> Result<String, RecordError> {
+    fn delete_inner(
+        &mut self,
+        expected_object: Option<&str>,
+        id: &str,
+        batch: DeleteBatch,
+    ) -> Result<String, RecordError> {
         let schema = self.schema;
         let row = self.store.get(id).ok_or_else(RecordError::not_found)?;
         if expected_object.is_some_and(|o| !o.eq_ignore_ascii_case(&row.object)) {
@@ -376,14 +425,32 @@ impl Dml<'_> {
                 self.store.delete(&id);
             }
             PS | PSG => {
-                let key = if object == PS { "PermissionSetId" } else { "PermissionSetGroupId" };
-                let assigned = self.store.live_rows(PSA).any(|r| text(&r.fields, key) == Some(id.as_str()));
-                let in_group = object == PS && self.store.live_rows(PSGC).any(|r| text(&r.fields, key) == Some(id.as_str()));
+                let key = if object == PS {
+                    "PermissionSetId"
+                } else {
+                    "PermissionSetGroupId"
+                };
+                let assigned = self
+                    .store
+                    .live_rows(PSA)
+                    .any(|r| text(&r.fields, key) == Some(id.as_str()));
+                let in_group = object == PS
+                    && self
+                        .store
+                        .live_rows(PSGC)
+                        .any(|r| text(&r.fields, key) == Some(id.as_str()));
                 if assigned || in_group {
-                    let what = if assigned { "assigned to users" } else { "part of a permission set group" };
+                    let what = if assigned {
+                        "assigned to users"
+                    } else {
+                        "part of a permission set group"
+                    };
                     return Err(RecordError::new(
                         "DELETE_FAILED",
-                        format!("Your attempt to delete {} could not be completed because it is {what}.", display_name(&fields)),
+                        format!(
+                            "Your attempt to delete {} could not be completed because it is {what}.",
+                            display_name(&fields)
+                        ),
                     ));
                 }
                 if object == PSG {
@@ -404,7 +471,12 @@ impl Dml<'_> {
         Ok(object)
     }
 
-    fn delete_permission_set_assignment(&mut self, id: &str, fields: &Map<String, Value>, batch: DeleteBatch) -> Result<(), RecordError> {
+    fn delete_permission_set_assignment(
+        &mut self,
+        id: &str,
+        fields: &Map<String, Value>,
+        batch: DeleteBatch,
+    ) -> Result<(), RecordError> {
         let ps = text(fields, "PermissionSetId").map(str::to_string);
         let group = text(fields, "PermissionSetGroupId").map(str::to_string);
         if let Some(ps) = &ps
@@ -431,7 +503,10 @@ impl Dml<'_> {
         Ok(())
     }
 
-    fn before_permission_set_assignment(&mut self, fields: &Map<String, Value>) -> Result<(), RecordError> {
+    fn before_permission_set_assignment(
+        &mut self,
+        fields: &Map<String, Value>,
+    ) -> Result<(), RecordError> {
         let user = text(fields, "AssigneeId").unwrap_or_default().to_string();
         let ps = text(fields, "PermissionSetId").map(str::to_string);
         let group = text(fields, "PermissionSetGroupId").map(str::to_string);
@@ -453,7 +528,8 @@ impl Dml<'_> {
                 && match &group {
                     Some(g) => text(&r.fields, "PermissionSetGroupId") == Some(g.as_str()),
                     None => {
-                        text(&r.fields, "PermissionSetGroupId").is_none() && text(&r.fields, "PermissionSetId") == ps.as_deref()
+                        text(&r.fields, "PermissionSetGroupId").is_none()
+                            && text(&r.fields, "PermissionSetId") == ps.as_deref()
                     }
                 }
         });
@@ -472,28 +548,45 @@ impl Dml<'_> {
             return Ok(());
         }
         self.check_seat(psl)?;
-        let psla_def = self.schema.object(PSLA).map(|d| d.key_prefix.clone()).unwrap_or_else(|| "2LA".into());
+        let psla_def = self
+            .schema
+            .object(PSLA)
+            .map(|d| d.key_prefix.clone())
+            .unwrap_or_else(|| "2LA".into());
         let id = self.store.new_id(&psla_def);
         let mut fields = Map::new();
         fields.insert("Id".into(), Value::String(id));
         fields.insert("AssigneeId".into(), Value::String(user.to_string()));
-        fields.insert("PermissionSetLicenseId".into(), Value::String(psl.to_string()));
+        fields.insert(
+            "PermissionSetLicenseId".into(),
+            Value::String(psl.to_string()),
+        );
         self.store.insert(PSLA, fields);
         Ok(())
     }
 
     fn check_seat(&self, psl: &str) -> Result<(), RecordError> {
         let Some(row) = self.store.live(psl) else {
-            return Err(RecordError::new("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
-                .with_fields(&["PermissionSetLicenseId"]));
+            return Err(RecordError::new(
+                "INVALID_CROSS_REFERENCE_KEY",
+                "invalid cross reference id",
+            )
+            .with_fields(&["PermissionSetLicenseId"]));
         };
-        let total = row.fields.get("TotalLicenses").and_then(Value::as_u64).unwrap_or(0);
+        let total = row
+            .fields
+            .get("TotalLicenses")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
         let used = self.store.used_licenses(psl);
         let status = text(&row.fields, "Status").unwrap_or("Active");
         if status != "Active" {
             return Err(RecordError::new(
                 "LICENSE_LIMIT_EXCEEDED",
-                format!("License Limit Exceeded: permission set license {} is {status}", self.psl_name(psl)),
+                format!(
+                    "License Limit Exceeded: permission set license {} is {status}",
+                    self.psl_name(psl)
+                ),
             ));
         }
         if used >= total {
@@ -540,7 +633,8 @@ impl Dml<'_> {
         if let Some(group) = group {
             for component in self.store.live_rows(PSGC) {
                 if text(&component.fields, "PermissionSetGroupId") == Some(group)
-                    && let Some(psl) = text(&component.fields, "PermissionSetId").and_then(|ps| self.psl_of_permset(ps))
+                    && let Some(psl) = text(&component.fields, "PermissionSetId")
+                        .and_then(|ps| self.psl_of_permset(ps))
                 {
                     needed.insert(psl);
                 }
@@ -553,7 +647,10 @@ impl Dml<'_> {
     fn user_psla(&self, user: &str, psl: &str) -> Option<String> {
         self.store
             .live_rows(PSLA)
-            .find(|r| text(&r.fields, "AssigneeId") == Some(user) && text(&r.fields, "PermissionSetLicenseId") == Some(psl))
+            .find(|r| {
+                text(&r.fields, "AssigneeId") == Some(user)
+                    && text(&r.fields, "PermissionSetLicenseId") == Some(psl)
+            })
             .and_then(|r| text(&r.fields, "Id").map(str::to_string))
     }
 
@@ -561,7 +658,9 @@ impl Dml<'_> {
     fn user_needs_psl(&self, user: &str, psl: &str, excluding: Option<&str>) -> Option<String> {
         self.store
             .live_rows(PSA)
-            .filter(|r| text(&r.fields, "AssigneeId") == Some(user) && text(&r.fields, "Id") != excluding)
+            .filter(|r| {
+                text(&r.fields, "AssigneeId") == Some(user) && text(&r.fields, "Id") != excluding
+            })
             .find_map(|r| {
                 let ps = text(&r.fields, "PermissionSetId");
                 let group = text(&r.fields, "PermissionSetGroupId");
@@ -577,7 +676,12 @@ impl Dml<'_> {
 
     /// Pre-Spring '24 Amazon Connect orgs: joining an Amazon Connect contact center hands the
     /// user the licensed Voice permission set (and so a `ServiceCloudVoicePsl` seat).
-    fn auto_assign_voice(&mut self, user: &str, old_center: Option<&str>, new_center: Option<&str>) -> Result<(), RecordError> {
+    fn auto_assign_voice(
+        &mut self,
+        user: &str,
+        old_center: Option<&str>,
+        new_center: Option<&str>,
+    ) -> Result<(), RecordError> {
         let config = &self.settings.voice_auto_assign;
         let (Some(center), true) = (new_center, config.enabled) else {
             return Ok(());
@@ -614,12 +718,17 @@ impl Dml<'_> {
         self.insert_inner(PSA, &body, false).map(|_| ())
     }
 
-    fn check_unique_username(&self, username: Option<&Value>, except: Option<&str>) -> Result<(), RecordError> {
+    fn check_unique_username(
+        &self,
+        username: Option<&Value>,
+        except: Option<&str>,
+    ) -> Result<(), RecordError> {
         let Some(username) = username.and_then(Value::as_str) else {
             return Ok(());
         };
         let taken = self.store.live_rows(USER).any(|r| {
-            text(&r.fields, "Username").is_some_and(|u| u.eq_ignore_ascii_case(username)) && text(&r.fields, "Id") != except
+            text(&r.fields, "Username").is_some_and(|u| u.eq_ignore_ascii_case(username))
+                && text(&r.fields, "Id") != except
         });
         if taken {
             return Err(RecordError::new(
@@ -633,10 +742,19 @@ impl Dml<'_> {
     }
 
     /// Reference fields must point at live records of the right type.
-    fn check_references(&self, def: &ObjectDef, fields: &Map<String, Value>) -> Result<(), RecordError> {
+    fn check_references(
+        &self,
+        def: &ObjectDef,
+        fields: &Map<String, Value>,
+    ) -> Result<(), RecordError> {
         for (name, value) in fields {
-            let Some(field) = def.field(name) else { continue };
-            let Some(id) = value.as_str().filter(|_| field.kind == FieldKind::Reference) else {
+            let Some(field) = def.field(name) else {
+                continue;
+            };
+            let Some(id) = value
+                .as_str()
+                .filter(|_| field.kind == FieldKind::Reference)
+            else {
                 continue;
             };
             let known_targets: Vec<&String> = field
@@ -655,7 +773,9 @@ impl Dml<'_> {
                     )
                     .with_fields(&[name]));
                 }
-                Some(row) if row.deleted => return Err(RecordError::entity_is_deleted().with_fields(&[name])),
+                Some(row) if row.deleted => {
+                    return Err(RecordError::entity_is_deleted().with_fields(&[name]));
+                }
                 Some(row) if !known_targets.iter().any(|t| **t == row.object) => {
                     return Err(RecordError::new(
                         "FIELD_INTEGRITY_EXCEPTION",
@@ -673,7 +793,9 @@ impl Dml<'_> {
 fn duplicate(existing_id: &str) -> RecordError {
     RecordError::new(
         "DUPLICATE_VALUE",
-        format!("duplicate value found: <unknown> duplicates value on record with id: {existing_id}"),
+        format!(
+            "duplicate value found: <unknown> duplicates value on record with id: {existing_id}"
+        ),
     )
 }
 
@@ -694,7 +816,11 @@ fn display_name(fields: &Map<String, Value>) -> String {
 }
 
 /// Validates a write body against the object's fields and returns the stored values.
-fn check_body(def: &ObjectDef, body: &Map<String, Value>, op: Op) -> Result<Map<String, Value>, RecordError> {
+fn check_body(
+    def: &ObjectDef,
+    body: &Map<String, Value>,
+    op: Op,
+) -> Result<Map<String, Value>, RecordError> {
     let mut out = Map::new();
     let mut not_writable: Vec<String> = Vec::new();
     for (key, value) in body {
@@ -703,7 +829,11 @@ fn check_body(def: &ObjectDef, body: &Map<String, Value>, op: Op) -> Result<Map<
         }
         if key.eq_ignore_ascii_case("Id") {
             if op == Op::Insert {
-                return Err(RecordError::new("INVALID_FIELD", "cannot specify Id in an insert call").with_fields(&["Id"]));
+                return Err(RecordError::new(
+                    "INVALID_FIELD",
+                    "cannot specify Id in an insert call",
+                )
+                .with_fields(&["Id"]));
             }
             continue;
         }
@@ -724,12 +854,20 @@ fn check_body(def: &ObjectDef, body: &Map<String, Value>, op: Op) -> Result<Map<
         let stored = values::coerce(field.kind, value).map_err(|e| match e {
             ValueError::BadId(_) => RecordError::new(
                 "MALFORMED_ID",
-                format!("{}: id value of incorrect type: {}", field.label, value.as_str().unwrap_or_default()),
+                format!(
+                    "{}: id value of incorrect type: {}",
+                    field.label,
+                    value.as_str().unwrap_or_default()
+                ),
             )
             .with_fields(&[&field.name]),
             other => RecordError::new(
                 "JSON_PARSER_ERROR",
-                format!("Cannot deserialize instance of {} for field {}: {other}", field.kind.describe_type(), field.name),
+                format!(
+                    "Cannot deserialize instance of {} for field {}: {other}",
+                    field.kind.describe_type(),
+                    field.name
+                ),
             ),
         })?;
         if stored.is_null() && op == Op::Update && !field.nillable {
@@ -779,8 +917,10 @@ mod tests {
 
     impl World {
         fn seed() -> World {
-            let loaded = fixture::load_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-example.json"))
-                .expect("seed fixture loads");
+            let loaded = fixture::load_file(
+                &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-example.json"),
+            )
+            .expect("seed fixture loads");
             World {
                 store: Store::from_records(loaded.records),
                 schema: loaded.schema,
@@ -804,12 +944,15 @@ mod tests {
             }
         }
         fn assign(&mut self, user: &str, ps: &str) -> Result<String, RecordError> {
-            self.dml()
-                .insert(PSA, &World::body(json!({"AssigneeId": user, "PermissionSetId": ps})))
+            self.dml().insert(
+                PSA,
+                &World::body(json!({"AssigneeId": user, "PermissionSetId": ps})),
+            )
         }
         fn has_psl(&self, user: &str, psl: &str) -> bool {
             self.store.live_rows(PSLA).any(|r| {
-                text(&r.fields, "AssigneeId") == Some(user) && text(&r.fields, "PermissionSetLicenseId") == Some(psl)
+                text(&r.fields, "AssigneeId") == Some(user)
+                    && text(&r.fields, "PermissionSetLicenseId") == Some(psl)
             })
         }
     }
@@ -835,9 +978,18 @@ mod tests {
         let mut world = World::seed();
         world
             .dml()
-            .delete(None, VOICE_PS_OF_USER2, DeleteBatch { permission_set_unassignments: 1 })
+            .delete(
+                None,
+                VOICE_PS_OF_USER2,
+                DeleteBatch {
+                    permission_set_unassignments: 1,
+                },
+            )
             .expect("delete works");
-        assert!(!world.has_psl(USER2, VOICE_PSL), "auto-removed with the last set needing it");
+        assert!(
+            !world.has_psl(USER2, VOICE_PSL),
+            "auto-removed with the last set needing it"
+        );
         world.assign(USER3, AGENT_PS).expect("a seat is free now");
         assert!(world.has_psl(USER3, VOICE_PSL));
         assert_eq!(world.store.used_licenses(VOICE_PSL), 2);
@@ -848,7 +1000,13 @@ mod tests {
         let mut world = World::seed();
         world
             .dml()
-            .delete(None, VOICE_PS_OF_USER2, DeleteBatch { permission_set_unassignments: 50 })
+            .delete(
+                None,
+                VOICE_PS_OF_USER2,
+                DeleteBatch {
+                    permission_set_unassignments: 50,
+                },
+            )
             .expect("delete works");
         assert!(world.has_psl(USER2, VOICE_PSL));
     }
@@ -872,7 +1030,11 @@ mod tests {
             .delete(None, "2LA000000000003GAA", DeleteBatch::default())
             .unwrap_err();
         assert_eq!(err.status_code, "FIELD_INTEGRITY_EXCEPTION");
-        assert!(err.message.contains("SalesforceVoicePermissionSet"), "{}", err.message);
+        assert!(
+            err.message.contains("SalesforceVoicePermissionSet"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -885,11 +1047,16 @@ mod tests {
             .expect("delete works");
         world
             .dml()
-            .update(Some(USER), USER3, &World::body(json!({"CallCenterId": "04v000000000001AAA"})))
+            .update(
+                Some(USER),
+                USER3,
+                &World::body(json!({"CallCenterId": "04v000000000001AAA"})),
+            )
             .expect("update works");
         let voice_ps = "0PS000000000007GAA";
         assert!(world.store.live_rows(PSA).any(|r| {
-            text(&r.fields, "AssigneeId") == Some(USER3) && text(&r.fields, "PermissionSetId") == Some(voice_ps)
+            text(&r.fields, "AssigneeId") == Some(USER3)
+                && text(&r.fields, "PermissionSetId") == Some(voice_ps)
         }));
         assert!(world.has_psl(USER3, VOICE_PSL));
     }
@@ -899,10 +1066,17 @@ mod tests {
         let mut world = World::seed();
         let err = world
             .dml()
-            .update(Some(USER), USER3, &World::body(json!({"CallCenterId": "04v000000000001AAA"})))
+            .update(
+                Some(USER),
+                USER3,
+                &World::body(json!({"CallCenterId": "04v000000000001AAA"})),
+            )
             .unwrap_err();
         assert_eq!(err.status_code, "LICENSE_LIMIT_EXCEEDED");
-        let user = world.store.live(USER3).map(|r| r.fields.get("CallCenterId").cloned());
+        let user = world
+            .store
+            .live(USER3)
+            .map(|r| r.fields.get("CallCenterId").cloned());
         assert_eq!(user, Some(Some(Value::Null)), "the update was rolled back");
     }
 
@@ -911,7 +1085,11 @@ mod tests {
         let mut world = World::seed();
         world
             .dml()
-            .update(Some(USER), USER3, &World::body(json!({"CallCenterId": "04v000000000002AAA"})))
+            .update(
+                Some(USER),
+                USER3,
+                &World::body(json!({"CallCenterId": "04v000000000002AAA"})),
+            )
             .expect("no license needed");
         assert!(!world.has_psl(USER3, VOICE_PSL));
     }
@@ -929,19 +1107,33 @@ mod tests {
         let mut world = World::seed();
         let group = world
             .dml()
-            .insert(PSG, &World::body(json!({"DeveloperName": "Agents", "MasterLabel": "Agents"})))
+            .insert(
+                PSG,
+                &World::body(json!({"DeveloperName": "Agents", "MasterLabel": "Agents"})),
+            )
             .expect("group created");
         world
             .dml()
-            .insert(PSGC, &World::body(json!({"PermissionSetGroupId": group, "PermissionSetId": "0PS000000000008GAA"})))
+            .insert(
+                PSGC,
+                &World::body(
+                    json!({"PermissionSetGroupId": group, "PermissionSetId": "0PS000000000008GAA"}),
+                ),
+            )
             .expect("unlicensed component");
         world
             .dml()
-            .insert(PSGC, &World::body(json!({"PermissionSetGroupId": group, "PermissionSetId": AGENT_PS})))
+            .insert(
+                PSGC,
+                &World::body(json!({"PermissionSetGroupId": group, "PermissionSetId": AGENT_PS})),
+            )
             .expect("licensed component");
         let err = world
             .dml()
-            .insert(PSA, &World::body(json!({"AssigneeId": USER3, "PermissionSetGroupId": group})))
+            .insert(
+                PSA,
+                &World::body(json!({"AssigneeId": USER3, "PermissionSetGroupId": group})),
+            )
             .unwrap_err();
         assert_eq!(err.status_code, "LICENSE_LIMIT_EXCEEDED");
     }
@@ -951,7 +1143,10 @@ mod tests {
         let mut world = World::seed();
         let err = world
             .dml()
-            .insert(PSA, &World::body(json!({"AssigneeId": USER3, "PermissionSetId": AGENT_PS, "Bogus": 1})))
+            .insert(
+                PSA,
+                &World::body(json!({"AssigneeId": USER3, "PermissionSetId": AGENT_PS, "Bogus": 1})),
+            )
             .unwrap_err();
         assert_eq!(err.status_code, "INVALID_FIELD");
         let err = world

@@ -49,7 +49,9 @@ impl FieldKind {
         match self {
             FieldKind::Id => soql::FieldType::Id,
             FieldKind::Reference => soql::FieldType::Reference,
-            FieldKind::String | FieldKind::TextArea | FieldKind::Picklist => soql::FieldType::String,
+            FieldKind::String | FieldKind::TextArea | FieldKind::Picklist => {
+                soql::FieldType::String
+            }
             FieldKind::Boolean => soql::FieldType::Boolean,
             FieldKind::Int => soql::FieldType::Int,
             FieldKind::Double => soql::FieldType::Double,
@@ -110,7 +112,9 @@ pub struct ObjectDef {
 impl ObjectDef {
     /// A field by name, case-insensitively.
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
-        self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+        self.fields
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
     }
 
     /// The reference field whose relationship is `relationship` (case-insensitive).
@@ -150,7 +154,8 @@ impl Schema {
 
     /// Adds (or replaces) an object definition.
     pub fn add(&mut self, object: ObjectDef) {
-        self.objects.insert(object.name.to_ascii_lowercase(), object);
+        self.objects
+            .insert(object.name.to_ascii_lowercase(), object);
     }
 
     /// An object by name, case-insensitively.
@@ -197,6 +202,7 @@ impl soql::Catalog for Schema {
 
 /// Shorthand constructor used by the standard object table below.
 struct F {
+    /// The definition being built.
     def: FieldDef,
 }
 
@@ -275,14 +281,24 @@ fn label_for(name: &str) -> String {
     label
 }
 
+/// The object-level facts of a standard object, mirroring `ObjectDef`'s fields of the same
+/// meaning (`create` = `createable`...), kept terse for the table below.
 struct ObjectSpec {
+    /// API name.
     name: &'static str,
+    /// Singular label.
     label: &'static str,
+    /// Plural label.
     plural: &'static str,
+    /// Id key prefix.
     prefix: &'static str,
+    /// API may insert.
     create: bool,
+    /// API may update.
     update: bool,
+    /// API may delete.
     delete: bool,
+    /// A setup object (no mixing with non-setup objects in one DML call).
     setup: bool,
 }
 
@@ -351,9 +367,13 @@ fn standard_objects() -> Vec<ObjectDef> {
                     .create_only()
                     .into(),
                 F::boolean("IsOwnedByProfile").read_only().into(),
-                F::reference("PermissionSetGroupId", "PermissionSetGroup", Some("PermissionSetGroup"))
-                    .read_only()
-                    .into(),
+                F::reference(
+                    "PermissionSetGroupId",
+                    "PermissionSetGroup",
+                    Some("PermissionSetGroup"),
+                )
+                .read_only()
+                .into(),
                 F::string("NamespacePrefix").read_only().into(),
                 F::boolean("IsCustom").read_only().into(),
                 F::new("Type", K::Picklist).read_only().into(),
@@ -378,12 +398,19 @@ fn standard_objects() -> Vec<ObjectDef> {
                 F::reference("PermissionSetId", "PermissionSet", Some("PermissionSet"))
                     .create_only()
                     .into(),
-                F::reference("PermissionSetGroupId", "PermissionSetGroup", Some("PermissionSetGroup"))
-                    .create_only()
-                    .into(),
+                F::reference(
+                    "PermissionSetGroupId",
+                    "PermissionSetGroup",
+                    Some("PermissionSetGroup"),
+                )
+                .create_only()
+                .into(),
                 F::boolean("IsActive").read_only().into(),
                 F::new("ExpirationDate", K::Date).create_only().into(),
-                F::new("SystemModstamp", K::DateTime).read_only().not_nillable().into(),
+                F::new("SystemModstamp", K::DateTime)
+                    .read_only()
+                    .not_nillable()
+                    .into(),
             ],
         ),
         object(
@@ -422,10 +449,14 @@ fn standard_objects() -> Vec<ObjectDef> {
                     .required()
                     .create_only()
                     .into(),
-                F::reference("PermissionSetLicenseId", "PermissionSetLicense", Some("PermissionSetLicense"))
-                    .required()
-                    .create_only()
-                    .into(),
+                F::reference(
+                    "PermissionSetLicenseId",
+                    "PermissionSetLicense",
+                    Some("PermissionSetLicense"),
+                )
+                .required()
+                .create_only()
+                .into(),
             ],
         ),
         object(
@@ -458,10 +489,14 @@ fn standard_objects() -> Vec<ObjectDef> {
                 setup: true,
             },
             vec![
-                F::reference("PermissionSetGroupId", "PermissionSetGroup", Some("PermissionSetGroup"))
-                    .required()
-                    .create_only()
-                    .into(),
+                F::reference(
+                    "PermissionSetGroupId",
+                    "PermissionSetGroup",
+                    Some("PermissionSetGroup"),
+                )
+                .required()
+                .create_only()
+                .into(),
                 F::reference("PermissionSetId", "PermissionSet", Some("PermissionSet"))
                     .required()
                     .create_only()
@@ -535,7 +570,10 @@ fn standard_objects() -> Vec<ObjectDef> {
                 F::new("CallDisposition", K::Picklist).into(),
                 F::string("FromPhoneNumber").into(),
                 F::string("ToPhoneNumber").into(),
-                F::new("CreatedDate", K::DateTime).read_only().not_nillable().into(),
+                F::new("CreatedDate", K::DateTime)
+                    .read_only()
+                    .not_nillable()
+                    .into(),
             ],
         ),
         object(
@@ -596,18 +634,27 @@ mod tests {
     #[test]
     fn lookups_are_case_insensitive_and_canonical() {
         let schema = Schema::standard();
-        assert_eq!(Catalog::object(&schema, "permissionsetassignment").as_deref(), Some("PermissionSetAssignment"));
-        let field = Catalog::field(&schema, "PermissionSetAssignment", "assigneeid").map(|f| f.name);
+        assert_eq!(
+            Catalog::object(&schema, "permissionsetassignment").as_deref(),
+            Some("PermissionSetAssignment")
+        );
+        let field =
+            Catalog::field(&schema, "PermissionSetAssignment", "assigneeid").map(|f| f.name);
         assert_eq!(field.as_deref(), Some("AssigneeId"));
     }
 
     #[test]
     fn parent_relationships_resolve_to_their_target() {
         let schema = Schema::standard();
-        let rel = Catalog::relationship(&schema, "PermissionSet", "license").map(|r| (r.name, r.id_field, r.target));
+        let rel = Catalog::relationship(&schema, "PermissionSet", "license")
+            .map(|r| (r.name, r.id_field, r.target));
         assert_eq!(
             rel,
-            Some(("License".into(), "LicenseId".into(), "PermissionSetLicense".into()))
+            Some((
+                "License".into(),
+                "LicenseId".into(),
+                "PermissionSetLicense".into()
+            ))
         );
         assert!(Catalog::relationship(&schema, "User", "Profile").is_none());
     }

@@ -39,14 +39,20 @@ struct Shared {
 }
 
 /// Serves `org` on `listener` until `shutdown` completes.
-pub async fn run(listener: TcpListener, org: Org, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    org: Org,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     let shared = Arc::new(Shared {
         org,
         local_base: format!("http://{addr}"),
     });
     let app = Router::new().fallback(handle).with_state(shared);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 fn json_response(status: u16, headers: Vec<(String, String)>, bytes: Vec<u8>) -> Response {
@@ -56,7 +62,10 @@ fn json_response(status: u16, headers: Vec<(String, String)>, bytes: Vec<u8>) ->
     )
         .into_response();
     let map = response.headers_mut();
-    map.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
+    map.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=UTF-8"),
+    );
     for (name, value) in headers {
         if let (Ok(name), Ok(value)) = (
             header::HeaderName::from_bytes(name.as_bytes()),
@@ -92,21 +101,33 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let query: Vec<(String, String)> = parts
         .uri
         .query()
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
         .unwrap_or_default();
     tracing::debug!(method = %parts.method, %path, "request");
     match (&parts.method, path.as_str()) {
         (&Method::POST, "/services/oauth2/token") => token(&shared, &parts.headers, &bytes),
         (&Method::GET, "/__sim/stats") => {
             let stats = shared.org.stats();
-            json_response(200, Vec::new(), serde_json::to_vec(&stats).unwrap_or_default())
+            json_response(
+                200,
+                Vec::new(),
+                serde_json::to_vec(&stats).unwrap_or_default(),
+            )
         }
         (&Method::POST, "/__sim/faults") => set_faults(&shared, &bytes),
         (_, p) if p == "/services/data" || p.starts_with("/services/data/") => {
             let headers = parts
                 .headers
                 .iter()
-                .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_ascii_lowercase(), v.to_string())))
+                .filter_map(|(k, v)| {
+                    v.to_str()
+                        .ok()
+                        .map(|v| (k.as_str().to_ascii_lowercase(), v.to_string()))
+                })
                 .collect();
             let request = ApiRequest {
                 method: parts.method.clone(),
@@ -117,7 +138,11 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             };
             data_api(&shared, request).await
         }
-        _ => json_response(404, Vec::new(), error_body("NOT_FOUND", "The requested resource does not exist")),
+        _ => json_response(
+            404,
+            Vec::new(),
+            error_body("NOT_FOUND", "The requested resource does not exist"),
+        ),
     }
 }
 
@@ -139,10 +164,18 @@ fn token(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
     let mut state = shared.org.lock();
     state.count_request("POST /services/oauth2/token");
     match auth::grant(&mut state, &form, &bases) {
-        Ok(grant) => json_response(200, Vec::new(), serde_json::to_vec(&grant).unwrap_or_default()),
+        Ok(grant) => json_response(
+            200,
+            Vec::new(),
+            serde_json::to_vec(&grant).unwrap_or_default(),
+        ),
         Err(error) => {
             tracing::info!(error = %error.error, description = %error.error_description, "token request refused");
-            json_response(400, Vec::new(), serde_json::to_vec(&error).unwrap_or_default())
+            json_response(
+                400,
+                Vec::new(),
+                serde_json::to_vec(&error).unwrap_or_default(),
+            )
         }
     }
 }
@@ -151,14 +184,22 @@ fn set_faults(shared: &Shared, body: &[u8]) -> Response {
     let faults: Faults = match serde_json::from_slice(body) {
         Ok(f) => f,
         Err(e) => {
-            return json_response(400, Vec::new(), error_body("JSON_PARSER_ERROR", &format!("invalid faults: {e}")));
+            return json_response(
+                400,
+                Vec::new(),
+                error_body("JSON_PARSER_ERROR", &format!("invalid faults: {e}")),
+            );
         }
     };
     if let Err(e) = faults.validate() {
         return json_response(400, Vec::new(), error_body("INVALID_INPUT", &e.to_string()));
     }
     shared.org.set_faults(faults.clone());
-    json_response(200, Vec::new(), serde_json::to_vec(&faults).unwrap_or_default())
+    json_response(
+        200,
+        Vec::new(),
+        serde_json::to_vec(&faults).unwrap_or_default(),
+    )
 }
 
 /// Whether a request tries to change data (composite: if any subrequest does).
@@ -173,15 +214,18 @@ fn is_write(request: &ApiRequest, route: &Route) -> bool {
                     .filter_map(|s| s.get("method").and_then(Value::as_str))
                     .any(|m| !m.eq_ignore_ascii_case("GET"))
             }),
-        Route::Query | Route::QueryMore(_) | Route::Limits | Route::Versions | Route::Resources => false,
-        _ => api::is_write_method(&request.method),
+        Route::SObject(_) | Route::Row(..) | Route::Collections => {
+            api::is_write_method(&request.method)
+        }
+        _ => false,
     }
 }
 
 fn bearer(request: &ApiRequest) -> Option<&str> {
     let value = request.header("authorization")?;
     let (scheme, token) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth")).then(|| token.trim())
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth"))
+        .then(|| token.trim())
 }
 
 async fn data_api(shared: &Shared, request: ApiRequest) -> Response {
@@ -190,7 +234,12 @@ async fn data_api(shared: &Shared, request: ApiRequest) -> Response {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
     let mut state = shared.org.lock();
-    let limit_header = |used: u64, max: u64| ("Sforce-Limit-Info".to_string(), format!("api-usage={used}/{max}"));
+    let limit_header = |used: u64, max: u64| {
+        (
+            "Sforce-Limit-Info".to_string(),
+            format!("api-usage={used}/{max}"),
+        )
+    };
     let max = state.settings.daily_api_limit;
 
     if state.faults.http_503() {

@@ -117,7 +117,10 @@ impl fmt::Debug for OrgSettings {
             .field("session_timeout_seconds", &self.session_timeout_seconds)
             .field("integration_user", &self.integration_user)
             .field("voice_auto_assign", &self.voice_auto_assign)
-            .field("auto_remove_psl_on_unassign", &self.auto_remove_psl_on_unassign)
+            .field(
+                "auto_remove_psl_on_unassign",
+                &self.auto_remove_psl_on_unassign,
+            )
             .field("connected_app", &self.connected_app)
             .finish_non_exhaustive()
     }
@@ -127,10 +130,19 @@ impl fmt::Debug for ConnectedApp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectedApp")
             .field("consumer_key", &self.consumer_key)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("jwt_public_key_file", &self.jwt_public_key_file)
-            .field("jwt_public_key_pem", &self.jwt_public_key_pem.as_ref().map(|_| "<pem>"))
-            .field("refresh_tokens", &format_args!("<{} redacted>", self.refresh_tokens.len()))
+            .field(
+                "jwt_public_key_pem",
+                &self.jwt_public_key_pem.as_ref().map(|_| "<pem>"),
+            )
+            .field(
+                "refresh_tokens",
+                &format_args!("<{} redacted>", self.refresh_tokens.len()),
+            )
             .field("client_credentials_user", &self.client_credentials_user)
             .finish()
     }

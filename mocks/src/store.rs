@@ -31,7 +31,10 @@ pub struct Row {
 #[derive(Debug, Clone)]
 enum Undo {
     Inserted(String),
-    Updated { id: String, before: Map<String, Value> },
+    Updated {
+        id: String,
+        before: Map<String, Value>,
+    },
     Deleted(String),
 }
 
@@ -60,7 +63,11 @@ impl Store {
             let Some(id) = fields.get("Id").and_then(Value::as_str).map(str::to_string) else {
                 continue;
             };
-            store.order.entry(object.clone()).or_default().push(id.clone());
+            store
+                .order
+                .entry(object.clone())
+                .or_default()
+                .push(id.clone());
             store.rows.insert(
                 id,
                 Row {
@@ -76,10 +83,10 @@ impl Store {
 
     /// Any row by 15- or 18-character id, tombstones included.
     pub fn get(&self, id: &str) -> Option<&Row> {
-        if id.len() == 18 {
-            if let Some(row) = self.rows.get(id) {
-                return Some(row);
-            }
+        if id.len() == 18
+            && let Some(row) = self.rows.get(id)
+        {
+            return Some(row);
         }
         let id18 = ids::to_id18(id).ok()?;
         self.rows.get(&id18)
@@ -116,7 +123,10 @@ impl Store {
         if object == PSLA {
             self.bump_used(&fields, 1);
         }
-        self.order.entry(object.to_string()).or_default().push(id.clone());
+        self.order
+            .entry(object.to_string())
+            .or_default()
+            .push(id.clone());
         self.rows.insert(
             id.clone(),
             Row {
@@ -223,19 +233,31 @@ impl Store {
     /// Adjusts the PSL that a PSL assignment points at. Not journaled: every journaled PSLA
     /// change calls this again, in reverse, when it is undone.
     fn bump_used(&mut self, psla_fields: &Map<String, Value>, delta: i64) {
-        let Some(psl_id) = psla_fields.get("PermissionSetLicenseId").and_then(Value::as_str) else {
+        let Some(psl_id) = psla_fields
+            .get("PermissionSetLicenseId")
+            .and_then(Value::as_str)
+        else {
             return;
         };
         if let Some(psl) = self.rows.get_mut(psl_id) {
-            let used = psl.fields.get("UsedLicenses").and_then(Value::as_i64).unwrap_or(0);
-            psl.fields.insert("UsedLicenses".into(), Value::from((used + delta).max(0)));
+            let used = psl
+                .fields
+                .get("UsedLicenses")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            psl.fields
+                .insert("UsedLicenses".into(), Value::from((used + delta).max(0)));
         }
     }
 
     fn recompute_used_licenses(&mut self) {
         let mut counts: HashMap<String, u64> = HashMap::new();
         for row in self.live_rows(PSLA) {
-            if let Some(psl) = row.fields.get("PermissionSetLicenseId").and_then(Value::as_str) {
+            if let Some(psl) = row
+                .fields
+                .get("PermissionSetLicenseId")
+                .and_then(Value::as_str)
+            {
                 *counts.entry(psl.to_string()).or_insert(0) += 1;
             }
         }
@@ -279,7 +301,9 @@ mod tests {
             ),
             (
                 PSLA.into(),
-                map(json!({"Id": "2LA000000000001GAA", "AssigneeId": "005000000000002AAA", "PermissionSetLicenseId": "0PL000000000001GAA"})),
+                map(
+                    json!({"Id": "2LA000000000001GAA", "AssigneeId": "005000000000002AAA", "PermissionSetLicenseId": "0PL000000000001GAA"}),
+                ),
             ),
         ])
     }

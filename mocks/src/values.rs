@@ -59,7 +59,9 @@ pub fn coerce(kind: FieldKind, value: &Value) -> Result<Value, ValueError> {
     };
     match kind {
         FieldKind::Id | FieldKind::Reference => {
-            let raw = value.as_str().ok_or_else(|| wrong("an 18-character id string"))?;
+            let raw = value
+                .as_str()
+                .ok_or_else(|| wrong("an 18-character id string"))?;
             Ok(Value::String(ids::to_id18(raw)?))
         }
         FieldKind::String | FieldKind::TextArea | FieldKind::Picklist => match value {
@@ -172,16 +174,34 @@ mod tests {
     #[test]
     fn wrong_kinds_are_explained() {
         let err = coerce(FieldKind::Boolean, &json!("yes")).unwrap_err();
-        assert_eq!(err.to_string(), "expected true or false, found string \"yes\"");
-        assert!(matches!(coerce(FieldKind::Date, &json!("31/01/2026")), Err(ValueError::BadDate(_))));
+        assert_eq!(
+            err.to_string(),
+            "expected true or false, found string \"yes\""
+        );
+        assert!(matches!(
+            coerce(FieldKind::Date, &json!("31/01/2026")),
+            Err(ValueError::BadDate(_))
+        ));
         assert!(coerce(FieldKind::Int, &json!(2.5)).is_err());
     }
 
     #[test]
     fn custom_fields_infer_references_only_for_id_values_of_custom_fields() {
-        assert_eq!(infer_kind("nbavs__User__c", &json!("005000000000002AAA")), Some(FieldKind::Reference));
-        assert_eq!(infer_kind("Name", &json!("005000000000002AAA")), Some(FieldKind::String));
-        assert_eq!(infer_kind("nbavs__CTI__c", &json!(true)), Some(FieldKind::Boolean));
-        assert_eq!(infer_kind("Start__c", &json!("2026-01-31")), Some(FieldKind::Date));
+        assert_eq!(
+            infer_kind("nbavs__User__c", &json!("005000000000002AAA")),
+            Some(FieldKind::Reference)
+        );
+        assert_eq!(
+            infer_kind("Name", &json!("005000000000002AAA")),
+            Some(FieldKind::String)
+        );
+        assert_eq!(
+            infer_kind("nbavs__CTI__c", &json!(true)),
+            Some(FieldKind::Boolean)
+        );
+        assert_eq!(
+            infer_kind("Start__c", &json!("2026-01-31")),
+            Some(FieldKind::Date)
+        );
     }
 }

@@ -14,9 +14,12 @@ use crate::rules::RecordError;
 /// One entry of an error body (`[{"message","errorCode","fields"}]`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ApiError {
+    /// Human-readable explanation.
     pub message: String,
+    /// What clients branch on, e.g. `INVALID_SESSION_ID`.
     #[serde(rename = "errorCode")]
     pub error_code: String,
+    /// Fields the error is about (often empty).
     pub fields: Vec<String>,
 }
 
@@ -43,9 +46,12 @@ impl From<&RecordError> for ApiError {
 /// Per-record error inside save results (`statusCode`, not `errorCode`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SaveError {
+    /// Same codes as `errorCode`, under the name save results use.
     #[serde(rename = "statusCode")]
     pub status_code: String,
+    /// Human-readable explanation.
     pub message: String,
+    /// Fields the error is about.
     pub fields: Vec<String>,
 }
 
@@ -62,24 +68,31 @@ impl From<&RecordError> for SaveError {
 /// `{id, success, errors}` as returned by create and by sObject Collections.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SaveResult {
+    /// The record's id (null for failed inserts).
     pub id: Option<String>,
+    /// Whether this record was written.
     pub success: bool,
+    /// Why not, when it was not.
     pub errors: Vec<SaveError>,
 }
 
 /// Body of `POST/PATCH /composite/sobjects`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct CollectionRequest {
+    /// Roll back every record if one fails.
     #[serde(rename = "allOrNone", default)]
     pub all_or_none: bool,
+    /// Records, each with `attributes.type`.
     pub records: Vec<Value>,
 }
 
 /// Body of `POST /composite` (`collateSubrequests` is ignored: subrequests always run in order).
 #[derive(Debug, Clone, Deserialize)]
 pub struct CompositeRequest {
+    /// Roll back every subrequest if one fails.
     #[serde(rename = "allOrNone", default)]
     pub all_or_none: bool,
+    /// Subrequests, run in order.
     #[serde(rename = "compositeRequest")]
     pub composite_request: Vec<CompositeSubrequest>,
 }
@@ -87,12 +100,17 @@ pub struct CompositeRequest {
 /// One subrequest of `POST /composite`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct CompositeSubrequest {
+    /// HTTP method of the subrequest.
     pub method: String,
+    /// Full `/services/data/vNN.N/...` URL, may hold `@{ref.path}` references.
     pub url: String,
+    /// Name later subrequests use to refer to this one's result.
     #[serde(rename = "referenceId")]
     pub reference_id: String,
+    /// JSON body, may hold references.
     #[serde(default)]
     pub body: Option<Value>,
+    /// Extra headers, e.g. `Sforce-Query-Options`.
     #[serde(rename = "httpHeaders", default)]
     pub http_headers: BTreeMap<String, String>,
 }
@@ -100,11 +118,15 @@ pub struct CompositeSubrequest {
 /// One entry of `compositeResponse`.
 #[derive(Debug, Clone, Serialize)]
 pub struct CompositeSubresponse {
+    /// What the subrequest answered (null for 204).
     pub body: Value,
+    /// Response headers worth passing on, e.g. `Location`.
     #[serde(rename = "httpHeaders")]
     pub http_headers: BTreeMap<String, String>,
+    /// The subrequest's own status.
     #[serde(rename = "httpStatusCode")]
     pub http_status_code: u16,
+    /// Which subrequest this answers (null when the whole request was refused).
     #[serde(rename = "referenceId")]
     pub reference_id: Option<String>,
 }
@@ -112,6 +134,7 @@ pub struct CompositeSubresponse {
 /// Body of `POST /composite`'s answer.
 #[derive(Debug, Clone, Serialize)]
 pub struct CompositeResponse {
+    /// One entry per subrequest, in order.
     #[serde(rename = "compositeResponse")]
     pub composite_response: Vec<CompositeSubresponse>,
 }
@@ -120,29 +143,42 @@ pub struct CompositeResponse {
 /// session times out.
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenResponse {
+    /// Bearer token for `/services/data`.
     pub access_token: String,
+    /// Base URL for API calls (the sim itself).
     pub instance_url: String,
+    /// Identity URL `<base>/id/<orgId>/<userId>`: tells the client who it is.
     pub id: String,
+    /// Always "Bearer".
     pub token_type: String,
+    /// Epoch milliseconds, as a string like Salesforce sends it.
     pub issued_at: String,
+    /// Salesforce signs id + issued_at; the sim sends a random stand-in.
     pub signature: String,
+    /// Granted scopes.
     pub scope: String,
 }
 
 /// Failed token endpoint answer (HTTP 400).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct OAuthError {
+    /// OAuth error code, e.g. `invalid_grant`.
     pub error: String,
+    /// Salesforce's description, e.g. "audience is invalid".
     pub error_description: String,
 }
 
 /// A query page.
 #[derive(Debug, Clone, Serialize)]
 pub struct QueryPage {
+    /// Rows in the whole result (or the COUNT()).
     #[serde(rename = "totalSize")]
     pub total_size: u64,
+    /// False while more pages remain.
     pub done: bool,
+    /// Where the next page is, while `done` is false.
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
+    /// This page's rows.
     pub records: Vec<Value>,
 }

@@ -80,10 +80,15 @@ pub async fn run(org: &OrgSettings) -> Result<DoctorReport, CommandError> {
         instance_url: identity.instance_url.clone(),
         simulated: session.simulator.is_some(),
         api_version: org.api_version.clone(),
-        latest_api_version: versions.into_iter().map(|v| v.version).max_by(|a, b| {
-            version_key(a).cmp(&version_key(b))
-        }),
-        api_used: Some(limits.daily_api_max.saturating_sub(limits.daily_api_remaining)),
+        latest_api_version: versions
+            .into_iter()
+            .map(|v| v.version)
+            .max_by(|a, b| version_key(a).cmp(&version_key(b))),
+        api_used: Some(
+            limits
+                .daily_api_max
+                .saturating_sub(limits.daily_api_remaining),
+        ),
         api_max: Some(limits.daily_api_max),
     })
 }
@@ -106,7 +111,9 @@ impl DoctorReport {
         out.push_str(&format!("  org id        {org_line}\n"));
         out.push_str(&format!(
             "  user          {} ({})\n",
-            self.username.as_deref().unwrap_or("(username not readable)"),
+            self.username
+                .as_deref()
+                .unwrap_or("(username not readable)"),
             self.user_id
         ));
         let sim = if self.simulated {

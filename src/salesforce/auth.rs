@@ -14,8 +14,8 @@ use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
 };
 use oauth2::{
-    AuthType, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RefreshToken,
-    RequestTokenError, StandardRevocableToken, TokenResponse as _, TokenUrl,
+    AuthType, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RefreshToken, RequestTokenError,
+    StandardRevocableToken, TokenResponse as _, TokenUrl,
 };
 use serde::Serialize;
 use url::Url;
@@ -76,7 +76,12 @@ pub(crate) struct JwtClaims {
 }
 
 /// The claims for signing at `now_secs` (seconds since the epoch).
-pub(crate) fn jwt_claims(consumer_key: &str, username: &str, audience: &str, now_secs: u64) -> JwtClaims {
+pub(crate) fn jwt_claims(
+    consumer_key: &str,
+    username: &str,
+    audience: &str,
+    now_secs: u64,
+) -> JwtClaims {
     JwtClaims {
         iss: consumer_key.to_string(),
         sub: username.to_string(),
@@ -123,10 +128,16 @@ pub(crate) struct Authenticator {
 
 impl Authenticator {
     /// Checks the flow's settings (URLs parse, the private key can sign) without any network.
-    pub fn new(flow: &AuthFlow, http: reqwest::Client, retry: RetryPolicy) -> Result<Self, SfError> {
+    pub fn new(
+        flow: &AuthFlow,
+        http: reqwest::Client,
+        retry: RetryPolicy,
+    ) -> Result<Self, SfError> {
         let (kind, base) = match flow {
             AuthFlow::Jwt { login_url, .. } => (FlowKind::Jwt, login_url),
-            AuthFlow::ClientCredentials { login_url, .. } => (FlowKind::ClientCredentials, login_url),
+            AuthFlow::ClientCredentials { login_url, .. } => {
+                (FlowKind::ClientCredentials, login_url)
+            }
             AuthFlow::RefreshToken { login_url, .. } => (FlowKind::RefreshToken, login_url),
             AuthFlow::AccessToken { instance_url, .. } => (FlowKind::AccessToken, instance_url),
         };
@@ -137,9 +148,10 @@ impl Authenticator {
             let token_uri = TokenUrl::new(token_url.clone()).map_err(|e| {
                 SfError::Settings(format!("{kind} login URL {login_url} is not usable: {e}"))
             })?;
-            let mut client = SalesforceOAuthClient::<EndpointNotSet>::new(ClientId::new(client_id.to_string()))
-                .set_auth_type(AuthType::RequestBody)
-                .set_token_uri(token_uri);
+            let mut client =
+                SalesforceOAuthClient::<EndpointNotSet>::new(ClientId::new(client_id.to_string()))
+                    .set_auth_type(AuthType::RequestBody)
+                    .set_token_uri(token_uri);
             if let Some(secret) = client_secret {
                 client = client.set_client_secret(ClientSecret::new(secret.expose().to_string()));
             }
@@ -267,9 +279,8 @@ impl Authenticator {
                     .duration_since(UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs());
                 let claims = jwt_claims(consumer_key, username, audience, now);
-                let assertion = sign(&claims, key).map_err(|detail| {
-                    self.error(AuthErrorKind::BadPrivateKey { detail })
-                })?;
+                let assertion = sign(&claims, key)
+                    .map_err(|detail| self.error(AuthErrorKind::BadPrivateKey { detail }))?;
                 self.post_jwt(&assertion).await
             }
             Method::OAuth {
@@ -278,8 +289,18 @@ impl Authenticator {
             } => {
                 let http = |request: oauth2::HttpRequest| oauth_http(&self.http, request);
                 let result = match refresh_token {
-                    Some(token) => client.exchange_refresh_token(token).request_async(&http).await,
-                    None => client.exchange_client_credentials().request_async(&http).await,
+                    Some(token) => {
+                        client
+                            .exchange_refresh_token(token)
+                            .request_async(&http)
+                            .await
+                    }
+                    None => {
+                        client
+                            .exchange_client_credentials()
+                            .request_async(&http)
+                            .await
+                    }
                 };
                 match result {
                     Ok(response) => self.token_from(response),
@@ -291,7 +312,10 @@ impl Authenticator {
 
     /// The JWT bearer grant: RFC 7523, which the `oauth2` crate does not cover.
     async fn post_jwt(&self, assertion: &Secret) -> Result<Token, SfError> {
-        let form = [("grant_type", JWT_BEARER_GRANT), ("assertion", assertion.expose())];
+        let form = [
+            ("grant_type", JWT_BEARER_GRANT),
+            ("assertion", assertion.expose()),
+        ];
         let response = self
             .http
             .post(&self.token_url)
@@ -301,7 +325,10 @@ impl Authenticator {
             .await
             .map_err(|e| self.transport_error(&e))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| self.transport_error(&e))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
         if status.is_server_error() {
             return Err(self.server_error(status.as_u16()));
         }
@@ -420,7 +447,9 @@ pub(crate) fn scrub(text: &str, secrets: &[Secret]) -> String {
 fn parse_base_url(raw: &str, kind: FlowKind) -> Result<Url, SfError> {
     let trimmed = raw.trim();
     let url = Url::parse(trimmed).map_err(|e| {
-        SfError::Settings(format!("{kind} URL {trimmed:?} is not a URL ({e}); expected e.g. https://login.salesforce.com"))
+        SfError::Settings(format!(
+            "{kind} URL {trimmed:?} is not a URL ({e}); expected e.g. https://login.salesforce.com"
+        ))
     })?;
     if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
         return Err(SfError::Settings(format!(
@@ -441,10 +470,14 @@ fn load_signing_key(pem: &Secret, login_url: &str) -> Result<EncodingKey, SfErro
         })
     };
     if pem.expose().contains("ENCRYPTED PRIVATE KEY") {
-        return Err(bad_key("the key is encrypted; provide it unencrypted".to_string()));
+        return Err(bad_key(
+            "the key is encrypted; provide it unencrypted".to_string(),
+        ));
     }
     if pem.expose().contains("BEGIN CERTIFICATE") && !pem.expose().contains("PRIVATE KEY") {
-        return Err(bad_key("this is a certificate, not a private key".to_string()));
+        return Err(bad_key(
+            "this is a certificate, not a private key".to_string(),
+        ));
     }
     let key = EncodingKey::from_rsa_pem(pem.expose().as_bytes())
         .map_err(|e| bad_key(format!("not a PEM RSA private key: {e}")))?;
@@ -478,7 +511,10 @@ async fn oauth_http(
     request: oauth2::HttpRequest,
 ) -> Result<oauth2::HttpResponse, TokenHttpError> {
     let request = reqwest::Request::try_from(request).map_err(TokenHttpError::Transport)?;
-    let response = http.execute(request).await.map_err(TokenHttpError::Transport)?;
+    let response = http
+        .execute(request)
+        .await
+        .map_err(TokenHttpError::Transport)?;
     let status = response.status();
     if status.is_server_error() {
         return Err(TokenHttpError::ServerStatus(status.as_u16()));
@@ -488,7 +524,9 @@ async fn oauth_http(
         builder = builder.header(name, value);
     }
     let body = response.bytes().await.map_err(TokenHttpError::Transport)?;
-    builder.body(body.to_vec()).map_err(TokenHttpError::Response)
+    builder
+        .body(body.to_vec())
+        .map_err(TokenHttpError::Response)
 }
 
 /// Connect, timeout or other, as retry and advice need it.
@@ -521,7 +559,11 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 fn describe_json_error(e: &serde_json::Error) -> String {
     match e.classify() {
         serde_json::error::Category::Data => {
-            format!("unexpected JSON content at line {} column {}", e.line(), e.column())
+            format!(
+                "unexpected JSON content at line {} column {}",
+                e.line(),
+                e.column()
+            )
         }
         _ => format!("not valid JSON (line {} column {})", e.line(), e.column()),
     }
@@ -549,7 +591,12 @@ mod tests {
 
     #[test]
     fn claims_expire_three_minutes_after_now() {
-        let c = jwt_claims("key", "user@x", "https://test.salesforce.com/", 1_700_000_000);
+        let c = jwt_claims(
+            "key",
+            "user@x",
+            "https://test.salesforce.com/",
+            1_700_000_000,
+        );
         assert_eq!(c.iss, "key");
         assert_eq!(c.sub, "user@x");
         assert_eq!(c.aud, "https://test.salesforce.com");
@@ -580,9 +627,13 @@ mod tests {
     #[test]
     fn a_public_key_in_place_of_the_private_key_is_a_clear_error_without_key_text() {
         let public = demo_key("demo-only-jwt-public.pem");
-        let err = Authenticator::new(&jwt_flow(public.clone()), reqwest::Client::new(), RetryPolicy::default())
-            .err()
-            .expect("a public key cannot sign");
+        let err = Authenticator::new(
+            &jwt_flow(public.clone()),
+            reqwest::Client::new(),
+            RetryPolicy::default(),
+        )
+        .err()
+        .expect("a public key cannot sign");
         let text = err.to_string();
         assert!(text.contains("private key"), "{text}");
         let body_line = public.expose().lines().nth(1).unwrap();
@@ -631,10 +682,17 @@ mod tests {
             client_id: "id".into(),
             client_secret: Secret::new("s3cr3t-value"),
         };
-        let auth = Authenticator::new(&flow, reqwest::Client::new(), RetryPolicy::default()).unwrap();
-        let err = auth.refused("invalid_client", Some("client secret s3cr3t-value is wrong"));
+        let auth =
+            Authenticator::new(&flow, reqwest::Client::new(), RetryPolicy::default()).unwrap();
+        let err = auth.refused(
+            "invalid_client",
+            Some("client secret s3cr3t-value is wrong"),
+        );
         let text = err.to_string();
         assert!(!text.contains("s3cr3t-value"), "{text}");
-        assert!(text.contains("client credentials sign-in at https://acme.my.salesforce.com"), "{text}");
+        assert!(
+            text.contains("client credentials sign-in at https://acme.my.salesforce.com"),
+            "{text}"
+        );
     }
 }

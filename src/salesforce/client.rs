@@ -140,8 +140,9 @@ impl ApiRequest {
     }
 
     pub fn json(mut self, body: &impl Serialize) -> Result<Self, SfError> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| SfError::InvalidRequest(format!("request body cannot be serialized: {e}")))?;
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            SfError::InvalidRequest(format!("request body cannot be serialized: {e}"))
+        })?;
         self.body = Some(bytes);
         Ok(self)
     }
@@ -166,7 +167,11 @@ impl Client {
     /// Checks the settings and builds the client. No network: the first request (or
     /// [`Client::sign_in`]) signs in.
     pub fn new(settings: ConnectionSettings) -> Result<Client, SfError> {
-        let api_version = settings.api_version.trim().trim_start_matches(['v', 'V']).to_string();
+        let api_version = settings
+            .api_version
+            .trim()
+            .trim_start_matches(['v', 'V'])
+            .to_string();
         if !is_api_version(&api_version) {
             return Err(SfError::Settings(format!(
                 "API version {:?} is not of the form 65.0",
@@ -176,10 +181,16 @@ impl Client {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(settings.request_timeout)
-            .connect_timeout(settings.request_timeout.min(std::time::Duration::from_secs(30)))
+            .connect_timeout(
+                settings
+                    .request_timeout
+                    .min(std::time::Duration::from_secs(30)),
+            )
             .user_agent(concat!("pslwarden/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| SfError::Settings(format!("cannot set up HTTPS: {}", auth::error_chain(&e))))?;
+            .map_err(|e| {
+                SfError::Settings(format!("cannot set up HTTPS: {}", auth::error_chain(&e)))
+            })?;
         let auth = Authenticator::new(&settings.auth, http.clone(), settings.retry.clone())?;
         Ok(Client {
             inner: Arc::new(Inner {
@@ -266,7 +277,8 @@ impl Client {
     /// GETs any JSON resource, with the usual retries. A path starting with `/` is taken from the
     /// instance root; otherwise it is relative to `/services/data/vNN.N/`.
     pub async fn get_json(&self, path: &str) -> Result<serde_json::Value, SfError> {
-        self.execute(&ApiRequest::get(self.resolve_path(path))).await
+        self.execute(&ApiRequest::get(self.resolve_path(path)))
+            .await
     }
 
     /// API usage as of the latest response, if Salesforce reported it.
@@ -322,7 +334,10 @@ impl Client {
     /// A 401 `INVALID_SESSION_ID` renews the token once and resends without using up an attempt
     /// (the request was refused before it did anything). Transient failures are retried per
     /// `req.retry` with exponential backoff and full jitter.
-    pub(crate) async fn execute<T: DeserializeOwned>(&self, req: &ApiRequest) -> Result<T, SfError> {
+    pub(crate) async fn execute<T: DeserializeOwned>(
+        &self,
+        req: &ApiRequest,
+    ) -> Result<T, SfError> {
         let max = retry::max_attempts(&self.inner.retry);
         let mut attempt = 1;
         let mut renewed = false;
@@ -459,7 +474,10 @@ impl Client {
         self.sign_in_locked(&mut slot).await
     }
 
-    async fn sign_in_locked(&self, slot: &mut Option<Arc<Session>>) -> Result<Arc<Session>, SfError> {
+    async fn sign_in_locked(
+        &self,
+        slot: &mut Option<Arc<Session>>,
+    ) -> Result<Arc<Session>, SfError> {
         let token = self.inner.auth.fetch().await?;
         let generation = self.inner.sign_ins.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(identity) = token
@@ -485,7 +503,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Parses a 2xx body; broken JSON and wrong shapes are told apart (only the first is retried).
-fn parse_json<T: DeserializeOwned>(req: &ApiRequest, status: u16, body: &[u8]) -> Result<T, SfError> {
+fn parse_json<T: DeserializeOwned>(
+    req: &ApiRequest,
+    status: u16,
+    body: &[u8],
+) -> Result<T, SfError> {
     serde_json::from_slice(body).map_err(|e| {
         SfError::MalformedResponse(Box::new(MalformedResponse {
             method: req.method.to_string(),
@@ -584,8 +606,17 @@ mod tests {
     #[test]
     fn odd_id_urls_give_no_identity() {
         let instance = Url::parse("https://acme.my.salesforce.com").unwrap();
-        assert_eq!(identity_from_id_url("https://x/id/short/005000000000001AAA", &instance), None);
-        assert_eq!(identity_from_id_url("https://x/user/00D5g000004SeedEAC/005000000000001AAA", &instance), None);
+        assert_eq!(
+            identity_from_id_url("https://x/id/short/005000000000001AAA", &instance),
+            None
+        );
+        assert_eq!(
+            identity_from_id_url(
+                "https://x/user/00D5g000004SeedEAC/005000000000001AAA",
+                &instance
+            ),
+            None
+        );
         assert_eq!(identity_from_id_url("not a url", &instance), None);
     }
 
@@ -619,10 +650,22 @@ mod tests {
 
     #[test]
     fn truncated_json_is_a_syntax_problem_and_a_wrong_shape_is_not() {
-        let broken = parse_json::<wire::QueryResponse<serde_json::Value>>(&request(), 200, b"{\"totalSize\": 3, \"do");
-        let shape = parse_json::<wire::QueryResponse<serde_json::Value>>(&request(), 200, b"{\"records\": []}");
-        assert!(matches!(broken, Err(SfError::MalformedResponse(ref m)) if m.kind == MalformedKind::Syntax));
-        assert!(matches!(shape, Err(SfError::MalformedResponse(ref m)) if m.kind == MalformedKind::Shape));
+        let broken = parse_json::<wire::QueryResponse<serde_json::Value>>(
+            &request(),
+            200,
+            b"{\"totalSize\": 3, \"do",
+        );
+        let shape = parse_json::<wire::QueryResponse<serde_json::Value>>(
+            &request(),
+            200,
+            b"{\"records\": []}",
+        );
+        assert!(
+            matches!(broken, Err(SfError::MalformedResponse(ref m)) if m.kind == MalformedKind::Syntax)
+        );
+        assert!(
+            matches!(shape, Err(SfError::MalformedResponse(ref m)) if m.kind == MalformedKind::Shape)
+        );
     }
 
     #[test]

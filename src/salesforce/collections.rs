@@ -139,7 +139,11 @@ impl Client {
         self.run_collection(Op::Delete(ids), all_or_none).await
     }
 
-    async fn run_collection(&self, op: Op<'_>, all_or_none: bool) -> Result<Vec<RecordOutcome>, SfError> {
+    async fn run_collection(
+        &self,
+        op: Op<'_>,
+        all_or_none: bool,
+    ) -> Result<Vec<RecordOutcome>, SfError> {
         let total = op.len();
         let mut outcomes: Vec<Option<RecordOutcome>> = vec![None; total];
         let mut start = 0;
@@ -197,8 +201,12 @@ impl Client {
             }
             if !again.is_empty() {
                 let delay = retry::backoff(self.retry_policy(), round);
-                tracing::info!(records = again.len(), round, ?delay,
-                    "records locked by other work; retrying them");
+                tracing::info!(
+                    records = again.len(),
+                    round,
+                    ?delay,
+                    "records locked by other work; retrying them"
+                );
                 tokio::time::sleep(delay).await;
             }
             pending = again;
@@ -268,7 +276,9 @@ fn outcome_of(op: Op<'_>, index: usize, result: wire::CollectionResult) -> Recor
         Op::Delete(ids) => {
             let already_done = !result.success
                 && !errors.is_empty()
-                && errors.iter().all(|e| e.code == ApiErrorCode::EntityIsDeleted);
+                && errors
+                    .iter()
+                    .all(|e| e.code == ApiErrorCode::EntityIsDeleted);
             RecordOutcome {
                 id: Some(ids[index].clone()),
                 success: result.success || already_done,
@@ -291,7 +301,10 @@ fn outcome_of(op: Op<'_>, index: usize, result: wire::CollectionResult) -> Recor
 
 /// Failed only because a row was locked: safe to send again.
 fn lock_only(o: &RecordOutcome) -> bool {
-    !o.errors.is_empty() && o.errors.iter().all(|e| e.code == ApiErrorCode::UnableToLockRow)
+    !o.errors.is_empty()
+        && o.errors
+            .iter()
+            .all(|e| e.code == ApiErrorCode::UnableToLockRow)
 }
 
 /// Failed only because another record of an all-or-none call failed.
@@ -299,7 +312,10 @@ fn rolled_back_only(o: &RecordOutcome) -> bool {
     !o.success
         && !o.errors.is_empty()
         && o.errors.iter().all(|e| {
-            matches!(e.code, ApiErrorCode::AllOrNoneRolledBack | ApiErrorCode::ProcessingHalted)
+            matches!(
+                e.code,
+                ApiErrorCode::AllOrNoneRolledBack | ApiErrorCode::ProcessingHalted
+            )
         })
 }
 
@@ -331,7 +347,11 @@ mod tests {
     #[test]
     fn deleting_an_already_deleted_record_counts_as_done() {
         let ids = vec!["0Pa000000000001CAA".to_string()];
-        let o = outcome_of(Op::Delete(&ids), 0, result(false, None, &["ENTITY_IS_DELETED"]));
+        let o = outcome_of(
+            Op::Delete(&ids),
+            0,
+            result(false, None, &["ENTITY_IS_DELETED"]),
+        );
         assert!(o.success && o.already_done && o.errors.is_empty());
         assert_eq!(o.id.as_deref(), Some("0Pa000000000001CAA"));
     }
@@ -352,7 +372,11 @@ mod tests {
     #[test]
     fn a_failed_create_has_no_id() {
         let recs = vec![NewRecord::new("PermissionSetAssignment")];
-        let o = outcome_of(Op::Create(&recs), 0, result(false, Some("x"), &["DUPLICATE_VALUE"]));
+        let o = outcome_of(
+            Op::Create(&recs),
+            0,
+            result(false, Some("x"), &["DUPLICATE_VALUE"]),
+        );
         assert_eq!(o.id, None);
         assert_eq!(o.errors[0].code, ApiErrorCode::DuplicateValue);
     }
@@ -360,13 +384,21 @@ mod tests {
     #[test]
     fn only_locks_and_lock_caused_rollbacks_are_resendable() {
         let recs = vec![NewRecord::new("X")];
-        let locked = outcome_of(Op::Create(&recs), 0, result(false, None, &["UNABLE_TO_LOCK_ROW"]));
+        let locked = outcome_of(
+            Op::Create(&recs),
+            0,
+            result(false, None, &["UNABLE_TO_LOCK_ROW"]),
+        );
         let rolled = outcome_of(
             Op::Create(&recs),
             0,
             result(false, None, &["ALL_OR_NONE_OPERATION_ROLLED_BACK"]),
         );
-        let dup = outcome_of(Op::Create(&recs), 0, result(false, None, &["DUPLICATE_VALUE"]));
+        let dup = outcome_of(
+            Op::Create(&recs),
+            0,
+            result(false, None, &["DUPLICATE_VALUE"]),
+        );
         assert!(lock_only(&locked));
         assert!(rolled_back_only(&rolled) && !lock_only(&rolled));
         assert!(!lock_only(&dup) && !rolled_back_only(&dup));

@@ -88,7 +88,8 @@ impl Client {
                 })
                 .collect(),
         };
-        let request = ApiRequest::new(Method::POST, self.data_path("composite"), retry).json(&body)?;
+        let request =
+            ApiRequest::new(Method::POST, self.data_path("composite"), retry).json(&body)?;
         let answer: wire::CompositeResponse = self.execute(&request).await?;
         let mut by_ref: BTreeMap<String, wire::CompositeSubresponse> = answer
             .composite_response
@@ -99,7 +100,10 @@ impl Client {
             .iter()
             .map(|reference| {
                 let r = by_ref.remove(reference).ok_or_else(|| {
-                    shape_error(&request, format!("no subresponse for referenceId {reference:?}"))
+                    shape_error(
+                        &request,
+                        format!("no subresponse for referenceId {reference:?}"),
+                    )
                 })?;
                 Ok(SubResponse {
                     reference_id: r.reference_id,
@@ -139,8 +143,15 @@ impl Client {
     }
 
     /// A query subresponse as a page, or as the error Salesforce gave for it.
-    fn query_page_of<T: DeserializeOwned>(&self, sub: SubResponse) -> Result<QueryPage<T>, SfError> {
-        let endpoint = format!("{} (composite subrequest {})", self.data_path("query"), sub.reference_id);
+    fn query_page_of<T: DeserializeOwned>(
+        &self,
+        sub: SubResponse,
+    ) -> Result<QueryPage<T>, SfError> {
+        let endpoint = format!(
+            "{} (composite subrequest {})",
+            self.data_path("query"),
+            sub.reference_id
+        );
         if (200..300).contains(&sub.status) {
             let page: wire::QueryResponse<T> = serde_json::from_value(sub.body).map_err(|e| {
                 SfError::MalformedResponse(Box::new(MalformedResponse {
@@ -164,9 +175,10 @@ impl Client {
             .and_then(wire::ApiErrorBody::first);
         let (code, message) = match item {
             Some(i) => (
-                i.error_code
-                    .as_deref()
-                    .map_or(ApiErrorCode::Other(format!("HTTP_{}", sub.status)), ApiErrorCode::parse),
+                i.error_code.as_deref().map_or(
+                    ApiErrorCode::Other(format!("HTTP_{}", sub.status)),
+                    ApiErrorCode::parse,
+                ),
                 i.message.unwrap_or_default(),
             ),
             None => (
@@ -174,7 +186,9 @@ impl Client {
                 "no error details in the subresponse".to_string(),
             ),
         };
-        Err(SfError::Api(Box::new(ApiError::new("GET", &endpoint, sub.status, code, message))))
+        Err(SfError::Api(Box::new(ApiError::new(
+            "GET", &endpoint, sub.status, code, message,
+        ))))
     }
 }
 
@@ -199,7 +213,10 @@ fn check_limits(subrequests: &[SubRequest]) -> Result<(), SfError> {
             subrequests.len()
         )));
     }
-    let heavy = subrequests.iter().filter(|s| is_query_or_collection(&s.url)).count();
+    let heavy = subrequests
+        .iter()
+        .filter(|s| is_query_or_collection(&s.url))
+        .count();
     if heavy > MAX_QUERY_SUBREQUESTS {
         return Err(SfError::InvalidRequest(format!(
             "a composite call takes at most {MAX_QUERY_SUBREQUESTS} query or sObject Collections \
@@ -208,8 +225,14 @@ fn check_limits(subrequests: &[SubRequest]) -> Result<(), SfError> {
     }
     let mut seen = HashSet::new();
     for s in subrequests {
-        let valid = s.reference_id.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && s.reference_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let valid = s
+            .reference_id
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+            && s.reference_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid || !seen.insert(s.reference_id.as_str()) {
             return Err(SfError::InvalidRequest(format!(
                 "composite referenceId {:?} must be unique, start with a letter and hold only \
@@ -241,13 +264,20 @@ mod tests {
         assert!(is_query_or_collection("/services/data/v65.0/query/01g-200"));
         assert!(is_query_or_collection("/services/data/v65.0/queryAll?q=x"));
         assert!(is_query_or_collection("composite/sobjects?ids=a"));
-        assert!(!is_query_or_collection("/services/data/v65.0/sobjects/User/005000000000001AAA"));
+        assert!(!is_query_or_collection(
+            "/services/data/v65.0/sobjects/User/005000000000001AAA"
+        ));
     }
 
     #[test]
     fn six_queries_in_one_call_are_refused_before_sending() {
-        let subs: Vec<_> = (0..6).map(|i| SubRequest::get(format!("q{i}"), "query?q=x")).collect();
-        assert!(matches!(check_limits(&subs), Err(SfError::InvalidRequest(_))));
+        let subs: Vec<_> = (0..6)
+            .map(|i| SubRequest::get(format!("q{i}"), "query?q=x"))
+            .collect();
+        assert!(matches!(
+            check_limits(&subs),
+            Err(SfError::InvalidRequest(_))
+        ));
         assert!(check_limits(&subs[..5]).is_ok());
     }
 
@@ -263,7 +293,10 @@ mod tests {
 
     #[test]
     fn reference_ids_must_be_unique_and_well_formed() {
-        let dup = vec![SubRequest::get("a", "limits"), SubRequest::get("a", "limits")];
+        let dup = vec![
+            SubRequest::get("a", "limits"),
+            SubRequest::get("a", "limits"),
+        ];
         let bad = vec![SubRequest::get("1x", "limits")];
         assert!(check_limits(&dup).is_err());
         assert!(check_limits(&bad).is_err());

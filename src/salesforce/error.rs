@@ -205,7 +205,10 @@ fn specific_refusal_hint(error: &str, description: &str, login_url: &str) -> Opt
             .to_string()
     } else if d.contains("client credentials user") {
         "Set a Run As user for the client credentials flow in the connected app.".to_string()
-    } else if d.contains("client credentials") || d.contains("client identifier") || error == "invalid_client" {
+    } else if d.contains("client credentials")
+        || d.contains("client identifier")
+        || error == "invalid_client"
+    {
         "The client id (consumer key) or client secret is wrong; check them after any rotation \
          of the connected app's consumer secret."
             .to_string()
@@ -343,7 +346,13 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(method: &str, endpoint: &str, status: u16, code: ApiErrorCode, message: String) -> Self {
+    pub fn new(
+        method: &str,
+        endpoint: &str,
+        status: u16,
+        code: ApiErrorCode,
+        message: String,
+    ) -> Self {
         ApiError {
             method: method.to_string(),
             endpoint: endpoint.to_string(),
@@ -552,8 +561,9 @@ impl SfError {
             SfError::Api(e) => e.hint(),
             SfError::MalformedResponse(e) => e.hint(),
             SfError::BatchInterrupted { source, .. } => source.hint(),
-            SfError::Settings(_) => "Fix the org's connection settings in the configuration."
-                .to_string(),
+            SfError::Settings(_) => {
+                "Fix the org's connection settings in the configuration.".to_string()
+            }
             SfError::InvalidRequest(_) => "This is a bug in pslwarden; please report it with the \
                 message above."
                 .to_string(),
@@ -581,7 +591,10 @@ impl SfError {
             SfError::Transport(_) => true,
             SfError::Api(e) => {
                 e.status >= 500
-                    || matches!(e.code, ApiErrorCode::UnableToLockRow | ApiErrorCode::ServerUnavailable)
+                    || matches!(
+                        e.code,
+                        ApiErrorCode::UnableToLockRow | ApiErrorCode::ServerUnavailable
+                    )
             }
             SfError::MalformedResponse(e) => e.kind == MalformedKind::Syntax,
             SfError::BatchInterrupted { source, .. } => source.is_transient(),
@@ -625,7 +638,11 @@ mod tests {
 
     #[test]
     fn codes_round_trip_and_unknown_codes_survive() {
-        for code in ["UNABLE_TO_LOCK_ROW", "REQUEST_LIMIT_EXCEEDED", "ENTITY_IS_DELETED"] {
+        for code in [
+            "UNABLE_TO_LOCK_ROW",
+            "REQUEST_LIMIT_EXCEEDED",
+            "ENTITY_IS_DELETED",
+        ] {
             assert_eq!(ApiErrorCode::parse(code).as_str(), code);
         }
         assert_eq!(
@@ -643,7 +660,10 @@ mod tests {
             ApiErrorCode::RequestLimitExceeded,
             "TotalRequests Limit exceeded.".into(),
         );
-        e.usage = Some(ApiUsage { used: 15000, max: 15000 });
+        e.usage = Some(ApiUsage {
+            used: 15000,
+            max: 15000,
+        });
         let text = SfError::Api(Box::new(e)).to_string();
         assert!(text.contains("REQUEST_LIMIT_EXCEEDED"), "{text}");
         assert!(text.contains("stopped at once"), "{text}");
@@ -680,9 +700,15 @@ mod tests {
             },
         };
         let text = e.to_string();
-        assert!(text.starts_with("JWT bearer sign-in at https://login.salesforce.com failed"), "{text}");
+        assert!(
+            text.starts_with("JWT bearer sign-in at https://login.salesforce.com failed"),
+            "{text}"
+        );
         assert!(text.contains("audience is invalid"), "{text}");
-        assert!(text.contains("audience (aud) must be the login URL"), "{text}");
+        assert!(
+            text.contains("audience (aud) must be the login URL"),
+            "{text}"
+        );
         assert!(text.contains("certificate"), "{text}");
     }
 
@@ -696,13 +722,28 @@ mod tests {
                 description: "invalid client credentials".into(),
             },
         };
-        assert!(e.hint().contains("client id (consumer key) or client secret is wrong"));
+        assert!(
+            e.hint()
+                .contains("client id (consumer key) or client secret is wrong")
+        );
     }
 
     #[test]
     fn server_error_on_a_write_warns_the_outcome_is_unknown() {
-        let write = ApiError::new("POST", "/c", 503, ApiErrorCode::ServerUnavailable, "down".into());
-        let read = ApiError::new("GET", "/q", 503, ApiErrorCode::ServerUnavailable, "down".into());
+        let write = ApiError::new(
+            "POST",
+            "/c",
+            503,
+            ApiErrorCode::ServerUnavailable,
+            "down".into(),
+        );
+        let read = ApiError::new(
+            "GET",
+            "/q",
+            503,
+            ApiErrorCode::ServerUnavailable,
+            "down".into(),
+        );
         assert!(write.hint().contains("may or may not have been applied"));
         assert!(!read.hint().contains("may or may not"));
     }
@@ -722,6 +763,10 @@ mod tests {
             source: Box::new(limit),
         };
         assert!(batch.is_request_limit());
-        assert!(batch.to_string().starts_with("deleting records stopped with 0 of 3 outcomes known"));
+        assert!(
+            batch
+                .to_string()
+                .starts_with("deleting records stopped with 0 of 3 outcomes known")
+        );
     }
 }

@@ -106,13 +106,19 @@ fn next_cursor<T>(page: &wire::QueryResponse<T>, request: &ApiRequest) -> Result
         Some(next) if next.starts_with("/services/data/") => Ok(Cursor::More(next.to_string())),
         other => Err(SfError::MalformedResponse(Box::new(MalformedResponse {
             method: request.method.to_string(),
-            endpoint: request.path.split('?').next().unwrap_or_default().to_string(),
+            endpoint: request
+                .path
+                .split('?')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
             status: 200,
             kind: MalformedKind::Shape,
             detail: match other {
                 Some(url) => format!("nextRecordsUrl {url:?} is not a /services/data/ path"),
-                None => "the page is not the last (done is false) but has no nextRecordsUrl"
-                    .to_string(),
+                None => {
+                    "the page is not the last (done is false) but has no nextRecordsUrl".to_string()
+                }
             },
             attempts: 1,
         }))),
@@ -173,7 +179,10 @@ mod tests {
 
     #[test]
     fn a_done_page_ends_the_query() {
-        assert!(matches!(next_cursor(&page(true, None), &request()), Ok(Cursor::Done)));
+        assert!(matches!(
+            next_cursor(&page(true, None), &request()),
+            Ok(Cursor::Done)
+        ));
     }
 
     #[test]

@@ -167,9 +167,18 @@ mod tests {
 
     #[test]
     fn creates_retry_only_when_no_connection_was_made() {
-        assert!(is_retryable(RetryMode::UnsentOnly, &transport(TransportKind::Connect)));
-        assert!(!is_retryable(RetryMode::UnsentOnly, &transport(TransportKind::Timeout)));
-        assert!(is_retryable(RetryMode::Safe, &transport(TransportKind::Timeout)));
+        assert!(is_retryable(
+            RetryMode::UnsentOnly,
+            &transport(TransportKind::Connect)
+        ));
+        assert!(!is_retryable(
+            RetryMode::UnsentOnly,
+            &transport(TransportKind::Timeout)
+        ));
+        assert!(is_retryable(
+            RetryMode::Safe,
+            &transport(TransportKind::Timeout)
+        ));
     }
 
     #[test]
@@ -184,8 +193,17 @@ mod tests {
                 attempts: 1,
             }))
         };
-        assert!(is_retryable(RetryMode::Safe, &broken(MalformedKind::Syntax)));
-        assert!(!is_retryable(RetryMode::Safe, &broken(MalformedKind::Shape)));
-        assert!(!is_retryable(RetryMode::UnsentOnly, &broken(MalformedKind::Syntax)));
+        assert!(is_retryable(
+            RetryMode::Safe,
+            &broken(MalformedKind::Syntax)
+        ));
+        assert!(!is_retryable(
+            RetryMode::Safe,
+            &broken(MalformedKind::Shape)
+        ));
+        assert!(!is_retryable(
+            RetryMode::UnsentOnly,
+            &broken(MalformedKind::Syntax)
+        ));
     }
 }

@@ -64,7 +64,13 @@ mod tests {
     #[test]
     fn finds_api_usage_among_per_app_entries() {
         let usage = parse_limit_info("per-app-api-usage=17/250(appName=sample), api-usage=18/5000");
-        assert_eq!(usage, Some(ApiUsage { used: 18, max: 5000 }));
+        assert_eq!(
+            usage,
+            Some(ApiUsage {
+                used: 18,
+                max: 5000
+            })
+        );
     }
 
     #[test]
@@ -76,7 +82,10 @@ mod tests {
 
     #[test]
     fn remaining_never_underflows() {
-        let over = ApiUsage { used: 15010, max: 15000 };
+        let over = ApiUsage {
+            used: 15010,
+            max: 15000,
+        };
         assert_eq!(over.remaining(), 0);
     }
 }

@@ -196,12 +196,19 @@ mod tests {
     #[test]
     fn limits_accept_numbers_and_strings() {
         let n: LimitsResponse =
-            serde_json::from_str(r#"{"DailyApiRequests":{"Max":15000,"Remaining":14990}}"#).unwrap();
+            serde_json::from_str(r#"{"DailyApiRequests":{"Max":15000,"Remaining":14990}}"#)
+                .unwrap();
         let s: LimitsResponse =
             serde_json::from_str(r#"{"DailyApiRequests":{"Max":"15000","Remaining":"14990"}}"#)
                 .unwrap();
-        assert_eq!((n.daily_api_requests.max, n.daily_api_requests.remaining), (15000, 14990));
-        assert_eq!((s.daily_api_requests.max, s.daily_api_requests.remaining), (15000, 14990));
+        assert_eq!(
+            (n.daily_api_requests.max, n.daily_api_requests.remaining),
+            (15000, 14990)
+        );
+        assert_eq!(
+            (s.daily_api_requests.max, s.daily_api_requests.remaining),
+            (15000, 14990)
+        );
     }
 
     #[test]
@@ -224,7 +231,13 @@ mod tests {
             serde_json::from_str(r#"[{"message":"m","errorCode":"NOT_FOUND"}]"#).unwrap();
         let one: ApiErrorBody =
             serde_json::from_str(r#"{"message":"m","errorCode":"NOT_FOUND"}"#).unwrap();
-        assert_eq!(list.first().and_then(|e| e.error_code).as_deref(), Some("NOT_FOUND"));
-        assert_eq!(one.first().and_then(|e| e.error_code).as_deref(), Some("NOT_FOUND"));
+        assert_eq!(
+            list.first().and_then(|e| e.error_code).as_deref(),
+            Some("NOT_FOUND")
+        );
+        assert_eq!(
+            one.first().and_then(|e| e.error_code).as_deref(),
+            Some("NOT_FOUND")
+        );
     }
 }

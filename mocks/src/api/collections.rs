@@ -41,7 +41,13 @@ struct Outcome {
 impl Outcome {
     /// Rolls back to `savepoint` if `all_or_none` and anything failed, then shapes the answer.
     /// `keep_id_on_rollback`: deletes and updates name their record even when rolled back.
-    fn finish(self, state: &mut OrgState, savepoint: crate::store::Savepoint, all_or_none: bool, keep_id_on_rollback: bool) -> SimResponse {
+    fn finish(
+        self,
+        state: &mut OrgState,
+        savepoint: crate::store::Savepoint,
+        all_or_none: bool,
+        keep_id_on_rollback: bool,
+    ) -> SimResponse {
         let any_failed = self.results.iter().any(|(_, e)| e.is_some());
         let rollback = all_or_none && any_failed;
         if rollback {
@@ -74,8 +80,13 @@ impl Outcome {
 
 fn parse(req: &ApiRequest) -> Result<CollectionRequest, SimResponse> {
     let value = req.json_body()?;
-    let parsed: CollectionRequest = serde_json::from_value(value)
-        .map_err(|e| SimResponse::error(400, "JSON_PARSER_ERROR", format!("Invalid collection request: {e}")))?;
+    let parsed: CollectionRequest = serde_json::from_value(value).map_err(|e| {
+        SimResponse::error(
+            400,
+            "JSON_PARSER_ERROR",
+            format!("Invalid collection request: {e}"),
+        )
+    })?;
     if parsed.records.len() > MAX_RECORDS {
         return Err(too_many());
     }
@@ -93,7 +104,12 @@ fn record_type(state: &OrgState, record: &Map<String, Value>) -> Result<String, 
         .schema
         .object(raw)
         .map(|d| d.name.clone())
-        .ok_or_else(|| RecordError::new("INVALID_TYPE", format!("sObject type '{raw}' is not supported.")))
+        .ok_or_else(|| {
+            RecordError::new(
+                "INVALID_TYPE",
+                format!("sObject type '{raw}' is not supported."),
+            )
+        })
 }
 
 /// Setup and non-setup objects cannot be written in one call.
@@ -133,7 +149,10 @@ pub(super) fn create(state: &mut OrgState, req: &ApiRequest) -> SimResponse {
     for record in &parsed.records {
         let outcome = (|| {
             let Value::Object(record) = record else {
-                return Err(RecordError::new("JSON_PARSER_ERROR", "each record must be a JSON object"));
+                return Err(RecordError::new(
+                    "JSON_PARSER_ERROR",
+                    "each record must be a JSON object",
+                ));
             };
             let object = record_type(state, record)?;
             guard.check(state, &object)?;
@@ -159,14 +178,20 @@ pub(super) fn update(state: &mut OrgState, req: &ApiRequest) -> SimResponse {
         let mut reported_id = None;
         let outcome = (|| {
             let Value::Object(record) = record else {
-                return Err(RecordError::new("JSON_PARSER_ERROR", "each record must be a JSON object"));
+                return Err(RecordError::new(
+                    "JSON_PARSER_ERROR",
+                    "each record must be a JSON object",
+                ));
             };
             let id = record
                 .get("id")
                 .or_else(|| record.get("Id"))
                 .and_then(Value::as_str)
-                .ok_or_else(|| RecordError::new("MISSING_ARGUMENT", "Id not specified in an update call"))?;
-            let id18 = ids::to_id18(id).map_err(|_| RecordError::new("MALFORMED_ID", format!("malformed id {id}")))?;
+                .ok_or_else(|| {
+                    RecordError::new("MISSING_ARGUMENT", "Id not specified in an update call")
+                })?;
+            let id18 = ids::to_id18(id)
+                .map_err(|_| RecordError::new("MALFORMED_ID", format!("malformed id {id}")))?;
             reported_id = Some(id18.clone());
             let object = record_type(state, record)?;
             guard.check(state, &object)?;
@@ -191,9 +216,17 @@ fn map_missing(e: RecordError) -> RecordError {
 
 pub(super) fn delete(state: &mut OrgState, req: &ApiRequest) -> SimResponse {
     let ids_param = req.query_param("ids").unwrap_or("");
-    let requested: Vec<&str> = ids_param.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let requested: Vec<&str> = ids_param
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     if requested.is_empty() {
-        return SimResponse::error(400, "MISSING_ARGUMENT", "ids parameter is required: ?ids=id1,id2");
+        return SimResponse::error(
+            400,
+            "MISSING_ARGUMENT",
+            "ids parameter is required: ?ids=id1,id2",
+        );
     }
     if requested.len() > MAX_RECORDS {
         return too_many();
@@ -203,7 +236,12 @@ pub(super) fn delete(state: &mut OrgState, req: &ApiRequest) -> SimResponse {
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let unassignments = requested
         .iter()
-        .filter(|id| state.store.live(id).is_some_and(|r| r.object == "PermissionSetAssignment"))
+        .filter(|id| {
+            state
+                .store
+                .live(id)
+                .is_some_and(|r| r.object == "PermissionSetAssignment")
+        })
         .count();
     let batch = DeleteBatch {
         permission_set_unassignments: unassignments,
@@ -213,7 +251,13 @@ pub(super) fn delete(state: &mut OrgState, req: &ApiRequest) -> SimResponse {
     let mut results = Vec::with_capacity(requested.len());
     for raw in requested {
         let Ok(id) = ids::to_id18(raw) else {
-            results.push((None, Some(RecordError::new("MALFORMED_ID", format!("malformed id {raw}")))));
+            results.push((
+                None,
+                Some(RecordError::new(
+                    "MALFORMED_ID",
+                    format!("malformed id {raw}"),
+                )),
+            ));
             continue;
         };
         let outcome = (|| {

@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 
 use super::{ApiRequest, Body, Caller, SimResponse, dispatch, parse_path};
 use crate::org::OrgState;
-use crate::wire::{ApiError, CompositeRequest, CompositeResponse, CompositeSubrequest, CompositeSubresponse};
+use crate::wire::{
+    ApiError, CompositeRequest, CompositeResponse, CompositeSubrequest, CompositeSubresponse,
+};
 
 /// Salesforce's cap on subrequests per composite call.
 pub(crate) const MAX_SUBREQUESTS: usize = 25;
@@ -35,16 +37,24 @@ fn refused(code: &str, message: &str) -> SimResponse {
 }
 
 fn halted(message: &str) -> (u16, Value, BTreeMap<String, String>) {
-    (400, json!([ApiError::new("PROCESSING_HALTED", message)]), BTreeMap::new())
+    (
+        400,
+        json!([ApiError::new("PROCESSING_HALTED", message)]),
+        BTreeMap::new(),
+    )
 }
 
-const ROLLED_BACK: &str = "The transaction was rolled back since another operation in the same transaction failed.";
+const ROLLED_BACK: &str =
+    "The transaction was rolled back since another operation in the same transaction failed.";
 
 /// Validates the body against the composite limits before anything runs.
 fn check_limits(request: &CompositeRequest) -> Result<(), SimResponse> {
     let subrequests = &request.composite_request;
     if subrequests.is_empty() {
-        return Err(refused("INVALID_API_INPUT", "compositeRequest must contain at least one subrequest."));
+        return Err(refused(
+            "INVALID_API_INPUT",
+            "compositeRequest must contain at least one subrequest.",
+        ));
     }
     if subrequests.len() > MAX_SUBREQUESTS {
         return Err(refused(
@@ -67,11 +77,17 @@ fn check_limits(request: &CompositeRequest) -> Result<(), SimResponse> {
     }
     let mut seen = std::collections::HashSet::new();
     for s in subrequests {
-        let valid = !s.reference_id.is_empty() && s.reference_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let valid = !s.reference_id.is_empty()
+            && s.reference_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
             return Err(refused(
                 "INVALID_API_INPUT",
-                &format!("Invalid referenceId '{}': use only letters, numbers and underscores.", s.reference_id),
+                &format!(
+                    "Invalid referenceId '{}': use only letters, numbers and underscores.",
+                    s.reference_id
+                ),
             ));
         }
         if !seen.insert(s.reference_id.as_str()) {
@@ -102,7 +118,11 @@ fn lookup(expr: &str, results: &HashMap<String, Option<Value>>) -> Result<Value,
              must be a previous subrequest that succeeded."
         )));
     };
-    let missing = || Unresolved(format!("Invalid reference specified. No value for {expr} found in {reference}."));
+    let missing = || {
+        Unresolved(format!(
+            "Invalid reference specified. No value for {expr} found in {reference}."
+        ))
+    };
     for index in first_indices {
         current = current.get(index).cloned().ok_or_else(missing)?;
     }
@@ -156,16 +176,27 @@ fn substitute(text: &str, results: &HashMap<String, Option<Value>>) -> Result<St
 
 /// Substitutes references in a JSON body; a string that is exactly one reference takes the
 /// referenced value with its JSON type.
-fn substitute_json(value: &Value, results: &HashMap<String, Option<Value>>) -> Result<Value, Unresolved> {
+fn substitute_json(
+    value: &Value,
+    results: &HashMap<String, Option<Value>>,
+) -> Result<Value, Unresolved> {
     Ok(match value {
         Value::String(s) => {
-            let whole = s.strip_prefix("@{").and_then(|r| r.strip_suffix('}')).filter(|inner| !inner.contains('}'));
+            let whole = s
+                .strip_prefix("@{")
+                .and_then(|r| r.strip_suffix('}'))
+                .filter(|inner| !inner.contains('}'));
             match whole {
                 Some(expr) => lookup(expr, results)?,
                 None => Value::String(substitute(s, results)?),
             }
         }
-        Value::Array(items) => Value::Array(items.iter().map(|v| substitute_json(v, results)).collect::<Result<_, _>>()?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| substitute_json(v, results))
+                .collect::<Result<_, _>>()?,
+        ),
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| substitute_json(v, results).map(|v| (k.clone(), v)))
@@ -176,10 +207,18 @@ fn substitute_json(value: &Value, results: &HashMap<String, Option<Value>>) -> R
 }
 
 /// Turns a subrequest into an API request, references resolved.
-fn build_request(sub: &CompositeSubrequest, top: &ApiRequest, results: &HashMap<String, Option<Value>>) -> Result<ApiRequest, Unresolved> {
+fn build_request(
+    sub: &CompositeSubrequest,
+    top: &ApiRequest,
+    results: &HashMap<String, Option<Value>>,
+) -> Result<ApiRequest, Unresolved> {
     let url = substitute(&sub.url, results)?;
-    let (path, query) = url.split_once('?').map_or((url.as_str(), ""), |(p, q)| (p, q));
-    let query: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let (path, query) = url
+        .split_once('?')
+        .map_or((url.as_str(), ""), |(p, q)| (p, q));
+    let query: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
     let body = match &sub.body {
         Some(b) => serde_json::to_vec(&substitute_json(b, results)?).unwrap_or_default(),
         None => Vec::new(),
@@ -190,7 +229,8 @@ fn build_request(sub: &CompositeSubrequest, top: &ApiRequest, results: &HashMap<
         headers.insert(k.to_ascii_lowercase(), v.clone());
     }
     Ok(ApiRequest {
-        method: Method::from_bytes(sub.method.to_ascii_uppercase().as_bytes()).unwrap_or(Method::GET),
+        method: Method::from_bytes(sub.method.to_ascii_uppercase().as_bytes())
+            .unwrap_or(Method::GET),
         path: path.to_string(),
         query,
         headers,
@@ -198,14 +238,25 @@ fn build_request(sub: &CompositeSubrequest, top: &ApiRequest, results: &HashMap<
     })
 }
 
-pub(super) fn composite(state: &mut OrgState, req: &ApiRequest, caller: &Caller, _version: &str) -> SimResponse {
+pub(super) fn composite(
+    state: &mut OrgState,
+    req: &ApiRequest,
+    caller: &Caller,
+    _version: &str,
+) -> SimResponse {
     let value = match req.json_body() {
         Ok(v) => v,
         Err(resp) => return resp,
     };
     let request: CompositeRequest = match serde_json::from_value(value) {
         Ok(r) => r,
-        Err(e) => return SimResponse::error(400, "JSON_PARSER_ERROR", format!("Invalid composite request: {e}")),
+        Err(e) => {
+            return SimResponse::error(
+                400,
+                "JSON_PARSER_ERROR",
+                format!("Invalid composite request: {e}"),
+            );
+        }
     };
     if let Err(resp) = check_limits(&request) {
         return resp;
@@ -290,8 +341,15 @@ mod tests {
             substitute("/services/data/v65.0/sobjects/X/@{new.id}", &r).ok(),
             Some("/services/data/v65.0/sobjects/X/0Pa000000000009CAA".to_string())
         );
-        let body = substitute_json(&json!({"AssigneeId": "@{q.records[0].Id}", "N": "@{q.records[0].Count}"}), &r).ok();
-        assert_eq!(body, Some(json!({"AssigneeId": "005000000000001AAA", "N": 3})));
+        let body = substitute_json(
+            &json!({"AssigneeId": "@{q.records[0].Id}", "N": "@{q.records[0].Count}"}),
+            &r,
+        )
+        .ok();
+        assert_eq!(
+            body,
+            Some(json!({"AssigneeId": "005000000000001AAA", "N": 3}))
+        );
     }
 
     #[test]

@@ -37,17 +37,26 @@ pub(crate) struct ApiRequest {
 
 impl ApiRequest {
     pub(crate) fn query_param(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 
     /// The body as JSON, or the 400 Salesforce answers for unparsable input.
     fn json_body(&self) -> Result<Value, SimResponse> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Err(SimResponse::error(400, "JSON_PARSER_ERROR", "The request body is empty or invalid."));
+            return Err(SimResponse::error(
+                400,
+                "JSON_PARSER_ERROR",
+                "The request body is empty or invalid.",
+            ));
         }
         serde_json::from_slice(&self.body).map_err(|e| {
             SimResponse::error(
@@ -91,7 +100,11 @@ impl SimResponse {
     pub(crate) fn of<T: serde::Serialize>(status: u16, value: &T) -> Self {
         match serde_json::to_value(value) {
             Ok(v) => SimResponse::json(status, v),
-            Err(e) => SimResponse::error(500, "UNKNOWN_EXCEPTION", format!("could not encode response: {e}")),
+            Err(e) => SimResponse::error(
+                500,
+                "UNKNOWN_EXCEPTION",
+                format!("could not encode response: {e}"),
+            ),
         }
     }
 
@@ -227,13 +240,19 @@ impl Target {
 
     /// Query and sObject Collections operations (the composite resource allows five).
     pub(crate) fn is_query_or_collection(&self) -> bool {
-        matches!(self.route, Route::Query | Route::QueryMore(_) | Route::Collections)
+        matches!(
+            self.route,
+            Route::Query | Route::QueryMore(_) | Route::Collections
+        )
     }
 }
 
 /// True for methods that try to change data.
 pub(crate) fn is_write_method(method: &Method) -> bool {
-    matches!(*method, Method::POST | Method::PATCH | Method::PUT | Method::DELETE)
+    matches!(
+        *method,
+        Method::POST | Method::PATCH | Method::PUT | Method::DELETE
+    )
 }
 
 /// Routes and handles one request.
@@ -313,18 +332,37 @@ mod tests {
     fn paths_map_to_routes() {
         let t = parse_path("/services/data/v65.0/sobjects/User/005000000000001AAA");
         assert_eq!(t.version.as_deref(), Some("65.0"));
-        assert_eq!(t.route, Route::Row("User".into(), "005000000000001AAA".into()));
+        assert_eq!(
+            t.route,
+            Route::Row("User".into(), "005000000000001AAA".into())
+        );
         assert_eq!(parse_path("/services/data/").route, Route::Versions);
         assert_eq!(parse_path("/services/data/v65.0/").route, Route::Resources);
-        assert_eq!(parse_path("/services/data/v65.0/query/01gX-2000").route, Route::QueryMore("01gX-2000".into()));
-        assert_eq!(parse_path("/services/data/v65.0/sobjects/User/describe/").route, Route::Describe("User".into()));
-        assert_eq!(parse_path("/services/data/latest/query").route, Route::Unknown);
+        assert_eq!(
+            parse_path("/services/data/v65.0/query/01gX-2000").route,
+            Route::QueryMore("01gX-2000".into())
+        );
+        assert_eq!(
+            parse_path("/services/data/v65.0/sobjects/User/describe/").route,
+            Route::Describe("User".into())
+        );
+        assert_eq!(
+            parse_path("/services/data/latest/query").route,
+            Route::Unknown
+        );
     }
 
     #[test]
     fn stats_keys_hide_record_ids() {
-        let t = parse_path("/services/data/v65.0/sobjects/PermissionSetAssignment/0Pa000000000001CAA");
-        assert_eq!(t.stats_key(&Method::DELETE), "DELETE sobjects/PermissionSetAssignment/{id}");
-        assert_eq!(parse_path("/services/data/v65.0/query/01g-2000").stats_key(&Method::GET), "GET query");
+        let t =
+            parse_path("/services/data/v65.0/sobjects/PermissionSetAssignment/0Pa000000000001CAA");
+        assert_eq!(
+            t.stats_key(&Method::DELETE),
+            "DELETE sobjects/PermissionSetAssignment/{id}"
+        );
+        assert_eq!(
+            parse_path("/services/data/v65.0/query/01g-2000").stats_key(&Method::GET),
+            "GET query"
+        );
     }
 }

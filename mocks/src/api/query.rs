@@ -33,15 +33,25 @@ fn next_url(version: &str, locator: &str, offset: usize) -> String {
     format!("/services/data/v{version}/query/{locator}-{offset}")
 }
 
-pub(super) fn query(state: &mut OrgState, req: &ApiRequest, caller: &Caller, version: &str) -> SimResponse {
+pub(super) fn query(
+    state: &mut OrgState,
+    req: &ApiRequest,
+    caller: &Caller,
+    version: &str,
+) -> SimResponse {
     let Some(text) = req.query_param("q").filter(|q| !q.trim().is_empty()) else {
-        return SimResponse::error(400, "MALFORMED_QUERY", "SOQL statement cannot be empty: pass it as ?q=");
+        return SimResponse::error(
+            400,
+            "MALFORMED_QUERY",
+            "SOQL statement cannot be empty: pass it as ?q=",
+        );
     };
     let ctx = ExecContext {
         api_version: version.to_string(),
         today: Utc::now().date_naive(),
     };
-    let output = soql::parse(text).and_then(|q| soql::execute(&q, &state.schema, &state.store, &ctx));
+    let output =
+        soql::parse(text).and_then(|q| soql::execute(&q, &state.schema, &state.store, &ctx));
     let rows = match output {
         Err(e) => {
             return SimResponse::errors(400, vec![ApiError::new(e.code.as_str(), e.message)]);
@@ -85,7 +95,12 @@ pub(super) fn query(state: &mut OrgState, req: &ApiRequest, caller: &Caller, ver
     )
 }
 
-pub(super) fn query_more(state: &mut OrgState, req: &ApiRequest, version: &str, raw: &str) -> SimResponse {
+pub(super) fn query_more(
+    state: &mut OrgState,
+    req: &ApiRequest,
+    version: &str,
+    raw: &str,
+) -> SimResponse {
     let invalid = || SimResponse::error(400, "INVALID_QUERY_LOCATOR", "invalid query locator");
     let Some((locator, offset)) = raw.rsplit_once('-') else {
         return invalid();

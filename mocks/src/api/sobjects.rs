@@ -92,7 +92,11 @@ fn describe_field(def: &ObjectDef, field: &FieldDef) -> Value {
 }
 
 pub(super) fn describe_global(state: &OrgState, version: &str) -> SimResponse {
-    let sobjects: Vec<Value> = state.schema.objects().map(|o| object_summary(version, o)).collect();
+    let sobjects: Vec<Value> = state
+        .schema
+        .objects()
+        .map(|o| object_summary(version, o))
+        .collect();
     SimResponse::json(
         200,
         json!({"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": sobjects}),
@@ -124,7 +128,12 @@ pub(super) fn describe(state: &OrgState, version: &str, object: &str) -> SimResp
 }
 
 /// A record in REST shape: `attributes` first, then fields in describe order.
-pub(crate) fn record_json(version: &str, def: &ObjectDef, fields: &Map<String, Value>, only: Option<&[&FieldDef]>) -> Value {
+pub(crate) fn record_json(
+    version: &str,
+    def: &ObjectDef,
+    fields: &Map<String, Value>,
+    only: Option<&[&FieldDef]>,
+) -> Value {
     let id = fields.get("Id").and_then(Value::as_str).unwrap_or_default();
     let mut out = Map::new();
     out.insert(
@@ -136,12 +145,21 @@ pub(crate) fn record_json(version: &str, def: &ObjectDef, fields: &Map<String, V
         None => def.fields.iter().collect(),
     };
     for field in selected {
-        out.insert(field.name.clone(), fields.get(&field.name).cloned().unwrap_or(Value::Null));
+        out.insert(
+            field.name.clone(),
+            fields.get(&field.name).cloned().unwrap_or(Value::Null),
+        );
     }
     Value::Object(out)
 }
 
-pub(super) fn get_row(state: &OrgState, req: &ApiRequest, version: &str, object: &str, id: &str) -> SimResponse {
+pub(super) fn get_row(
+    state: &OrgState,
+    req: &ApiRequest,
+    version: &str,
+    object: &str,
+    id: &str,
+) -> SimResponse {
     let Some(def) = state.schema.object(object) else {
         return SimResponse::not_found();
     };
@@ -164,7 +182,10 @@ pub(super) fn get_row(state: &OrgState, req: &ApiRequest, version: &str, object:
                     return SimResponse::error(
                         400,
                         "INVALID_FIELD",
-                        format!("No such column '{name}' on entity '{}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.", def.name),
+                        format!(
+                            "No such column '{name}' on entity '{}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.",
+                            def.name
+                        ),
                     );
                 }
             }
@@ -185,7 +206,12 @@ fn body_object(req: &ApiRequest) -> Result<Map<String, Value>, SimResponse> {
     }
 }
 
-pub(super) fn create(state: &mut OrgState, req: &ApiRequest, version: &str, object: &str) -> SimResponse {
+pub(super) fn create(
+    state: &mut OrgState,
+    req: &ApiRequest,
+    version: &str,
+    object: &str,
+) -> SimResponse {
     let Some(name) = state.schema.object(object).map(|d| d.name.clone()) else {
         return SimResponse::not_found();
     };
@@ -202,12 +228,20 @@ pub(super) fn create(state: &mut OrgState, req: &ApiRequest, version: &str, obje
                 errors: Vec::new(),
             },
         )
-        .with_header("Location", format!("/services/data/v{version}/sobjects/{name}/{id}")),
+        .with_header(
+            "Location",
+            format!("/services/data/v{version}/sobjects/{name}/{id}"),
+        ),
         Err(e) => SimResponse::errors(400, vec![ApiError::from(&e)]),
     }
 }
 
-pub(super) fn update(state: &mut OrgState, req: &ApiRequest, object: &str, id: &str) -> SimResponse {
+pub(super) fn update(
+    state: &mut OrgState,
+    req: &ApiRequest,
+    object: &str,
+    id: &str,
+) -> SimResponse {
     let Some(name) = state.schema.object(object).map(|d| d.name.clone()) else {
         return SimResponse::not_found();
     };
