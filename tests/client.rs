@@ -96,6 +96,10 @@ async fn a_ready_access_token_is_used_as_given() {
         1,
         "only the raw grant above, none by the client"
     );
+    // The token's user and org come from the version resource's `identity` URL.
+    let identity = client.token_identity().unwrap();
+    assert_eq!(identity.org_id, "00D5g000004SeedEAC");
+    assert_eq!(identity.user_id, "005000000000001AAA");
     sim.stop().await;
 }
 

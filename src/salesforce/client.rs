@@ -571,7 +571,10 @@ pub(crate) fn looks_like_id(s: &str) -> bool {
 
 /// Org and user ids from the token's identity URL, `https://login.../id/<orgId>/<userId>`.
 fn identity_from_id_url(id_url: &str, instance_url: &Url) -> Option<Identity> {
-    let url = Url::parse(id_url).ok()?;
+    // Salesforce gives an absolute URL; accept one relative to the instance too.
+    let url = Url::parse(id_url)
+        .or_else(|_| instance_url.join(id_url))
+        .ok()?;
     let segments: Vec<&str> = url.path_segments()?.filter(|s| !s.is_empty()).collect();
     let [.., marker, org_id, user_id] = segments.as_slice() else {
         return None;

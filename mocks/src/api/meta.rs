@@ -28,8 +28,11 @@ pub(super) fn versions(state: &OrgState) -> SimResponse {
     SimResponse::json(200, Value::Array(list))
 }
 
-pub(super) fn resources(version: &str) -> SimResponse {
+/// The version's resource map. `identity` names the caller's identity URL, as Salesforce does
+/// (there absolute on the login host; here relative to the simulator's own URL).
+pub(super) fn resources(state: &OrgState, version: &str, user_id: &str) -> SimResponse {
     let base = format!("/services/data/v{version}");
+    let identity = format!("/id/{}/{user_id}", state.settings.organization_id);
     SimResponse::json(
         200,
         json!({
@@ -37,6 +40,7 @@ pub(super) fn resources(version: &str) -> SimResponse {
             "query": format!("{base}/query"),
             "limits": format!("{base}/limits"),
             "composite": format!("{base}/composite"),
+            "identity": identity,
         }),
     )
 }

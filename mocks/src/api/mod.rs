@@ -271,7 +271,7 @@ pub(crate) fn dispatch(state: &mut OrgState, req: &ApiRequest, caller: &Caller) 
             _ => SimResponse::method_not_allowed(method, "GET,HEAD"),
         },
         Route::Resources => match *method {
-            Method::GET => meta::resources(&version),
+            Method::GET => meta::resources(state, &version, &caller.user_id),
             _ => SimResponse::method_not_allowed(method, "GET,HEAD"),
         },
         Route::Limits => match *method {
