@@ -16,6 +16,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::plan::PlanOptions;
+use crate::rules::RuleContext;
 use crate::salesforce::settings::{AuthFlow, ConnectionSettings, RetryPolicy};
 use crate::secret::Secret;
 
@@ -105,6 +107,13 @@ pub struct RawOrg {
     /// Overrides `defaults.http`.
     #[serde(default)]
     pub http: RawHttp,
+    /// `[org.rules]`: names and classifications the rules use, when the org differs from the
+    /// standard (see [`RuleContext`]).
+    #[serde(default)]
+    pub rules: RuleContext,
+    /// `[org.plan]`: choices about the fix (see [`PlanOptions`]).
+    #[serde(default)]
+    pub plan: PlanOptions,
 }
 
 /// `[org.simulator]`.
@@ -264,6 +273,10 @@ pub struct OrgSettings {
     pub retry: RetryPolicy,
     /// Per-request timeout.
     pub request_timeout: Duration,
+    /// What the rules need to know about this org.
+    pub rules: RuleContext,
+    /// The admin's choices about the fix.
+    pub plan: PlanOptions,
     /// Where this org was configured, to locate secret errors.
     origin: Origin,
 }
@@ -404,6 +417,8 @@ impl Settings {
                 simulator: Some(SimulatorSpec::BuiltinSeed),
                 retry: RetryPolicy::default(),
                 request_timeout: Duration::from_secs(60),
+                rules: RuleContext::default(),
+                plan: PlanOptions::default(),
                 origin: Origin {
                     path: PathBuf::from("(built-in demo config)"),
                     text: "".into(),
@@ -569,6 +584,31 @@ impl OrgSettings {
     }
 }
 
+/// `base/rel` with `.` and `..` resolved lexically, so messages show `reports/x`, not
+/// `config/../reports/x`. An absolute `rel` stands alone.
+fn resolve(base: &Path, rel: &str) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in base.join(rel).components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
+}
+
 /// 1-based line number of byte offset `at` in `text`.
 fn line_of(text: &str, at: usize) -> usize {
     text.get(..at.min(text.len()))
@@ -685,7 +725,7 @@ impl Checker {
                 }))
             }
             (None, Some(path)) => Ok(Some(SecretSpec::File {
-                path: self.origin.base_dir.join(path.get_ref()),
+                path: resolve(&self.origin.base_dir, path.get_ref()),
                 key: format!("{prefix}.{name}_file"),
                 span: path.span(),
             })),
@@ -769,10 +809,10 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
         Some(v) => c.api_version(v, "defaults.api_version")?,
         None => DEFAULT_API_VERSION.to_string(),
     };
-    let reports_dir = c
-        .origin
-        .base_dir
-        .join(raw.defaults.reports_dir.as_deref().unwrap_or("../reports"));
+    let reports_dir = resolve(
+        &c.origin.base_dir,
+        raw.defaults.reports_dir.as_deref().unwrap_or("reports"),
+    );
     let mut orgs: Vec<OrgSettings> = Vec::new();
     for (i, spanned) in raw.orgs.iter().enumerate() {
         let org = spanned.get_ref();
@@ -802,7 +842,7 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
         };
         let simulator = match &org.simulator {
             Some(s) => {
-                let path = c.origin.base_dir.join(s.fixture.get_ref());
+                let path = resolve(&c.origin.base_dir, s.fixture.get_ref());
                 if !path.is_file() {
                     return Err(c.invalid(
                         s.fixture.span(),
@@ -995,6 +1035,8 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
             simulator,
             retry,
             request_timeout,
+            rules: org.rules.clone(),
+            plan: org.plan.clone(),
             origin: c.origin.clone(),
         });
     }
@@ -1097,6 +1139,23 @@ private_key_env = "SF_KEY"
             "{err}"
         );
         assert!(err.contains(":9:"), "{err}");
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_config_folder_cleanly() {
+        assert_eq!(
+            resolve(Path::new("config"), "../reports"),
+            PathBuf::from("reports")
+        );
+        assert_eq!(resolve(Path::new(""), "../x"), PathBuf::from("../x"));
+        assert_eq!(
+            resolve(Path::new("/etc/p"), "/var/r"),
+            PathBuf::from("/var/r")
+        );
+        assert_eq!(
+            resolve(Path::new("a/b"), "./c/../d"),
+            PathBuf::from("a/b/d")
+        );
     }
 
     #[test]

@@ -113,17 +113,24 @@ pub fn compute_ledger(snapshot: &OrgSnapshot, findings: &[Finding]) -> Vec<Ledge
 mod tests {
     use super::*;
     use crate::rules::testkit;
-    use crate::rules::{RuleContext, all_findings, builtin_rules, evaluate_all};
+    use crate::rules::{RuleContext, SnapshotIndex, all_findings, builtin_rules, evaluate_all};
 
     fn seed_ledger() -> Vec<LedgerRow> {
         let snapshot = testkit::seed();
-        let outcomes =
-            evaluate_all(&snapshot, &RuleContext::default(), &builtin_rules()).expect("evaluates");
+        let outcomes = evaluate_all(
+            &SnapshotIndex::new(&snapshot),
+            &RuleContext::default(),
+            &builtin_rules(),
+        )
+        .expect("evaluates");
         compute_ledger(&snapshot, &all_findings(&outcomes))
     }
 
     fn row<'a>(ledger: &'a [LedgerRow], psl: &str) -> &'a LedgerRow {
-        ledger.iter().find(|r| r.psl == psl).expect("row of the license")
+        ledger
+            .iter()
+            .find(|r| r.psl == psl)
+            .expect("row of the license")
     }
 
     #[test]
@@ -133,23 +140,38 @@ mod tests {
         assert_eq!((voice.total, voice.used, voice.free), (2, 2, 0));
         assert_eq!((voice.consumed_by_findings, voice.recoverable), (1, 1));
         assert_eq!((voice.free_after_fix, voice.assignable_after_fix), (1, 1));
-        assert!(voice.licensed_permission_sets.contains(&"ContactCenterAgent".to_string()));
-        assert!(voice.what_if().contains("1 more user(s) could be given"), "{}", voice.what_if());
+        assert!(
+            voice
+                .licensed_permission_sets
+                .contains(&"ContactCenterAgent".to_string())
+        );
+        assert!(
+            voice.what_if().contains("1 more user(s) could be given"),
+            "{}",
+            voice.what_if()
+        );
     }
 
     #[test]
     fn the_seed_partner_seats_are_untouched() {
         let ledger = seed_ledger();
         let partner = row(&ledger, "ServiceCloudVoiceExternalTelephonyPsl");
-        assert_eq!((partner.free, partner.recoverable, partner.free_after_fix), (0, 0, 0));
+        assert_eq!(
+            (partner.free, partner.recoverable, partner.free_after_fix),
+            (0, 0, 0)
+        );
         assert_eq!(ledger.len(), 3);
     }
 
     #[test]
     fn a_seat_found_twice_is_counted_once() {
         let snapshot = testkit::seed();
-        let outcomes =
-            evaluate_all(&snapshot, &RuleContext::default(), &builtin_rules()).expect("evaluates");
+        let outcomes = evaluate_all(
+            &SnapshotIndex::new(&snapshot),
+            &RuleContext::default(),
+            &builtin_rules(),
+        )
+        .expect("evaluates");
         let mut findings = all_findings(&outcomes);
         findings.push(findings[0].clone());
         let ledger = compute_ledger(&snapshot, &findings);

@@ -13,13 +13,27 @@
 //!   Knows nothing about licenses.
 //! * [`connect`]: turns an org's settings into a signed-in [`salesforce::Client`], starting the
 //!   built-in simulated org (`sfsim`) in-process when the org is a simulated one.
+//! * [`snapshot`]: the only place that knows which SOQL to run; builds an [`snapshot::OrgSnapshot`]
+//!   of plain, serializable records, saved with every run and replayable offline.
+//! * [`rules`]: pure functions of the snapshot (no I/O, no clock), one module per rule; each
+//!   returns findings with their evidence.
+//! * [`ledger`]: seats per license before and after the fix, and the what-if.
+//! * [`plan`]: findings to ordered actions, each with the facts it relies on, under a digest.
+//! * [`report`]: the run's report as data ([`report::ScanReport`]) and its renderers (JSON,
+//!   Markdown, CSV, self-contained HTML).
 //! * [`commands`]: the CLI's subcommands (`doctor`, `licenses`), each a function of checked
 //!   settings that returns an outcome; `main` only parses arguments and maps errors to exit codes.
 //!
 //! Architecture invariant: only `salesforce` does HTTP to an org; nothing else builds a URL.
+//! Architecture invariant: `rules`, `ledger`, `plan` and the report renderers do no I/O.
 
 pub mod commands;
 pub mod config;
 pub mod connect;
+pub mod ledger;
+pub mod plan;
+pub mod report;
+pub mod rules;
 pub mod salesforce;
 pub mod secret;
+pub mod snapshot;

@@ -2,7 +2,8 @@
 //! outcome to an exit code — in this one place.
 //!
 //! Exit codes: 0 success; 1 any error (config, sign-in, Salesforce, I/O, and also a usage error,
-//! so a script using `--detailed-exitcode` later never mistakes a typo for "findings").
+//! so a script using `--detailed-exitcode` never mistakes a typo for "findings"); 2 findings,
+//! only under `scan --detailed-exitcode`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -38,6 +39,21 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Find seats consumed for nothing, plan the fix, and write the dry-run report
+    Scan {
+        /// Org name from the config (needed when it has several)
+        #[arg(long)]
+        org: Option<String>,
+        /// Replay a saved snapshot.json offline instead of signing in
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<PathBuf>,
+        /// Also save the remediation plan to FILE
+        #[arg(long, value_name = "FILE")]
+        plan_out: Option<PathBuf>,
+        /// Exit 2 when there are findings (0 clean, 1 error), like `terraform plan -detailed-exitcode`
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
     /// Sign in and show org id, user, instance URL, API version and API usage
     Doctor {
         /// Org name from the config (needed when it has several)
@@ -90,19 +106,45 @@ async fn main() -> ExitCode {
     };
     init_logging(cli.log_format, cli.verbose);
     match run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Success::Clean) => ExitCode::SUCCESS,
+        Ok(Success::Findings) => ExitCode::from(2),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Every error's own message already names its cause; printing the chain would
+            // repeat it.
+            eprintln!("error: {e}");
             ExitCode::from(1)
         }
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+/// What a successful run asks `main` to exit with.
+enum Success {
+    /// Exit 0.
+    Clean,
+    /// `scan --detailed-exitcode` found something: exit 2.
+    Findings,
+}
+
+async fn run(cli: Cli) -> anyhow::Result<Success> {
     let settings = Settings::load(cli.config.as_deref())?;
     tracing::debug!(config = %settings.source_label(), "config loaded");
     let mut stdout = std::io::stdout().lock();
+    let mut success = Success::Clean;
     match cli.command {
+        Command::Scan {
+            org,
+            snapshot,
+            plan_out,
+            detailed_exitcode,
+        } => {
+            let org = settings.org(org.as_deref())?;
+            let options = commands::scan::ScanOptions { snapshot, plan_out };
+            let outcome = commands::scan::run(&settings, org, &options).await?;
+            stdout.write_all(outcome.render_summary().as_bytes())?;
+            if detailed_exitcode && !outcome.report.findings.is_empty() {
+                success = Success::Findings;
+            }
+        }
         Command::Doctor { org } => {
             let org = settings.org(org.as_deref())?;
             let report = commands::doctor::run(org).await?;
@@ -115,5 +157,5 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     stdout.flush()?;
-    Ok(())
+    Ok(success)
 }

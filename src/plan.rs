@@ -20,13 +20,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::rules::{Evidence, Finding, SnapshotIndex, orphan_psl, scv_double_consumption};
-use crate::snapshot::model::{OrgSnapshot, PermissionSet};
+use crate::snapshot::model::PermissionSet;
 
 /// The plan file schema this build writes and reads.
 pub const PLAN_SCHEMA_VERSION: u32 = 1;
 
 /// The config table [`PlanOptions`] is read from; error messages name it.
-pub const CONFIG_TABLE: &str = "plan";
+pub const CONFIG_TABLE: &str = "org.plan";
 
 /// sObject of a permission set assignment.
 pub const PERMISSION_SET_ASSIGNMENT: &str = "PermissionSetAssignment";
@@ -35,24 +35,17 @@ pub const PERMISSION_SET_ASSIGNMENT: &str = "PermissionSetAssignment";
 pub const LICENSE_ASSIGNMENT: &str = "PermissionSetLicenseAssign";
 
 /// What the admin chose about fixes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PlanOptions {
     /// API name of a license-free permission set with the access the Voice permission set gave
     /// (the Amazon Connect single sign-on), assigned in its place so users keep signing in.
     /// It must exist in the org and need no permission set license.
     pub replacement_permission_set: Option<String>,
-    /// Whether `orphan-psl` findings get a seat delete (they are reported either way).
+    /// Whether `orphan-psl` findings get a seat delete (they are reported either way). Off by
+    /// default: a seat nothing needs may still be wanted (a user about to get a set, a license
+    /// checked directly by a feature), so reclaiming them is the admin's explicit choice.
     pub reclaim_orphan_seats: bool,
-}
-
-impl Default for PlanOptions {
-    fn default() -> Self {
-        PlanOptions {
-            replacement_permission_set: None,
-            reclaim_orphan_seats: true,
-        }
-    }
 }
 
 /// The plan cannot be built as configured.
@@ -225,14 +218,25 @@ impl fmt::Display for Fact {
             Fact::PermissionSetNeedsLicense {
                 permission_set_id,
                 license_id,
-            } => write!(f, "permission set {permission_set_id} needs license {license_id}"),
-            Fact::PermissionSetNeedsNoSeat { permission_set_id, .. } => {
-                write!(f, "permission set {permission_set_id} needs no permission set license")
+            } => write!(
+                f,
+                "permission set {permission_set_id} needs license {license_id}"
+            ),
+            Fact::PermissionSetNeedsNoSeat {
+                permission_set_id, ..
+            } => {
+                write!(
+                    f,
+                    "permission set {permission_set_id} needs no permission set license"
+                )
             }
             Fact::UserLacksPermissionSet {
                 user_id,
                 permission_set_id,
-            } => write!(f, "user {user_id} does not hold permission set {permission_set_id}"),
+            } => write!(
+                f,
+                "user {user_id} does not hold permission set {permission_set_id}"
+            ),
             Fact::UserHoldsSeat {
                 user_id,
                 license_id,
@@ -264,7 +268,11 @@ impl fmt::Display for Fact {
                     "no other assigned permission set of user {user_id} needs {license_id}"
                 )?;
                 if !other_permission_set_ids.is_empty() {
-                    write!(f, " (other licensed sets: {})", other_permission_set_ids.join(", "))?;
+                    write!(
+                        f,
+                        " (other licensed sets: {})",
+                        other_permission_set_ids.join(", ")
+                    )?;
                 }
                 Ok(())
             }
@@ -294,10 +302,14 @@ impl Plan {
     /// The digest of `actions`' facts (see [`Plan::digest`]).
     pub fn digest_of(actions: &[Action]) -> String {
         let facts: Vec<&[Fact]> = actions.iter().map(|a| a.facts.as_slice()).collect();
-        // Canonical: serde_json writes struct fields in declaration order and has no maps here.
-        let bytes = serde_json::to_vec(&facts)
-            .expect("facts hold only strings and lists of strings, which always serialize");
-        Sha256::digest(&bytes)
+        let mut hasher = HashWriter(Sha256::new());
+        // Canonical: serde_json writes struct fields in declaration order and facts hold no maps.
+        // Streamed into the hash, so a plan of 100 000 actions needs no second copy in memory.
+        serde_json::to_writer(&mut hasher, &facts)
+            .expect("facts hold only strings and lists of strings, and hashing cannot fail");
+        hasher
+            .0
+            .finalize()
             .iter()
             .map(|byte| format!("{byte:02x}"))
             .collect()
@@ -335,6 +347,20 @@ impl Plan {
     }
 }
 
+/// Feeds serialized bytes straight into the hash.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Where an action goes in the plan's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Phase {
@@ -346,15 +372,16 @@ enum Phase {
     FreeSeat,
 }
 
-/// Builds the plan for `findings` (actions refer to them by position). Findings that free no
-/// seat, or whose rule's fix is turned off, get a note instead of actions.
+/// Builds the plan for `findings` (actions refer to them by position) over the snapshot `index`
+/// was built from (the one the findings came from). Findings that free no seat, or whose rule's
+/// fix is turned off, get a note instead of actions.
 pub fn build_plan(
-    snapshot: &OrgSnapshot,
+    index: &SnapshotIndex<'_>,
     findings: &[Finding],
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
-    let index = SnapshotIndex::new(snapshot);
-    let replacement = resolve_replacement(&index, snapshot, options)?;
+    let snapshot = index.snapshot();
+    let replacement = resolve_replacement(index, options)?;
     let mut staged: Vec<(Phase, Action)> = Vec::new();
     let mut notes = Vec::new();
     let mut deleted: HashSet<&str> = HashSet::new();
@@ -389,18 +416,21 @@ pub fn build_plan(
             ));
             continue;
         }
-        let action = |op: Op, sobject: &str, id: Option<&str>, description: String, facts: Vec<Fact>| Action {
-            op,
-            sobject: sobject.to_string(),
-            id: id.map(str::to_string),
-            fields: BTreeMap::new(),
-            finding: position,
-            rule: finding.rule.clone(),
-            user_id: finding.user_id.clone(),
-            username: finding.username.clone(),
-            description,
-            facts,
-        };
+        let action =
+            |op: Op, sobject: &str, id: Option<&str>, description: String, facts: Vec<Fact>| {
+                Action {
+                    op,
+                    sobject: sobject.to_string(),
+                    id: id.map(str::to_string),
+                    fields: BTreeMap::new(),
+                    finding: position,
+                    rule: finding.rule.clone(),
+                    user_id: finding.user_id.clone(),
+                    username: finding.username.clone(),
+                    description,
+                    facts,
+                }
+            };
         let why = context_facts(finding, seat_id);
 
         // 1. Take away what needs the seat.
@@ -525,8 +555,10 @@ pub fn build_plan(
             ));
             continue;
         }
-        let mut other_ids: Vec<String> =
-            remaining.iter().map(|h| h.permission_set_id.to_string()).collect();
+        let mut other_ids: Vec<String> = remaining
+            .iter()
+            .map(|h| h.permission_set_id.to_string())
+            .collect();
         other_ids.sort();
         other_ids.dedup();
         let facts = vec![
@@ -588,17 +620,12 @@ pub fn build_plan(
 /// The replacement set, checked: in the org, one of it, and needing no permission set license.
 fn resolve_replacement<'a>(
     index: &SnapshotIndex<'a>,
-    snapshot: &'a OrgSnapshot,
     options: &PlanOptions,
 ) -> Result<Option<&'a PermissionSet>, PlanError> {
     let Some(name) = &options.replacement_permission_set else {
         return Ok(None);
     };
-    let named: Vec<&PermissionSet> = snapshot
-        .permission_sets
-        .iter()
-        .filter(|set| set.is_named(name))
-        .collect();
+    let named = index.permission_sets_named(name);
     let set = match named.as_slice() {
         [] => return Err(PlanError::UnknownReplacement { name: name.clone() }),
         [set] => *set,
@@ -634,7 +661,9 @@ fn context_facts(finding: &Finding, seat_id: &str) -> Vec<Fact> {
         .evidence
         .iter()
         .filter_map(|evidence| match evidence {
-            Evidence::HoldsPermissionSet(held) if !removed.contains(held.assignment_id.as_str()) => {
+            Evidence::HoldsPermissionSet(held)
+                if !removed.contains(held.assignment_id.as_str()) =>
+            {
                 Some(Fact::UserHoldsPermissionSet {
                     user_id: finding.user_id.clone(),
                     permission_set_id: held.permission_set_id.clone(),
@@ -642,11 +671,13 @@ fn context_facts(finding: &Finding, seat_id: &str) -> Vec<Fact> {
                     via_group_id: held.via_group.as_ref().map(|g| g.id.clone()),
                 })
             }
-            Evidence::HoldsLicense(seat) if seat.assignment_id != seat_id => Some(Fact::UserHoldsSeat {
-                user_id: finding.user_id.clone(),
-                license_id: seat.license_id.clone(),
-                assignment_id: seat.assignment_id.clone(),
-            }),
+            Evidence::HoldsLicense(seat) if seat.assignment_id != seat_id => {
+                Some(Fact::UserHoldsSeat {
+                    user_id: finding.user_id.clone(),
+                    license_id: seat.license_id.clone(),
+                    assignment_id: seat.assignment_id.clone(),
+                })
+            }
             Evidence::InCallCenter(center) => Some(Fact::UserInCallCenter {
                 user_id: finding.user_id.clone(),
                 call_center_id: center.id.clone(),
@@ -665,11 +696,13 @@ mod tests {
     use super::*;
     use crate::rules::testkit::{self, *};
     use crate::rules::{RuleContext, all_findings, builtin_rules, evaluate_all};
+    use crate::snapshot::model::OrgSnapshot;
 
     fn plan_for(snapshot: &OrgSnapshot, options: &PlanOptions) -> Result<Plan, PlanError> {
+        let index = SnapshotIndex::new(snapshot);
         let outcomes =
-            evaluate_all(snapshot, &RuleContext::default(), &builtin_rules()).expect("evaluates");
-        build_plan(snapshot, &all_findings(&outcomes), options)
+            evaluate_all(&index, &RuleContext::default(), &builtin_rules()).expect("evaluates");
+        build_plan(&index, &all_findings(&outcomes), options)
     }
 
     fn steps(plan: &Plan) -> Vec<(Op, &str, Option<&str>)> {
@@ -685,15 +718,31 @@ mod tests {
         assert_eq!(
             steps(&plan),
             [
-                (Op::Delete, PERMISSION_SET_ASSIGNMENT, Some(USER2_VOICE_ASSIGNMENT)),
+                (
+                    Op::Delete,
+                    PERMISSION_SET_ASSIGNMENT,
+                    Some(USER2_VOICE_ASSIGNMENT)
+                ),
                 (Op::Delete, LICENSE_ASSIGNMENT, Some(USER2_SCV_SEAT)),
             ]
         );
-        assert!(plan.actions.iter().all(|a| a.user_id == USER2 && a.finding == 0));
-        let facts: Vec<String> = plan.actions[0].facts.iter().map(Fact::to_string).collect();
-        assert!(facts.iter().any(|f| f.contains(&format!("is in contact center {AMAZON_CC}"))), "{facts:?}");
         assert!(
-            plan.actions[1].facts.iter().any(|f| matches!(f, Fact::NothingElseNeedsLicense { .. })),
+            plan.actions
+                .iter()
+                .all(|a| a.user_id == USER2 && a.finding == 0)
+        );
+        let facts: Vec<String> = plan.actions[0].facts.iter().map(Fact::to_string).collect();
+        assert!(
+            facts
+                .iter()
+                .any(|f| f.contains(&format!("is in contact center {AMAZON_CC}"))),
+            "{facts:?}"
+        );
+        assert!(
+            plan.actions[1]
+                .facts
+                .iter()
+                .any(|f| matches!(f, Fact::NothingElseNeedsLicense { .. })),
             "{:?}",
             plan.actions[1].facts
         );
@@ -708,7 +757,11 @@ mod tests {
         assert_eq!(
             steps(&plan),
             [
-                (Op::Manual, PERMISSION_SET_ASSIGNMENT, Some(GROUP_ASSIGNMENT)),
+                (
+                    Op::Manual,
+                    PERMISSION_SET_ASSIGNMENT,
+                    Some(GROUP_ASSIGNMENT)
+                ),
                 (Op::Manual, LICENSE_ASSIGNMENT, Some(USER2_SCV_SEAT)),
             ]
         );
@@ -719,7 +772,12 @@ mod tests {
     fn all_assignment_deletes_come_before_seat_deletes() {
         let mut snapshot = testkit::seed();
         // A second affected user, like User-2.
-        snapshot.users.push(testkit::user("005000000000006AAA", "user5@seed-example.org", true, Some(AMAZON_CC)));
+        snapshot.users.push(testkit::user(
+            "005000000000006AAA",
+            "user5@seed-example.org",
+            true,
+            Some(AMAZON_CC),
+        ));
         snapshot.permission_set_assignments.extend([
             testkit::assignment("0Pa000000000060CAA", "005000000000006AAA", PARTNER_AGENT),
             testkit::assignment("0Pa000000000061CAA", "005000000000006AAA", VOICE_PS),
@@ -732,16 +790,23 @@ mod tests {
         let sobjects: Vec<&str> = plan.actions.iter().map(|a| a.sobject.as_str()).collect();
         assert_eq!(
             sobjects,
-            [PERMISSION_SET_ASSIGNMENT, PERMISSION_SET_ASSIGNMENT, LICENSE_ASSIGNMENT, LICENSE_ASSIGNMENT]
+            [
+                PERMISSION_SET_ASSIGNMENT,
+                PERMISSION_SET_ASSIGNMENT,
+                LICENSE_ASSIGNMENT,
+                LICENSE_ASSIGNMENT
+            ]
         );
     }
 
     #[test]
     fn a_configured_replacement_is_created_between_the_deletes() {
         let mut snapshot = testkit::seed();
-        snapshot
-            .permission_sets
-            .push(testkit::permission_set("0PS000000000020GAA", "AmazonConnectSso", None));
+        snapshot.permission_sets.push(testkit::permission_set(
+            "0PS000000000020GAA",
+            "AmazonConnectSso",
+            None,
+        ));
         let options = PlanOptions {
             replacement_permission_set: Some("AmazonConnectSso".into()),
             ..PlanOptions::default()
@@ -753,7 +818,10 @@ mod tests {
             plan.actions[1].fields,
             BTreeMap::from([
                 ("AssigneeId".to_string(), USER2.to_string()),
-                ("PermissionSetId".to_string(), "0PS000000000020GAA".to_string()),
+                (
+                    "PermissionSetId".to_string(),
+                    "0PS000000000020GAA".to_string()
+                ),
             ])
         );
     }
@@ -765,7 +833,12 @@ mod tests {
             ..PlanOptions::default()
         };
         let error = plan_for(&testkit::seed(), &options).expect_err("unknown replacement");
-        assert_eq!(error, PlanError::UnknownReplacement { name: "AmazonConnectSso".into() });
+        assert_eq!(
+            error,
+            PlanError::UnknownReplacement {
+                name: "AmazonConnectSso".into()
+            }
+        );
         assert!(error.to_string().contains("`AmazonConnectSso`"), "{error}");
     }
 
@@ -776,7 +849,10 @@ mod tests {
             ..PlanOptions::default()
         };
         let error = plan_for(&testkit::seed(), &options).expect_err("licensed replacement");
-        assert!(matches!(error, PlanError::ReplacementNeedsLicense { .. }), "{error}");
+        assert!(
+            matches!(error, PlanError::ReplacementNeedsLicense { .. }),
+            "{error}"
+        );
     }
 
     #[test]
@@ -809,27 +885,39 @@ mod tests {
         let text = plan.to_json_pretty();
         assert_eq!(Plan::from_json(&text).expect("reads back"), plan);
         let edited = text.replace(USER2_SCV_SEAT, "2LA000000000099GAA");
-        assert!(matches!(Plan::from_json(&edited), Err(PlanFileError::DigestMismatch)));
-        assert!(matches!(Plan::from_json(&text[..40]), Err(PlanFileError::Malformed(_))));
+        assert!(matches!(
+            Plan::from_json(&edited),
+            Err(PlanFileError::DigestMismatch)
+        ));
+        assert!(matches!(
+            Plan::from_json(&text[..40]),
+            Err(PlanFileError::Malformed(_))
+        ));
     }
 
     #[test]
-    fn orphan_seats_are_freed_unless_turned_off() {
+    fn orphan_seats_are_freed_only_when_turned_on() {
         let mut snapshot = testkit::seed();
         snapshot
             .license_assignments
             .push(testkit::seat("2LA000000000010GAA", USER3, CONSOLE_PSL));
-        let plan = plan_for(&snapshot, &PlanOptions::default()).expect("plan");
+        let on = PlanOptions {
+            reclaim_orphan_seats: true,
+            ..PlanOptions::default()
+        };
+        let plan = plan_for(&snapshot, &on).expect("plan");
         assert_eq!(
             steps(&plan).last(),
             Some(&(Op::Delete, LICENSE_ASSIGNMENT, Some("2LA000000000010GAA")))
         );
-        let off = PlanOptions {
-            reclaim_orphan_seats: false,
-            ..PlanOptions::default()
-        };
-        let plan = plan_for(&snapshot, &off).expect("plan");
+        let plan = plan_for(&snapshot, &PlanOptions::default()).expect("plan");
         assert_eq!(plan.actions.len(), 2);
-        assert!(plan.notes.iter().any(|n| n.contains("reclaim_orphan_seats")), "{:?}", plan.notes);
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.contains("reclaim_orphan_seats")),
+            "{:?}",
+            plan.notes
+        );
     }
 }

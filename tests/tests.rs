@@ -5,4 +5,5 @@ mod support;
 
 mod cli;
 mod client;
+mod scan;
 mod sim;

@@ -29,6 +29,7 @@ mod api;
 mod auth;
 pub mod faults;
 pub mod fixture;
+pub mod generate;
 pub mod ids;
 pub mod org;
 mod rules;

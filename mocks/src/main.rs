@@ -26,6 +26,29 @@ struct Cli {
 enum Command {
     /// Serve an org loaded from a fixture until Ctrl-C.
     Serve(ServeArgs),
+    /// Write a large realistic Service Cloud Voice org (a fixture) and what was planted in it.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    /// Number of users, the integration user included.
+    #[arg(long)]
+    users: usize,
+    /// Seed: the same seed and options always give the same fixture.
+    #[arg(long)]
+    seed: u64,
+    /// Share of all users planted as partner-telephony agents who also take a Voice seat
+    /// (0.0-0.25).
+    #[arg(long, default_value_t = sfsim::generate::DEFAULT_AFFECTED_FRACTION)]
+    affected_fraction: f64,
+    /// Write the fixture here and the planted summary to FILE.expected.json (default: the
+    /// fixture to stdout, the summary to stderr).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Number of VoiceCall records to add.
+    #[arg(long, default_value_t = 0)]
+    voice_calls: usize,
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +91,26 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Generate(args) => generate(args),
+    }
+}
+
+fn generate(args: GenerateArgs) -> ExitCode {
+    let opts = sfsim::generate::GenerateOptions {
+        users: args.users,
+        seed: args.seed,
+        affected_fraction: args.affected_fraction,
+        voice_calls: args.voice_calls,
+    };
+    match sfsim::generate::generate_to(&opts, args.out.as_deref()) {
+        Ok(summary) => {
+            eprintln!("sfsim: {summary}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sfsim: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod doctor;
 pub mod licenses;
+pub mod scan;
 
 use crate::config::SelectOrgError;
 use crate::connect::ConnectError;
@@ -17,6 +18,8 @@ pub enum CommandError {
     Connect(#[from] ConnectError),
     #[error("org `{org}`: {source}")]
     Salesforce { org: String, source: SfError },
+    #[error(transparent)]
+    Scan(#[from] scan::ScanError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::CallCenterKind;
 
 /// The config table [`RuleContext`] is read from; error messages name it.
-pub const CONFIG_TABLE: &str = "rules";
+pub const CONFIG_TABLE: &str = "org.rules";
 
 /// `DeveloperName` of the Salesforce Voice User license (Amazon Connect users).
 pub const DEFAULT_VOICE_PSL: &str = "ServiceCloudVoicePsl";
@@ -22,8 +22,11 @@ pub const DEFAULT_VOICE_PSL: &str = "ServiceCloudVoicePsl";
 pub const DEFAULT_PARTNER_PSL: &str = "ServiceCloudVoiceExternalTelephonyPsl";
 
 /// The Amazon Connect contact-center permission sets, which need [`DEFAULT_VOICE_PSL`].
-pub const DEFAULT_AMAZON_PERMISSION_SETS: [&str; 3] =
-    ["ContactCenterAdmin", "ContactCenterAgent", "ContactCenterSupervisor"];
+pub const DEFAULT_AMAZON_PERMISSION_SETS: [&str; 3] = [
+    "ContactCenterAdmin",
+    "ContactCenterAgent",
+    "ContactCenterSupervisor",
+];
 
 /// The partner-telephony contact-center permission sets, which need [`DEFAULT_PARTNER_PSL`].
 pub const DEFAULT_PARTNER_PERMISSION_SETS: [&str; 3] = [
@@ -93,14 +96,22 @@ impl RuleContext {
     /// Every permission set name these settings refer to: the snapshot must hold each that
     /// exists, linked to a license or not (so the fetcher queries them by name).
     pub fn named_permission_sets(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.voice_permission_set.iter().map(String::as_str).collect();
+        let mut names: Vec<&str> = self
+            .voice_permission_set
+            .iter()
+            .map(String::as_str)
+            .collect();
         names.extend(self.amazon_permission_sets());
         names.extend(self.partner_permission_sets());
         names
     }
 
     /// The kind config gives a contact center, by `Name` then `InternalName`.
-    pub fn configured_call_center_kind(&self, name: &str, internal_name: &str) -> Option<CallCenterKind> {
+    pub fn configured_call_center_kind(
+        &self,
+        name: &str,
+        internal_name: &str,
+    ) -> Option<CallCenterKind> {
         let lookup = |wanted: &str| {
             self.contact_centers
                 .iter()
@@ -123,7 +134,11 @@ mod tests {
         assert_eq!(ctx.partner_psl, "ServiceCloudVoiceExternalTelephonyPsl");
         assert_eq!(
             ctx.amazon_permission_sets(),
-            ["ContactCenterAdmin", "ContactCenterAgent", "ContactCenterSupervisor"]
+            [
+                "ContactCenterAdmin",
+                "ContactCenterAgent",
+                "ContactCenterSupervisor"
+            ]
         );
     }
 

@@ -54,8 +54,11 @@ pub fn find_voice_permission_set<'a>(
     let linked = |set: &PermissionSet| set.license_id.as_deref() == Some(voice_psl.id.as_str());
 
     if let Some(name) = &ctx.voice_permission_set {
-        let named: Vec<&PermissionSet> =
-            snapshot.permission_sets.iter().filter(|set| set.is_named(name)).collect();
+        let named: Vec<&PermissionSet> = snapshot
+            .permission_sets
+            .iter()
+            .filter(|set| set.is_named(name))
+            .collect();
         return match named.as_slice() {
             [] => Err(RuleError::UnknownPermissionSet {
                 table: CONFIG_TABLE,
@@ -66,7 +69,9 @@ pub fn find_voice_permission_set<'a>(
                 permission_set: set,
                 configured: true,
             }),
-            [set] => Ok(VoicePermissionSet::NotLinked { permission_set: set }),
+            [set] => Ok(VoicePermissionSet::NotLinked {
+                permission_set: set,
+            }),
             _ => Ok(VoicePermissionSet::Ambiguous { candidates: named }),
         };
     }
@@ -168,7 +173,9 @@ impl Markers {
 
     fn from_text(text: &str) -> Markers {
         Markers {
-            provider: text.contains("AMAZON_CONNECT").then(|| "AMAZON_CONNECT".to_string()),
+            provider: text
+                .contains("AMAZON_CONNECT")
+                .then(|| "AMAZON_CONNECT".to_string()),
             out_of_the_box: text.contains("SCVOOTBTelephony"),
             vendor: text.contains("reqVendorInfoApiName"),
         }
@@ -194,7 +201,11 @@ mod tests {
     fn the_seed_voice_set_is_detected() {
         let snapshot = testkit::seed();
         let found = find_voice_permission_set(&snapshot, &RuleContext::default()).expect("ok");
-        let VoicePermissionSet::Linked { permission_set, configured } = found else {
+        let VoicePermissionSet::Linked {
+            permission_set,
+            configured,
+        } = found
+        else {
             panic!("expected the linked Voice set, got {found:?}");
         };
         assert_eq!(permission_set.id, VOICE_PS);
@@ -210,7 +221,10 @@ mod tests {
             ..RuleContext::default()
         };
         let found = find_voice_permission_set(&snapshot, &ctx).expect("ok");
-        assert!(matches!(found, VoicePermissionSet::NotLinked { .. }), "{found:?}");
+        assert!(
+            matches!(found, VoicePermissionSet::NotLinked { .. }),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -222,7 +236,10 @@ mod tests {
         };
         let error = find_voice_permission_set(&snapshot, &ctx).expect_err("unknown set");
         assert!(error.to_string().contains("`NoSuchSet`"), "{error}");
-        assert!(error.to_string().contains("voice_permission_set"), "{error}");
+        assert!(
+            error.to_string().contains("voice_permission_set"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -232,22 +249,27 @@ mod tests {
         let error =
             find_voice_permission_set(&snapshot, &RuleContext::default()).expect_err("no PSL");
         assert!(matches!(error, RuleError::UnknownLicense { .. }));
-        assert!(error.to_string().contains("ServiceCloudVoicePsl"), "{error}");
+        assert!(
+            error.to_string().contains("ServiceCloudVoicePsl"),
+            "{error}"
+        );
     }
 
     #[test]
     fn profile_and_group_sets_are_never_taken_for_the_voice_set() {
         let mut snapshot = testkit::seed();
-        let mut profile = testkit::permission_set("0PS000000000300GAA", "X00eProfile", Some(SCV_PSL));
+        let mut profile =
+            testkit::permission_set("0PS000000000300GAA", "X00eProfile", Some(SCV_PSL));
         profile.is_owned_by_profile = true;
-        let mut aggregate = testkit::permission_set("0PS000000000301GAA", "GroupAgg", Some(SCV_PSL));
+        let mut aggregate =
+            testkit::permission_set("0PS000000000301GAA", "GroupAgg", Some(SCV_PSL));
         aggregate.permission_set_group_id = Some(VOICE_GROUP.into());
         snapshot.permission_sets.extend([profile, aggregate]);
         let found = find_voice_permission_set(&snapshot, &RuleContext::default()).expect("ok");
-        assert!(
-            matches!(found, VoicePermissionSet::Linked { permission_set, .. } if permission_set.id == VOICE_PS),
-            "{found:?}"
-        );
+        let VoicePermissionSet::Linked { permission_set, .. } = found else {
+            panic!("expected the linked Voice set, got {found:?}");
+        };
+        assert_eq!(permission_set.id, VOICE_PS);
     }
 
     #[test]
@@ -255,8 +277,13 @@ mod tests {
         let snapshot = testkit::seed();
         let kind = classify_call_center(&snapshot.call_centers[0], &RuleContext::default());
         assert_eq!(kind, CallCenterKind::Amazon);
-        let ootb = center(Some(r#"{"reqGeneralInfo":{"reqCallCenterType":"SCVOOTBTelephony"}}"#));
-        assert_eq!(classify_call_center(&ootb, &RuleContext::default()), CallCenterKind::Amazon);
+        let ootb = center(Some(
+            r#"{"reqGeneralInfo":{"reqCallCenterType":"SCVOOTBTelephony"}}"#,
+        ));
+        assert_eq!(
+            classify_call_center(&ootb, &RuleContext::default()),
+            CallCenterKind::Amazon
+        );
     }
 
     #[test]
@@ -264,20 +291,33 @@ mod tests {
         let snapshot = testkit::seed();
         let kind = classify_call_center(&snapshot.call_centers[1], &RuleContext::default());
         assert_eq!(kind, CallCenterKind::Partner);
-        let text = center(Some("<reqVendorInfoApiName>Natterbox</reqVendorInfoApiName>"));
-        assert_eq!(classify_call_center(&text, &RuleContext::default()), CallCenterKind::Partner);
+        let text = center(Some(
+            "<reqVendorInfoApiName>Natterbox</reqVendorInfoApiName>",
+        ));
+        assert_eq!(
+            classify_call_center(&text, &RuleContext::default()),
+            CallCenterKind::Partner
+        );
     }
 
     #[test]
     fn silent_or_contradictory_settings_are_unknown() {
         let ctx = RuleContext::default();
-        assert_eq!(classify_call_center(&center(None), &ctx), CallCenterKind::Unknown);
-        assert_eq!(classify_call_center(&center(Some("{}")), &ctx), CallCenterKind::Unknown);
+        assert_eq!(
+            classify_call_center(&center(None), &ctx),
+            CallCenterKind::Unknown
+        );
+        assert_eq!(
+            classify_call_center(&center(Some("{}")), &ctx),
+            CallCenterKind::Unknown
+        );
         let both = center(Some(
             r#"{"reqTelephonyProvider":"AMAZON_CONNECT","reqVendorInfoApiName":"Vendor"}"#,
         ));
         assert_eq!(classify_call_center(&both, &ctx), CallCenterKind::Unknown);
-        let other = center(Some(r#"{"reqCallCenterType":"SCVOOTBTelephony","reqTelephonyProvider":"OTHER"}"#));
+        let other = center(Some(
+            r#"{"reqCallCenterType":"SCVOOTBTelephony","reqTelephonyProvider":"OTHER"}"#,
+        ));
         assert_eq!(classify_call_center(&other, &ctx), CallCenterKind::Unknown);
     }
 

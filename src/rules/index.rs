@@ -12,7 +12,9 @@ use crate::snapshot::model::{
     PermissionSetLicense, PermissionSetLicenseAssignment, User,
 };
 
-use super::{CallCenterKind, CallCenterRef, GroupRef, HeldLicense, HeldPermissionSet, PermissionSetRef};
+use super::{
+    CallCenterKind, CallCenterRef, GroupRef, HeldLicense, HeldPermissionSet, PermissionSetRef,
+};
 
 /// A permission set a user holds, and how.
 #[derive(Debug, Clone, Copy)]
@@ -30,7 +32,8 @@ pub struct Holding<'a> {
 impl<'a> Holding<'a> {
     /// The license the held set needs, if known.
     pub fn license_id(&self) -> Option<&'a str> {
-        self.permission_set.and_then(|set| set.license_id.as_deref())
+        self.permission_set
+            .and_then(|set| set.license_id.as_deref())
     }
 
     /// The set's name for reports and config: API name, or the id when unknown.
@@ -44,16 +47,25 @@ impl<'a> Holding<'a> {
 
 /// Lookups by id (and by name where config names things) over one snapshot.
 pub struct SnapshotIndex<'a> {
+    /// The indexed snapshot, for rules that scan whole lists in snapshot order.
     snapshot: &'a OrgSnapshot,
+    /// By `Id`: findings name users, assignments point at them.
     users: HashMap<&'a str, &'a User>,
+    /// By `Id`: assignments and components point at sets.
     permission_sets: HashMap<&'a str, &'a PermissionSet>,
+    /// By `Id`: sets and seats point at licenses.
     licenses: HashMap<&'a str, &'a PermissionSetLicense>,
+    /// By `DeveloperName`: config names licenses.
     licenses_by_name: HashMap<&'a str, &'a PermissionSetLicense>,
+    /// By `Id`, to name groups in evidence and manual steps.
     groups: HashMap<&'a str, &'a PermissionSetGroup>,
     /// Group id to the ids of its member sets, in snapshot order.
     group_members: HashMap<&'a str, Vec<&'a str>>,
+    /// By assignee: what each user holds.
     assignments_by_user: HashMap<&'a str, Vec<&'a PermissionSetAssignment>>,
+    /// By assignee: each user's seats.
     license_assignments_by_user: HashMap<&'a str, Vec<&'a PermissionSetLicenseAssignment>>,
+    /// By `Id`: `User.call_center_id` points at centers.
     call_centers: HashMap<&'a str, &'a CallCenter>,
 }
 
@@ -90,7 +102,11 @@ impl<'a> SnapshotIndex<'a> {
                 .iter()
                 .map(|s| (s.id.as_str(), s))
                 .collect(),
-            licenses: snapshot.licenses.iter().map(|l| (l.id.as_str(), l)).collect(),
+            licenses: snapshot
+                .licenses
+                .iter()
+                .map(|l| (l.id.as_str(), l))
+                .collect(),
             licenses_by_name: snapshot
                 .licenses
                 .iter()
@@ -100,7 +116,11 @@ impl<'a> SnapshotIndex<'a> {
             group_members,
             assignments_by_user,
             license_assignments_by_user,
-            call_centers: snapshot.call_centers.iter().map(|c| (c.id.as_str(), c)).collect(),
+            call_centers: snapshot
+                .call_centers
+                .iter()
+                .map(|c| (c.id.as_str(), c))
+                .collect(),
         }
     }
 
@@ -109,10 +129,12 @@ impl<'a> SnapshotIndex<'a> {
         self.snapshot
     }
 
+    /// A user by `Id`.
     pub fn user(&self, id: &str) -> Option<&'a User> {
         self.users.get(id).copied()
     }
 
+    /// A permission set by `Id`.
     pub fn permission_set(&self, id: &str) -> Option<&'a PermissionSet> {
         self.permission_sets.get(id).copied()
     }
@@ -126,6 +148,7 @@ impl<'a> SnapshotIndex<'a> {
             .collect()
     }
 
+    /// A license by `Id`.
     pub fn license(&self, id: &str) -> Option<&'a PermissionSetLicense> {
         self.licenses.get(id).copied()
     }
@@ -135,10 +158,12 @@ impl<'a> SnapshotIndex<'a> {
         self.licenses_by_name.get(developer_name).copied()
     }
 
+    /// A group by `Id`.
     pub fn group(&self, id: &str) -> Option<&'a PermissionSetGroup> {
         self.groups.get(id).copied()
     }
 
+    /// A contact center by `Id`.
     pub fn call_center(&self, id: &str) -> Option<&'a CallCenter> {
         self.call_centers.get(id).copied()
     }
@@ -229,7 +254,11 @@ impl<'a> SnapshotIndex<'a> {
     }
 
     /// A contact center named and classified for reports.
-    pub fn call_center_ref(&self, call_center_id: &str, kind: impl Fn(&CallCenter) -> CallCenterKind) -> CallCenterRef {
+    pub fn call_center_ref(
+        &self,
+        call_center_id: &str,
+        kind: impl Fn(&CallCenter) -> CallCenterKind,
+    ) -> CallCenterRef {
         match self.call_center(call_center_id) {
             Some(center) => CallCenterRef {
                 id: center.id.clone(),

@@ -12,6 +12,8 @@
 //! with a type that implements [`Rule`] and carries its own data (parsed by the caller), added to
 //! the list the caller evaluates; nothing here changes. Its findings reuse [`Finding`] with its
 //! own `rule` and `kind` strings, so reports, the ledger and the plan handle them unchanged.
+//!
+//! [`OrgSnapshot`]: crate::snapshot::model::OrgSnapshot
 
 mod context;
 mod detect;
@@ -24,8 +26,6 @@ pub(crate) mod testkit;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-
-use crate::snapshot::model::OrgSnapshot;
 
 pub use context::{
     CONFIG_TABLE, DEFAULT_AMAZON_PERMISSION_SETS, DEFAULT_PARTNER_PERMISSION_SETS,
@@ -47,7 +47,11 @@ pub trait Rule: Send + Sync {
     /// Judges the snapshot. An `Err` is a problem the admin must fix before the rule can say
     /// anything (a config naming something the org does not have); everything else, including
     /// "this org is not affected", is an [`RuleOutcome`].
-    fn evaluate(&self, index: &SnapshotIndex<'_>, ctx: &RuleContext) -> Result<RuleOutcome, RuleError>;
+    fn evaluate(
+        &self,
+        index: &SnapshotIndex<'_>,
+        ctx: &RuleContext,
+    ) -> Result<RuleOutcome, RuleError>;
 }
 
 /// The built-in rules, in report order.
@@ -55,20 +59,23 @@ pub fn builtin_rules() -> Vec<Box<dyn Rule>> {
     vec![Box::new(ScvDoubleConsumption), Box::new(OrphanPsl)]
 }
 
-/// Evaluates `rules` in order over one index of `snapshot`; stops at the first rule error.
+/// Evaluates `rules` in order over `index` (build it once per snapshot: the plan reuses it);
+/// stops at the first rule error.
 pub fn evaluate_all(
-    snapshot: &OrgSnapshot,
+    index: &SnapshotIndex<'_>,
     ctx: &RuleContext,
     rules: &[Box<dyn Rule>],
 ) -> Result<Vec<RuleOutcome>, RuleError> {
-    let index = SnapshotIndex::new(snapshot);
-    rules.iter().map(|rule| rule.evaluate(&index, ctx)).collect()
+    rules.iter().map(|rule| rule.evaluate(index, ctx)).collect()
 }
 
 /// Every finding of `outcomes`, in order: the list the ledger and the plan take (plan actions
 /// refer to findings by their position in it).
 pub fn all_findings(outcomes: &[RuleOutcome]) -> Vec<Finding> {
-    outcomes.iter().flat_map(|outcome| outcome.findings.iter().cloned()).collect()
+    outcomes
+        .iter()
+        .flat_map(|outcome| outcome.findings.iter().cloned())
+        .collect()
 }
 
 /// A rule cannot judge the org until the admin fixes something.
@@ -303,7 +310,11 @@ impl fmt::Display for Evidence {
                 }
             }
             Evidence::HoldsLicense(seat) => {
-                write!(f, "holds a {} seat (assignment {})", seat.license, seat.assignment_id)
+                write!(
+                    f,
+                    "holds a {} seat (assignment {})",
+                    seat.license, seat.assignment_id
+                )
             }
             Evidence::InCallCenter(center) => {
                 write!(f, "is in contact center {} ({})", center.name, center.kind)
@@ -330,7 +341,10 @@ fn join_names(sets: &[PermissionSetRef]) -> String {
     if sets.is_empty() {
         return "(none in the org)".to_string();
     }
-    sets.iter().map(|set| set.name.as_str()).collect::<Vec<_>>().join(", ")
+    sets.iter()
+        .map(|set| set.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -341,14 +355,18 @@ mod tests {
     #[test]
     fn the_seed_org_yields_the_double_consumption_and_nothing_else() {
         let snapshot = testkit::seed();
+        let index = SnapshotIndex::new(&snapshot);
         let outcomes =
-            evaluate_all(&snapshot, &RuleContext::default(), &builtin_rules()).expect("evaluates");
+            evaluate_all(&index, &RuleContext::default(), &builtin_rules()).expect("evaluates");
         let found: Vec<(&str, &str)> = outcomes
             .iter()
             .flat_map(|o| o.findings.iter())
             .map(|f| (f.rule.as_str(), f.username.as_str()))
             .collect();
-        assert_eq!(found, [("scv-double-consumption", "user2@seed-example.org")]);
+        assert_eq!(
+            found,
+            [("scv-double-consumption", "user2@seed-example.org")]
+        );
         assert_eq!(all_findings(&outcomes).len(), 1);
     }
 

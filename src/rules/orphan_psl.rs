@@ -44,7 +44,11 @@ impl Rule for OrphanPsl {
         "permission set license seats that no permission set or group the user holds needs"
     }
 
-    fn evaluate(&self, index: &SnapshotIndex<'_>, ctx: &RuleContext) -> Result<RuleOutcome, RuleError> {
+    fn evaluate(
+        &self,
+        index: &SnapshotIndex<'_>,
+        ctx: &RuleContext,
+    ) -> Result<RuleOutcome, RuleError> {
         let snapshot = index.snapshot();
         let mut outcome = RuleOutcome::new(ID, RuleStatus::Applies);
         for name in &ctx.orphan_psl_exceptions {
@@ -187,9 +191,15 @@ mod tests {
         let outcome = run(&seed_with_orphan(), &RuleContext::default());
         assert_eq!(outcome.findings.len(), 1);
         let finding = &outcome.findings[0];
-        assert_eq!((finding.user_id.as_str(), finding.psl.as_str()), (USER3, "SalesConsoleUser"));
+        assert_eq!(
+            (finding.user_id.as_str(), finding.psl.as_str()),
+            (USER3, "SalesConsoleUser")
+        );
         assert_eq!(finding.kind, KIND_ACTIVE);
-        assert_eq!(finding.license_assignment_id.as_deref(), Some("2LA000000000010GAA"));
+        assert_eq!(
+            finding.license_assignment_id.as_deref(),
+            Some("2LA000000000010GAA")
+        );
         assert_eq!(finding.recoverable_seats, 1);
     }
 
@@ -224,16 +234,26 @@ mod tests {
         };
         let outcome = run(&seed_with_orphan(), &ctx);
         assert!(outcome.findings.is_empty(), "{:?}", outcome.findings);
-        assert!(outcome.notes.iter().any(|n| n.contains("exception")), "{:?}", outcome.notes);
+        assert!(
+            outcome.notes.iter().any(|n| n.contains("exception")),
+            "{:?}",
+            outcome.notes
+        );
     }
 
     #[test]
     fn deactivated_users_are_reported_apart_after_active_ones() {
         let mut snapshot = seed_with_orphan();
-        snapshot.users.push(testkit::user("005000000000005AAA", "gone@seed-example.org", false, None));
-        snapshot
-            .license_assignments
-            .insert(0, testkit::seat("2LA000000000011GAA", "005000000000005AAA", CONSOLE_PSL));
+        snapshot.users.push(testkit::user(
+            "005000000000005AAA",
+            "gone@seed-example.org",
+            false,
+            None,
+        ));
+        snapshot.license_assignments.insert(
+            0,
+            testkit::seat("2LA000000000011GAA", "005000000000005AAA", CONSOLE_PSL),
+        );
         let outcome = run(&snapshot, &RuleContext::default());
         let kinds: Vec<(&str, bool)> = outcome
             .findings
@@ -250,6 +270,10 @@ mod tests {
         snapshot.users.retain(|u| u.id != USER3);
         let outcome = run(&snapshot, &RuleContext::default());
         assert!(outcome.findings.is_empty());
-        assert!(outcome.notes.iter().any(|n| n.contains("missing")), "{:?}", outcome.notes);
+        assert!(
+            outcome.notes.iter().any(|n| n.contains("missing")),
+            "{:?}",
+            outcome.notes
+        );
     }
 }

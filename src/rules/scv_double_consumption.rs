@@ -14,13 +14,15 @@
 //!
 //! [`OrgSnapshot`]: crate::snapshot::model::OrgSnapshot
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+
+use crate::snapshot::model::{PermissionSet, PermissionSetLicense, PermissionSetLicenseAssignment};
 
 use super::detect::{VoicePermissionSet, classify_call_center, find_voice_permission_set};
 use super::index::set_ref;
 use super::{
-    CONFIG_TABLE, Evidence, Finding, Holding, Rule, RuleContext, RuleError, RuleOutcome,
-    RuleStatus, Severity, SnapshotIndex,
+    CONFIG_TABLE, CallCenterKind, Evidence, Finding, Holding, Rule, RuleContext, RuleError,
+    RuleOutcome, RuleStatus, Severity, SnapshotIndex,
 };
 
 /// The rule's id.
@@ -43,18 +45,31 @@ impl Rule for ScvDoubleConsumption {
          auto-assigned Salesforce Voice permission set"
     }
 
-    fn evaluate(&self, index: &SnapshotIndex<'_>, ctx: &RuleContext) -> Result<RuleOutcome, RuleError> {
+    fn evaluate(
+        &self,
+        index: &SnapshotIndex<'_>,
+        ctx: &RuleContext,
+    ) -> Result<RuleOutcome, RuleError> {
         let snapshot = index.snapshot();
         let detection = find_voice_permission_set(snapshot, ctx)?;
-        check_configured_sets_exist(index, "amazon_permission_sets", ctx.amazon_permission_sets.as_deref())?;
-        check_configured_sets_exist(index, "partner_permission_sets", ctx.partner_permission_sets.as_deref())?;
-        let voice_psl = index
-            .license_named(&ctx.voice_psl)
-            .ok_or_else(|| RuleError::UnknownLicense {
-                table: CONFIG_TABLE,
-                setting: "voice_psl",
-                name: ctx.voice_psl.clone(),
-            })?;
+        check_configured_sets_exist(
+            index,
+            "amazon_permission_sets",
+            ctx.amazon_permission_sets.as_deref(),
+        )?;
+        check_configured_sets_exist(
+            index,
+            "partner_permission_sets",
+            ctx.partner_permission_sets.as_deref(),
+        )?;
+        let voice_psl =
+            index
+                .license_named(&ctx.voice_psl)
+                .ok_or_else(|| RuleError::UnknownLicense {
+                    table: CONFIG_TABLE,
+                    setting: "voice_psl",
+                    name: ctx.voice_psl.clone(),
+                })?;
 
         let (voice, mut outcome) = match detection {
             VoicePermissionSet::Linked {
@@ -66,7 +81,11 @@ impl Rule for ScvDoubleConsumption {
                     "affected: the Salesforce Voice permission set {} ({}) needs a {} seat, so \
                      every user it is auto-assigned to takes one",
                     permission_set.qualified_name(),
-                    if configured { "named in config" } else { "detected" },
+                    if configured {
+                        "named in config"
+                    } else {
+                        "detected"
+                    },
                     voice_psl.developer_name
                 ));
                 (permission_set, outcome)
@@ -85,16 +104,17 @@ impl Rule for ScvDoubleConsumption {
                 let mut outcome = RuleOutcome::new(ID, RuleStatus::NotApplicable);
                 outcome.notes.push(format!(
                     "not affected: no permission set other than the contact-center sets needs a \
-                     {} seat, so no Salesforce Voice permission set consumes one (Service Cloud \
-                     Voice was enabled after Spring '24). If the org has one under another \
-                     license, name it in `voice_permission_set` in the [{CONFIG_TABLE}] config",
+                     {} seat, so no auto-assigned Salesforce Voice permission set takes one \
+                     (orgs that enabled Service Cloud Voice after Spring '24 have it without \
+                     that license)",
                     voice_psl.developer_name
                 ));
                 return Ok(outcome);
             }
             VoicePermissionSet::Ambiguous { candidates } => {
                 let mut outcome = RuleOutcome::new(ID, RuleStatus::Undetermined);
-                let names: Vec<String> = candidates.iter().map(|set| set.qualified_name()).collect();
+                let names: Vec<String> =
+                    candidates.iter().map(|set| set.qualified_name()).collect();
                 outcome.notes.push(format!(
                     "undetermined: several permission sets could be the Salesforce Voice \
                      permission set ({}); name the right one in `voice_permission_set` in the \
@@ -115,135 +135,46 @@ impl Rule for ScvDoubleConsumption {
             return Ok(outcome);
         };
 
-        let voice_psl_id = voice_psl.id.as_str();
         let amazon_names = ctx.amazon_permission_sets();
         // Only the Amazon sets that really need the Voice license justify a Voice seat.
-        let amazon_sets: Vec<_> = snapshot
+        let amazon_sets: Vec<&PermissionSet> = snapshot
             .permission_sets
             .iter()
             .filter(|set| {
-                set.license_id.as_deref() == Some(voice_psl_id)
+                set.license_id.as_deref() == Some(voice_psl.id.as_str())
                     && amazon_names.iter().any(|name| set.is_named(name))
             })
             .collect();
-        let amazon_ids: HashSet<&str> = amazon_sets.iter().map(|set| set.id.as_str()).collect();
-        let partner_names = ctx.partner_permission_sets();
+        let judge = Judge {
+            index,
+            call_center_kinds: snapshot
+                .call_centers
+                .iter()
+                .map(|center| (center.id.as_str(), classify_call_center(center, ctx)))
+                .collect(),
+            voice,
+            voice_psl,
+            partner_psl,
+            amazon_ids: amazon_sets.iter().map(|set| set.id.as_str()).collect(),
+            amazon_sets,
+            partner_names: ctx.partner_permission_sets(),
+        };
 
         let mut seen = HashSet::new();
         let mut missing_users = 0usize;
         for voice_seat in snapshot
             .license_assignments
             .iter()
-            .filter(|seat| seat.license_id == voice_psl_id)
+            .filter(|seat| seat.license_id == voice_psl.id)
         {
-            let user_id = voice_seat.assignee_id.as_str();
-            if !seen.insert(user_id) {
+            if !seen.insert(voice_seat.assignee_id.as_str()) {
                 continue;
             }
-            let holdings = index.holdings(user_id);
-            let voice_holdings: Vec<&Holding<'_>> = holdings
-                .iter()
-                .filter(|h| h.permission_set_id == voice.id)
-                .collect();
-            if voice_holdings.is_empty() {
-                continue;
+            match judge.judge(voice_seat) {
+                Verdict::Fine => {}
+                Verdict::UserMissing => missing_users += 1,
+                Verdict::Wasted(finding) => outcome.findings.push(*finding),
             }
-            let Some(partner_seat) = index
-                .license_assignments(user_id)
-                .iter()
-                .find(|seat| seat.license_id == partner_psl.id)
-            else {
-                continue;
-            };
-            if holdings.iter().any(|h| amazon_ids.contains(h.permission_set_id)) {
-                continue;
-            }
-            let Some(user) = index.user(user_id) else {
-                missing_users += 1;
-                continue;
-            };
-            // Another set (neither the Voice set nor an Amazon one) that needs the Voice license
-            // keeps the seat taken after the fix.
-            let still_needing: Vec<&Holding<'_>> = holdings
-                .iter()
-                .filter(|h| h.permission_set_id != voice.id && h.license_id() == Some(voice_psl_id))
-                .collect();
-
-            let mut evidence: Vec<Evidence> = voice_holdings
-                .iter()
-                .map(|h| Evidence::HoldsPermissionSet(index.held_permission_set(h)))
-                .collect();
-            evidence.extend(
-                holdings
-                    .iter()
-                    .filter(|h| {
-                        h.license_id() == Some(partner_psl.id.as_str())
-                            || h.permission_set.is_some_and(|set| {
-                                partner_names.iter().any(|name| set.is_named(name))
-                            })
-                    })
-                    .map(|h| Evidence::HoldsPermissionSet(index.held_permission_set(h))),
-            );
-            evidence.push(Evidence::HoldsLicense(index.held_license(partner_seat)));
-            evidence.push(Evidence::HoldsLicense(index.held_license(voice_seat)));
-            if let Some(center_id) = &user.call_center_id {
-                evidence.push(Evidence::InCallCenter(
-                    index.call_center_ref(center_id, |center| classify_call_center(center, ctx)),
-                ));
-            }
-            evidence.push(Evidence::HoldsNoneOf {
-                permission_sets: amazon_sets.iter().map(|set| set_ref(set)).collect(),
-            });
-            evidence.extend(
-                still_needing
-                    .iter()
-                    .map(|h| Evidence::HoldsPermissionSet(index.held_permission_set(h))),
-            );
-
-            let recoverable_seats = u32::from(still_needing.is_empty());
-            let summary = if still_needing.is_empty() {
-                format!(
-                    "{} holds a {} seat and a {} seat, but needs only the partner one: the \
-                     Salesforce Voice permission set {} takes a {} seat for nothing (1 seat \
-                     recoverable)",
-                    user.username,
-                    partner_psl.developer_name,
-                    voice_psl.developer_name,
-                    voice.qualified_name(),
-                    voice_psl.developer_name
-                )
-            } else {
-                let names: Vec<String> = still_needing.iter().map(|h| h.name()).collect();
-                format!(
-                    "{} holds a {} seat and a {} seat through the Salesforce Voice permission \
-                     set {}, but {} also needs the {} seat: removing the Voice permission set \
-                     frees no seat (0 recoverable)",
-                    user.username,
-                    partner_psl.developer_name,
-                    voice_psl.developer_name,
-                    voice.qualified_name(),
-                    names.join(", "),
-                    voice_psl.developer_name
-                )
-            };
-            outcome.findings.push(Finding {
-                rule: ID.to_string(),
-                kind: KIND.to_string(),
-                severity: Severity::High,
-                user_id: user.id.clone(),
-                username: user.username.clone(),
-                user_active: user.is_active,
-                psl: voice_psl.developer_name.clone(),
-                psl_id: voice_psl.id.clone(),
-                license_assignment_id: Some(voice_seat.id.clone()),
-                unassign_first: voice_holdings
-                    .iter()
-                    .map(|h| index.held_permission_set(h))
-                    .collect(),
-                recoverable_seats,
-                summary,
-                evidence,
-            });
         }
         if missing_users > 0 {
             outcome.notes.push(format!(
@@ -254,6 +185,153 @@ impl Rule for ScvDoubleConsumption {
         }
         outcome.findings.sort_by(|a, b| a.user_id.cmp(&b.user_id));
         Ok(outcome)
+    }
+}
+
+/// What the rule concluded about one holder of a Voice seat.
+enum Verdict {
+    /// Not double-consuming.
+    Fine,
+    /// Double-consuming by the records, but the user is missing from the snapshot.
+    UserMissing,
+    /// Double-consuming.
+    Wasted(Box<Finding>),
+}
+
+/// The org-level facts the per-user test needs, found once.
+struct Judge<'s, 'a> {
+    /// Lookups over the snapshot.
+    index: &'s SnapshotIndex<'a>,
+    /// Every contact center's kind, classified once (settings are parsed, users are many).
+    call_center_kinds: HashMap<&'a str, CallCenterKind>,
+    /// The licensed Salesforce Voice permission set.
+    voice: &'a PermissionSet,
+    /// The license the Voice set needs.
+    voice_psl: &'a PermissionSetLicense,
+    /// The Partner Telephony license.
+    partner_psl: &'a PermissionSetLicense,
+    /// The Amazon contact-center sets that need the Voice license, for evidence.
+    amazon_sets: Vec<&'a PermissionSet>,
+    /// Their ids: holding one justifies the Voice seat.
+    amazon_ids: HashSet<&'a str>,
+    /// The partner contact-center set names, to list the partner sets held in evidence.
+    partner_names: Vec<&'s str>,
+}
+
+impl Judge<'_, '_> {
+    /// Judges the holder of `voice_seat`.
+    fn judge(&self, voice_seat: &PermissionSetLicenseAssignment) -> Verdict {
+        let index = self.index;
+        let user_id = voice_seat.assignee_id.as_str();
+        let holdings = index.holdings(user_id);
+        let voice_holdings: Vec<&Holding<'_>> = holdings
+            .iter()
+            .filter(|h| h.permission_set_id == self.voice.id)
+            .collect();
+        if voice_holdings.is_empty() {
+            return Verdict::Fine;
+        }
+        let Some(partner_seat) = index
+            .license_assignments(user_id)
+            .iter()
+            .find(|seat| seat.license_id == self.partner_psl.id)
+        else {
+            return Verdict::Fine;
+        };
+        if holdings
+            .iter()
+            .any(|h| self.amazon_ids.contains(h.permission_set_id))
+        {
+            return Verdict::Fine;
+        }
+        let Some(user) = index.user(user_id) else {
+            return Verdict::UserMissing;
+        };
+        // Another set (neither the Voice set nor an Amazon one) that needs the Voice license
+        // keeps the seat taken after the fix.
+        let voice_psl_id = Some(self.voice_psl.id.as_str());
+        let still_needing: Vec<&Holding<'_>> = holdings
+            .iter()
+            .filter(|h| h.permission_set_id != self.voice.id && h.license_id() == voice_psl_id)
+            .collect();
+
+        let mut evidence: Vec<Evidence> = voice_holdings
+            .iter()
+            .map(|h| Evidence::HoldsPermissionSet(index.held_permission_set(h)))
+            .collect();
+        evidence.extend(
+            holdings
+                .iter()
+                .filter(|h| {
+                    h.license_id() == Some(self.partner_psl.id.as_str())
+                        || h.permission_set.is_some_and(|set| {
+                            self.partner_names.iter().any(|name| set.is_named(name))
+                        })
+                })
+                .map(|h| Evidence::HoldsPermissionSet(index.held_permission_set(h))),
+        );
+        evidence.push(Evidence::HoldsLicense(index.held_license(partner_seat)));
+        evidence.push(Evidence::HoldsLicense(index.held_license(voice_seat)));
+        if let Some(center_id) = &user.call_center_id {
+            evidence.push(Evidence::InCallCenter(index.call_center_ref(
+                center_id,
+                |center| {
+                    self.call_center_kinds
+                        .get(center.id.as_str())
+                        .copied()
+                        .unwrap_or(CallCenterKind::Unknown)
+                },
+            )));
+        }
+        evidence.push(Evidence::HoldsNoneOf {
+            permission_sets: self.amazon_sets.iter().map(|set| set_ref(set)).collect(),
+        });
+        evidence.extend(
+            still_needing
+                .iter()
+                .map(|h| Evidence::HoldsPermissionSet(index.held_permission_set(h))),
+        );
+
+        let voice_name = self.voice.qualified_name();
+        let (voice_psl, partner_psl) = (
+            &self.voice_psl.developer_name,
+            &self.partner_psl.developer_name,
+        );
+        let summary = if still_needing.is_empty() {
+            format!(
+                "{} holds a {partner_psl} seat and a {voice_psl} seat but needs only the \
+                 partner one: the Salesforce Voice permission set {voice_name} takes the \
+                 {voice_psl} seat for nothing (1 seat recoverable)",
+                user.username
+            )
+        } else {
+            let names: Vec<String> = still_needing.iter().map(|h| h.name()).collect();
+            format!(
+                "{} holds a {partner_psl} seat and a {voice_psl} seat through the Salesforce \
+                 Voice permission set {voice_name}, but {} also needs the {voice_psl} seat: \
+                 removing the Voice permission set frees no seat (0 recoverable)",
+                user.username,
+                names.join(", ")
+            )
+        };
+        Verdict::Wasted(Box::new(Finding {
+            rule: ID.to_string(),
+            kind: KIND.to_string(),
+            severity: Severity::High,
+            user_id: user.id.clone(),
+            username: user.username.clone(),
+            user_active: user.is_active,
+            psl: voice_psl.clone(),
+            psl_id: self.voice_psl.id.clone(),
+            license_assignment_id: Some(voice_seat.id.clone()),
+            unassign_first: voice_holdings
+                .iter()
+                .map(|h| index.held_permission_set(h))
+                .collect(),
+            recoverable_seats: u32::from(still_needing.is_empty()),
+            summary,
+            evidence,
+        }))
     }
 }
 
@@ -278,8 +356,8 @@ fn check_configured_sets_exist(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::GroupRef;
     use crate::rules::testkit::{self, *};
-    use crate::rules::{CallCenterKind, GroupRef};
     use crate::snapshot::model::OrgSnapshot;
 
     fn run(snapshot: &OrgSnapshot, ctx: &RuleContext) -> RuleOutcome {
@@ -289,7 +367,11 @@ mod tests {
     }
 
     fn users(outcome: &RuleOutcome) -> Vec<&str> {
-        outcome.findings.iter().map(|f| f.user_id.as_str()).collect()
+        outcome
+            .findings
+            .iter()
+            .map(|f| f.user_id.as_str())
+            .collect()
     }
 
     #[test]
@@ -301,9 +383,15 @@ mod tests {
         assert_eq!(finding.recoverable_seats, 1);
         assert_eq!(finding.psl, "ServiceCloudVoicePsl");
         assert_eq!(finding.username, "user2@seed-example.org");
-        assert_eq!(finding.license_assignment_id.as_deref(), Some(USER2_SCV_SEAT));
+        assert_eq!(
+            finding.license_assignment_id.as_deref(),
+            Some(USER2_SCV_SEAT)
+        );
         assert_eq!(finding.unassign_first.len(), 1);
-        assert_eq!(finding.unassign_first[0].assignment_id, USER2_VOICE_ASSIGNMENT);
+        assert_eq!(
+            finding.unassign_first[0].assignment_id,
+            USER2_VOICE_ASSIGNMENT
+        );
         assert!(finding.evidence.iter().any(|e| matches!(
             e,
             Evidence::InCallCenter(c) if c.id == AMAZON_CC && c.kind == CallCenterKind::Amazon
@@ -321,7 +409,11 @@ mod tests {
         let outcome = run(&snapshot, &RuleContext::default());
         assert_eq!(outcome.status, RuleStatus::NotApplicable);
         assert!(outcome.findings.is_empty());
-        assert!(outcome.notes[0].starts_with("not affected"), "{:?}", outcome.notes);
+        assert!(
+            outcome.notes[0].starts_with("not affected"),
+            "{:?}",
+            outcome.notes
+        );
     }
 
     #[test]
@@ -337,11 +429,13 @@ mod tests {
     #[test]
     fn an_amazon_set_held_through_a_group_counts() {
         let mut snapshot = testkit::seed();
-        snapshot.groups.push(crate::snapshot::model::PermissionSetGroup {
-            id: "0PG000000000002AAA".into(),
-            developer_name: "AmazonAgents".into(),
-            label: "Amazon Agents".into(),
-        });
+        snapshot
+            .groups
+            .push(crate::snapshot::model::PermissionSetGroup {
+                id: "0PG000000000002AAA".into(),
+                developer_name: "AmazonAgents".into(),
+                label: "Amazon Agents".into(),
+            });
         snapshot
             .group_components
             .push(crate::snapshot::model::PermissionSetGroupComponent {
@@ -349,7 +443,8 @@ mod tests {
                 permission_set_group_id: "0PG000000000002AAA".into(),
                 permission_set_id: CC_AGENT.into(),
             });
-        let mut group_assignment = testkit::assignment("0Pa000000000051CAA", USER2, "0PS000000000201GAA");
+        let mut group_assignment =
+            testkit::assignment("0Pa000000000051CAA", USER2, "0PS000000000201GAA");
         group_assignment.permission_set_group_id = Some("0PG000000000002AAA".into());
         snapshot.permission_set_assignments.push(group_assignment);
         let outcome = run(&snapshot, &RuleContext::default());
@@ -399,8 +494,16 @@ mod tests {
         let outcome = run(&snapshot, &RuleContext::default());
         assert_eq!(outcome.status, RuleStatus::Undetermined);
         assert!(outcome.findings.is_empty());
-        assert!(outcome.notes[0].contains("voice_permission_set"), "{:?}", outcome.notes);
-        assert!(outcome.notes[0].contains("CustomVoiceAccess"), "{:?}", outcome.notes);
+        assert!(
+            outcome.notes[0].contains("voice_permission_set"),
+            "{:?}",
+            outcome.notes
+        );
+        assert!(
+            outcome.notes[0].contains("CustomVoiceAccess"),
+            "{:?}",
+            outcome.notes
+        );
 
         let ctx = RuleContext {
             voice_permission_set: Some("SalesforceVoicePermissionSet".into()),
@@ -428,7 +531,11 @@ mod tests {
         ));
         snapshot
             .permission_set_assignments
-            .push(testkit::assignment("0Pa000000000052CAA", USER2, "0PS000000000009GAA"));
+            .push(testkit::assignment(
+                "0Pa000000000052CAA",
+                USER2,
+                "0PS000000000009GAA",
+            ));
         let ctx = RuleContext {
             voice_permission_set: Some("SalesforceVoicePermissionSet".into()),
             ..RuleContext::default()

@@ -95,7 +95,12 @@ pub fn seed() -> OrgSnapshot {
         "65.0",
     );
     s.users = vec![
-        user("005000000000001AAA", "pslwarden.integration@seed-example.org", true, None),
+        user(
+            "005000000000001AAA",
+            "pslwarden.integration@seed-example.org",
+            true,
+            None,
+        ),
         user(USER1, "user1@seed-example.org", true, Some(AMAZON_CC)),
         user(USER2, "user2@seed-example.org", true, Some(AMAZON_CC)),
         user(USER3, "user3@seed-example.org", true, None),
@@ -105,9 +110,21 @@ pub fn seed() -> OrgSnapshot {
     s.permission_sets = vec![
         permission_set("0PS000000000001GAA", "ContactCenterAdmin", Some(SCV_PSL)),
         permission_set(CC_AGENT, "ContactCenterAgent", Some(SCV_PSL)),
-        permission_set("0PS000000000003GAA", "ContactCenterSupervisor", Some(SCV_PSL)),
-        permission_set("0PS000000000004GAA", "ContactCenterAdminExternalTelephony", Some(PARTNER_PSL)),
-        permission_set(PARTNER_AGENT, "ContactCenterAgentExternalTelephony", Some(PARTNER_PSL)),
+        permission_set(
+            "0PS000000000003GAA",
+            "ContactCenterSupervisor",
+            Some(SCV_PSL),
+        ),
+        permission_set(
+            "0PS000000000004GAA",
+            "ContactCenterAdminExternalTelephony",
+            Some(PARTNER_PSL),
+        ),
+        permission_set(
+            PARTNER_AGENT,
+            "ContactCenterAgentExternalTelephony",
+            Some(PARTNER_PSL),
+        ),
         permission_set(
             "0PS000000000006GAA",
             "ContactCenterSupervisorExternalTelephony",
@@ -123,7 +140,11 @@ pub fn seed() -> OrgSnapshot {
         license(CONSOLE_PSL, "SalesConsoleUser", 10, 0),
     ];
     s.permission_set_assignments = vec![
-        assignment("0Pa000000000001CAA", "005000000000001AAA", "0PS000000000100GAA"),
+        assignment(
+            "0Pa000000000001CAA",
+            "005000000000001AAA",
+            "0PS000000000100GAA",
+        ),
         assignment("0Pa000000000002CAA", USER1, "0PS000000000100GAA"),
         assignment("0Pa000000000003CAA", USER2, "0PS000000000100GAA"),
         assignment("0Pa000000000004CAA", USER3, "0PS000000000100GAA"),
@@ -166,9 +187,8 @@ pub fn seed() -> OrgSnapshot {
 /// Replaces `user`'s direct Voice permission set assignment by an assignment of a group that
 /// contains the Voice permission set.
 pub fn move_voice_into_group(s: &mut OrgSnapshot, user: &str) {
-    s.permission_set_assignments.retain(|a| {
-        !(a.assignee_id == user && a.permission_set_id.as_deref() == Some(VOICE_PS))
-    });
+    s.permission_set_assignments
+        .retain(|a| !(a.assignee_id == user && a.permission_set_id.as_deref() == Some(VOICE_PS)));
     if !s.groups.iter().any(|g| g.id == VOICE_GROUP) {
         s.groups.push(PermissionSetGroup {
             id: VOICE_GROUP.into(),

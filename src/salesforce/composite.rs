@@ -117,21 +117,46 @@ impl Client {
 
     /// Runs independent SOQL queries, 5 per composite call (Salesforce's limit for query
     /// subrequests). Each query's first page, or its own error, comes back in input order;
-    /// continue a page that is not `done` with [`Client::query_more`].
+    /// continue a page that is not `done` with [`Client::query_more`] or
+    /// [`Client::composite_query_more`].
     pub async fn composite_queries<T: DeserializeOwned>(
         &self,
         soqls: &[&str],
     ) -> Result<Vec<Result<QueryPage<T>, SfError>>, SfError> {
-        let mut pages = Vec::with_capacity(soqls.len());
-        for (chunk_index, chunk) in soqls.chunks(MAX_QUERY_SUBREQUESTS).enumerate() {
+        let urls: Vec<String> = soqls
+            .iter()
+            .map(|soql| {
+                let q: String = url::form_urlencoded::byte_serialize(soql.as_bytes()).collect();
+                format!("query?q={q}")
+            })
+            .collect();
+        self.composite_pages(&urls).await
+    }
+
+    /// Fetches further pages of queries (their `nextRecordsUrl`s), 5 per composite call:
+    /// Salesforce counts a query-more subrequest as a query. Pages come back in input order,
+    /// each with its own error if it failed.
+    pub async fn composite_query_more<T: DeserializeOwned>(
+        &self,
+        next_records_urls: &[String],
+    ) -> Result<Vec<Result<QueryPage<T>, SfError>>, SfError> {
+        self.composite_pages(next_records_urls).await
+    }
+
+    /// GETs query resources (`query?q=` or a query-more path), 5 per composite call.
+    async fn composite_pages<T: DeserializeOwned>(
+        &self,
+        urls: &[String],
+    ) -> Result<Vec<Result<QueryPage<T>, SfError>>, SfError> {
+        let mut pages = Vec::with_capacity(urls.len());
+        for (chunk_index, chunk) in urls.chunks(MAX_QUERY_SUBREQUESTS).enumerate() {
             let subrequests = chunk
                 .iter()
                 .enumerate()
-                .map(|(i, soql)| {
-                    let q: String = url::form_urlencoded::byte_serialize(soql.as_bytes()).collect();
+                .map(|(i, url)| {
                     SubRequest::get(
                         format!("q{}", chunk_index * MAX_QUERY_SUBREQUESTS + i),
-                        format!("query?q={q}"),
+                        url.clone(),
                     )
                 })
                 .collect();

@@ -53,6 +53,8 @@ pub enum SnapshotError {
 ///   assignments of the sets above, direct or through a group (a group assignment is the one whose
 ///   `permission_set_group_id` is one of `groups`). A missing one makes a needed seat look wasted,
 ///   and the plan would delete it.
+///   Also the assignments of a configured replacement set by those users, so the plan does not
+///   create one that exists (Salesforce would answer `DUPLICATE_VALUE`).
 /// * `users`: every assignee of those license assignments.
 /// * `call_centers`: every contact center (there are few).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -301,7 +303,8 @@ mod tests {
 
     #[test]
     fn a_saved_snapshot_reads_back_identical() {
-        let mut snapshot = OrgSnapshot::new("00D000000000001AAA", "Org", "2026-01-01T00:00:00Z", "65.0");
+        let mut snapshot =
+            OrgSnapshot::new("00D000000000001AAA", "Org", "2026-01-01T00:00:00Z", "65.0");
         snapshot.users.push(User {
             id: "005000000000001AAA".into(),
             username: "a@example.org".into(),
@@ -315,7 +318,8 @@ mod tests {
 
     #[test]
     fn a_truncated_snapshot_is_a_clear_error() {
-        let snapshot = OrgSnapshot::new("00D000000000001AAA", "Org", "2026-01-01T00:00:00Z", "65.0");
+        let snapshot =
+            OrgSnapshot::new("00D000000000001AAA", "Org", "2026-01-01T00:00:00Z", "65.0");
         let text = snapshot.to_json_pretty();
         let error = OrgSnapshot::from_json(&text[..text.len() / 2]).expect_err("truncated");
         assert!(matches!(error, SnapshotError::Malformed(_)), "{error}");
@@ -324,10 +328,14 @@ mod tests {
 
     #[test]
     fn a_snapshot_of_another_schema_version_is_refused() {
-        let mut snapshot = OrgSnapshot::new("00D000000000001AAA", "Org", "2026-01-01T00:00:00Z", "65.0");
+        let mut snapshot =
+            OrgSnapshot::new("00D000000000001AAA", "Org", "2026-01-01T00:00:00Z", "65.0");
         snapshot.schema_version = SNAPSHOT_SCHEMA_VERSION + 1;
         let error = OrgSnapshot::from_json(&snapshot.to_json_pretty()).expect_err("newer version");
-        assert!(matches!(error, SnapshotError::UnsupportedVersion { .. }), "{error}");
+        assert!(
+            matches!(error, SnapshotError::UnsupportedVersion { .. }),
+            "{error}"
+        );
     }
 
     #[test]

@@ -1,0 +1,428 @@
+//! `report.md`: the report for chat and email.
+//!
+//! Owns: the Markdown text of a report (verdict, summary, seat ledger with the what-if, findings,
+//! plan, notes) and the verdict wording the HTML report shares ([`verdict`]).
+//! Must not: let the org's text (usernames, names, labels, notes) change the document's
+//! structure: every such text goes through [`text`] (prose) or [`code`] (identifiers in tables),
+//! so a `|` cannot split a table cell and a `<` cannot open an HTML tag in a Markdown viewer.
+
+use std::fmt::Write as _;
+
+use super::{OrgInfo, ScanReport};
+use crate::rules::RuleStatus;
+
+/// The verdict on the org, for reports: a short headline and a sentence explaining it.
+pub(crate) fn verdict(org: &OrgInfo) -> (&'static str, &'static str) {
+    match org.affected_status {
+        RuleStatus::Applies => (
+            "Affected",
+            "the Salesforce Voice permission set needs a Salesforce Voice User seat in this org, \
+             so partner-telephony users added to an Amazon Connect contact center can consume a \
+             seat for nothing.",
+        ),
+        RuleStatus::NotApplicable => (
+            "Not affected",
+            "the Salesforce Voice permission set takes no Salesforce Voice User seat in this org, \
+             so its users cannot double-consume seats.",
+        ),
+        RuleStatus::Undetermined => (
+            "Undetermined",
+            "pslwarden could not tell whether this org is affected; the notes below say what to \
+             configure.",
+        ),
+    }
+}
+
+/// The report as Markdown (GitHub-flavoured tables), ending with a newline.
+pub fn render(report: &ScanReport) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail; `let _` keeps the sections readable.
+    let _ = write_report(&mut out, report);
+    out
+}
+
+fn write_report(out: &mut String, report: &ScanReport) -> std::fmt::Result {
+    let org = &report.org;
+    let (headline, explanation) = verdict(org);
+    writeln!(
+        out,
+        "# pslwarden scan: {} ({})\n",
+        text(&org.name),
+        text(&org.org_name)
+    )?;
+    writeln!(out, "**{headline}**: {explanation}\n")?;
+    for note in &org.notes {
+        writeln!(out, "- {}", text(note))?;
+    }
+    if !org.notes.is_empty() {
+        out.push('\n');
+    }
+    let mode = if report.run.mode == "dry-run" {
+        "**dry run: nothing was changed in the org**".to_string()
+    } else {
+        format!("mode {}", text(&report.run.mode))
+    };
+    writeln!(
+        out,
+        "Org id {}, API {}, scanned {} to {}, snapshot from {}, {} {}; {mode}.\n",
+        text(&org.org_id),
+        text(&org.api_version),
+        text(&report.run.started_at),
+        text(&report.run.finished_at),
+        text(&report.run.snapshot_source),
+        text(&report.tool.name),
+        text(&report.tool.version),
+    )?;
+
+    write_summary(out, report)?;
+    write_ledger(out, report)?;
+    write_findings(out, report)?;
+    write_plan(out, report)?;
+    write_rule_notes(out, report)?;
+
+    writeln!(out, "## API usage\n")?;
+    write!(out, "{} API call(s) made by this scan", report.api.calls)?;
+    match (report.api.daily_used, report.api.daily_max) {
+        (Some(used), Some(max)) => writeln!(out, "; the org's daily usage is {used} of {max}.")?,
+        _ => writeln!(out, ".")?,
+    }
+    Ok(())
+}
+
+fn write_summary(out: &mut String, report: &ScanReport) -> std::fmt::Result {
+    writeln!(out, "## Summary\n")?;
+    // The ledger counts each seat once even when two findings name it, so its sum is the total.
+    let recoverable: u32 = report.ledger.iter().map(|row| row.recoverable).sum();
+    writeln!(
+        out,
+        "- {} finding(s), {} seat(s) recoverable, {} plan action(s).",
+        report.findings.len(),
+        recoverable,
+        report.plan.actions.len()
+    )?;
+    let per_license: Vec<String> = report
+        .ledger
+        .iter()
+        .filter(|row| row.recoverable > 0)
+        .map(|row| format!("{} {}", text(&row.psl), row.recoverable))
+        .collect();
+    if !per_license.is_empty() {
+        writeln!(
+            out,
+            "- Recoverable seats per license: {}.",
+            per_license.join(", ")
+        )?;
+    }
+    out.push('\n');
+    if !report.rules.is_empty() {
+        writeln!(out, "| Rule | Status | Findings | Recoverable seats |")?;
+        writeln!(out, "|---|---|---:|---:|")?;
+        for rule in &report.rules {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                code(&rule.rule),
+                status_word(rule.status),
+                rule.findings,
+                rule.recoverable_seats
+            )?;
+        }
+        out.push('\n');
+    }
+    Ok(())
+}
+
+fn write_ledger(out: &mut String, report: &ScanReport) -> std::fmt::Result {
+    writeln!(out, "## Seats per license\n")?;
+    if report.ledger.is_empty() {
+        writeln!(out, "No permission set license in the snapshot.\n")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "| License | Label | Total | Used | Free | Consumed by findings | Recoverable | Free \
+         after fix | Assignable after fix |"
+    )?;
+    writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
+    for row in &report.ledger {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            code(&row.psl),
+            text(&row.label),
+            row.total,
+            row.used,
+            row.free,
+            row.consumed_by_findings,
+            row.recoverable,
+            row.free_after_fix,
+            row.assignable_after_fix
+        )?;
+    }
+    out.push('\n');
+    // The what-if only says something new where the fix frees a seat.
+    let what_ifs: Vec<String> = report
+        .ledger
+        .iter()
+        .filter(|row| row.recoverable > 0)
+        .map(|row| row.what_if())
+        .collect();
+    if !what_ifs.is_empty() {
+        writeln!(out, "What the fix allows:\n")?;
+        for what_if in what_ifs {
+            writeln!(out, "- {}", text(&what_if))?;
+        }
+        out.push('\n');
+    }
+    Ok(())
+}
+
+fn write_findings(out: &mut String, report: &ScanReport) -> std::fmt::Result {
+    writeln!(out, "## Findings\n")?;
+    if report.findings.is_empty() {
+        writeln!(out, "No findings: no seat is consumed for nothing.\n")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "| # | Rule | User | Active | License | Seats | Summary |"
+    )?;
+    writeln!(out, "|---:|---|---|---|---|---:|---|")?;
+    for (position, finding) in report.findings.iter().enumerate() {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            position,
+            code(&finding.rule),
+            code(&finding.username),
+            if finding.user_active { "yes" } else { "no" },
+            code(&finding.psl),
+            finding.recoverable_seats,
+            text(&finding.summary)
+        )?;
+    }
+    writeln!(
+        out,
+        "\nThe evidence of each finding is in report.html and report.json.\n"
+    )?;
+    Ok(())
+}
+
+fn write_plan(out: &mut String, report: &ScanReport) -> std::fmt::Result {
+    let plan = &report.plan;
+    writeln!(out, "## Plan\n")?;
+    if plan.actions.is_empty() {
+        writeln!(out, "No change planned.\n")?;
+    } else {
+        writeln!(
+            out,
+            "{} action(s), in the order they would run (digest {}):\n",
+            plan.actions.len(),
+            code(&plan.digest)
+        )?;
+        writeln!(
+            out,
+            "| Step | Op | sObject | Record id | Finding | Description |"
+        )?;
+        writeln!(out, "|---:|---|---|---|---:|---|")?;
+        for (step, action) in plan.actions.iter().enumerate() {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                step + 1,
+                action.op,
+                code(&action.sobject),
+                action.id.as_deref().map_or_else(|| "-".to_string(), code),
+                action.finding,
+                text(&action.description)
+            )?;
+        }
+        out.push('\n');
+    }
+    if !plan.notes.is_empty() {
+        writeln!(out, "Plan notes:\n")?;
+        for note in &plan.notes {
+            writeln!(out, "- {}", text(note))?;
+        }
+        out.push('\n');
+    }
+    Ok(())
+}
+
+fn write_rule_notes(out: &mut String, report: &ScanReport) -> std::fmt::Result {
+    let mut any = false;
+    for rule in &report.rules {
+        // The org's notes are already under the verdict.
+        let notes: Vec<&String> = rule
+            .notes
+            .iter()
+            .filter(|note| !report.org.notes.contains(note))
+            .collect();
+        if notes.is_empty() {
+            continue;
+        }
+        if !any {
+            writeln!(out, "## Rule notes\n")?;
+            any = true;
+        }
+        writeln!(
+            out,
+            "### {} ({})\n",
+            text(&rule.rule),
+            status_word(rule.status)
+        )?;
+        for note in notes {
+            writeln!(out, "- {}", text(note))?;
+        }
+        out.push('\n');
+    }
+    Ok(())
+}
+
+/// A rule status as the reports word it.
+pub(crate) fn status_word(status: RuleStatus) -> &'static str {
+    match status {
+        RuleStatus::Applies => "applies",
+        RuleStatus::NotApplicable => "not applicable",
+        RuleStatus::Undetermined => "undetermined",
+    }
+}
+
+/// Prose from the org, made inert: on one line, with every character Markdown (or the HTML a
+/// Markdown viewer passes through) could read as syntax backslash-escaped. CommonMark renders a
+/// backslash-escaped punctuation character as itself, so the reader sees the original text.
+fn text(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for ch in one_line(raw).chars() {
+        if matches!(
+            ch,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '~'
+        ) {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// An identifier (username, id, license name) as a code span for a table cell: shown verbatim,
+/// with `|` escaped because GitHub-flavoured tables split cells on it even inside code spans.
+fn code(raw: &str) -> String {
+    let inner = one_line(raw).replace('|', "\\|");
+    // A code span's fence must be longer than any run of backticks inside it.
+    let longest_run = inner.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run + 1);
+    // A space on each side stops a leading or trailing backtick from joining the fence; the
+    // renderer strips one space from each side.
+    if inner.starts_with('`') || inner.ends_with('`') {
+        format!("{fence} {inner} {fence}")
+    } else {
+        format!("{fence}{inner}{fence}")
+    }
+}
+
+/// Line breaks would end a table row or a list item.
+fn one_line(raw: &str) -> String {
+    raw.replace("\r\n", " ").replace(['\r', '\n'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::json::fixture::{self, ORPHAN_SEAT};
+    use crate::rules::testkit::USER2_SCV_SEAT;
+
+    #[test]
+    fn it_states_the_verdict_and_that_nothing_was_changed() {
+        let md = render(&fixture::report());
+        assert!(md.starts_with("# pslwarden scan: seed (Seed Example (simulated))\n"));
+        assert!(
+            md.contains("**Affected**: the Salesforce Voice permission set"),
+            "{md}"
+        );
+        assert!(
+            md.contains("**dry run: nothing was changed in the org**"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn a_not_affected_org_says_so() {
+        let mut report = fixture::report();
+        report.org.affected = false;
+        report.org.affected_status = RuleStatus::NotApplicable;
+        let md = render(&report);
+        assert!(md.contains("**Not affected**"), "{md}");
+        assert!(!md.contains("**Affected**"), "{md}");
+    }
+
+    #[test]
+    fn the_findings_ledger_and_plan_are_table_rows() {
+        let md = render(&fixture::report());
+        assert!(
+            md.contains(
+                "| 0 | `scv-double-consumption` | `user2@seed-example.org` | yes | \
+                 `ServiceCloudVoicePsl` | 1 |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| `ServiceCloudVoicePsl` | ServiceCloudVoicePsl | 2 | 2 | 0 | 1 | 1 | 1 | 1 |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("1 more user(s) could be given"),
+            "the what-if is missing: {md}"
+        );
+        let seat_step =
+            format!("| 2 | delete | `PermissionSetLicenseAssign` | `{USER2_SCV_SEAT}` | 0 |");
+        assert!(md.contains(&seat_step), "{md}");
+        assert!(md.contains(&format!("`{ORPHAN_SEAT}`")), "{md}");
+    }
+
+    #[test]
+    fn a_pipe_in_a_username_stays_inside_its_cell() {
+        let mut report = fixture::report();
+        fixture::rename_user(&mut report, 0, "evil|user@x.org");
+        let md = render(&report);
+        let row = md
+            .lines()
+            .find(|line| line.starts_with("| 0 |"))
+            .expect("finding row");
+        assert!(row.contains("`evil\\|user@x.org`"), "{row}");
+        // Every unescaped pipe is a cell border: 7 columns, 8 borders, as in the header.
+        let borders = |line: &str| line.replace("\\|", "").matches('|').count();
+        assert_eq!(borders(row), 8, "{row}");
+    }
+
+    #[test]
+    fn org_text_cannot_open_html_or_break_a_line() {
+        let mut report = fixture::report();
+        report.org.notes = vec!["<script>alert(1)</script>\n# not a heading".into()];
+        let md = render(&report);
+        assert!(
+            md.contains("- \\<script\\>alert(1)\\</script\\> # not a heading\n"),
+            "{md}"
+        );
+        assert!(!md.contains("<script>"), "{md}");
+    }
+
+    #[test]
+    fn code_spans_survive_backticks() {
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(code("plain"), "`plain`");
+    }
+
+    #[test]
+    fn an_empty_scan_says_there_is_nothing_to_do() {
+        let mut report = fixture::report();
+        report.findings.clear();
+        report.plan.actions.clear();
+        let md = render(&report);
+        assert!(md.contains("No findings"), "{md}");
+        assert!(md.contains("No change planned."), "{md}");
+    }
+}

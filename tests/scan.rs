@@ -1,0 +1,335 @@
+//! `pslwarden scan` end to end: the real binary, the simulated org over HTTP, the report files.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::support::{pslwarden, repo_root, scratch_dir, text};
+
+/// A config for the simulated org loaded from `fixture`, reports under `dir/reports`, with extra
+/// TOML appended to the org block (e.g. `[org.rules]`).
+fn config_for(dir: &Path, fixture: &str, extra: &str) -> PathBuf {
+    let root = repo_root();
+    let cfg = dir.join("pslwarden.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"[defaults]
+reports_dir = "reports"
+
+[[org]]
+name = "sim"
+
+[org.simulator]
+fixture = "{fixture}"
+
+[org.auth]
+flow = "jwt"
+consumer_key = "3MVG9demoOnlyConsumerKeyForTheSimulatedOrg"
+username = "pslwarden.integration@seed-example.org"
+private_key_file = "{key}"
+{extra}
+"#,
+            fixture = root.join("mocks/fixtures").join(fixture).display(),
+            key = root.join("mocks/keys/demo-only-jwt-private.pem").display(),
+        ),
+    )
+    .expect("write config");
+    cfg
+}
+
+/// Runs `scan --detailed-exitcode` and returns (exit code, stdout, stderr).
+fn scan(dir: &Path, cfg: &Path, more: &[&str]) -> (Option<i32>, String, String) {
+    let mut args = vec![
+        "--config",
+        cfg.to_str().expect("utf8 path"),
+        "scan",
+        "--detailed-exitcode",
+    ];
+    args.extend_from_slice(more);
+    let out = pslwarden(dir, &args);
+    let (stdout, stderr) = text(&out);
+    (out.status.code(), stdout, stderr)
+}
+
+/// The one report folder written under `dir/reports/sim`.
+fn report_dir(dir: &Path) -> PathBuf {
+    let base = dir.join("reports/sim");
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(&base)
+        .unwrap_or_else(|e| panic!("no reports in {}: {e}", base.display()))
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    runs.sort();
+    runs.pop().expect("a report folder")
+}
+
+fn report_json(dir: &Path) -> Value {
+    let path = report_dir(dir).join("report.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("report.json")).expect("JSON")
+}
+
+fn findings(report: &Value) -> Vec<(String, String, bool)> {
+    report["findings"]
+        .as_array()
+        .expect("findings[]")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().expect("rule").to_string(),
+                f["username"].as_str().expect("username").to_string(),
+                f["user_active"].as_bool().expect("user_active"),
+            )
+        })
+        .collect()
+}
+
+fn ledger_row<'a>(report: &'a Value, psl: &str) -> &'a Value {
+    report["ledger"]
+        .as_array()
+        .expect("ledger[]")
+        .iter()
+        .find(|l| l["psl"] == psl)
+        .unwrap_or_else(|| panic!("no ledger row for {psl}"))
+}
+
+#[test]
+fn the_seed_example_finds_only_user_2_and_one_recoverable_seat() {
+    let dir = scratch_dir("scan_seed");
+    let cfg = config_for(&dir, "seed-example.json", "");
+    let (code, stdout, stderr) = scan(&dir, &cfg, &[]);
+    assert_eq!(code, Some(2), "findings → exit 2\n{stdout}\n{stderr}");
+    let report = report_json(&dir);
+    assert_eq!(report["org"]["affected"], true);
+    assert_eq!(
+        findings(&report),
+        [(
+            "scv-double-consumption".to_string(),
+            "user2@seed-example.org".to_string(),
+            true
+        )]
+    );
+    assert_eq!(report["findings"][0]["psl"], "ServiceCloudVoicePsl");
+    assert_eq!(report["findings"][0]["recoverable_seats"], 1);
+    let scv = ledger_row(&report, "ServiceCloudVoicePsl");
+    assert_eq!(
+        (scv["total"].as_u64(), scv["used"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(scv["recoverable"], 1);
+    // The what-if: after the fix, one more user (User-3) can be given Contact Center Agent.
+    assert_eq!(scv["assignable_after_fix"], 1);
+    let actions: Vec<(String, String, String)> = report["plan"]["actions"]
+        .as_array()
+        .expect("plan.actions[]")
+        .iter()
+        .map(|a| {
+            (
+                a["op"].as_str().expect("op").to_string(),
+                a["sobject"].as_str().expect("sobject").to_string(),
+                a["id"].as_str().expect("id").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            (
+                "delete".to_string(),
+                "PermissionSetAssignment".to_string(),
+                "0Pa000000000008CAA".to_string()
+            ),
+            (
+                "delete".to_string(),
+                "PermissionSetLicenseAssign".to_string(),
+                "2LA000000000003GAA".to_string()
+            ),
+        ]
+    );
+    assert!(stdout.contains("user2@seed-example.org"), "{stdout}");
+    assert!(stdout.contains("report.html"), "{stdout}");
+}
+
+#[test]
+fn the_report_folder_holds_every_format() {
+    let dir = scratch_dir("scan_files");
+    let cfg = config_for(&dir, "seed-example.json", "");
+    let (code, _, stderr) = scan(&dir, &cfg, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let run = report_dir(&dir);
+    for file in [
+        "report.json",
+        "report.md",
+        "report.csv",
+        "report.html",
+        "snapshot.json",
+        "plan.json",
+    ] {
+        let len = std::fs::metadata(run.join(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .len();
+        assert!(len > 0, "{file} is empty");
+    }
+    let html = std::fs::read_to_string(run.join("report.html")).expect("html");
+    assert!(html.contains("<svg"), "seat charts are inline SVG");
+    assert!(!html.contains("src=\"http"), "no network resources");
+}
+
+#[test]
+fn an_org_enabled_after_spring_24_is_not_affected() {
+    let dir = scratch_dir("scan_after_spring24");
+    let cfg = config_for(&dir, "scan-after-spring24.json", "");
+    let (code, stdout, stderr) = scan(&dir, &cfg, &[]);
+    assert_eq!(code, Some(0), "no findings → exit 0\n{stdout}\n{stderr}");
+    let report = report_json(&dir);
+    assert_eq!(report["org"]["affected"], false);
+    assert!(findings(&report).is_empty());
+    assert!(stdout.contains("not affected"), "{stdout}");
+}
+
+#[test]
+fn a_user_holding_both_contact_center_kinds_needs_both_seats() {
+    let dir = scratch_dir("scan_both_kinds");
+    let cfg = config_for(&dir, "scan-both-kinds.json", "");
+    let (code, _, stderr) = scan(&dir, &cfg, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let users: Vec<String> = findings(&report_json(&dir))
+        .into_iter()
+        .map(|(_, u, _)| u)
+        .collect();
+    assert_eq!(users, ["user2@seed-example.org"], "user4 holds both kinds");
+}
+
+#[test]
+fn the_voice_set_through_a_group_is_found_and_planned_as_a_manual_step() {
+    let dir = scratch_dir("scan_group");
+    let cfg = config_for(&dir, "scan-voice-via-group.json", "");
+    let (code, _, stderr) = scan(&dir, &cfg, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let report = report_json(&dir);
+    assert_eq!(
+        findings(&report),
+        [(
+            "scv-double-consumption".to_string(),
+            "user2@seed-example.org".to_string(),
+            true
+        )]
+    );
+    let ops: Vec<&str> = report["plan"]["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .map(|a| a["op"].as_str().expect("op"))
+        .collect();
+    assert!(ops.contains(&"manual"), "{ops:?}");
+    assert!(
+        !ops.contains(&"delete"),
+        "nothing deleted automatically: {ops:?}"
+    );
+}
+
+#[test]
+fn an_orphan_seat_is_reported_but_not_reclaimed_by_default() {
+    let dir = scratch_dir("scan_orphan");
+    let cfg = config_for(&dir, "scan-orphan-psl.json", "");
+    let (code, _, stderr) = scan(&dir, &cfg, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let report = report_json(&dir);
+    let found = findings(&report);
+    assert!(
+        found.contains(&(
+            "orphan-psl".to_string(),
+            "user3@seed-example.org".to_string(),
+            true
+        )),
+        "{found:?}"
+    );
+    let orphan_deletes = report["plan"]["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter(|a| a["rule"] == "orphan-psl")
+        .count();
+    assert_eq!(orphan_deletes, 0);
+}
+
+#[test]
+fn an_inactive_affected_user_is_flagged_inactive() {
+    let dir = scratch_dir("scan_inactive");
+    let cfg = config_for(&dir, "scan-inactive-user.json", "");
+    let (code, _, stderr) = scan(&dir, &cfg, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(
+        findings(&report_json(&dir)),
+        [(
+            "scv-double-consumption".to_string(),
+            "user2@seed-example.org".to_string(),
+            false
+        )]
+    );
+}
+
+#[test]
+fn a_saved_snapshot_replays_offline_with_the_same_findings() {
+    let dir = scratch_dir("scan_replay");
+    let cfg = config_for(&dir, "seed-example.json", "");
+    let (code, _, stderr) = scan(&dir, &cfg, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let first = report_json(&dir);
+    let snapshot = report_dir(&dir).join("snapshot.json");
+    // A config whose org cannot be reached proves no sign-in happens.
+    let offline = dir.join("offline.toml");
+    std::fs::write(
+        &offline,
+        "[defaults]\nreports_dir = \"reports\"\n[[org]]\nname = \"sim\"\n[org.auth]\nflow = \"access_token\"\n\
+         instance_url = \"https://unreachable.invalid\"\naccess_token_env = \"PSLWARDEN_TEST_UNSET_TOKEN\"\n",
+    )
+    .expect("write config");
+    let (code, stdout, stderr) = scan(
+        &dir,
+        &offline,
+        &["--snapshot", snapshot.to_str().expect("utf8")],
+    );
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    let second = report_json(&dir);
+    assert_eq!(findings(&first), findings(&second));
+    assert_eq!(first["plan"]["digest"], second["plan"]["digest"]);
+    assert_eq!(second["api"]["calls"], 0);
+}
+
+#[test]
+fn a_truncated_snapshot_file_is_a_clear_error() {
+    let dir = scratch_dir("scan_bad_snapshot");
+    let cfg = config_for(&dir, "seed-example.json", "");
+    let bad = dir.join("snapshot.json");
+    std::fs::write(&bad, "{\"schema_version\": 1, \"org_id\": \"00D").expect("write");
+    let (code, _, stderr) = scan(&dir, &cfg, &["--snapshot", bad.to_str().expect("utf8")]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("snapshot.json"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let (code, _, stderr) = scan(&dir, &cfg, &["--snapshot", "/nonexistent/snap.json"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("/nonexistent/snap.json"), "{stderr}");
+}
+
+#[test]
+fn a_config_naming_a_missing_permission_set_is_a_clear_error() {
+    let dir = scratch_dir("scan_unknown_set");
+    let cfg = config_for(
+        &dir,
+        "seed-example.json",
+        "[org.rules]\nvoice_permission_set = \"NoSuchVoiceSet\"\n",
+    );
+    let (code, _, stderr) = scan(&dir, &cfg, &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("NoSuchVoiceSet"), "{stderr}");
+}
+
+#[test]
+fn an_org_without_service_cloud_voice_is_a_clear_error() {
+    let dir = scratch_dir("scan_no_voice");
+    let cfg = config_for(&dir, "scan-no-voice.json", "");
+    let (code, _, stderr) = scan(&dir, &cfg, &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("ServiceCloudVoicePsl"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
