@@ -147,6 +147,8 @@ fn the_seed_example_finds_only_user_2_and_one_recoverable_seat() {
     );
     assert!(stdout.contains("user2@seed-example.org"), "{stdout}");
     assert!(stdout.contains("report.html"), "{stdout}");
+    // Nine small queries, five per composite call: two API calls is the minimum possible.
+    assert_eq!(report["api"]["calls"], 2);
 }
 
 #[test]
@@ -332,4 +334,21 @@ fn an_org_without_service_cloud_voice_is_a_clear_error() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("ServiceCloudVoicePsl"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn plan_out_saves_the_plan_with_its_digest() {
+    let dir = scratch_dir("scan_plan_out");
+    let cfg = config_for(&dir, "seed-example.json", "");
+    let plan_path = dir.join("plan-for-tonight.json");
+    let (code, _, stderr) = scan(
+        &dir,
+        &cfg,
+        &["--plan-out", plan_path.to_str().expect("utf8")],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    let text = std::fs::read_to_string(&plan_path).expect("plan file written");
+    let plan = pslwarden::plan::Plan::from_json(&text).expect("a valid plan");
+    assert_eq!(plan.actions.len(), 2);
+    assert_eq!(report_json(&dir)["plan"]["digest"], plan.digest.as_str());
 }

@@ -89,6 +89,7 @@ pub async fn run(
             None,
             ApiInfo {
                 calls: 0,
+                query_pages: 0,
                 daily_used: None,
                 daily_max: None,
             },
@@ -118,6 +119,7 @@ pub async fn run(
             let usage = session.client.api_usage();
             let api = ApiInfo {
                 calls: session.client.calls_made(),
+                query_pages: stats.pages,
                 daily_used: usage.map(|u| u.used),
                 daily_max: usage.map(|u| u.max),
             };

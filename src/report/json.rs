@@ -89,6 +89,7 @@ pub(crate) mod fixture {
             plan,
             api: ApiInfo {
                 calls: 3,
+                query_pages: 2,
                 daily_used: Some(120),
                 daily_max: Some(15_000),
             },

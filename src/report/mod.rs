@@ -97,6 +97,10 @@ pub struct RuleSummary {
 pub struct ApiInfo {
     /// REST calls this scan made (token requests excluded: Salesforce does not count them).
     pub calls: u64,
+    /// Query pages fetched (first pages included); with five per composite call, the fewest
+    /// API calls that can read them is `ceil(query_pages / 5)`. 0 for a replayed snapshot.
+    #[serde(default)]
+    pub query_pages: u64,
     /// The org's daily usage after the scan, from `Sforce-Limit-Info`, when known.
     pub daily_used: Option<u64>,
     pub daily_max: Option<u64>,

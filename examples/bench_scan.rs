@@ -1,0 +1,263 @@
+//! The scan benchmark: `pslwarden scan` against generated orgs served by `sfsim`, each in its own
+//! process, so the wall time and peak memory are the scan's alone.
+//!
+//! ```sh
+//! cargo build --release --workspace --bins --examples
+//! target/release/examples/bench_scan --users 10000,100000 --latency-ms 0,20
+//! ```
+//!
+//! For each org size and added latency it prints: wall time and peak RSS of the scan process,
+//! API calls made (the simulator's own count), the fewest API calls that could read the same
+//! pages (query pages / 5 per composite call), and findings found vs planted.
+//! A benchmark, not a test: it asserts nothing, it measures.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use sfsim::generate::{GenerateOptions, generate_to};
+
+/// Consumer key and client secret of the demo connected app the generated orgs carry.
+const DEMO_CLIENT_ID: &str = "3MVG9demoOnlyConsumerKeyForTheSimulatedOrg";
+const DEMO_CLIENT_SECRET: &str = "demo-only-client-secret";
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("bench_scan: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn arg_list(args: &[String], name: &str, default: &str) -> Result<Vec<u64>, String> {
+    let value = args
+        .iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+        .unwrap_or(default);
+    value
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{name}: `{v}` is not a whole number"))
+        })
+        .collect()
+}
+
+fn run() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let users = arg_list(&args, "--users", "10000,100000")?;
+    let latencies = arg_list(&args, "--latency-ms", "0,20")?;
+    let seed = arg_list(&args, "--seed", "7")?[0];
+    let bin_dir = std::env::current_exe()
+        .map_err(|e| e.to_string())?
+        .parent()
+        .and_then(Path::parent)
+        .ok_or("cannot locate the target directory")?
+        .to_path_buf();
+    let pslwarden = bin_dir.join("pslwarden");
+    let sfsim = bin_dir.join("sfsim");
+    for b in [&pslwarden, &sfsim] {
+        if !b.is_file() {
+            return Err(format!(
+                "{} is missing: run `cargo build --release --workspace --bins --examples` first",
+                b.display()
+            ));
+        }
+    }
+    let work = std::env::temp_dir().join(format!("pslwarden-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+
+    println!(
+        "| users | latency ms | wall s | peak RSS MB | API calls | min API calls | query pages | double consumption found/planted | orphan seats found/planted | extra findings |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for &n in &users {
+        let fixture = work.join(format!("org-{n}.json"));
+        let opts = GenerateOptions {
+            users: n as usize,
+            seed,
+            ..GenerateOptions::default()
+        };
+        generate_to(&opts, Some(&fixture)).map_err(|e| e.to_string())?;
+        let expected: serde_json::Value = read_json(&PathBuf::from(format!(
+            "{}.expected.json",
+            fixture.display()
+        )))?;
+        for &latency in &latencies {
+            let row = bench_one(&pslwarden, &sfsim, &work, &fixture, &expected, n, latency)?;
+            println!("{row}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Kills the simulator when the case ends, however it ends.
+struct Served(Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn bench_one(
+    pslwarden: &Path,
+    sfsim: &Path,
+    work: &Path,
+    fixture: &Path,
+    expected: &serde_json::Value,
+    users: u64,
+    latency_ms: u64,
+) -> Result<String, String> {
+    let mut child = Command::new(sfsim)
+        .args(["serve", "--fixture"])
+        .arg(fixture)
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--latency-ms",
+            &latency_ms.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start sfsim: {e}"))?;
+    let stdout = child.stdout.take().ok_or("sfsim has no stdout")?;
+    let served = Served(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .ok_or_else(|| format!("sfsim did not print its URL: {line:?}"))?
+        .to_string();
+
+    let case = work.join(format!("case-{users}-{latency_ms}"));
+    let _ = std::fs::remove_dir_all(&case);
+    std::fs::create_dir_all(&case).map_err(|e| e.to_string())?;
+    let config = case.join("bench.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[defaults]\nreports_dir = \"reports\"\n\n[[org]]\nname = \"bench\"\n\n[org.auth]\n\
+             flow = \"client_credentials\"\nlogin_url = \"{url}\"\nclient_id = \"{DEMO_CLIENT_ID}\"\n\
+             client_secret_env = \"PSLWARDEN_BENCH_SECRET\"\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+
+    let started = Instant::now();
+    let scan = Command::new(pslwarden)
+        .arg("--config")
+        .arg(&config)
+        .arg("scan")
+        .env("PSLWARDEN_BENCH_SECRET", DEMO_CLIENT_SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start pslwarden: {e}"))?;
+    let (status, max_rss_kb) = wait_with_rusage(scan)?;
+    let wall = started.elapsed();
+    if !status.success() {
+        return Err(format!("scan failed: {status}"));
+    }
+    let stats: serde_json::Value = http_get_json(&format!("{url}/__sim/stats"))?;
+    drop(served);
+
+    let report_dir = std::fs::read_dir(case.join("reports/bench"))
+        .map_err(|e| e.to_string())?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .max()
+        .ok_or("no report written")?;
+    let report = read_json(&report_dir.join("report.json"))?;
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    let found_ids = |rule: &str, field: &str| -> Vec<String> {
+        let mut ids: Vec<String> = findings
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .filter_map(|f| f[field].as_str().map(str::to_string))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let planted = |key: &str| -> Vec<String> {
+        let mut ids: Vec<String> = expected[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    };
+    let dc_found = found_ids("scv-double-consumption", "user_id");
+    let dc_planted = planted("double_consumption_user_ids");
+    let orphan_found = found_ids("orphan-psl", "license_assignment_id");
+    let orphan_planted = planted("orphan_psl_assignment_ids");
+    let matched = |found: &[String], planted: &[String]| {
+        found.iter().filter(|id| planted.contains(id)).count()
+    };
+    let extra = (dc_found.len() - matched(&dc_found, &dc_planted))
+        + (orphan_found.len() - matched(&orphan_found, &orphan_planted));
+    let pages = report["api"]["query_pages"].as_u64().unwrap_or(0);
+    Ok(format!(
+        "| {users} | {latency_ms} | {:.2} | {:.0} | {} | {} | {pages} | {}/{} | {}/{} | {extra} |",
+        wall.as_secs_f64(),
+        max_rss_kb as f64 / 1024.0,
+        stats["api_calls"],
+        pages.div_ceil(5),
+        matched(&dc_found, &dc_planted),
+        dc_planted.len(),
+        matched(&orphan_found, &orphan_planted),
+        orphan_planted.len(),
+    ))
+}
+
+/// Waits for `child` and returns its exit status and peak resident set size in KiB.
+fn wait_with_rusage(child: Child) -> Result<(std::process::ExitStatus, i64), String> {
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: `rusage` is plain data that wait4 fills in; `pid` is our own child, waited once
+    // (std's `Child` is not waited on afterwards: it is forgotten below).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    std::mem::forget(child);
+    if rc < 0 {
+        return Err(format!("wait4 failed: {}", std::io::Error::last_os_error()));
+    }
+    Ok((std::process::ExitStatus::from_raw(status), usage.ru_maxrss))
+}
+
+/// A tiny HTTP GET for the simulator's stats (loopback, plain HTTP).
+fn http_get_json(url: &str) -> Result<serde_json::Value, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let body = reqwest::get(url)
+            .await
+            .map_err(|e| e.to_string())?
+            .text()
+            .await
+            .map_err(|e| e.to_string())?;
+        serde_json::from_str(&body).map_err(|e| e.to_string())
+    })
+}
