@@ -130,8 +130,7 @@ pub async fn run(
     let report = assemble(
         org, &snapshot, started_at, source, outcomes, ledger, plan, api,
     );
-    let snapshot_json = snapshot.to_json_pretty();
-    let paths = write_report_dir(&settings.reports_dir, &org.name, &report, &snapshot_json)
+    let paths = write_report_dir(&settings.reports_dir, &org.name, &report, &snapshot)
         .map_err(ScanError::from)?;
     if let Some(path) = &options.plan_out {
         write_plan(path, &report.plan)?;

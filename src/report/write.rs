@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::{ScanReport, csv, html, json, markdown};
+use crate::snapshot::OrgSnapshot;
 
 /// How many folders one second of one org may get before pslwarden gives up: far more than a
 /// scheduler runs, few enough to stop a loop gone wrong.
@@ -96,7 +97,7 @@ pub fn write_report_dir(
     base: &Path,
     org: &str,
     report: &ScanReport,
-    snapshot_json: &str,
+    snapshot: &OrgSnapshot,
 ) -> Result<ReportPaths, ReportError> {
     // The config already restricts names; checked again because a name with a separator or `..`
     // would write outside `base`.
@@ -119,7 +120,12 @@ pub fn write_report_dir(
 
     // The data first, then the renderings: a run cut short still leaves what it judged. Each
     // rendering is dropped once written, so a large org's report is in memory one file at a time.
-    write_atomically(&paths.snapshot, snapshot_json)?;
+    // Streamed, compact: a large org's snapshot is the biggest file and need not exist twice in
+    // memory (as data and as text).
+    write_atomically_with(&paths.snapshot, |w| {
+        serde_json::to_writer(&mut *w, snapshot).map_err(io::Error::other)?;
+        w.write_all(b"\n")
+    })?;
     write_atomically(&paths.plan, &report.plan.to_json_pretty())?;
     write_atomically(&paths.json, &json::render(report))?;
     write_atomically(&paths.csv, &csv::render(report))?;
@@ -166,14 +172,25 @@ fn create_fresh_dir(parent: &Path, stamp: &str) -> Result<PathBuf, ReportError> 
 /// Writes `contents` to `path` through a temporary file in the same folder, so `path` is either
 /// absent or complete.
 fn write_atomically(path: &Path, contents: &str) -> Result<(), ReportError> {
+    write_atomically_with(path, |w| w.write_all(contents.as_bytes()))
+}
+
+/// As [`write_atomically`], with the contents written by `fill` into a buffered writer.
+fn write_atomically_with(
+    path: &Path,
+    fill: impl FnOnce(&mut io::BufWriter<fs::File>) -> io::Result<()>,
+) -> Result<(), ReportError> {
     let file_name = path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temp = path.with_file_name(format!(".{file_name}.tmp"));
     let written = (|| {
-        let mut file = fs::File::create_new(&temp)?;
-        file.write_all(contents.as_bytes())?;
+        let mut writer = io::BufWriter::new(fs::File::create_new(&temp)?);
+        fill(&mut writer)?;
+        let file = writer
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
         // On disk before the rename, or a crash could leave the final name on an empty file.
         file.sync_all()?;
         fs::rename(&temp, path)
@@ -229,12 +246,16 @@ mod tests {
         names
     }
 
+    fn empty() -> OrgSnapshot {
+        OrgSnapshot::new("00D000000000001AAA", "Org", "2026-11-23T03:15:00Z", "65.0")
+    }
+
     #[test]
     fn it_writes_the_six_files_and_nothing_else() {
         let base = scratch("six");
         let report = fixture::report();
-        let paths =
-            write_report_dir(&base, "seed", &report, "{\"snapshot\": true}\n").expect("written");
+        let snapshot = crate::rules::testkit::seed();
+        let paths = write_report_dir(&base, "seed", &report, &snapshot).expect("written");
         assert_eq!(paths.dir, base.join("seed").join("20261123T031500Z"));
         assert_eq!(
             names_in(&paths.dir),
@@ -250,7 +271,10 @@ mod tests {
         let read = |path: &Path| fs::read_to_string(path).expect("file reads");
         assert_eq!(read(&paths.json), json::render(&report));
         assert_eq!(read(&paths.html), html::render(&report));
-        assert_eq!(read(&paths.snapshot), "{\"snapshot\": true}\n");
+        assert_eq!(
+            OrgSnapshot::from_json(&read(&paths.snapshot)).expect("snapshot reads back"),
+            snapshot
+        );
         assert_eq!(
             Plan::from_json(&read(&paths.plan)).expect("plan reads back"),
             report.plan
@@ -262,10 +286,10 @@ mod tests {
     fn a_second_run_in_the_same_second_gets_its_own_folder() {
         let base = scratch("again");
         let report = fixture::report();
-        let first = write_report_dir(&base, "seed", &report, "{}").expect("first");
+        let first = write_report_dir(&base, "seed", &report, &empty()).expect("first");
         fs::write(&first.json, "kept").expect("mark the first report");
-        let second = write_report_dir(&base, "seed", &report, "{}").expect("second");
-        let third = write_report_dir(&base, "seed", &report, "{}").expect("third");
+        let second = write_report_dir(&base, "seed", &report, &empty()).expect("second");
+        let third = write_report_dir(&base, "seed", &report, &empty()).expect("third");
         let org_dir = base.join("seed");
         assert_eq!(second.dir, org_dir.join("20261123T031500Z-2"));
         assert_eq!(third.dir, org_dir.join("20261123T031500Z-3"));
@@ -291,8 +315,8 @@ mod tests {
     #[test]
     fn an_org_name_cannot_leave_the_base_folder() {
         let base = scratch("escape");
-        let error =
-            write_report_dir(&base, "../elsewhere", &fixture::report(), "{}").expect_err("refused");
+        let error = write_report_dir(&base, "../elsewhere", &fixture::report(), &empty())
+            .expect_err("refused");
         assert!(matches!(error, ReportError::BadOrgName { .. }), "{error}");
         assert_eq!(names_in(&base), Vec::<String>::new());
         let _ = fs::remove_dir_all(&base);
@@ -303,8 +327,8 @@ mod tests {
         let base = scratch("blocked");
         // A file where the org's folder should be: fails for any user, root included.
         fs::write(base.join("seed"), "not a folder").expect("blocker");
-        let error =
-            write_report_dir(&base, "seed", &fixture::report(), "{}").expect_err("cannot write");
+        let error = write_report_dir(&base, "seed", &fixture::report(), &empty())
+            .expect_err("cannot write");
         let message = error.to_string();
         assert!(matches!(error, ReportError::CreateDir { .. }), "{message}");
         assert!(

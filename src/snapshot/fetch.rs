@@ -23,10 +23,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::model::OrgSnapshot;
+use super::model::{self, OrgSnapshot};
 use super::wire;
 use crate::rules::RuleContext;
 use crate::salesforce::{Client, QueryPage, SfError};
@@ -82,6 +81,42 @@ struct Spec {
     /// What it fetches, for messages.
     what: &'static str,
     soql: String,
+    /// Turns one row into a record as soon as its page arrives, so pages are never kept as JSON
+    /// (a 100 000-user org has ~500 000 rows: as `Value`s they would take most of a gigabyte).
+    convert: fn(Value) -> Result<Record, serde_json::Error>,
+}
+
+/// A row converted into the snapshot model (or the one wire row the model has no type for).
+enum Record {
+    License(model::PermissionSetLicense),
+    PermissionSet(model::PermissionSet),
+    CallCenter(model::CallCenter),
+    GroupComponent(model::PermissionSetGroupComponent),
+    Group(model::PermissionSetGroup),
+    LicenseAssignment(model::PermissionSetLicenseAssignment),
+    Assignment(model::PermissionSetAssignment),
+    User(model::User),
+    Organization(wire::OrganizationRow),
+}
+
+/// `fn(Value) -> Record` for a wire type `W` convertible into a model type.
+macro_rules! converter {
+    ($wire:ty, $variant:ident) => {
+        |v: Value| serde_json::from_value::<$wire>(v).map(|w| Record::$variant(w.into()))
+    };
+}
+
+/// Picks one kind of record out of a query's rows (every row of a query is of one kind).
+macro_rules! take {
+    ($rows:expr, $variant:ident) => {
+        $rows
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::$variant(x) => Some(x),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
 }
 
 /// Takes the snapshot the rules in `ctx` need. `extra_permission_sets` are further set names to
@@ -116,6 +151,7 @@ pub async fn fetch_snapshot(
             soql: "SELECT Id, DeveloperName, MasterLabel, TotalLicenses, UsedLicenses, Status, \
                    ExpirationDate FROM PermissionSetLicense"
                 .to_string(),
+            convert: converter!(wire::PslRow, License),
         },
         Spec {
             what: "permission sets",
@@ -124,21 +160,25 @@ pub async fn fetch_snapshot(
                  NamespacePrefix, IsCustom FROM PermissionSet WHERE IsOwnedByProfile = false \
                  AND ({ps_filter})"
             ),
+            convert: converter!(wire::PermissionSetRow, PermissionSet),
         },
         Spec {
             what: "contact centers",
             soql: "SELECT Id, Name, InternalName, AdapterUrl, CustomSettings FROM CallCenter"
                 .to_string(),
+            convert: converter!(wire::CallCenterRow, CallCenter),
         },
         Spec {
             what: "permission set group components",
             soql: "SELECT Id, PermissionSetGroupId, PermissionSetId FROM \
                    PermissionSetGroupComponent WHERE PermissionSet.LicenseId != null"
                 .to_string(),
+            convert: converter!(wire::GroupComponentRow, GroupComponent),
         },
         Spec {
             what: "permission set groups",
             soql: "SELECT Id, DeveloperName, MasterLabel FROM PermissionSetGroup".to_string(),
+            convert: converter!(wire::GroupRow, Group),
         },
     ];
     let mut rows = fetch_all(client, &round1, &mut stats, progress).await?;
@@ -154,12 +194,11 @@ pub async fn fetch_snapshot(
         taken_at,
         client.api_version().to_string(),
     );
-    snapshot.licenses = convert::<wire::PslRow, _>("permission set licenses", psl_rows)?;
-    snapshot.permission_sets = convert::<wire::PermissionSetRow, _>("permission sets", sets_rows)?;
-    snapshot.call_centers = convert::<wire::CallCenterRow, _>("contact centers", centers_rows)?;
-    snapshot.group_components =
-        convert::<wire::GroupComponentRow, _>("permission set group components", components_rows)?;
-    snapshot.groups = convert::<wire::GroupRow, _>("permission set groups", groups_rows)?;
+    snapshot.licenses = take!(psl_rows, License);
+    snapshot.permission_sets = take!(sets_rows, PermissionSet);
+    snapshot.call_centers = take!(centers_rows, CallCenter);
+    snapshot.group_components = take!(components_rows, GroupComponent);
+    snapshot.groups = take!(groups_rows, Group);
 
     // Which licenses, sets and groups the big queries are about.
     let psl_ids: Vec<String> = snapshot
@@ -236,6 +275,7 @@ pub async fn fetch_snapshot(
             soql: format!(
                 "SELECT Id, AssigneeId, PermissionSetLicenseId FROM PermissionSetLicenseAssign{psla_filter}"
             ),
+            convert: converter!(wire::PslaRow, LicenseAssignment),
         },
         Spec {
             what: "permission set assignments",
@@ -243,6 +283,7 @@ pub async fn fetch_snapshot(
                 "SELECT Id, AssigneeId, PermissionSetId, PermissionSetGroupId, IsActive, \
                  ExpirationDate FROM PermissionSetAssignment WHERE {psa_filter}"
             ),
+            convert: converter!(wire::PsaRow, Assignment),
         },
         Spec {
             what: "users",
@@ -250,10 +291,16 @@ pub async fn fetch_snapshot(
                 "SELECT Id, Username, Name, IsActive, CallCenterId FROM User WHERE Id IN \
                  (SELECT AssigneeId FROM PermissionSetLicenseAssign{psla_filter})"
             ),
+            convert: converter!(wire::UserRow, User),
         },
         Spec {
             what: "the organization",
             soql: "SELECT Id, Name FROM Organization".to_string(),
+            // The Organization row is readable only with "View Setup": a row that does not fit is
+            // skipped below, not an error.
+            convert: |v| {
+                serde_json::from_value::<wire::OrganizationRow>(v).map(Record::Organization)
+            },
         },
     ];
     let mut rows = fetch_all(client, &round2, &mut stats, progress).await?;
@@ -261,38 +308,14 @@ pub async fn fetch_snapshot(
     let user_rows = rows.pop().unwrap_or_default();
     let psa_rows = rows.pop().unwrap_or_default();
     let psla_rows = rows.pop().unwrap_or_default();
-    snapshot.license_assignments =
-        convert::<wire::PslaRow, _>("permission set license assignments", psla_rows)?;
-    snapshot.permission_set_assignments =
-        convert::<wire::PsaRow, _>("permission set assignments", psa_rows)?;
-    snapshot.users = convert::<wire::UserRow, _>("users", user_rows)?;
-    // The Organization row is readable only with "View Setup": its absence is not an error.
-    if let Some(org) = org_rows
-        .into_iter()
-        .next()
-        .and_then(|v| serde_json::from_value::<wire::OrganizationRow>(v).ok())
-    {
+    snapshot.license_assignments = take!(psla_rows, LicenseAssignment);
+    snapshot.permission_set_assignments = take!(psa_rows, Assignment);
+    snapshot.users = take!(user_rows, User);
+    if let Some(org) = take!(org_rows, Organization).into_iter().next() {
         snapshot.org_id = org.id;
         snapshot.org_name = org.name.unwrap_or_default();
     }
     Ok((snapshot, stats))
-}
-
-/// Rows to model records, naming the query on a shape mismatch.
-fn convert<W: DeserializeOwned, M: From<W>>(
-    what: &'static str,
-    rows: Vec<Value>,
-) -> Result<Vec<M>, FetchError> {
-    rows.into_iter()
-        .map(|v| {
-            serde_json::from_value::<W>(v)
-                .map(M::from)
-                .map_err(|e| FetchError::Shape {
-                    what,
-                    detail: e.to_string(),
-                })
-        })
-        .collect()
 }
 
 /// `'a', 'b'` for a SOQL `IN (...)`, quotes and backslashes escaped.
@@ -313,8 +336,10 @@ struct Paging {
     locator: Option<String>,
     /// Nominal page size, from the first page.
     stride: u64,
-    /// Pages received, by row offset.
-    pages: BTreeMap<u64, Vec<Value>>,
+    /// Pages received, by row offset, already converted.
+    pages: BTreeMap<u64, Vec<Record>>,
+    /// Row converter of the query.
+    convert: fn(Value) -> Result<Record, serde_json::Error>,
     /// Offsets asked for and not yet received.
     pending: Vec<u64>,
     /// In one-by-one mode, the next page's URL.
@@ -376,7 +401,7 @@ impl Paging {
     }
 
     /// Stitches the pages into rows, dropping overlaps.
-    fn into_rows(self) -> Vec<Value> {
+    fn into_rows(self) -> Vec<Record> {
         let mut rows = Vec::with_capacity(self.total as usize);
         let mut end = 0u64;
         for (offset, page) in self.pages {
@@ -405,7 +430,7 @@ async fn fetch_all(
     specs: &[Spec],
     stats: &mut FetchStats,
     progress: &(dyn Fn(FetchProgress) + Sync),
-) -> Result<Vec<Vec<Value>>, FetchError> {
+) -> Result<Vec<Vec<Record>>, FetchError> {
     let soqls: Vec<&str> = specs.iter().map(|s| s.soql.as_str()).collect();
     let firsts = client.composite_queries::<Value>(&soqls).await?;
     stats.composite_calls += soqls
@@ -417,7 +442,7 @@ async fn fetch_all(
             what: spec.what,
             source,
         })?;
-        pagings.push(start_paging(spec.what, first, stats));
+        pagings.push(start_paging(spec.what, spec.convert, first, stats)?);
     }
     let report = |pagings: &[Paging]| {
         progress(FetchProgress {
@@ -451,7 +476,7 @@ async fn fetch_all(
                     what: p.what,
                     source,
                 })?;
-                receive(p, url, page, stats);
+                receive(p, url, page, stats)?;
             }
             report(&pagings);
         }
@@ -471,7 +496,28 @@ async fn fetch_all(
     Ok(pagings.into_iter().map(Paging::into_rows).collect())
 }
 
-fn start_paging(what: &'static str, first: QueryPage<Value>, stats: &mut FetchStats) -> Paging {
+/// Converts a page's rows, naming the query on a shape mismatch.
+fn convert_page(
+    what: &'static str,
+    convert: fn(Value) -> Result<Record, serde_json::Error>,
+    rows: Vec<Value>,
+) -> Result<Vec<Record>, FetchError> {
+    rows.into_iter()
+        .map(|v| {
+            convert(v).map_err(|e| FetchError::Shape {
+                what,
+                detail: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+fn start_paging(
+    what: &'static str,
+    convert: fn(Value) -> Result<Record, serde_json::Error>,
+    first: QueryPage<Value>,
+    stats: &mut FetchStats,
+) -> Result<Paging, FetchError> {
     stats.pages += 1;
     stats.rows += first.records.len() as u64;
     let split = first
@@ -490,45 +536,62 @@ fn start_paging(what: &'static str, first: QueryPage<Value>, stats: &mut FetchSt
     } else {
         first.total_size
     };
-    pages.insert(0, first.records);
-    Paging {
+    pages.insert(0, convert_page(what, convert, first.records)?);
+    Ok(Paging {
         what,
         total,
         locator: split.map(|(l, _)| l),
         stride: stride.max(1),
         pages,
+        convert,
         pending: Vec::new(),
         sequential_next,
-    }
+    })
 }
 
-fn receive(p: &mut Paging, url: &str, page: QueryPage<Value>, stats: &mut FetchStats) {
+fn receive(
+    p: &mut Paging,
+    url: &str,
+    page: QueryPage<Value>,
+    stats: &mut FetchStats,
+) -> Result<(), FetchError> {
     stats.pages += 1;
     stats.rows += page.records.len() as u64;
+    let done = page.done;
+    let next = page.next_records_url;
+    let records = convert_page(p.what, p.convert, page.records)?;
     if p.locator.is_none() {
         // One by one: append after what we have.
         let offset = p.covered();
-        if !page.done {
-            p.sequential_next = page.next_records_url.clone();
+        if done {
+            p.total = offset + records.len() as u64;
+        } else {
+            p.sequential_next = next;
         }
-        if page.done {
-            p.total = offset + page.records.len() as u64;
-        }
-        p.pages.insert(offset, page.records);
-        return;
+        p.pages.insert(offset, records);
+        return Ok(());
     }
     let offset = split_locator(url).map(|(_, o)| o).unwrap_or(0);
     p.pending.retain(|o| *o != offset);
-    if page.records.is_empty() && !page.done {
+    if records.is_empty() && !done {
         // An empty page that is not the last would stall; treat the query as ending here.
         p.total = p.total.min(offset);
     }
-    p.pages.insert(offset, page.records);
+    p.pages.insert(offset, records);
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A converter for test rows (numbers).
+    fn row(v: Value) -> Result<Record, serde_json::Error> {
+        Ok(Record::Organization(wire::OrganizationRow {
+            id: v.to_string(),
+            name: None,
+        }))
+    }
 
     fn page(n: usize) -> Vec<Value> {
         (0..n).map(|i| Value::from(i as u64)).collect()
@@ -555,7 +618,7 @@ mod tests {
             records: page(2000),
         };
         let mut stats = FetchStats::default();
-        let mut p = start_paging("x", first, &mut stats);
+        let mut p = start_paging("x", row, first, &mut stats).expect("converts");
         let urls = p.schedule();
         assert_eq!(
             urls,
@@ -575,7 +638,7 @@ mod tests {
             records: page(2000),
         };
         let mut stats = FetchStats::default();
-        let mut p = start_paging("x", first, &mut stats);
+        let mut p = start_paging("x", row, first, &mut stats).expect("converts");
         let _ = p.schedule();
         // The page at 2000 comes back short (1500 rows); the page at 4000 is whole.
         let short = QueryPage {
@@ -584,14 +647,14 @@ mod tests {
             next_records_url: Some("/q/query/L-3500".to_string()),
             records: page(1500),
         };
-        receive(&mut p, "/q/query/L-2000", short, &mut stats);
+        receive(&mut p, "/q/query/L-2000", short, &mut stats).expect("converts");
         let last = QueryPage {
             total_size: 5000,
             done: true,
             next_records_url: None,
             records: page(1000),
         };
-        receive(&mut p, "/q/query/L-4000", last, &mut stats);
+        receive(&mut p, "/q/query/L-4000", last, &mut stats).expect("converts");
         assert_eq!(p.covered(), 3500);
         assert_eq!(p.schedule(), vec!["/q/query/L-3500"]);
         let gap = QueryPage {
@@ -600,7 +663,7 @@ mod tests {
             next_records_url: None,
             records: page(1500),
         };
-        receive(&mut p, "/q/query/L-3500", gap, &mut stats);
+        receive(&mut p, "/q/query/L-3500", gap, &mut stats).expect("converts");
         assert_eq!(p.covered(), 5000);
         assert!(p.schedule().is_empty());
         // Overlapping rows (4000..5000 twice) are kept once.
