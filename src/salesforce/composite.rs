@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::client::{ApiRequest, Client};
 use super::error::{ApiError, ApiErrorCode, MalformedKind, MalformedResponse, SfError};
@@ -50,12 +51,12 @@ impl SubRequest {
 
 /// One subresponse, in the order of the subrequests.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SubResponse {
+pub struct SubResponse<B = Value> {
     pub reference_id: String,
     /// The subrequest's own HTTP status.
     pub status: u16,
     /// Its body (a record, a query page, or a list of errors).
-    pub body: Value,
+    pub body: B,
     /// Its headers (e.g. `Location` of a created record).
     pub headers: BTreeMap<String, String>,
 }
@@ -69,6 +70,15 @@ impl Client {
         subrequests: Vec<SubRequest>,
         all_or_none: bool,
     ) -> Result<Vec<SubResponse>, SfError> {
+        self.composite_as(subrequests, all_or_none).await
+    }
+
+    /// [`Client::composite`] with the subresponse bodies read as `B`.
+    async fn composite_as<B: DeserializeOwned>(
+        &self,
+        subrequests: Vec<SubRequest>,
+        all_or_none: bool,
+    ) -> Result<Vec<SubResponse<B>>, SfError> {
         check_limits(&subrequests)?;
         let retry = if subrequests.iter().all(|s| s.method == Method::GET) {
             RetryMode::Safe
@@ -90,8 +100,8 @@ impl Client {
         };
         let request =
             ApiRequest::new(Method::POST, self.data_path("composite"), retry).json(&body)?;
-        let answer: wire::CompositeResponse = self.execute(&request).await?;
-        let mut by_ref: BTreeMap<String, wire::CompositeSubresponse> = answer
+        let answer: wire::CompositeResponse<B> = self.execute(&request).await?;
+        let mut by_ref: BTreeMap<String, wire::CompositeSubresponse<B>> = answer
             .composite_response
             .into_iter()
             .map(|r| (r.reference_id.clone(), r))
@@ -105,10 +115,15 @@ impl Client {
                         format!("no subresponse for referenceId {reference:?}"),
                     )
                 })?;
+                let body = match r.body {
+                    Some(body) => body,
+                    None => serde_json::from_str("null")
+                        .map_err(|e| shape_error(&request, e.to_string()))?,
+                };
                 Ok(SubResponse {
                     reference_id: r.reference_id,
                     status: r.http_status_code,
-                    body: r.body,
+                    body,
                     headers: r.http_headers,
                 })
             })
@@ -160,7 +175,9 @@ impl Client {
                     )
                 })
                 .collect();
-            for sub in self.composite(subrequests, false).await? {
+            let subs: Vec<SubResponse<Box<RawValue>>> =
+                self.composite_as(subrequests, false).await?;
+            for sub in subs {
                 pages.push(self.query_page_of(sub));
             }
         }
@@ -170,7 +187,7 @@ impl Client {
     /// A query subresponse as a page, or as the error Salesforce gave for it.
     fn query_page_of<T: DeserializeOwned>(
         &self,
-        sub: SubResponse,
+        sub: SubResponse<Box<RawValue>>,
     ) -> Result<QueryPage<T>, SfError> {
         let endpoint = format!(
             "{} (composite subrequest {})",
@@ -178,16 +195,17 @@ impl Client {
             sub.reference_id
         );
         if (200..300).contains(&sub.status) {
-            let page: wire::QueryResponse<T> = serde_json::from_value(sub.body).map_err(|e| {
-                SfError::MalformedResponse(Box::new(MalformedResponse {
-                    method: "GET".to_string(),
-                    endpoint: endpoint.clone(),
-                    status: sub.status,
-                    kind: MalformedKind::Shape,
-                    detail: e.to_string(),
-                    attempts: 1,
-                }))
-            })?;
+            let page: wire::QueryResponse<T> =
+                serde_json::from_str(sub.body.get()).map_err(|e| {
+                    SfError::MalformedResponse(Box::new(MalformedResponse {
+                        method: "GET".to_string(),
+                        endpoint: endpoint.clone(),
+                        status: sub.status,
+                        kind: MalformedKind::Shape,
+                        detail: e.to_string(),
+                        attempts: 1,
+                    }))
+                })?;
             return Ok(QueryPage {
                 total_size: page.total_size,
                 done: page.done,
@@ -195,7 +213,7 @@ impl Client {
                 records: page.records,
             });
         }
-        let item = serde_json::from_value::<wire::ApiErrorBody>(sub.body)
+        let item = serde_json::from_str::<wire::ApiErrorBody>(sub.body.get())
             .ok()
             .and_then(wire::ApiErrorBody::first);
         let (code, message) = match item {

@@ -128,19 +128,26 @@ pub(crate) struct CompositeSubrequest {
     pub body: Option<Value>,
 }
 
+/// A subresponse without a body (serde's `default` would ask `B: Default`).
+fn no_body<B>() -> Option<B> {
+    None
+}
+
 /// Answer of `POST /composite`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct CompositeResponse {
-    pub composite_response: Vec<CompositeSubresponse>,
+pub(crate) struct CompositeResponse<B = Value> {
+    pub composite_response: Vec<CompositeSubresponse<B>>,
 }
 
 /// One subresponse of a composite call.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct CompositeSubresponse {
-    #[serde(default)]
-    pub body: Value,
+pub(crate) struct CompositeSubresponse<B = Value> {
+    /// The body as `B`: a `Value`, or the raw text (query pages parsed straight into the
+    /// caller's rows, with no JSON tree in between). Absent is read as `null`.
+    #[serde(default = "no_body")]
+    pub body: Option<B>,
     #[serde(default)]
     pub http_headers: BTreeMap<String, String>,
     pub http_status_code: u16,

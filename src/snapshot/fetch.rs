@@ -23,7 +23,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::model::{self, OrgSnapshot};
 use super::wire;
@@ -83,8 +83,11 @@ struct Spec {
     soql: String,
     /// Turns one row into a record as soon as its page arrives, so pages are never kept as JSON
     /// (a 100 000-user org has ~500 000 rows: as `Value`s they would take most of a gigabyte).
-    convert: fn(Value) -> Result<Record, serde_json::Error>,
+    convert: fn(&RawValue) -> Result<Record, serde_json::Error>,
 }
+
+/// A row as received: its raw JSON text, parsed once, straight into its wire type.
+type Row = Box<RawValue>;
 
 /// A row converted into the snapshot model (or the one wire row the model has no type for).
 enum Record {
@@ -102,7 +105,7 @@ enum Record {
 /// `fn(Value) -> Record` for a wire type `W` convertible into a model type.
 macro_rules! converter {
     ($wire:ty, $variant:ident) => {
-        |v: Value| serde_json::from_value::<$wire>(v).map(|w| Record::$variant(w.into()))
+        |v: &RawValue| serde_json::from_str::<$wire>(v.get()).map(|w| Record::$variant(w.into()))
     };
 }
 
@@ -296,10 +299,9 @@ pub async fn fetch_snapshot(
         Spec {
             what: "the organization",
             soql: "SELECT Id, Name FROM Organization".to_string(),
-            // The Organization row is readable only with "View Setup": a row that does not fit is
-            // skipped below, not an error.
+            // The org's own name for the report (its id also comes from the identity URL).
             convert: |v| {
-                serde_json::from_value::<wire::OrganizationRow>(v).map(Record::Organization)
+                serde_json::from_str::<wire::OrganizationRow>(v.get()).map(Record::Organization)
             },
         },
     ];
@@ -339,7 +341,7 @@ struct Paging {
     /// Pages received, by row offset, already converted.
     pages: BTreeMap<u64, Vec<Record>>,
     /// Row converter of the query.
-    convert: fn(Value) -> Result<Record, serde_json::Error>,
+    convert: fn(&RawValue) -> Result<Record, serde_json::Error>,
     /// Offsets asked for and not yet received.
     pending: Vec<u64>,
     /// In one-by-one mode, the next page's URL.
@@ -432,7 +434,7 @@ async fn fetch_all(
     progress: &(dyn Fn(FetchProgress) + Sync),
 ) -> Result<Vec<Vec<Record>>, FetchError> {
     let soqls: Vec<&str> = specs.iter().map(|s| s.soql.as_str()).collect();
-    let firsts = client.composite_queries::<Value>(&soqls).await?;
+    let firsts = client.composite_queries::<Row>(&soqls).await?;
     stats.composite_calls += soqls
         .len()
         .div_ceil(crate::salesforce::MAX_QUERY_SUBREQUESTS) as u64;
@@ -468,7 +470,7 @@ async fn fetch_all(
         // Five pages per composite call, in order; send all that are known, in batches.
         for batch in wanted.chunks(crate::salesforce::MAX_QUERY_SUBREQUESTS) {
             let urls: Vec<String> = batch.iter().map(|(_, u)| u.clone()).collect();
-            let pages = client.composite_query_more::<Value>(&urls).await?;
+            let pages = client.composite_query_more::<Row>(&urls).await?;
             stats.composite_calls += 1;
             for ((i, url), page) in batch.iter().zip(pages) {
                 let p = &mut pagings[*i];
@@ -499,12 +501,12 @@ async fn fetch_all(
 /// Converts a page's rows, naming the query on a shape mismatch.
 fn convert_page(
     what: &'static str,
-    convert: fn(Value) -> Result<Record, serde_json::Error>,
-    rows: Vec<Value>,
+    convert: fn(&RawValue) -> Result<Record, serde_json::Error>,
+    rows: Vec<Row>,
 ) -> Result<Vec<Record>, FetchError> {
     rows.into_iter()
         .map(|v| {
-            convert(v).map_err(|e| FetchError::Shape {
+            convert(&v).map_err(|e| FetchError::Shape {
                 what,
                 detail: e.to_string(),
             })
@@ -514,8 +516,8 @@ fn convert_page(
 
 fn start_paging(
     what: &'static str,
-    convert: fn(Value) -> Result<Record, serde_json::Error>,
-    first: QueryPage<Value>,
+    convert: fn(&RawValue) -> Result<Record, serde_json::Error>,
+    first: QueryPage<Row>,
     stats: &mut FetchStats,
 ) -> Result<Paging, FetchError> {
     stats.pages += 1;
@@ -552,7 +554,7 @@ fn start_paging(
 fn receive(
     p: &mut Paging,
     url: &str,
-    page: QueryPage<Value>,
+    page: QueryPage<Row>,
     stats: &mut FetchStats,
 ) -> Result<(), FetchError> {
     stats.pages += 1;
@@ -586,15 +588,17 @@ mod tests {
     use super::*;
 
     /// A converter for test rows (numbers).
-    fn row(v: Value) -> Result<Record, serde_json::Error> {
+    fn row(v: &RawValue) -> Result<Record, serde_json::Error> {
         Ok(Record::Organization(wire::OrganizationRow {
-            id: v.to_string(),
+            id: v.get().to_string(),
             name: None,
         }))
     }
 
-    fn page(n: usize) -> Vec<Value> {
-        (0..n).map(|i| Value::from(i as u64)).collect()
+    fn page(n: usize) -> Vec<Row> {
+        (0..n)
+            .map(|i| RawValue::from_string(i.to_string()).expect("a number is JSON"))
+            .collect()
     }
 
     #[test]
