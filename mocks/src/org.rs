@@ -20,6 +20,7 @@ use crate::ids;
 use crate::rules::Dml;
 use crate::schema::Schema;
 use crate::settings::OrgSettings;
+use crate::soql::{RecordKey, RowShape};
 use crate::store::Store;
 
 /// Usage counters, as `GET /__sim/stats` and `Org::stats()` report them.
@@ -48,11 +49,16 @@ pub(crate) struct Session {
     pub last_used: Instant,
 }
 
-/// A query result snapshot being paged through.
+/// A query result being paged through. Its record set is fixed when the query runs (records
+/// inserted later never show up, records deleted later still do, from their tombstones); each
+/// page is shaped when it is fetched, so field values are those at page time.
 #[derive(Debug, Clone)]
 pub(crate) struct Cursor {
-    /// All rows of the query, taken when it ran (later writes do not show up, as in Salesforce).
-    pub rows: Arc<Vec<Value>>,
+    /// The matched records in query order: store keys rather than shaped rows, so a 400 000-row
+    /// result costs a few MB and the query answers without shaping rows nobody fetches.
+    pub keys: Arc<Vec<RecordKey>>,
+    /// The query's compiled SELECT list, which shapes each page's records.
+    pub shape: Arc<RowShape>,
     /// Page size for pages fetched without a `Sforce-Query-Options` header.
     pub batch_size: usize,
     /// Owner: Salesforce limits open cursors per user.
@@ -289,7 +295,8 @@ impl OrgState {
     pub(crate) fn open_cursor(
         &mut self,
         user_id: &str,
-        rows: Arc<Vec<Value>>,
+        keys: Vec<RecordKey>,
+        shape: RowShape,
         batch_size: usize,
     ) -> String {
         let now = Instant::now();
@@ -314,7 +321,8 @@ impl OrgState {
         self.cursors.insert(
             locator.clone(),
             Cursor {
-                rows,
+                keys: Arc::new(keys),
+                shape: Arc::new(shape),
                 batch_size,
                 user_id: user_id.to_string(),
                 last_used: now,

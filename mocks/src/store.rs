@@ -1,6 +1,7 @@
-//! The record store of one simulated org: every record by id, per-object insertion order,
-//! tombstones for deleted records (so a second delete answers `ENTITY_IS_DELETED`), and an undo
-//! journal so a failed record, or a whole all-or-none request, leaves no trace.
+//! The record store of one simulated org: every record in a slot of its own, an index by id,
+//! per-object insertion order, tombstones for deleted records (so a second delete answers
+//! `ENTITY_IS_DELETED`, and a query cursor opened before the delete can still show the record),
+//! and an undo journal so a failed record, or a whole all-or-none request, leaves no trace.
 //!
 //! Owns storage and `PermissionSetLicense.UsedLicenses`, which it keeps equal to the live count
 //! of `PermissionSetLicenseAssign` records at all times (it is never stored in fixtures). It does
@@ -11,7 +12,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::ids::{self, IdGenerator};
-use crate::soql;
+use crate::soql::{self, RecordKey};
 
 const PSL: &str = "PermissionSetLicense";
 const PSLA: &str = "PermissionSetLicenseAssign";
@@ -27,15 +28,15 @@ pub struct Row {
     pub deleted: bool,
 }
 
-/// How to undo one change.
+/// How to undo one change; records are named by slot.
 #[derive(Debug, Clone)]
 enum Undo {
-    Inserted(String),
+    Inserted(usize),
     Updated {
-        id: String,
+        slot: usize,
         before: Map<String, Value>,
     },
-    Deleted(String),
+    Deleted(usize),
 }
 
 /// A position in the undo journal to roll back to.
@@ -45,10 +46,15 @@ pub struct Savepoint(usize);
 /// All records of one org.
 #[derive(Debug, Default, Clone)]
 pub struct Store {
-    /// Every record ever known, live or deleted, by 18-character id.
-    rows: HashMap<String, Row>,
-    /// Ids per object in insertion order, so queries without ORDER BY are stable.
-    order: HashMap<String, Vec<String>>,
+    /// Every record ever stored, live or deleted, in the order stored. A slot is never reused
+    /// (a rolled-back insert leaves `None` behind), so the slot number a query cursor keeps as
+    /// its [`RecordKey`] names the same record for the life of the org.
+    slots: Vec<Option<Row>>,
+    /// Slot of every record by 18-character id.
+    index: HashMap<String, usize>,
+    /// Slots per object in insertion order, so queries without ORDER BY are stable and a scan of
+    /// one object reads no other.
+    order: HashMap<String, Vec<usize>>,
     /// Changes since the last `commit`, newest last.
     journal: Vec<Undo>,
     /// Source of ids for inserted records.
@@ -56,40 +62,70 @@ pub struct Store {
 }
 
 impl Store {
-    /// A store holding `records` (already validated), with `UsedLicenses` computed.
+    /// A store holding `records` (already validated), with `UsedLicenses` computed. A repeated
+    /// id replaces the earlier record in place.
     pub fn from_records(records: Vec<(String, Map<String, Value>)>) -> Store {
-        let mut store = Store::default();
+        let mut store = Store {
+            slots: Vec::with_capacity(records.len()),
+            index: HashMap::with_capacity(records.len()),
+            ..Store::default()
+        };
         for (object, fields) in records {
             let Some(id) = fields.get("Id").and_then(Value::as_str).map(str::to_string) else {
                 continue;
             };
-            store
-                .order
-                .entry(object.clone())
-                .or_default()
-                .push(id.clone());
-            store.rows.insert(
-                id,
-                Row {
-                    object,
-                    fields,
-                    deleted: false,
-                },
-            );
+            let row = Row {
+                object,
+                fields,
+                deleted: false,
+            };
+            if let Some(&slot) = store.index.get(&id) {
+                store.slots[slot] = Some(row);
+                continue;
+            }
+            store.add(id, row);
         }
         store.recompute_used_licenses();
         store
     }
 
+    /// Puts a new record in a fresh slot, indexed and in its object's order.
+    fn add(&mut self, id: String, row: Row) -> usize {
+        let slot = self.slots.len();
+        match self.order.get_mut(&row.object) {
+            Some(order) => order.push(slot),
+            None => {
+                self.order.insert(row.object.clone(), vec![slot]);
+            }
+        }
+        self.slots.push(Some(row));
+        self.index.insert(id, slot);
+        slot
+    }
+
+    /// The slot of an 18-character id (exact match, as stored).
+    fn slot(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    fn row_mut(&mut self, slot: usize) -> Option<&mut Row> {
+        self.slots.get_mut(slot)?.as_mut()
+    }
+
     /// Any row by 15- or 18-character id, tombstones included.
     pub fn get(&self, id: &str) -> Option<&Row> {
-        if id.len() == 18
-            && let Some(row) = self.rows.get(id)
-        {
-            return Some(row);
-        }
-        let id18 = ids::to_id18(id).ok()?;
-        self.rows.get(&id18)
+        let slot = match self.slot(id) {
+            Some(slot) => slot,
+            // `to_id18` of an 18-character id is the id itself or an error: no second lookup.
+            None if id.len() == 18 => return None,
+            None => self.slot(&ids::to_id18(id).ok()?)?,
+        };
+        self.at(slot)
+    }
+
+    /// The row in `slot`, tombstones included; None for a rolled-back insert or no such slot.
+    pub fn at(&self, slot: usize) -> Option<&Row> {
+        self.slots.get(slot)?.as_ref()
     }
 
     /// A live row by id.
@@ -97,20 +133,25 @@ impl Store {
         self.get(id).filter(|r| !r.deleted)
     }
 
-    /// Live rows of one object, in insertion order.
-    pub fn live_rows<'a>(&'a self, object: &str) -> impl Iterator<Item = &'a Row> + 'a {
+    /// Live rows of one object, in insertion order, with their slots.
+    fn live_slots<'a>(&'a self, object: &str) -> impl Iterator<Item = (usize, &'a Row)> + use<'a> {
         self.order
             .get(object)
             .into_iter()
             .flatten()
-            .filter_map(|id| self.rows.get(id))
-            .filter(|r| !r.deleted)
+            .filter_map(|&slot| Some((slot, self.at(slot)?)))
+            .filter(|(_, r)| !r.deleted)
+    }
+
+    /// Live rows of one object, in insertion order.
+    pub fn live_rows<'a>(&'a self, object: &str) -> impl Iterator<Item = &'a Row> + use<'a> {
+        self.live_slots(object).map(|(_, row)| row)
     }
 
     /// A fresh id with `prefix` that no row (live or deleted) has.
     pub fn new_id(&mut self, prefix: &str) -> String {
-        let rows = &self.rows;
-        self.ids.generate(prefix, |id| rows.contains_key(id))
+        let index = &self.index;
+        self.ids.generate(prefix, |id| index.contains_key(id))
     }
 
     /// Stores a new record; `fields` must hold its `Id`.
@@ -123,51 +164,48 @@ impl Store {
         if object == PSLA {
             self.bump_used(&fields, 1);
         }
-        self.order
-            .entry(object.to_string())
-            .or_default()
-            .push(id.clone());
-        self.rows.insert(
-            id.clone(),
-            Row {
-                object: object.to_string(),
-                fields,
-                deleted: false,
-            },
-        );
-        self.journal.push(Undo::Inserted(id.clone()));
+        let row = Row {
+            object: object.to_string(),
+            fields,
+            deleted: false,
+        };
+        let slot = self.add(id.clone(), row);
+        self.journal.push(Undo::Inserted(slot));
         id
     }
 
     /// Sets fields of a live record (null values clear them).
     pub fn update(&mut self, id: &str, changes: &Map<String, Value>) {
-        let Some(row) = self.rows.get_mut(id) else {
+        let Some(slot) = self.slot(id) else {
+            return;
+        };
+        let Some(row) = self.row_mut(slot) else {
             return;
         };
         let before = row.fields.clone();
         for (k, v) in changes {
             row.fields.insert(k.clone(), v.clone());
         }
-        self.journal.push(Undo::Updated {
-            id: id.to_string(),
-            before,
-        });
+        self.journal.push(Undo::Updated { slot, before });
     }
 
     /// Turns a live record into a tombstone.
     pub fn delete(&mut self, id: &str) {
-        let Some(row) = self.rows.get_mut(id) else {
+        let Some(slot) = self.slot(id) else {
+            return;
+        };
+        let Some(row) = self.row_mut(slot) else {
             return;
         };
         if row.deleted {
             return;
         }
         row.deleted = true;
-        let (object, fields) = (row.object.clone(), row.fields.clone());
-        if object == PSLA {
+        let psla_fields = (row.object == PSLA).then(|| row.fields.clone());
+        if let Some(fields) = psla_fields {
             self.bump_used(&fields, -1);
         }
-        self.journal.push(Undo::Deleted(id.to_string()));
+        self.journal.push(Undo::Deleted(slot));
     }
 
     /// Marks the current position of the journal.
@@ -182,33 +220,35 @@ impl Store {
                 break;
             };
             match undo {
-                Undo::Inserted(id) => {
-                    if let Some(row) = self.rows.remove(&id) {
-                        if row.object == PSLA && !row.deleted {
-                            self.bump_used(&row.fields, -1);
-                        }
-                        if let Some(order) = self.order.get_mut(&row.object) {
-                            if order.last() == Some(&id) {
-                                order.pop();
-                            } else {
-                                order.retain(|x| x != &id);
-                            }
+                Undo::Inserted(slot) => {
+                    // The slot stays empty rather than being reused: a cursor may hold it.
+                    let Some(row) = self.slots.get_mut(slot).and_then(Option::take) else {
+                        continue;
+                    };
+                    if row.object == PSLA && !row.deleted {
+                        self.bump_used(&row.fields, -1);
+                    }
+                    if let Some(id) = row.fields.get("Id").and_then(Value::as_str) {
+                        self.index.remove(id);
+                    }
+                    if let Some(order) = self.order.get_mut(&row.object) {
+                        if order.last() == Some(&slot) {
+                            order.pop();
+                        } else {
+                            order.retain(|&s| s != slot);
                         }
                     }
                 }
-                Undo::Updated { id, before } => {
-                    if let Some(row) = self.rows.get_mut(&id) {
+                Undo::Updated { slot, before } => {
+                    if let Some(row) = self.row_mut(slot) {
                         row.fields = before;
                     }
                 }
-                Undo::Deleted(id) => {
-                    let restored = match self.rows.get_mut(&id) {
-                        Some(row) => {
-                            row.deleted = false;
-                            (row.object == PSLA).then(|| row.fields.clone())
-                        }
-                        None => None,
-                    };
+                Undo::Deleted(slot) => {
+                    let restored = self.row_mut(slot).and_then(|row| {
+                        row.deleted = false;
+                        (row.object == PSLA).then(|| row.fields.clone())
+                    });
                     if let Some(fields) = restored {
                         self.bump_used(&fields, 1);
                     }
@@ -239,45 +279,64 @@ impl Store {
         else {
             return;
         };
-        if let Some(psl) = self.rows.get_mut(psl_id) {
-            let used = psl
-                .fields
-                .get("UsedLicenses")
-                .and_then(Value::as_i64)
-                .unwrap_or(0);
-            psl.fields
-                .insert("UsedLicenses".into(), Value::from((used + delta).max(0)));
-        }
+        let Some(psl) = self.slot(psl_id).and_then(|slot| self.row_mut(slot)) else {
+            return;
+        };
+        let used = psl
+            .fields
+            .get("UsedLicenses")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        psl.fields
+            .insert("UsedLicenses".into(), Value::from((used + delta).max(0)));
     }
 
     fn recompute_used_licenses(&mut self) {
-        let mut counts: HashMap<String, u64> = HashMap::new();
+        let mut counts: HashMap<&str, u64> = HashMap::new();
         for row in self.live_rows(PSLA) {
             if let Some(psl) = row
                 .fields
                 .get("PermissionSetLicenseId")
                 .and_then(Value::as_str)
             {
-                *counts.entry(psl.to_string()).or_insert(0) += 1;
+                *counts.entry(psl).or_insert(0) += 1;
             }
         }
-        let psl_ids: Vec<String> = self.order.get(PSL).cloned().unwrap_or_default();
-        for id in psl_ids {
-            if let Some(row) = self.rows.get_mut(&id) {
-                let used = counts.get(&id).copied().unwrap_or(0);
-                row.fields.insert("UsedLicenses".into(), Value::from(used));
+        let used: Vec<(usize, u64)> = self
+            .order
+            .get(PSL)
+            .into_iter()
+            .flatten()
+            .filter_map(|&slot| {
+                let id = self.at(slot)?.fields.get("Id")?.as_str()?;
+                Some((slot, counts.get(id).copied().unwrap_or(0)))
+            })
+            .collect();
+        for (slot, n) in used {
+            if let Some(row) = self.row_mut(slot) {
+                row.fields.insert("UsedLicenses".into(), Value::from(n));
             }
         }
     }
 }
 
 impl soql::DataSource for Store {
-    fn records(&self, object: &str) -> Vec<&Map<String, Value>> {
-        self.live_rows(object).map(|r| &r.fields).collect()
+    fn records<'a>(
+        &'a self,
+        object: &str,
+    ) -> Box<dyn Iterator<Item = (RecordKey, &'a soql::Record)> + 'a> {
+        Box::new(
+            self.live_slots(object)
+                .map(|(slot, row)| (RecordKey(slot), &row.fields)),
+        )
     }
 
-    fn by_id(&self, id: &str) -> Option<&Map<String, Value>> {
+    fn by_id(&self, id: &str) -> Option<&soql::Record> {
         self.live(id).map(|r| &r.fields)
+    }
+
+    fn by_key(&self, key: RecordKey) -> Option<&soql::Record> {
+        self.at(key.0).map(|r| &r.fields)
     }
 }
 
@@ -335,7 +394,47 @@ mod tests {
         store.commit();
         assert!(store.live("2LA000000000001GAA").is_none());
         assert!(store.get("2LA000000000001GAA").is_some_and(|r| r.deleted));
-        assert_eq!(soql::DataSource::records(&store, PSLA).len(), 0);
+        assert_eq!(soql::DataSource::records(&store, PSLA).count(), 0);
+    }
+
+    #[test]
+    fn a_rolled_back_insert_leaves_its_key_empty_for_good() {
+        use soql::DataSource;
+        let mut store = seeded();
+        let sp = store.savepoint();
+        let id = store.new_id("2LA");
+        store.insert(
+            PSLA,
+            map(json!({"Id": id, "AssigneeId": "005000000000003AAA", "PermissionSetLicenseId": "0PL000000000001GAA"})),
+        );
+        let keys: Vec<RecordKey> = store.records(PSLA).map(|(k, _)| k).collect();
+        store.rollback_to(sp);
+        let again = store.new_id("2LA");
+        store.insert(
+            PSLA,
+            map(json!({"Id": again, "AssigneeId": "005000000000004AAA", "PermissionSetLicenseId": "0PL000000000001GAA"})),
+        );
+        // A cursor holding the rolled-back record's key must not see the newer record instead.
+        let gone = keys[1];
+        assert!(store.by_key(gone).is_none());
+        assert!(store.by_key(keys[0]).is_some());
+        assert_eq!(store.records(PSLA).count(), 2);
+    }
+
+    #[test]
+    fn a_deleted_record_stays_readable_by_key() {
+        use soql::DataSource;
+        let mut store = seeded();
+        let (key, _) = store.records(PSLA).next().expect("one assignment");
+        store.delete("2LA000000000001GAA");
+        assert_eq!(
+            store
+                .by_key(key)
+                .and_then(|r| r.get("Id"))
+                .and_then(Value::as_str),
+            Some("2LA000000000001GAA")
+        );
+        assert!(store.by_id("2LA000000000001GAA").is_none());
     }
 
     #[test]

@@ -1,17 +1,22 @@
 //! `GET /query?q=` and `GET /query/<locator>-<offset>`: runs SOQL through the engine and pages
 //! the rows like Salesforce (2000 a page unless `Sforce-Query-Options: batchSize=N`, clamped to
-//! 200..2000; a snapshot taken at query time; `INVALID_QUERY_LOCATOR` for unknown cursors).
+//! 200..2000; `INVALID_QUERY_LOCATOR` for unknown cursors).
+//!
+//! The query keeps the matched records' keys in a cursor and shapes only the page it returns;
+//! each later page shapes its own records when fetched. The record set is a snapshot taken at
+//! query time: records inserted later never appear, and a record deleted later still comes back
+//! (from its tombstone, with its last values) as Salesforce's cursors do. Field values are read
+//! when the page is fetched. A record whose insert was rolled back after the query is skipped, so
+//! such a page is short; `totalSize` stays what the query counted.
 //!
 //! Owns paging only; parsing and evaluation belong to `crate::soql`.
-
-use std::sync::Arc;
 
 use chrono::Utc;
 use serde_json::Value;
 
-use super::{ApiRequest, Caller, SimResponse};
+use super::{ApiRequest, Body, Caller, SimResponse};
 use crate::org::OrgState;
-use crate::soql::{self, ExecContext, QueryOutput};
+use crate::soql::{self, ExecContext, Selection};
 use crate::wire::{ApiError, QueryPage};
 
 const DEFAULT_BATCH: usize = 2000;
@@ -33,6 +38,25 @@ fn next_url(version: &str, locator: &str, offset: usize) -> String {
     format!("/services/data/v{version}/query/{locator}-{offset}")
 }
 
+/// A 200 answer carrying one page. The rows are moved into the body after the rest of the page
+/// is encoded: encoding them through `QueryPage` would deep-copy up to 2 000 rows per page.
+fn page(total: usize, next_records_url: Option<String>, records: Vec<Value>) -> SimResponse {
+    let mut response = SimResponse::of(
+        200,
+        &QueryPage {
+            total_size: u64::try_from(total).unwrap_or(u64::MAX),
+            done: next_records_url.is_none(),
+            next_records_url,
+            records: Vec::new(),
+        },
+    );
+    if let Body::Json(Value::Object(fields)) = &mut response.body {
+        // `records` keeps its place among the keys: the map preserves insertion order.
+        fields.insert("records".into(), Value::Array(records));
+    }
+    response
+}
+
 pub(super) fn query(
     state: &mut OrgState,
     req: &ApiRequest,
@@ -50,13 +74,13 @@ pub(super) fn query(
         api_version: version.to_string(),
         today: Utc::now().date_naive(),
     };
-    let output =
-        soql::parse(text).and_then(|q| soql::execute(&q, &state.schema, &state.store, &ctx));
-    let rows = match output {
+    let selection =
+        soql::parse(text).and_then(|q| soql::select(&q, &state.schema, &state.store, &ctx));
+    let (keys, shape) = match selection {
         Err(e) => {
             return SimResponse::errors(400, vec![ApiError::new(e.code.as_str(), e.message)]);
         }
-        Ok(QueryOutput::Count(n)) => {
+        Ok(Selection::Count(n)) => {
             return SimResponse::of(
                 200,
                 &QueryPage {
@@ -67,32 +91,16 @@ pub(super) fn query(
                 },
             );
         }
-        Ok(QueryOutput::Rows(rows)) => rows,
+        Ok(Selection::Records { keys, shape }) => (keys, shape),
     };
     let batch = batch_size(req).unwrap_or(DEFAULT_BATCH);
-    let total = rows.len();
+    let total = keys.len();
     if total <= batch {
-        return SimResponse::of(
-            200,
-            &QueryPage {
-                total_size: total as u64,
-                done: true,
-                next_records_url: None,
-                records: rows,
-            },
-        );
+        return page(total, None, shape.rows(&keys, &state.store));
     }
-    let first: Vec<Value> = rows[..batch].to_vec();
-    let locator = state.open_cursor(&caller.user_id, Arc::new(rows), batch);
-    SimResponse::of(
-        200,
-        &QueryPage {
-            total_size: total as u64,
-            done: false,
-            next_records_url: Some(next_url(version, &locator, batch)),
-            records: first,
-        },
-    )
+    let first = shape.rows(&keys[..batch], &state.store);
+    let locator = state.open_cursor(&caller.user_id, keys, shape, batch);
+    page(total, Some(next_url(version, &locator, batch)), first)
 }
 
 pub(super) fn query_more(
@@ -111,28 +119,151 @@ pub(super) fn query_more(
     let Some(cursor) = state.cursor(locator) else {
         return invalid();
     };
-    let total = cursor.rows.len();
+    let total = cursor.keys.len();
     if offset >= total {
         return invalid();
     }
     let batch = batch_size(req).unwrap_or(cursor.batch_size);
     let end = (offset + batch).min(total);
-    let done = end >= total;
-    SimResponse::of(
-        200,
-        &QueryPage {
-            total_size: total as u64,
-            done,
-            next_records_url: (!done).then(|| next_url(version, locator, end)),
-            records: cursor.rows[offset..end].to_vec(),
-        },
+    let next = (end < total).then(|| next_url(version, locator, end));
+    page(
+        total,
+        next,
+        cursor.shape.rows(&cursor.keys[offset..end], &state.store),
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::org::Org;
     use axum::http::Method;
+    use serde_json::json;
+    use std::path::Path;
+
+    /// The seed org plus `n` voice calls, stored in id order.
+    fn org_with_calls(n: usize) -> Org {
+        let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-example.json");
+        let org = Org::from_fixture_file(&seed).expect("the seed fixture loads");
+        {
+            let mut state = org.lock();
+            for _ in 0..n {
+                let id = state.store.new_id("0LQ");
+                let fields = json!({"Id": id, "CallType": "Inbound"});
+                if let Value::Object(fields) = fields {
+                    state.store.insert("VoiceCall", fields);
+                }
+            }
+            state.store.commit();
+        }
+        org
+    }
+
+    fn get(path: &str, q: Option<&str>) -> ApiRequest {
+        ApiRequest {
+            method: Method::GET,
+            path: path.to_string(),
+            query: q
+                .map(|q| ("q".to_string(), q.to_string()))
+                .into_iter()
+                .collect(),
+            headers: [(
+                "sforce-query-options".to_string(),
+                "batchSize=200".to_string(),
+            )]
+            .into(),
+            body: Vec::new(),
+        }
+    }
+
+    fn json_of(response: SimResponse) -> Value {
+        assert_eq!(response.status, 200, "{:?}", response.body);
+        match response.body {
+            Body::Json(v) => v,
+            Body::Empty => Value::Null,
+        }
+    }
+
+    fn ids_of(page: &Value) -> Vec<String> {
+        page["records"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["Id"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn later_pages_hold_the_records_matched_when_the_query_ran() {
+        let org = org_with_calls(450);
+        let mut state = org.lock();
+        let caller = Caller {
+            user_id: "005000000000001AAA".to_string(),
+            in_composite: false,
+        };
+        let all: Vec<String> = state
+            .store
+            .live_rows("VoiceCall")
+            .filter_map(|r| r.fields.get("Id")?.as_str().map(str::to_string))
+            .collect();
+        let first = json_of(query(
+            &mut state,
+            &get(
+                "/services/data/v65.0/query",
+                Some("SELECT Id FROM VoiceCall"),
+            ),
+            &caller,
+            "65.0",
+        ));
+        assert_eq!(first["totalSize"], 450);
+        let mut seen = ids_of(&first);
+        assert_eq!(seen, all[..200]);
+
+        // After the query: one record of the next page is deleted, another record is added.
+        let deleted = all[300].clone();
+        state.store.delete(&deleted);
+        let added = state.store.new_id("0LQ");
+        if let Value::Object(fields) = json!({"Id": added, "CallType": "Outbound"}) {
+            state.store.insert("VoiceCall", fields);
+        }
+        state.store.commit();
+
+        let mut next = first["nextRecordsUrl"].as_str().map(str::to_string);
+        while let Some(url) = next {
+            let raw = url.rsplit('/').next().unwrap_or_default().to_string();
+            let page = json_of(query_more(&mut state, &get(&url, None), "65.0", &raw));
+            assert_eq!(page["totalSize"], 450);
+            seen.extend(ids_of(&page));
+            next = page["nextRecordsUrl"].as_str().map(str::to_string);
+        }
+        assert_eq!(seen, all);
+        assert!(seen.contains(&deleted));
+        assert!(!seen.contains(&added));
+    }
+
+    #[test]
+    fn a_page_past_the_end_is_an_invalid_locator() {
+        let org = org_with_calls(450);
+        let mut state = org.lock();
+        let caller = Caller {
+            user_id: "005000000000001AAA".to_string(),
+            in_composite: false,
+        };
+        let first = json_of(query(
+            &mut state,
+            &get(
+                "/services/data/v65.0/query",
+                Some("SELECT Id FROM VoiceCall"),
+            ),
+            &caller,
+            "65.0",
+        ));
+        let url = first["nextRecordsUrl"].as_str().unwrap_or_default();
+        let locator = url.rsplit('/').next().unwrap_or_default();
+        let (id, _) = locator.rsplit_once('-').unwrap_or_default();
+        let response = query_more(&mut state, &get(url, None), "65.0", &format!("{id}-450"));
+        assert_eq!(response.status, 400);
+    }
 
     fn with_header(value: &str) -> ApiRequest {
         ApiRequest {

@@ -1,11 +1,15 @@
 //! Evaluator: resolves a parsed [`Query`] against the catalog (reporting INVALID_TYPE /
 //! INVALID_FIELD / INVALID_QUERY_FILTER_OPERATOR before any row is read), compiles the WHERE
-//! clause into a typed filter, scans the records once, sorts only the matched ones, applies
-//! OFFSET / LIMIT and shapes rows like the REST API.
+//! clause into a typed filter, scans the records once, sorts only the matched ones and applies
+//! OFFSET / LIMIT, answering record keys; [`RowShape`] shapes rows like the REST API, only for the
+//! records a caller actually returns.
 //!
-//! It must not clone a record before it has matched, nor mutate anything: it reads through
-//! [`DataSource`] only.
+//! It must not clone a record, nor mutate anything: it reads through [`DataSource`] only. The
+//! scan is the hot path (400 000 assignments in a large org): per record it must not allocate,
+//! re-parse or re-lowercase literals; `IN` lists and semi-joins are hash sets built once.
 
+use std::borrow::Cow;
+use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
@@ -14,7 +18,7 @@ use serde_json::{Map, Value};
 
 use super::ast::{CmpOp, Cond, FieldPath, LikeTok, LitAt, Literal, Name, Query, Select};
 use super::error::{SoqlError, SoqlErrorCode};
-use super::{Catalog, DataSource, ExecContext, FieldType, QueryOutput};
+use super::{Catalog, DataSource, ExecContext, FieldType, Record, RecordKey, Selection};
 
 /// Salesforce refuses OFFSET above this.
 const MAX_OFFSET: u64 = 2000;
@@ -23,14 +27,12 @@ const MAX_OFFSET: u64 = 2000;
 /// one id are equal.
 const ID_PREFIX: usize = 15;
 
-type Record = Map<String, Value>;
-
-pub(crate) fn execute(
+pub(crate) fn select(
     query: &Query,
     catalog: &dyn Catalog,
     data: &dyn DataSource,
     ctx: &ExecContext,
-) -> Result<QueryOutput, SoqlError> {
+) -> Result<Selection, SoqlError> {
     let cx = Compiler {
         text: &query.text,
         catalog,
@@ -71,38 +73,39 @@ pub(crate) fn execute(
     let skip = usize::try_from(offset).unwrap_or(usize::MAX);
     let take = usize::try_from(limit).unwrap_or(usize::MAX);
 
-    let records = data.records(&object);
     let passes = |r: &Record| filter.as_ref().is_none_or(|f| f.eval(r, data));
+    let matched = data.records(&object).filter(|(_, r)| passes(r));
 
     let Some(columns) = columns else {
-        let n = records.iter().filter(|r| passes(r)).count();
+        let n = matched.count();
         let n = u64::try_from(n).unwrap_or(u64::MAX);
-        return Ok(QueryOutput::Count(n.saturating_sub(offset).min(limit)));
+        return Ok(Selection::Count(n.saturating_sub(offset).min(limit)));
     };
+    let shape = RowShape::new(object, columns, &ctx.api_version);
 
-    let mut matched: Vec<&Record> = records.into_iter().filter(|r| passes(r)).collect();
-    if !order.is_empty() {
-        let mut keyed: Vec<(Vec<Option<SortVal>>, &Record)> = matched
-            .into_iter()
-            .map(|r| {
+    let keys: Vec<RecordKey> = if order.is_empty() {
+        // Lazy all the way: a LIMIT stops the scan as soon as it is reached.
+        matched.skip(skip).take(take).map(|(key, _)| key).collect()
+    } else {
+        let mut keyed: Vec<(Vec<Option<SortVal>>, RecordKey)> = matched
+            .map(|(key, r)| {
                 let keys = order
                     .iter()
                     .map(|s| sort_val(s.access.get(r, data), s.ty))
                     .collect();
-                (keys, r)
+                (keys, key)
             })
             .collect();
         // `sort_by` is stable: ties keep the store's order, as they would on a real org.
         keyed.sort_by(|(a, _), (b, _)| compare_keys(&order, a, b));
-        matched = keyed.into_iter().map(|(_, r)| r).collect();
-    }
-    let rows = matched
-        .into_iter()
-        .skip(skip)
-        .take(take)
-        .map(|r| shape_row(r, &object, &columns, data, &ctx.api_version))
-        .collect();
-    Ok(QueryOutput::Rows(rows))
+        keyed
+            .into_iter()
+            .skip(skip)
+            .take(take)
+            .map(|(_, key)| key)
+            .collect()
+    };
+    Ok(Selection::Records { keys, shape })
 }
 
 /// Resolves names against the catalog and compiles filters, with the query text at hand for
@@ -112,7 +115,8 @@ struct Compiler<'c> {
     text: &'c str,
     /// Names and types of objects, fields and relationships.
     catalog: &'c dyn Catalog,
-    /// Records, read by semi-joins while compiling.
+    /// Records, read by semi-joins while compiling; their ids are borrowed by the compiled
+    /// filter rather than copied.
     data: &'c dyn DataSource,
     /// Anchor of relative date literals.
     today: NaiveDate,
@@ -121,15 +125,32 @@ struct Compiler<'c> {
 /// How to read one field (possibly through a parent) from a record.
 #[derive(Debug, Clone)]
 enum Access {
-    Local(String),
-    Parent { id_field: String, field: String },
+    Local {
+        /// Canonical field name.
+        name: String,
+        /// Where the field sat in the last record that had it: records of one object list their
+        /// fields in the same order, so checking that position first replaces hashing the name
+        /// and probing the record's table, once per field and record of a 400 000-record scan.
+        hint: Cell<usize>,
+    },
+    Parent {
+        id_field: String,
+        field: String,
+    },
 }
 
 impl Access {
+    fn local(name: String) -> Access {
+        Access::Local {
+            name,
+            hint: Cell::new(0),
+        }
+    }
+
     /// The field's value, or None when it is null, absent or its parent does not resolve.
     fn get<'a>(&self, rec: &'a Record, data: &'a dyn DataSource) -> Option<&'a Value> {
         let v = match self {
-            Access::Local(name) => rec.get(name)?,
+            Access::Local { name, hint } => field_at_hint(rec, name, hint)?,
             Access::Parent { id_field, field } => {
                 let id = rec.get(id_field)?.as_str()?;
                 data.by_id(id)?.get(field)?
@@ -137,6 +158,19 @@ impl Access {
         };
         (!v.is_null()).then_some(v)
     }
+}
+
+/// `rec[name]`, looked for first at `hint`, then along the record (a record holds a few dozen
+/// fields at most; most names differ in length, so few comparisons read a key's bytes).
+fn field_at_hint<'a>(rec: &'a Record, name: &str, hint: &Cell<usize>) -> Option<&'a Value> {
+    if let Some((key, value)) = rec.iter().nth(hint.get())
+        && key == name
+    {
+        return Some(value);
+    }
+    let (i, (_, value)) = rec.iter().enumerate().find(|(_, (key, _))| *key == name)?;
+    hint.set(i);
+    Some(value)
 }
 
 /// A resolved field path.
@@ -152,6 +186,7 @@ struct Resolved {
 }
 
 /// One entry of the output row, in SELECT order.
+#[derive(Debug, Clone)]
 enum Column {
     Local(String),
     Parent {
@@ -162,7 +197,7 @@ enum Column {
     },
 }
 
-impl Compiler<'_> {
+impl<'c> Compiler<'c> {
     fn err(&self, code: SoqlErrorCode, pos: usize, detail: &str) -> SoqlError {
         SoqlError::at(code, self.text, pos, detail)
     }
@@ -202,7 +237,7 @@ impl Compiler<'_> {
                     .field(object, field)
                     .ok_or_else(|| self.no_such_column(path, field, object))?;
                 Ok(Resolved {
-                    access: Access::Local(info.name.clone()),
+                    access: Access::local(info.name.clone()),
                     ty: info.ty,
                     parent: None,
                     field: info.name,
@@ -292,7 +327,7 @@ impl Compiler<'_> {
         Ok(columns)
     }
 
-    fn condition(&self, object: &str, cond: &Cond) -> Result<Filter, SoqlError> {
+    fn condition(&self, object: &str, cond: &'c Cond) -> Result<Filter<'c>, SoqlError> {
         Ok(match cond {
             Cond::And(parts) => Filter::All(
                 parts
@@ -327,7 +362,7 @@ impl Compiler<'_> {
                     Filter::Test {
                         access: r.access,
                         ty: r.ty,
-                        test: Test::In { items, has_null },
+                        test: in_test(r.ty, items, has_null),
                     },
                 )
             }
@@ -339,7 +374,7 @@ impl Compiler<'_> {
                 Filter::Test {
                     access: r.access,
                     ty: r.ty,
-                    test: Test::Like(pattern.clone()),
+                    test: Test::Like(pattern),
                 }
             }
             Cond::SemiJoin {
@@ -377,21 +412,25 @@ impl Compiler<'_> {
                     .as_ref()
                     .map(|c| self.condition(&sub_object, c))
                     .transpose()?;
-                // The inner query runs once; the outer filter then tests set membership.
-                let ids: HashSet<String> = self
-                    .data
+                // The inner query runs once; the outer filter then tests set membership. The
+                // set borrows the ids from the records instead of copying them.
+                let data = self.data;
+                let ids: HashSet<&'c str> = data
                     .records(&sub_object)
-                    .into_iter()
-                    .filter(|rec| sub_filter.as_ref().is_none_or(|f| f.eval(rec, self.data)))
-                    .filter_map(|rec| sub_field.access.get(rec, self.data)?.as_str())
-                    .map(|id| id_key(id).to_string())
+                    .filter(|(_, rec)| sub_filter.as_ref().is_none_or(|f| f.eval(rec, data)))
+                    .filter_map(|(_, rec)| sub_field.access.get(rec, data)?.as_str())
+                    .map(id_key)
                     .collect();
                 negate(
                     *negated,
                     Filter::Test {
                         access: r.access,
                         ty: r.ty,
-                        test: Test::InIds(ids),
+                        // A record whose field is null is not in the inner query's ids.
+                        test: Test::IdIn {
+                            ids,
+                            has_null: false,
+                        },
                     },
                 )
             }
@@ -403,8 +442,8 @@ impl Compiler<'_> {
         object: &str,
         field: &FieldPath,
         op: CmpOp,
-        value: &LitAt,
-    ) -> Result<Filter, SoqlError> {
+        value: &'c LitAt,
+    ) -> Result<Filter<'c>, SoqlError> {
         let r = self.resolve(object, field)?;
         let ordering_op = !matches!(op, CmpOp::Eq | CmpOp::Ne);
         if r.ty == FieldType::Boolean && ordering_op {
@@ -438,8 +477,8 @@ impl Compiler<'_> {
         &self,
         r: &Resolved,
         field: &FieldPath,
-        value: &LitAt,
-    ) -> Result<Option<TypedVal>, SoqlError> {
+        value: &'c LitAt,
+    ) -> Result<Option<TypedVal<'c>>, SoqlError> {
         let mismatch = |quoted: bool| {
             self.err(
                 SoqlErrorCode::InvalidField,
@@ -461,12 +500,12 @@ impl Compiler<'_> {
             FieldType::String => match &value.lit {
                 // Salesforce stores empty strings as null.
                 Literal::Str(s) if s.is_empty() => return Ok(None),
-                Literal::Str(s) => TypedVal::Str(s.to_lowercase()),
+                Literal::Str(s) => TypedVal::Str(fold(s).into_owned()),
                 _ => return Err(mismatch(true)),
             },
             FieldType::Id | FieldType::Reference => match &value.lit {
                 Literal::Str(s) if s.is_empty() => return Ok(None),
-                Literal::Str(s) if is_valid_id(s) => TypedVal::Id(id_key(s).to_string()),
+                Literal::Str(s) if is_valid_id(s) => TypedVal::Id(id_key(s)),
                 Literal::Str(s) => {
                     return Err(self.err(
                         SoqlErrorCode::InvalidQueryFilterOperator,
@@ -504,7 +543,7 @@ impl Compiler<'_> {
     }
 }
 
-fn negate(negated: bool, f: Filter) -> Filter {
+fn negate(negated: bool, f: Filter<'_>) -> Filter<'_> {
     if negated { Filter::Not(Box::new(f)) } else { f }
 }
 
@@ -535,43 +574,80 @@ fn id_key(id: &str) -> &str {
     id.get(..ID_PREFIX).unwrap_or(id)
 }
 
-/// A compiled WHERE clause.
-enum Filter {
-    All(Vec<Filter>),
-    Any(Vec<Filter>),
-    Not(Box<Filter>),
+/// `IN` on a field of `ty`: a hash set for ids and text (one lookup per record instead of one
+/// comparison per listed value), a list for the rest (numbers, dates: short lists, no hashing).
+/// `items` were typed for `ty`, so the sets lose nothing.
+fn in_test(ty: FieldType, items: Vec<TypedVal<'_>>, has_null: bool) -> Test<'_> {
+    if is_id_type(ty) {
+        let ids = items
+            .into_iter()
+            .filter_map(|t| match t {
+                TypedVal::Id(id) => Some(id),
+                _ => None,
+            })
+            .collect();
+        Test::IdIn { ids, has_null }
+    } else if ty == FieldType::String {
+        let values = items
+            .into_iter()
+            .filter_map(|t| match t {
+                TypedVal::Str(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        Test::TextIn { values, has_null }
+    } else {
+        Test::In { items, has_null }
+    }
+}
+
+/// A compiled WHERE clause; `'q` is the life of the query text and of the records it borrows ids
+/// from.
+enum Filter<'q> {
+    All(Vec<Filter<'q>>),
+    Any(Vec<Filter<'q>>),
+    Not(Box<Filter<'q>>),
     Test {
         access: Access,
         ty: FieldType,
-        test: Test,
+        test: Test<'q>,
     },
 }
 
 /// A test on one field value.
-enum Test {
+enum Test<'q> {
     IsNull,
     NotNull,
     Never,
     Cmp {
         op: CmpOp,
-        lit: TypedVal,
+        lit: TypedVal<'q>,
     },
+    /// `IN (...)` on a type without a hash set (numbers, dates, booleans).
     In {
-        items: Vec<TypedVal>,
+        items: Vec<TypedVal<'q>>,
         has_null: bool,
     },
-    Like(Vec<LikeTok>),
-    /// Semi-join: the 15-character ids the inner query selected.
-    InIds(HashSet<String>),
+    /// `IN (...)` on an id or reference field, and semi-joins: 15-character ids.
+    IdIn {
+        ids: HashSet<&'q str>,
+        has_null: bool,
+    },
+    /// `IN (...)` on a text field: the values folded to lower case.
+    TextIn {
+        values: HashSet<String>,
+        has_null: bool,
+    },
+    Like(&'q [LikeTok]),
 }
 
 /// A literal converted to the field's type.
 #[derive(Debug, Clone)]
-enum TypedVal {
-    /// Lowercased: string comparisons are case-insensitive.
+enum TypedVal<'q> {
+    /// Folded to lower case ([`fold`]): string comparisons are case-insensitive.
     Str(String),
-    /// 15-character id.
-    Id(String),
+    /// 15-character id, borrowed from the query text.
+    Id(&'q str),
     Bool(bool),
     Num(f64),
     /// Inclusive date range: a date literal (one day) or a relative date literal.
@@ -688,18 +764,36 @@ fn parse_datetime_fast(b: &[u8]) -> Option<DateTime<Utc>> {
     Some(utc.and_utc())
 }
 
-/// Case-insensitive comparison of a record string with an already-lowercased literal, without
+/// Folds text to lower case one character at a time (the same folding [`cmp_ci`] and LIKE use),
+/// borrowing when there is nothing to fold, as for most stored values.
+fn fold(s: &str) -> Cow<'_, str> {
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.chars().flat_map(char::to_lowercase).collect())
+    }
+}
+
+/// Case-insensitive comparison of a record string with an already-folded literal, without
 /// allocating per record.
-fn cmp_ci(value: &str, lowered: &str) -> Ordering {
-    value
-        .chars()
-        .flat_map(char::to_lowercase)
-        .cmp(lowered.chars())
+fn cmp_ci(value: &str, folded: &str) -> Ordering {
+    if value.is_ascii() {
+        // UTF-8 orders bytes like code points, so this agrees with the general branch.
+        value
+            .bytes()
+            .map(|b| b.to_ascii_lowercase())
+            .cmp(folded.bytes())
+    } else {
+        value
+            .chars()
+            .flat_map(char::to_lowercase)
+            .cmp(folded.chars())
+    }
 }
 
 /// How a record value stands against a literal: Equal when it matches (for a date range, when it
 /// falls inside it), None when the two cannot be compared.
-fn compare(v: &FieldVal<'_>, lit: &TypedVal) -> Option<Ordering> {
+fn compare(v: &FieldVal<'_>, lit: &TypedVal<'_>) -> Option<Ordering> {
     let in_range = |d: NaiveDate, a: NaiveDate, b: NaiveDate| {
         if d < a {
             Ordering::Less
@@ -711,7 +805,7 @@ fn compare(v: &FieldVal<'_>, lit: &TypedVal) -> Option<Ordering> {
     };
     match (v, lit) {
         (FieldVal::Str(s), TypedVal::Str(l)) => Some(cmp_ci(s, l)),
-        (FieldVal::Id(s), TypedVal::Id(l)) => Some(id_key(s).cmp(l.as_str())),
+        (FieldVal::Id(s), TypedVal::Id(l)) => Some(id_key(s).cmp(l)),
         (FieldVal::Bool(b), TypedVal::Bool(l)) => Some(b.cmp(l)),
         (FieldVal::Num(n), TypedVal::Num(l)) => n.partial_cmp(l),
         (FieldVal::Date(d), TypedVal::Days(a, b)) => Some(in_range(*d, *a, *b)),
@@ -722,14 +816,29 @@ fn compare(v: &FieldVal<'_>, lit: &TypedVal) -> Option<Ordering> {
 }
 
 /// LIKE matching over lowercased characters; `%` backtracks to its last position only, which
-/// keeps it linear-ish and free of recursion.
+/// keeps it linear-ish and free of recursion. ASCII values (nearly all) are matched in place;
+/// others are folded into a buffer first.
 pub(crate) fn like_match(value: &str, pattern: &[LikeTok]) -> bool {
-    let text: Vec<char> = value.chars().flat_map(char::to_lowercase).collect();
+    if value.is_ascii() {
+        let bytes = value.as_bytes();
+        like_run(
+            bytes.len(),
+            |i| char::from(bytes[i].to_ascii_lowercase()),
+            pattern,
+        )
+    } else {
+        let text: Vec<char> = value.chars().flat_map(char::to_lowercase).collect();
+        like_run(text.len(), |i| text[i], pattern)
+    }
+}
+
+/// The LIKE automaton over `len` folded characters, `at(i)` giving the i-th.
+fn like_run(len: usize, at: impl Fn(usize) -> char, pattern: &[LikeTok]) -> bool {
     let (mut t, mut p) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
+    while t < len {
         match pattern.get(p) {
-            Some(LikeTok::Char(c)) if *c == text[t] => {
+            Some(LikeTok::Char(c)) if *c == at(t) => {
                 t += 1;
                 p += 1;
             }
@@ -754,7 +863,7 @@ pub(crate) fn like_match(value: &str, pattern: &[LikeTok]) -> bool {
     pattern[p..].iter().all(|tok| *tok == LikeTok::Many)
 }
 
-impl Filter {
+impl Filter<'_> {
     fn eval(&self, rec: &Record, data: &dyn DataSource) -> bool {
         match self {
             Filter::All(parts) => parts.iter().all(|f| f.eval(rec, data)),
@@ -788,12 +897,18 @@ impl Filter {
                             .iter()
                             .any(|l| compare(&v, l) == Some(Ordering::Equal)),
                     },
+                    Test::IdIn { ids, has_null } => match value {
+                        None => *has_null,
+                        Some(FieldVal::Id(id)) => ids.contains(id_key(id)),
+                        Some(_) => false,
+                    },
+                    Test::TextIn { values, has_null } => match value {
+                        None => *has_null,
+                        Some(FieldVal::Str(s)) => values.contains(fold(&s).as_ref()),
+                        Some(_) => false,
+                    },
                     Test::Like(pattern) => match value {
                         Some(FieldVal::Str(s)) => like_match(&s, pattern),
-                        _ => false,
-                    },
-                    Test::InIds(ids) => match value {
-                        Some(FieldVal::Id(id)) => ids.contains(id_key(id)),
                         _ => false,
                     },
                 }
@@ -866,61 +981,99 @@ fn compare_keys(specs: &[SortSpec], a: &[Option<SortVal>], b: &[Option<SortVal>]
     Ordering::Equal
 }
 
-fn attributes(object: &str, id: Option<&str>, api_version: &str) -> Value {
-    let mut attrs = Map::new();
-    attrs.insert("type".into(), Value::String(object.to_string()));
-    attrs.insert(
-        "url".into(),
-        Value::String(format!(
-            "/services/data/v{api_version}/sobjects/{object}/{}",
-            id.unwrap_or_default()
-        )),
-    );
-    Value::Object(attrs)
+/// The compiled SELECT list of a query: turns a matched record into the row the REST API returns.
+/// Built once per query and kept by a query cursor, so a page shapes only its own records.
+#[derive(Debug, Clone)]
+pub struct RowShape {
+    /// Canonical sObject name, the `attributes.type` of every row.
+    object: String,
+    /// `attributes.url` up to the record id, built once instead of formatted per row.
+    url_prefix: String,
+    /// The selected fields and parents, in SELECT order.
+    columns: Vec<Column>,
+    /// `attributes.url` prefixes of each parent column's target, parallel to `columns`.
+    parent_urls: Vec<Option<String>>,
 }
 
-/// A matched record as the REST API returns it: `attributes`, then the selected fields in order,
-/// parent fields nested under their relationship (null when the parent does not resolve).
-fn shape_row(
-    rec: &Record,
-    object: &str,
-    columns: &[Column],
-    data: &dyn DataSource,
-    api_version: &str,
-) -> Value {
-    let mut row = Map::new();
-    let id = rec.get("Id").and_then(Value::as_str);
-    row.insert("attributes".into(), attributes(object, id, api_version));
-    for col in columns {
-        match col {
-            Column::Local(name) => {
-                row.insert(name.clone(), rec.get(name).cloned().unwrap_or(Value::Null));
-            }
-            Column::Parent {
-                relationship,
-                id_field,
-                target,
-                fields,
-            } => {
-                let parent = rec
-                    .get(id_field)
-                    .and_then(Value::as_str)
-                    .and_then(|pid| data.by_id(pid));
-                let nested = match parent {
-                    None => Value::Null,
-                    Some(p) => {
-                        let mut m = Map::new();
-                        let pid = p.get("Id").and_then(Value::as_str);
-                        m.insert("attributes".into(), attributes(target, pid, api_version));
-                        for f in fields {
-                            m.insert(f.clone(), p.get(f).cloned().unwrap_or(Value::Null));
-                        }
-                        Value::Object(m)
-                    }
-                };
-                row.insert(relationship.clone(), nested);
-            }
+impl RowShape {
+    fn new(object: String, columns: Vec<Column>, api_version: &str) -> RowShape {
+        let url_prefix = |o: &str| format!("/services/data/v{api_version}/sobjects/{o}/");
+        let parent_urls = columns
+            .iter()
+            .map(|c| match c {
+                Column::Local(_) => None,
+                Column::Parent { target, .. } => Some(url_prefix(target)),
+            })
+            .collect();
+        RowShape {
+            url_prefix: url_prefix(&object),
+            object,
+            columns,
+            parent_urls,
         }
     }
-    Value::Object(row)
+
+    /// A matched record as the REST API returns it: `attributes`, then the selected fields in
+    /// order, parent fields nested under their relationship (null when the parent does not
+    /// resolve to a live record).
+    pub fn row(&self, rec: &Record, data: &dyn DataSource) -> Value {
+        let mut row = Map::with_capacity(self.columns.len() + 1);
+        row.insert(
+            "attributes".into(),
+            attributes(&self.object, &self.url_prefix, rec),
+        );
+        for (col, parent_url) in self.columns.iter().zip(&self.parent_urls) {
+            match col {
+                Column::Local(name) => {
+                    row.insert(name.clone(), rec.get(name).cloned().unwrap_or(Value::Null));
+                }
+                Column::Parent {
+                    relationship,
+                    id_field,
+                    target,
+                    fields,
+                } => {
+                    let parent = rec
+                        .get(id_field)
+                        .and_then(Value::as_str)
+                        .and_then(|pid| data.by_id(pid));
+                    let nested = match parent {
+                        None => Value::Null,
+                        Some(p) => {
+                            let mut m = Map::with_capacity(fields.len() + 1);
+                            let url = parent_url.as_deref().unwrap_or_default();
+                            m.insert("attributes".into(), attributes(target, url, p));
+                            for f in fields {
+                                m.insert(f.clone(), p.get(f).cloned().unwrap_or(Value::Null));
+                            }
+                            Value::Object(m)
+                        }
+                    };
+                    row.insert(relationship.clone(), nested);
+                }
+            }
+        }
+        Value::Object(row)
+    }
+
+    /// The rows of the records `keys` name, in order. A key whose record no longer exists at all
+    /// (its insert was rolled back after the query ran) is skipped: there is nothing to show.
+    pub fn rows(&self, keys: &[RecordKey], data: &dyn DataSource) -> Vec<Value> {
+        keys.iter()
+            .filter_map(|key| data.by_key(*key))
+            .map(|rec| self.row(rec, data))
+            .collect()
+    }
+}
+
+/// The `attributes` object of a row: its type and the record's URL.
+fn attributes(object: &str, url_prefix: &str, rec: &Record) -> Value {
+    let id = rec.get("Id").and_then(Value::as_str).unwrap_or_default();
+    let mut url = String::with_capacity(url_prefix.len() + id.len());
+    url.push_str(url_prefix);
+    url.push_str(id);
+    let mut attrs = Map::with_capacity(2);
+    attrs.insert("type".into(), Value::String(object.to_string()));
+    attrs.insert("url".into(), Value::String(url));
+    Value::Object(attrs)
 }

@@ -2,9 +2,12 @@
 //! SOQL that pslwarden sends, answering anything else with Salesforce's error codes and
 //! Row/Column-positioned messages.
 //!
-//! It owns "query text in, rows out". It must not know about HTTP, paging (`nextRecordsUrl`),
-//! storage or fixtures: the org store reaches it only through the [`Catalog`] and [`DataSource`]
-//! traits, and the HTTP layer turns [`QueryOutput`] and [`SoqlError`] into wire bodies.
+//! It owns "query text in, rows out", in two steps so that a large result costs only what is
+//! read of it: [`select`] finds the matching records (their [`RecordKey`]s in query order) and
+//! [`RowShape::rows`] shapes some of them as REST rows; [`execute`] does both at once. It must not
+//! know about HTTP, paging (`nextRecordsUrl`), storage or fixtures: the org store reaches it only
+//! through the [`Catalog`] and [`DataSource`] traits, and the HTTP layer turns [`QueryOutput`],
+//! [`Selection`] and [`SoqlError`] into wire bodies.
 
 mod ast;
 mod error;
@@ -16,6 +19,7 @@ mod tests;
 
 pub use ast::Query;
 pub use error::{SoqlError, SoqlErrorCode};
+pub use eval::RowShape;
 
 /// Parses SOQL text into a [`Query`]; syntax errors and unsupported constructs answer
 /// `MALFORMED_QUERY` positioned at the offending token.
@@ -24,14 +28,28 @@ pub fn parse(text: &str) -> Result<Query, SoqlError> {
 }
 
 /// Validates names against the catalog (so INVALID_FIELD is reported even when there are no rows),
-/// then filters, sorts, limits and shapes rows.
+/// then filters, sorts and limits, answering the matched records' keys in query order and how to
+/// shape them; no row is built.
+pub fn select(
+    query: &Query,
+    catalog: &dyn Catalog,
+    data: &dyn DataSource,
+    ctx: &ExecContext,
+) -> Result<Selection, SoqlError> {
+    eval::select(query, catalog, data, ctx)
+}
+
+/// [`select`], then every matched record shaped as a REST row.
 pub fn execute(
     query: &Query,
     catalog: &dyn Catalog,
     data: &dyn DataSource,
     ctx: &ExecContext,
 ) -> Result<QueryOutput, SoqlError> {
-    eval::execute(query, catalog, data, ctx)
+    Ok(match select(query, catalog, data, ctx)? {
+        Selection::Count(n) => QueryOutput::Count(n),
+        Selection::Records { keys, shape } => QueryOutput::Rows(shape.rows(&keys, data)),
+    })
 }
 
 /// What a query needs from the request and the clock, kept out of the engine so tests and the
@@ -53,6 +71,26 @@ pub enum QueryOutput {
     /// `SELECT COUNT() ...`: the REST API answers `totalSize` with no records.
     Count(u64),
 }
+
+/// What a query matched, before any row is shaped.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    /// `SELECT COUNT() ...`: how many records matched (after OFFSET and LIMIT).
+    Count(u64),
+    /// The matched records in query order (ORDER BY, OFFSET and LIMIT applied).
+    Records {
+        /// Keys of the matched records, as the [`DataSource`] issued them.
+        keys: Vec<RecordKey>,
+        /// The compiled SELECT list, which turns any of those records into its REST row.
+        shape: RowShape,
+    },
+}
+
+/// A data source's handle to one stored record. The engine never looks inside: it only hands the
+/// key back to [`DataSource::by_key`], so the source decides what the number means (a slot, an
+/// index) as long as it keeps naming the same record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RecordKey(pub usize);
 
 /// Schema knowledge the engine needs; implemented by the org store.
 pub trait Catalog {
@@ -97,11 +135,23 @@ pub struct RelationshipInfo {
     pub target: String,
 }
 
+/// One record as the engine reads it: a JSON object keyed by canonical field names, including
+/// "Id". Missing keys mean null.
+pub type Record = serde_json::Map<String, serde_json::Value>;
+
 /// Record access the engine needs; implemented by the org store.
 pub trait DataSource {
-    /// Live (not deleted) records of `object` (canonical name); each a JSON object keyed by canonical
-    /// field names, including "Id". Missing keys mean null.
-    fn records(&self, object: &str) -> Vec<&serde_json::Map<String, serde_json::Value>>;
-    /// A live record by 18-char id (parent lookups). Return None for deleted/unknown ids.
-    fn by_id(&self, id: &str) -> Option<&serde_json::Map<String, serde_json::Value>>;
+    /// Live (not deleted) records of `object` (canonical name) in store order, each with the key
+    /// that finds it again through [`DataSource::by_key`]. An iterator, not a list: a scan of
+    /// 400 000 records should not first copy 400 000 references.
+    fn records<'a>(
+        &'a self,
+        object: &str,
+    ) -> Box<dyn Iterator<Item = (RecordKey, &'a Record)> + 'a>;
+    /// A live record by 15- or 18-char id (parent lookups). Return None for deleted/unknown ids.
+    fn by_id(&self, id: &str) -> Option<&Record>;
+    /// The record a key from [`DataSource::records`] names, even if it was deleted since (a
+    /// query cursor pages over the records matched when the query ran). None only when the
+    /// record no longer exists at all, e.g. its insert was rolled back.
+    fn by_key(&self, key: RecordKey) -> Option<&Record>;
 }

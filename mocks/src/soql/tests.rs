@@ -5,8 +5,8 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Catalog, DataSource, ExecContext, FieldInfo, FieldType, QueryOutput, RelationshipInfo,
-    SoqlError, SoqlErrorCode, execute, parse,
+    Catalog, DataSource, ExecContext, FieldInfo, FieldType, QueryOutput, RecordKey,
+    RelationshipInfo, Selection, SoqlError, SoqlErrorCode, execute, parse, select,
 };
 
 /// A tiny org serving as both catalog and data source.
@@ -48,18 +48,27 @@ impl Catalog for Mem {
 }
 
 impl DataSource for Mem {
-    fn records(&self, object: &str) -> Vec<&Map<String, Value>> {
-        self.records
-            .iter()
-            .filter(|(o, _)| *o == object)
-            .map(|(_, r)| r)
-            .collect()
+    fn records<'a>(
+        &'a self,
+        object: &str,
+    ) -> Box<dyn Iterator<Item = (RecordKey, &'a Map<String, Value>)> + 'a> {
+        let object = object.to_string();
+        Box::new(
+            self.records
+                .iter()
+                .enumerate()
+                .filter(move |(_, (o, _))| *o == object)
+                .map(|(i, (_, r))| (RecordKey(i), r)),
+        )
     }
     fn by_id(&self, id: &str) -> Option<&Map<String, Value>> {
         self.records
             .iter()
             .map(|(_, r)| r)
             .find(|r| r.get("Id").and_then(Value::as_str) == Some(id))
+    }
+    fn by_key(&self, key: RecordKey) -> Option<&Map<String, Value>> {
+        self.records.get(key.0).map(|(_, r)| r)
     }
 }
 
@@ -803,6 +812,45 @@ fn ids_match_whether_written_with_15_or_18_characters() {
 fn id_comparison_is_case_sensitive() {
     assert!(ids("SELECT Id FROM User WHERE Id = '005000000000002aaa'").len() == 1);
     assert!(ids("SELECT Id FROM PermissionSet WHERE Id = '0ps000000000001GAA'").is_empty());
+    // IN lists look ids up in a set, on the same case-sensitive 15-character form.
+    assert_eq!(
+        ids("SELECT Id FROM User WHERE Id IN ('005000000000002aaa', '005000000000009AAA')"),
+        [U2]
+    );
+    assert!(
+        ids("SELECT Id FROM PermissionSet WHERE Id IN ('0ps000000000001GAA', '0PS000000000009')")
+            .is_empty()
+    );
+    // Only the assignment of a set outside the list is left (the suffix is not compared).
+    assert_eq!(
+        ids(
+            "SELECT Id FROM PermissionSetAssignment WHERE PermissionSetId NOT IN \
+             ('0PS000000000001', '0PS000000000002GAA', '0PS000000000003gaa')"
+        ),
+        ["0Pa000000000005AAA"]
+    );
+}
+
+#[test]
+fn text_with_accents_matches_case_insensitively() {
+    let mut mem = org();
+    mem.records.push((
+        "User",
+        rec(json!({"Id": "005000000000004AAA", "Name": "Élodie Ärzte"})),
+    ));
+    let names = |q: &str| -> usize {
+        match run_on(&mem, q) {
+            Ok(QueryOutput::Rows(r)) => r.len(),
+            other => panic!("expected rows for {q}, got {other:?}"),
+        }
+    };
+    assert_eq!(names("SELECT Id FROM User WHERE Name = 'élodie ärzte'"), 1);
+    assert_eq!(
+        names("SELECT Id FROM User WHERE Name IN ('ÉLODIE ÄRZTE', 'Nobody')"),
+        1
+    );
+    assert_eq!(names("SELECT Id FROM User WHERE Name LIKE '%ärz_e'"), 1);
+    assert_eq!(names("SELECT Id FROM User WHERE Name LIKE 'elodie%'"), 0);
 }
 
 #[test]
@@ -1061,6 +1109,34 @@ fn count_applies_where_and_limit() {
 }
 
 // ---- output shape --------------------------------------------------------------------------
+
+#[test]
+fn select_keeps_query_order_and_shapes_any_slice_like_execute() {
+    let mem = org();
+    let query = parse(
+        "SELECT Id, Assignee.Name, PermissionSet.Name FROM PermissionSetAssignment \
+         ORDER BY Assignee.Name DESC, Id LIMIT 5",
+    )
+    .expect("parses");
+    let all = match execute(&query, &mem, &mem, &ctx()) {
+        Ok(QueryOutput::Rows(r)) => r,
+        other => panic!("expected rows, got {other:?}"),
+    };
+    let Ok(Selection::Records { keys, shape }) = select(&query, &mem, &mem, &ctx()) else {
+        panic!("expected records");
+    };
+    assert_eq!((all.len(), keys.len()), (5, 5));
+    assert_eq!(shape.rows(&keys[2..], &mem), all[2..]);
+    assert!(matches!(
+        select(
+            &parse("SELECT COUNT() FROM User").expect("parses"),
+            &mem,
+            &mem,
+            &ctx()
+        ),
+        Ok(Selection::Count(3))
+    ));
+}
 
 #[test]
 fn rows_carry_attributes_and_selected_fields_only() {
