@@ -17,8 +17,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use sfsim::generate::{GenerateOptions, generate_to};
-
 /// Consumer key and client secret of the demo connected app the generated orgs carry.
 const DEMO_CLIENT_ID: &str = "3MVG9demoOnlyConsumerKeyForTheSimulatedOrg";
 const DEMO_CLIENT_SECRET: &str = "demo-only-client-secret";
@@ -77,12 +75,25 @@ fn run() -> Result<(), String> {
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &n in &users {
         let fixture = work.join(format!("org-{n}.json"));
-        let opts = GenerateOptions {
-            users: n as usize,
-            seed,
-            ..GenerateOptions::default()
-        };
-        generate_to(&opts, Some(&fixture)).map_err(|e| e.to_string())?;
+        // In a child process: the benchmark's own memory must stay small, because a child forked
+        // from a large process reports the parent's pages in its peak RSS.
+        let generated = Command::new(&sfsim)
+            .args([
+                "generate",
+                "--users",
+                &n.to_string(),
+                "--seed",
+                &seed.to_string(),
+            ])
+            .arg("--out")
+            .arg(&fixture)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map_err(|e| format!("cannot run sfsim generate: {e}"))?;
+        if !generated.success() {
+            return Err(format!("sfsim generate failed: {generated}"));
+        }
         let expected: serde_json::Value = read_json(&PathBuf::from(format!(
             "{}.expected.json",
             fixture.display()
