@@ -1,27 +1,12 @@
 //! `pslwarden licenses`: every permission set license in the org with its seats.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{CommandError, Format, render_table};
 use crate::config::OrgSettings;
 use crate::connect::connect;
-
-/// The SOQL for the seat counts. `UsedLicenses` is live on Salesforce's side.
-const PSL_QUERY: &str = "SELECT Id, DeveloperName, MasterLabel, TotalLicenses, UsedLicenses, \
-                         Status, ExpirationDate FROM PermissionSetLicense ORDER BY DeveloperName";
-
-/// `PermissionSetLicense` as the query answers it (wire type).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PslRow {
-    id: String,
-    developer_name: String,
-    master_label: Option<String>,
-    total_licenses: Option<i64>,
-    used_licenses: Option<i64>,
-    status: Option<String>,
-    expiration_date: Option<String>,
-}
+use crate::snapshot::PermissionSetLicense;
+use crate::snapshot::wire::{LICENSES_SOQL, PslRow};
 
 /// One PSL's seats, as `licenses` reports them (stable JSON field names).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -50,19 +35,17 @@ pub struct LicensesReport {
     pub licenses: Vec<LicenseSeats>,
 }
 
-impl From<PslRow> for LicenseSeats {
-    fn from(r: PslRow) -> Self {
-        let total = r.total_licenses.unwrap_or(0);
-        let used = r.used_licenses.unwrap_or(0);
+impl From<PermissionSetLicense> for LicenseSeats {
+    fn from(l: PermissionSetLicense) -> Self {
         LicenseSeats {
-            label: r.master_label.unwrap_or_else(|| r.developer_name.clone()),
-            psl: r.developer_name,
-            id: r.id,
-            total,
-            used,
-            free: (total - used).max(0),
-            status: r.status.unwrap_or_default(),
-            expiration_date: r.expiration_date,
+            free: i64::from(l.total.saturating_sub(l.used)),
+            total: i64::from(l.total),
+            used: i64::from(l.used),
+            psl: l.developer_name,
+            label: l.label,
+            id: l.id,
+            status: l.status,
+            expiration_date: l.expiration_date,
         }
     }
 }
@@ -72,7 +55,7 @@ pub async fn run(org: &OrgSettings) -> Result<LicensesReport, CommandError> {
     let session = connect(org).await?;
     let rows: Vec<PslRow> = session
         .client
-        .query_all(PSL_QUERY)
+        .query_all(&format!("{LICENSES_SOQL} ORDER BY DeveloperName"))
         .await
         .map_err(|source| CommandError::Salesforce {
             org: org.name.clone(),
@@ -80,7 +63,10 @@ pub async fn run(org: &OrgSettings) -> Result<LicensesReport, CommandError> {
         })?;
     Ok(LicensesReport {
         org: org.name.clone(),
-        licenses: rows.into_iter().map(LicenseSeats::from).collect(),
+        licenses: rows
+            .into_iter()
+            .map(|r| LicenseSeats::from(PermissionSetLicense::from(r)))
+            .collect(),
     })
 }
 

@@ -151,9 +151,7 @@ pub async fn fetch_snapshot(
     let round1 = vec![
         Spec {
             what: "permission set licenses",
-            soql: "SELECT Id, DeveloperName, MasterLabel, TotalLicenses, UsedLicenses, Status, \
-                   ExpirationDate FROM PermissionSetLicense"
-                .to_string(),
+            soql: wire::LICENSES_SOQL.to_string(),
             convert: converter!(wire::PslRow, License),
         },
         Spec {

@@ -6,7 +6,7 @@
 
 pub mod fetch;
 pub mod model;
-mod wire;
+pub(crate) mod wire;
 
 pub use fetch::{FetchError, FetchProgress, FetchStats, fetch_snapshot};
 pub use model::*;

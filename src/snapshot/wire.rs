@@ -6,9 +6,13 @@ use serde::Deserialize;
 
 use super::model;
 
+/// Every permission set license with its seats (`UsedLicenses` is live on Salesforce's side).
+pub(crate) const LICENSES_SOQL: &str = "SELECT Id, DeveloperName, MasterLabel, TotalLicenses, \
+    UsedLicenses, Status, ExpirationDate FROM PermissionSetLicense";
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct PslRow {
+pub(crate) struct PslRow {
     id: String,
     developer_name: String,
     master_label: Option<String>,
