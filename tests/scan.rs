@@ -233,8 +233,13 @@ fn the_voice_set_through_a_group_is_found_and_planned_as_a_manual_step() {
 fn an_orphan_seat_is_reported_but_not_reclaimed_by_default() {
     let dir = scratch_dir("scan_orphan");
     let cfg = config_for(&dir, "scan-orphan-psl.json", "");
-    let (code, _, stderr) = scan(&dir, &cfg, &[]);
+    let (code, stdout, stderr) = scan(&dir, &cfg, &[]);
     assert_eq!(code, Some(2), "{stderr}");
+    // User-2's Voice seat is planned; User-3's orphan seat is only reported.
+    assert!(
+        stdout.contains("2 recoverable seat(s); the plan frees 1 seat(s)"),
+        "{stdout}"
+    );
     let report = report_json(&dir);
     let found = findings(&report);
     assert!(

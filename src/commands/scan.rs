@@ -8,7 +8,7 @@ use super::{CommandError, render_table};
 use crate::config::{OrgSettings, Settings};
 use crate::connect::connect;
 use crate::ledger::{LedgerRow, compute_ledger};
-use crate::plan::{Plan, build_plan};
+use crate::plan::{LICENSE_ASSIGNMENT, Op, Plan, build_plan};
 use crate::report::write::{ReportPaths, write_report_dir};
 use crate::report::{ApiInfo, OrgInfo, RuleSummary, RunInfo, ScanReport, ToolInfo};
 use crate::rules::{
@@ -271,8 +271,15 @@ impl ScanOutcome {
             RuleStatus::Undetermined => "undetermined: see the notes in the report",
         };
         let mut out = format!("Org `{}` ({}) — {verdict}\n", r.org.name, r.org.org_id);
+        let seats_planned = r
+            .plan
+            .actions
+            .iter()
+            .filter(|a| a.op == Op::Delete && a.sobject == LICENSE_ASSIGNMENT)
+            .count();
         out.push_str(&format!(
-            "{} finding(s), {} recoverable seat(s); {} planned action(s) (dry run: nothing was changed)\n\n",
+            "{} finding(s), {} recoverable seat(s); the plan frees {seats_planned} seat(s) in {} \
+             action(s) (dry run: nothing was changed)\n\n",
             r.findings.len(),
             r.recoverable_seats(),
             r.plan.actions.len()
