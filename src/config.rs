@@ -20,6 +20,7 @@ use crate::plan::PlanOptions;
 use crate::rules::RuleContext;
 use crate::salesforce::settings::{AuthFlow, ConnectionSettings, RetryPolicy};
 use crate::secret::Secret;
+use crate::window::{self, ClockTime, ClosedDay, Schedule, ScheduleSpec, Window};
 
 /// The config file looked for when no `--config` is given, relative to the working directory.
 pub const DEFAULT_CONFIG_PATH: &str = "config/pslwarden.toml";
@@ -114,6 +115,69 @@ pub struct RawOrg {
     /// `[org.plan]`: choices about the fix (see [`PlanOptions`]).
     #[serde(default)]
     pub plan: PlanOptions,
+    /// `[org.window]`: when the org may be changed. Absent: never (see [`Window::NotConfigured`]).
+    pub window: Option<Spanned<RawWindow>>,
+}
+
+/// `[org.window]`: either `always_open = true` alone, or a schedule. Every value keeps its span
+/// so [`Checker::window`] can point at the line at fault.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    /// A sandbox or the simulated org: open at every instant. Excludes every other key.
+    pub always_open: Option<Spanned<bool>>,
+    /// IANA zone name, e.g. "Europe/London": the clock every time and date below is read on.
+    pub time_zone: Option<Spanned<String>>,
+    /// Days the window starts on: "mon" .. "sun" (or full names).
+    pub days: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Local opening time, "HH:MM".
+    pub start: Option<Spanned<String>>,
+    /// Local closing time, "HH:MM"; "24:00" for the end of the day.
+    pub end: Option<Spanned<String>>,
+    /// The window closes on the day after it starts (end not after start, e.g. 22:00–05:00).
+    pub crosses_midnight: Option<Spanned<bool>>,
+    /// No batch starts when fewer minutes than this remain before the close.
+    pub cutoff_minutes: Option<Spanned<u32>>,
+    /// Local dates the window stays shut: "YYYY-MM-DD" strings or TOML dates.
+    pub blackout_dates: Option<Vec<Spanned<toml::Value>>>,
+    /// An ICS or plain (one YYYY-MM-DD per line) file of holidays, relative to the config file.
+    pub holidays_file: Option<Spanned<String>>,
+}
+
+impl RawWindow {
+    /// The schedule keys that are set, to refuse them next to `always_open = true`.
+    fn schedule_keys(&self) -> Vec<(&'static str, Range<usize>)> {
+        let mut keys = Vec::new();
+        let mut s = |name: &'static str, span: Option<Range<usize>>| {
+            if let Some(span) = span {
+                keys.push((name, span));
+            }
+        };
+        s("time_zone", self.time_zone.as_ref().map(Spanned::span));
+        s("days", self.days.as_ref().map(Spanned::span));
+        s("start", self.start.as_ref().map(Spanned::span));
+        s("end", self.end.as_ref().map(Spanned::span));
+        s(
+            "crosses_midnight",
+            self.crosses_midnight.as_ref().map(Spanned::span),
+        );
+        s(
+            "cutoff_minutes",
+            self.cutoff_minutes.as_ref().map(Spanned::span),
+        );
+        s(
+            "blackout_dates",
+            self.blackout_dates
+                .as_ref()
+                .and_then(|d| d.first())
+                .map(Spanned::span),
+        );
+        s(
+            "holidays_file",
+            self.holidays_file.as_ref().map(Spanned::span),
+        );
+        keys
+    }
 }
 
 /// `[org.simulator]`.
@@ -277,6 +341,8 @@ pub struct OrgSettings {
     pub rules: RuleContext,
     /// The admin's choices about the fix.
     pub plan: PlanOptions,
+    /// When the org may be changed; [`Window::NotConfigured`] (never) without `[org.window]`.
+    pub window: Window,
     /// Where this org was configured, to locate secret errors.
     origin: Origin,
 }
@@ -419,6 +485,8 @@ impl Settings {
                 request_timeout: Duration::from_secs(60),
                 rules: RuleContext::default(),
                 plan: PlanOptions::default(),
+                // The simulated org is a sandbox: always open, so the demo can apply.
+                window: Window::AlwaysOpen,
                 origin: Origin {
                     path: PathBuf::from("(built-in demo config)"),
                     text: "".into(),
@@ -795,6 +863,159 @@ impl Checker {
     }
 }
 
+impl Checker {
+    /// Checks `[org.window]` into a [`Window`]; reads the holidays file, so a bad one fails at
+    /// start, not when the window is first asked.
+    fn window(
+        &self,
+        raw: Option<&Spanned<RawWindow>>,
+        prefix: &str,
+    ) -> Result<Window, ConfigError> {
+        let Some(table) = raw else {
+            return Ok(Window::NotConfigured);
+        };
+        let w = table.get_ref();
+        let key = |k: &str| format!("{prefix}.window.{k}");
+        if let Some(always) = &w.always_open
+            && *always.get_ref()
+        {
+            if let Some((k, span)) = w.schedule_keys().into_iter().next() {
+                return Err(self.invalid(
+                    span,
+                    &key(k),
+                    "`always_open = true` stands alone (it is meant for a sandbox): remove the \
+                     schedule keys, or remove `always_open` to use the schedule",
+                ));
+            }
+            return Ok(Window::AlwaysOpen);
+        }
+        let missing = |k: &str, example: &str| {
+            self.invalid(
+                table.span(),
+                &key(k),
+                format!(
+                    "missing `{k}` ({example}); a window needs time_zone, days, start and end, \
+                     or `always_open = true` for a sandbox"
+                ),
+            )
+        };
+        let tz_raw = w
+            .time_zone
+            .as_ref()
+            .ok_or_else(|| missing("time_zone", "an IANA name such as \"Europe/London\""))?;
+        let time_zone = window::parse_time_zone(tz_raw.get_ref())
+            .map_err(|m| self.invalid(tz_raw.span(), &key("time_zone"), m))?;
+        let days_raw = w
+            .days
+            .as_ref()
+            .ok_or_else(|| missing("days", "e.g. [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]"))?;
+        let mut days = Vec::new();
+        for d in days_raw.get_ref() {
+            let day = window::parse_weekday(d.get_ref()).ok_or_else(|| {
+                self.invalid(
+                    d.span(),
+                    &key("days"),
+                    format!(
+                        "`{}` is not a day: use mon, tue, wed, thu, fri, sat or sun",
+                        d.get_ref()
+                    ),
+                )
+            })?;
+            days.push(day);
+        }
+        let time = |v: &Option<Spanned<String>>, k: &str, example: &str| {
+            let v = v.as_ref().ok_or_else(|| missing(k, example))?;
+            ClockTime::parse(v.get_ref()).map_err(|m| self.invalid(v.span(), &key(k), m))
+        };
+        let start = time(&w.start, "start", "local opening time, e.g. \"22:00\"")?;
+        let end = time(&w.end, "end", "local closing time, e.g. \"05:00\"")?;
+        let mut closed_days = Vec::new();
+        for d in w.blackout_dates.iter().flatten() {
+            let date = match d.get_ref() {
+                toml::Value::String(s) => window::parse_date(s.trim()),
+                toml::Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => {
+                    window::parse_date(&dt.to_string())
+                }
+                _ => None,
+            };
+            let date = date.ok_or_else(|| {
+                self.invalid(
+                    d.span(),
+                    &key("blackout_dates"),
+                    format!(
+                        "`{}` is not a date: write \"YYYY-MM-DD\" (a local date in time_zone)",
+                        d.get_ref()
+                    ),
+                )
+            })?;
+            closed_days.push(ClosedDay {
+                date,
+                why: "blackout date".to_string(),
+            });
+        }
+        if let Some(file) = &w.holidays_file {
+            closed_days.extend(self.holidays(file, &key("holidays_file"))?);
+        }
+        let spec = ScheduleSpec {
+            time_zone,
+            days,
+            start,
+            end,
+            crosses_midnight: w.crosses_midnight.as_ref().is_some_and(|c| *c.get_ref()),
+            cutoff_minutes: w
+                .cutoff_minutes
+                .as_ref()
+                .map_or(window::DEFAULT_CUTOFF_MINUTES, |c| *c.get_ref()),
+            closed_days,
+        };
+        Schedule::new(spec).map(Window::Scheduled).map_err(|e| {
+            let span = match e.key() {
+                "days" => Some(days_raw.span()),
+                "start" => w.start.as_ref().map(Spanned::span),
+                "end" => w.end.as_ref().map(Spanned::span),
+                "crosses_midnight" => w.crosses_midnight.as_ref().map(Spanned::span),
+                "cutoff_minutes" => w.cutoff_minutes.as_ref().map(Spanned::span),
+                _ => None,
+            };
+            // A default cutoff that does not fit a short window is still the cutoff's fault.
+            self.invalid(span.unwrap_or_else(|| table.span()), &key(e.key()), e)
+        })
+    }
+
+    /// Reads and parses a holidays file; errors name the config key and the file's own line.
+    fn holidays(&self, file: &Spanned<String>, key: &str) -> Result<Vec<ClosedDay>, ConfigError> {
+        let path = resolve(&self.origin.base_dir, file.get_ref());
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            self.invalid(
+                file.span(),
+                key,
+                format!("cannot read holidays file {}: {e}", path.display()),
+            )
+        })?;
+        let holidays = window::parse_holidays(&text).map_err(|e| {
+            self.invalid(
+                file.span(),
+                key,
+                format!("{}:{}: {}", path.display(), e.line, e.message),
+            )
+        })?;
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        Ok(holidays
+            .into_iter()
+            .map(|h| ClosedDay {
+                date: h.date,
+                why: match h.name {
+                    Some(name) => format!("holiday: {name} ({file_name})"),
+                    None => format!("holiday ({file_name})"),
+                },
+            })
+            .collect())
+    }
+}
+
 fn is_loopback_http(u: &url::Url) -> bool {
     u.scheme() == "http"
         && matches!(
@@ -1028,6 +1249,7 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
             }
         };
         let (retry, request_timeout) = c.http(&org.http, &raw.defaults.http, &prefix)?;
+        let window = c.window(org.window.as_ref(), &prefix)?;
         orgs.push(OrgSettings {
             name,
             api_version,
@@ -1037,6 +1259,7 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
             request_timeout,
             rules: org.rules.clone(),
             plan: org.plan.clone(),
+            window,
             origin: c.origin.clone(),
         });
     }
@@ -1156,6 +1379,132 @@ private_key_env = "SF_KEY"
             resolve(Path::new("a/b"), "./c/../d"),
             PathBuf::from("a/b/d")
         );
+    }
+
+    const WINDOW: &str = r#"
+[org.window]
+time_zone = "Europe/London"
+days = ["mon", "tue", "wed", "thu", "fri"]
+start = "22:00"
+end = "05:00"
+crosses_midnight = true
+cutoff_minutes = 20
+blackout_dates = ["2025-12-24", 2025-12-31]
+"#;
+
+    fn window_error(window: &str) -> String {
+        parse(&format!("{JWT_ORG}{window}"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn an_org_without_a_window_is_never_open() {
+        let s = parse(JWT_ORG).unwrap();
+        assert!(matches!(s.orgs[0].window, Window::NotConfigured));
+    }
+
+    #[test]
+    fn a_window_parses_with_its_blackout_dates() {
+        let s = parse(&format!("{JWT_ORG}{WINDOW}")).unwrap();
+        let Window::Scheduled(w) = &s.orgs[0].window else {
+            panic!("not scheduled: {:?}", s.orgs[0].window);
+        };
+        assert_eq!(w.time_zone(), chrono_tz::Europe::London);
+        assert_eq!(
+            (w.start().to_string(), w.end().to_string()),
+            ("22:00".into(), "05:00".into())
+        );
+        assert!(w.crosses_midnight());
+        assert_eq!(w.cutoff().num_minutes(), 20);
+        let closed: Vec<String> = w.closed_days().map(|(d, _)| d.to_string()).collect();
+        assert_eq!(closed, ["2025-12-24", "2025-12-31"]);
+    }
+
+    #[test]
+    fn an_unknown_time_zone_names_line_key_and_a_likely_fix() {
+        let err = window_error(&WINDOW.replace("Europe/London", "Europe/Londn"));
+        assert!(err.starts_with("/nowhere/pslwarden.toml:12:"), "{err}");
+        assert!(err.contains("org[prod].window.time_zone"), "{err}");
+        assert!(err.contains("Europe/London"), "{err}");
+    }
+
+    #[test]
+    fn end_before_start_needs_crosses_midnight() {
+        let err = window_error(&WINDOW.replace("crosses_midnight = true\n", ""));
+        assert!(err.contains(":15:"), "{err}");
+        assert!(err.contains("window.end"), "{err}");
+        assert!(err.contains("crosses_midnight = true"), "{err}");
+    }
+
+    #[test]
+    fn always_open_refuses_schedule_keys_beside_it() {
+        let err = window_error("[org.window]\nalways_open = true\nstart = \"22:00\"\n");
+        assert!(err.contains(":12:"), "{err}");
+        assert!(err.contains("window.start"), "{err}");
+        let s = parse(&format!("{JWT_ORG}[org.window]\nalways_open = true\n")).unwrap();
+        assert!(matches!(s.orgs[0].window, Window::AlwaysOpen));
+    }
+
+    #[test]
+    fn window_value_errors_point_at_their_line() {
+        let err = window_error(&WINDOW.replace("\"fri\"]", "\"fry\"]"));
+        assert!(
+            err.contains(":13:") && err.contains("`fry` is not a day"),
+            "{err}"
+        );
+        let err = window_error(&WINDOW.replace("\"22:00\"", "\"10pm\""));
+        assert!(err.contains(":14:") && err.contains("HH:MM"), "{err}");
+        let err = window_error(&WINDOW.replace("2025-12-31]", "\"31/12/2025\"]"));
+        assert!(err.contains(":18:") && err.contains("31/12/2025"), "{err}");
+        let err = window_error(&WINDOW.replace("cutoff_minutes = 20", "cutoff_minutes = 600"));
+        assert!(
+            err.contains(":17:") && err.contains("window of 420 min"),
+            "{err}"
+        );
+        let err = window_error("[org.window]\ntime_zone = \"UTC\"\n");
+        assert!(err.contains("missing `days`"), "{err}");
+    }
+
+    #[test]
+    fn a_holidays_file_is_read_at_start_and_its_errors_name_file_and_line() {
+        let dir =
+            std::env::temp_dir().join(format!("pslwarden-config-holidays-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("holidays.txt");
+        std::fs::write(&file, "2025-12-25 # Christmas Day\n").unwrap();
+        let with_file = format!(
+            "{WINDOW}holidays_file = \"{}\"\n",
+            file.display().to_string().replace('\\', "/")
+        );
+        let s = parse(&format!("{JWT_ORG}{with_file}")).unwrap();
+        let Window::Scheduled(w) = &s.orgs[0].window else {
+            panic!("not scheduled");
+        };
+        let whys: Vec<&str> = w.closed_days().map(|(_, why)| why).collect();
+        assert!(
+            whys.contains(&"holiday: Christmas Day (holidays.txt)"),
+            "{whys:?}"
+        );
+        std::fs::write(&file, "2025-12-25\n2025-13-01\n").unwrap();
+        let err = window_error(&with_file);
+        assert!(
+            err.contains(":19:") && err.contains("window.holidays_file"),
+            "{err}"
+        );
+        assert!(err.contains("holidays.txt:2:"), "{err}");
+        std::fs::remove_file(&file).unwrap();
+        let err = window_error(&with_file);
+        assert!(err.contains("cannot read holidays file"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_builtin_demo_is_always_open() {
+        assert!(matches!(
+            Settings::builtin_demo().orgs[0].window,
+            Window::AlwaysOpen
+        ));
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! * [`rules`]: pure functions of the snapshot (no I/O, no clock), one module per rule; each
 //!   returns findings with their evidence.
 //! * [`ledger`]: seats per license before and after the fix, and the what-if.
+//! * [`window`]: each org's off-hours window (pure: instants are passed in), DST rules included.
 //! * [`plan`]: findings to ordered actions, each with the facts it relies on, under a digest.
 //! * [`report`]: the run's report as data ([`report::ScanReport`]) and its renderers (JSON,
 //!   Markdown, CSV, self-contained HTML).
@@ -37,3 +38,4 @@ pub mod rules;
 pub mod salesforce;
 pub mod secret;
 pub mod snapshot;
+pub mod window;

@@ -69,6 +69,18 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Show the org's off-hours window: open or closed, until when, and when it next opens
+    Window {
+        /// Org name from the config (needed when it has several)
+        #[arg(long)]
+        org: Option<String>,
+        /// The instant to ask about, RFC 3339 (e.g. 2025-03-11T14:03:00Z) [default: now]
+        #[arg(long, value_name = "RFC3339", value_parser = commands::window::parse_at)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: commands::window::WindowFormat,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -153,6 +165,11 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
         Command::Licenses { org, format } => {
             let org = settings.org(org.as_deref())?;
             let report = commands::licenses::run(org).await?;
+            stdout.write_all(report.render(format).as_bytes())?;
+        }
+        Command::Window { org, at, format } => {
+            let org = settings.org(org.as_deref())?;
+            let report = commands::window::run(org, at.unwrap_or_else(chrono::Utc::now));
             stdout.write_all(report.render(format).as_bytes())?;
         }
     }

@@ -7,3 +7,4 @@ mod cli;
 mod client;
 mod scan;
 mod sim;
+mod window;

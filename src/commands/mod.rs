@@ -4,6 +4,7 @@
 pub mod doctor;
 pub mod licenses;
 pub mod scan;
+pub mod window;
 
 use crate::config::SelectOrgError;
 use crate::connect::ConnectError;
