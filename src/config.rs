@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::apply::gate::{ApplyLimits, MAX_BATCH_SIZE, Mode};
 use crate::plan::PlanOptions;
 use crate::rules::RuleContext;
 use crate::salesforce::settings::{AuthFlow, ConnectionSettings, RetryPolicy};
@@ -74,6 +75,9 @@ pub struct RawDefaults {
     pub api_version: Option<Spanned<String>>,
     /// Where reports are written; relative paths resolve against the config file's folder.
     pub reports_dir: Option<String>,
+    /// The state store (SQLite: runs, plans, the journal of every change); relative paths resolve
+    /// against the config file's folder. Org locks are files beside it.
+    pub state_path: Option<String>,
     /// HTTP behaviour for every org.
     #[serde(default)]
     pub http: RawHttp,
@@ -117,6 +121,28 @@ pub struct RawOrg {
     pub plan: PlanOptions,
     /// `[org.window]`: when the org may be changed. Absent: never (see [`Window::NotConfigured`]).
     pub window: Option<Spanned<RawWindow>>,
+    /// `"dry-run"` (default) or `"apply"`: whether `apply --yes` and the scheduler may change the
+    /// org without a person confirming at a terminal.
+    pub mode: Option<Spanned<String>>,
+    /// `[org.apply]`: safety caps and batch size.
+    #[serde(default)]
+    pub apply: RawApply,
+}
+
+/// `[org.apply]`: the caps one run of `apply` keeps to (see [`ApplyLimits`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApply {
+    /// Most actions one run carries out.
+    pub max_actions: Option<Spanned<i64>>,
+    /// Most users one run changes, as a share (0 < x <= 1) of the org's Voice seats in use.
+    pub max_voice_user_share: Option<Spanned<f64>>,
+    /// Floor of the user cap, for small orgs.
+    pub min_users_per_run: Option<Spanned<i64>>,
+    /// Share (0 <= x < 1) of the daily API requests that must remain for a batch to start.
+    pub min_api_headroom: Option<Spanned<f64>>,
+    /// Records per write call (1..=1000).
+    pub batch_size: Option<Spanned<i64>>,
 }
 
 /// `[org.window]`: either `always_open = true` alone, or a schedule. Every value keeps its span
@@ -318,6 +344,8 @@ pub struct Settings {
     pub source: Option<PathBuf>,
     /// Where reports are written.
     pub reports_dir: PathBuf,
+    /// The state store's SQLite file.
+    pub state_path: PathBuf,
     /// Every configured org, in file order; names are unique.
     pub orgs: Vec<OrgSettings>,
 }
@@ -343,6 +371,10 @@ pub struct OrgSettings {
     pub plan: PlanOptions,
     /// When the org may be changed; [`Window::NotConfigured`] (never) without `[org.window]`.
     pub window: Window,
+    /// Whether unattended changes are allowed.
+    pub mode: Mode,
+    /// Caps and batch size of `apply`.
+    pub apply: ApplyLimits,
     /// Where this org was configured, to locate secret errors.
     origin: Origin,
 }
@@ -470,6 +502,7 @@ impl Settings {
         Settings {
             source: None,
             reports_dir: PathBuf::from("reports"),
+            state_path: PathBuf::from("state/pslwarden.sqlite"),
             orgs: vec![OrgSettings {
                 name: "seed-demo".to_string(),
                 api_version: DEFAULT_API_VERSION.to_string(),
@@ -487,6 +520,8 @@ impl Settings {
                 plan: PlanOptions::default(),
                 // The simulated org is a sandbox: always open, so the demo can apply.
                 window: Window::AlwaysOpen,
+                mode: Mode::Apply,
+                apply: ApplyLimits::default(),
                 origin: Origin {
                     path: PathBuf::from("(built-in demo config)"),
                     text: "".into(),
@@ -1016,6 +1051,81 @@ impl Checker {
     }
 }
 
+impl Checker {
+    /// Checks `mode`.
+    fn mode(&self, raw: Option<&Spanned<String>>, prefix: &str) -> Result<Mode, ConfigError> {
+        match raw.map(|m| (m.get_ref().trim(), m.span())) {
+            None | Some(("dry-run", _)) => Ok(Mode::DryRun),
+            Some(("apply", _)) => Ok(Mode::Apply),
+            Some((other, span)) => Err(self.invalid(
+                span,
+                &format!("{prefix}.mode"),
+                format!(
+                    "unknown mode `{other}`: use \"dry-run\" (changes only after a person \
+                     confirms at a terminal) or \"apply\" (apply --yes and the scheduler may \
+                     change the org inside its window)"
+                ),
+            )),
+        }
+    }
+
+    /// Checks `[org.apply]` into [`ApplyLimits`].
+    fn apply(&self, raw: &RawApply, prefix: &str) -> Result<ApplyLimits, ConfigError> {
+        let key = |k: &str| format!("{prefix}.apply.{k}");
+        let mut limits = ApplyLimits::default();
+        let whole = |v: &Spanned<i64>, k: &str, lo: i64, hi: i64| -> Result<usize, ConfigError> {
+            let n = *v.get_ref();
+            if (lo..=hi).contains(&n) {
+                Ok(n as usize)
+            } else {
+                Err(self.invalid(
+                    v.span(),
+                    &key(k),
+                    format!("must be a whole number from {lo} to {hi}, not {n}"),
+                ))
+            }
+        };
+        if let Some(v) = &raw.max_actions {
+            limits.max_actions = whole(v, "max_actions", 1, 1_000_000)?;
+        }
+        if let Some(v) = &raw.min_users_per_run {
+            limits.min_users_per_run = whole(v, "min_users_per_run", 0, 1_000_000)?;
+        }
+        if let Some(v) = &raw.batch_size {
+            limits.batch_size = whole(v, "batch_size", 1, MAX_BATCH_SIZE as i64)?;
+        }
+        if let Some(v) = &raw.max_voice_user_share {
+            let x = *v.get_ref();
+            if !(x > 0.0 && x <= 1.0) {
+                return Err(self.invalid(
+                    v.span(),
+                    &key("max_voice_user_share"),
+                    format!(
+                        "must be a share above 0 and at most 1 (0.2 = a fifth of the org's Voice \
+                         seats), not {x}"
+                    ),
+                ));
+            }
+            limits.max_voice_user_share = x;
+        }
+        if let Some(v) = &raw.min_api_headroom {
+            let x = *v.get_ref();
+            if !(0.0..1.0).contains(&x) {
+                return Err(self.invalid(
+                    v.span(),
+                    &key("min_api_headroom"),
+                    format!(
+                        "must be a share from 0 to below 1 (0.1 = stop when under a tenth of the \
+                         daily API requests remain), not {x}"
+                    ),
+                ));
+            }
+            limits.min_api_headroom = x;
+        }
+        Ok(limits)
+    }
+}
+
 fn is_loopback_http(u: &url::Url) -> bool {
     u.scheme() == "http"
         && matches!(
@@ -1250,6 +1360,8 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
         };
         let (retry, request_timeout) = c.http(&org.http, &raw.defaults.http, &prefix)?;
         let window = c.window(org.window.as_ref(), &prefix)?;
+        let mode = c.mode(org.mode.as_ref(), &prefix)?;
+        let apply = c.apply(&org.apply, &prefix)?;
         orgs.push(OrgSettings {
             name,
             api_version,
@@ -1260,12 +1372,22 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
             rules: org.rules.clone(),
             plan: org.plan.clone(),
             window,
+            mode,
+            apply,
             origin: c.origin.clone(),
         });
     }
+    let state_path = resolve(
+        &c.origin.base_dir,
+        raw.defaults
+            .state_path
+            .as_deref()
+            .unwrap_or("state/pslwarden.sqlite"),
+    );
     Ok(Settings {
         source: Some(c.origin.path.clone()),
         reports_dir,
+        state_path,
         orgs,
     })
 }

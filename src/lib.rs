@@ -28,6 +28,7 @@
 //! Architecture invariant: only `salesforce` does HTTP to an org; nothing else builds a URL.
 //! Architecture invariant: `rules`, `ledger`, `plan` and the report renderers do no I/O.
 
+pub mod apply;
 pub mod commands;
 pub mod config;
 pub mod connect;
@@ -38,4 +39,5 @@ pub mod rules;
 pub mod salesforce;
 pub mod secret;
 pub mod snapshot;
+pub mod state;
 pub mod window;

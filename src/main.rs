@@ -5,7 +5,7 @@
 //! so a script using `--detailed-exitcode` never mistakes a typo for "findings"); 2 findings,
 //! only under `scan --detailed-exitcode`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -65,6 +65,46 @@ enum Command {
         /// Org name from the config (needed when it has several)
         #[arg(long)]
         org: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Apply the fix inside the org's window: scans first (or takes --plan), re-checks every
+    /// fact, asks at a terminal (unless --yes), journals every change
+    Apply {
+        /// Org name from the config (needed when it has several)
+        #[arg(long)]
+        org: Option<String>,
+        /// Apply this plan (from `scan --plan-out`) instead of scanning first
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// Do not ask for confirmation (needs mode = "apply" in the org's config)
+        #[arg(long)]
+        yes: bool,
+        /// Carry out at most N actions in this run (never more than [org.apply] max_actions)
+        #[arg(long, value_name = "N")]
+        max_actions: Option<usize>,
+    },
+    /// Re-create what an apply run deleted (inside the window, like apply)
+    Rollback {
+        /// Org name from the config (needed when it has several)
+        #[arg(long)]
+        org: Option<String>,
+        /// The apply run to undo (see `pslwarden history`)
+        #[arg(long, value_name = "ID")]
+        run: i64,
+        /// Do not ask for confirmation (needs mode = "apply" in the org's config)
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List the runs in the state store and what each changed
+    History {
+        /// Only this org's runs
+        #[arg(long)]
+        org: Option<String>,
+        /// Show every action of one run
+        #[arg(long, value_name = "ID")]
+        run: Option<i64>,
         /// Output format
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
@@ -167,6 +207,48 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             let report = commands::licenses::run(org).await?;
             stdout.write_all(report.render(format).as_bytes())?;
         }
+        Command::Apply {
+            org,
+            plan,
+            yes,
+            max_actions,
+        } => {
+            let org = settings.org(org.as_deref())?;
+            let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
+            let options = commands::apply::ApplyOptions {
+                plan,
+                yes,
+                max_actions,
+            };
+            let prompt: &(dyn Fn(&str) -> std::io::Result<bool> + Sync) = &ask_at_terminal;
+            let interactive = std::io::stdin().is_terminal().then_some(prompt);
+            let outcome =
+                commands::apply::run(&settings, org, &options, clock.as_ref(), interactive).await?;
+            stdout.write_all(outcome.report.render_text().as_bytes())?;
+            writeln!(stdout, "Report: {}", outcome.dir.join("apply.md").display())?;
+        }
+        Command::Rollback { org, run, yes } => {
+            let org = settings.org(org.as_deref())?;
+            let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
+            let prompt: &(dyn Fn(&str) -> std::io::Result<bool> + Sync) = &ask_at_terminal;
+            let interactive = std::io::stdin().is_terminal().then_some(prompt);
+            let outcome =
+                commands::rollback::run(&settings, org, run, yes, clock.as_ref(), interactive)
+                    .await?;
+            stdout.write_all(outcome.report.render_text().as_bytes())?;
+            writeln!(
+                stdout,
+                "Report: {}",
+                outcome.dir.join("rollback.md").display()
+            )?;
+        }
+        Command::History { org, run, format } => {
+            if let Some(name) = org.as_deref() {
+                settings.org(Some(name))?;
+            }
+            let history = commands::history::run(&settings, org.as_deref(), run)?;
+            stdout.write_all(history.render(format).as_bytes())?;
+        }
         Command::Window { org, at, format } => {
             let org = settings.org(org.as_deref())?;
             let report = commands::window::run(org, at.unwrap_or_else(chrono::Utc::now));
@@ -175,4 +257,20 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
     }
     stdout.flush()?;
     Ok(success)
+}
+
+/// Shows `question` on stderr and reads the answer from the terminal: only "y" or "yes" goes.
+fn ask_at_terminal(question: &str) -> std::io::Result<bool> {
+    let mut stderr = std::io::stderr().lock();
+    write!(
+        stderr,
+        "{question}Apply these changes? Type \"yes\" to go on: "
+    )?;
+    stderr.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }

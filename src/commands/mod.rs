@@ -1,8 +1,11 @@
 //! The CLI's subcommands. Each is an async function of checked settings that returns its outcome
 //! or a typed error; `main` prints and maps errors to exit codes in one place.
 
+pub mod apply;
 pub mod doctor;
+pub mod history;
 pub mod licenses;
+pub mod rollback;
 pub mod scan;
 pub mod window;
 
@@ -21,6 +24,8 @@ pub enum CommandError {
     Salesforce { org: String, source: SfError },
     #[error(transparent)]
     Scan(#[from] scan::ScanError),
+    #[error(transparent)]
+    Apply(#[from] crate::apply::ApplyError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }

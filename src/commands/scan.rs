@@ -96,6 +96,26 @@ pub async fn run(
         ),
         None => {
             let session = connect(org).await?;
+            return scan_connected(settings, org, &session.client, options, started_at, 0).await;
+        }
+    };
+    finish(
+        settings, org, options, snapshot, started_at, source, fetch, api,
+    )
+}
+
+/// Scans through a client that is already signed in (`apply` scans before it acts, on the
+/// same session). The report counts the client's calls after the first `calls_before`.
+pub async fn scan_connected(
+    settings: &Settings,
+    org: &OrgSettings,
+    client: &crate::salesforce::Client,
+    options: &ScanOptions,
+    started_at: String,
+    calls_before: u64,
+) -> Result<ScanOutcome, CommandError> {
+    let (snapshot, source, fetch, api) = {
+        {
             let progress = progress_printer();
             let extra: Vec<String> = org
                 .plan
@@ -103,22 +123,17 @@ pub async fn run(
                 .iter()
                 .cloned()
                 .collect();
-            let (snapshot, stats) = fetch_snapshot(
-                &session.client,
-                &org.rules,
-                &extra,
-                started_at.clone(),
-                &progress,
-            )
-            .await
-            .map_err(|source| ScanError::Fetch {
-                org: org.name.clone(),
-                source,
-            })?;
+            let (snapshot, stats) =
+                fetch_snapshot(client, &org.rules, &extra, started_at.clone(), &progress)
+                    .await
+                    .map_err(|source| ScanError::Fetch {
+                        org: org.name.clone(),
+                        source,
+                    })?;
             finish_progress();
-            let usage = session.client.api_usage();
+            let usage = client.api_usage();
             let api = ApiInfo {
-                calls: session.client.calls_made(),
+                calls: client.calls_made() - calls_before,
                 query_pages: stats.pages,
                 daily_used: usage.map(|u| u.used),
                 daily_max: usage.map(|u| u.max),
@@ -126,6 +141,23 @@ pub async fn run(
             (snapshot, "org".to_string(), Some(stats), api)
         }
     };
+    finish(
+        settings, org, options, snapshot, started_at, source, fetch, api,
+    )
+}
+
+/// Judges the snapshot and writes the report folder.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    settings: &Settings,
+    org: &OrgSettings,
+    options: &ScanOptions,
+    snapshot: OrgSnapshot,
+    started_at: String,
+    source: String,
+    fetch: Option<FetchStats>,
+    api: ApiInfo,
+) -> Result<ScanOutcome, CommandError> {
     let (outcomes, ledger, plan) = evaluate(org, &snapshot)?;
     let report = assemble(
         org, &snapshot, started_at, source, outcomes, ledger, plan, api,

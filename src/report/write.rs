@@ -135,6 +135,43 @@ pub fn write_report_dir(
     Ok(paths)
 }
 
+/// Writes further files of a run (e.g. `apply.json`, `apply.md`) into `dir`, or, when `dir` is
+/// `None`, into a new folder `base/<org>/<UTC timestamp of started_at>/`. Each file is complete or
+/// absent. Returns the folder.
+pub fn write_run_files(
+    base: &Path,
+    org: &str,
+    started_at: &str,
+    dir: Option<&Path>,
+    files: &[(&str, &str)],
+) -> Result<PathBuf, ReportError> {
+    let dir = match dir {
+        Some(dir) => dir.to_path_buf(),
+        None => {
+            if org.is_empty()
+                || !org
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(ReportError::BadOrgName {
+                    name: org.to_string(),
+                });
+            }
+            let org_dir = base.join(org);
+            fs::create_dir_all(&org_dir).map_err(|source| ReportError::CreateDir {
+                path: org_dir.clone(),
+                source,
+            })?;
+            create_fresh_dir(&org_dir, &folder_stamp(started_at)?)?
+        }
+    };
+    for (name, contents) in files {
+        write_atomically(&dir.join(name), contents)?;
+    }
+    sync_dir(&dir);
+    Ok(dir)
+}
+
 /// `2026-11-23T03:15:00Z` (or any RFC 3339 time) as `20261123T031500Z`, in UTC: sortable, and
 /// valid in a file name on every system (no `:`).
 fn folder_stamp(started_at: &str) -> Result<String, ReportError> {

@@ -261,6 +261,199 @@ impl Client {
     }
 }
 
+/// Most records one composite write call carries: five sObject Collections subrequests of 200
+/// (Salesforce's limit of collection subrequests per composite call).
+pub const COMPOSITE_WRITE_MAX: usize = COLLECTION_CHUNK * super::composite::MAX_QUERY_SUBREQUESTS;
+
+/// The records of one composite write call: all deletes or all creates, of one sObject.
+#[derive(Debug, Clone, Copy)]
+pub enum WriteBatch<'a> {
+    /// Record ids to delete.
+    Delete(&'a [String]),
+    /// Records to create.
+    Create(&'a [NewRecord]),
+}
+
+impl Client {
+    /// Writes up to [`COMPOSITE_WRITE_MAX`] records in ONE composite call (one API request):
+    /// five sObject Collections subrequests of up to 200 records, each with `allOrNone=false`.
+    /// Outcomes come back in input order. Records refused only for a row lock are sent again in
+    /// a further call, like [`Client::delete_records`] does.
+    ///
+    /// A call whose outcome is unknown (5xx, timeout) is resent for deletes (a record already
+    /// gone counts as done) but not for creates: the error is [`SfError::BatchInterrupted`] with
+    /// the outcomes known so far, and the caller must find out what happened.
+    pub async fn write_composite(
+        &self,
+        batch: WriteBatch<'_>,
+    ) -> Result<Vec<RecordOutcome>, SfError> {
+        let op = match batch {
+            WriteBatch::Delete(ids) => {
+                if let Some(bad) = ids.iter().find(|id| !looks_like_id(id)) {
+                    return Err(SfError::InvalidRequest(format!(
+                        "{bad:?} is not a 15- or 18-character record id"
+                    )));
+                }
+                Op::Delete(ids)
+            }
+            WriteBatch::Create(records) => {
+                if let Some(bad) = records.iter().find(|r| !is_api_name(&r.sobject)) {
+                    return Err(SfError::InvalidRequest(format!(
+                        "{:?} is not an sObject API name",
+                        bad.sobject
+                    )));
+                }
+                Op::Create(records)
+            }
+        };
+        let total = op.len();
+        if total == 0 || total > COMPOSITE_WRITE_MAX {
+            return Err(SfError::InvalidRequest(format!(
+                "a composite write takes 1 to {COMPOSITE_WRITE_MAX} records, not {total}"
+            )));
+        }
+        let mut outcomes: Vec<Option<RecordOutcome>> = vec![None; total];
+        let max = retry::max_attempts(self.retry_policy());
+        let mut pending: Vec<usize> = (0..total).collect();
+        let mut round = 1;
+        while !pending.is_empty() {
+            let results = match self.send_composite_write(op, &pending).await {
+                Ok(results) => results,
+                Err(source) => {
+                    return Err(SfError::BatchInterrupted {
+                        operation: op.kind(),
+                        outcomes,
+                        source: Box::new(source),
+                    });
+                }
+            };
+            let mut again = Vec::new();
+            for (index, result) in pending.iter().copied().zip(results) {
+                let outcome = outcome_of(op, index, result);
+                if !outcome.success && lock_only(&outcome) && round < max {
+                    again.push(index);
+                } else {
+                    outcomes[index] = Some(outcome);
+                }
+            }
+            if !again.is_empty() {
+                let delay = retry::backoff(self.retry_policy(), round);
+                tracing::info!(
+                    records = again.len(),
+                    round,
+                    ?delay,
+                    "records locked by other work; sending them again"
+                );
+                tokio::time::sleep(delay).await;
+            }
+            pending = again;
+            round += 1;
+        }
+        Ok(outcomes.into_iter().flatten().collect())
+    }
+
+    /// One composite call with one collection subrequest per 200 of the records at `indices`.
+    async fn send_composite_write(
+        &self,
+        op: Op<'_>,
+        indices: &[usize],
+    ) -> Result<Vec<wire::CollectionResult>, SfError> {
+        let collection = self.data_path("composite/sobjects");
+        let mut subrequests = Vec::new();
+        for (n, chunk) in indices.chunks(COLLECTION_CHUNK).enumerate() {
+            let reference_id = format!("w{n}");
+            subrequests.push(match op {
+                Op::Delete(ids) => {
+                    let joined = chunk
+                        .iter()
+                        .map(|&i| ids[i].as_str())
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    super::composite::SubRequest {
+                        method: Method::DELETE,
+                        url: format!("{collection}?ids={joined}&allOrNone=false"),
+                        reference_id,
+                        body: None,
+                    }
+                }
+                Op::Create(records) => super::composite::SubRequest {
+                    method: Method::POST,
+                    url: collection.clone(),
+                    reference_id,
+                    body: Some(serde_json::json!({
+                        "allOrNone": false,
+                        "records": chunk.iter().map(|&i| records[i].to_wire()).collect::<Vec<_>>(),
+                    })),
+                },
+            });
+        }
+        let mode = match op {
+            Op::Delete(_) => RetryMode::Safe,
+            Op::Create(_) => RetryMode::UnsentOnly,
+        };
+        let subs: Vec<super::composite::SubResponse<Value>> =
+            self.composite_with(subrequests, false, mode).await?;
+        let mut results = Vec::with_capacity(indices.len());
+        for (sub, chunk) in subs.into_iter().zip(indices.chunks(COLLECTION_CHUNK)) {
+            if (200..300).contains(&sub.status) {
+                let rows: Vec<wire::CollectionResult> = serde_json::from_value(sub.body)
+                    .map_err(|e| composite_shape(&collection, &sub.reference_id, e.to_string()))?;
+                if rows.len() != chunk.len() {
+                    return Err(composite_shape(
+                        &collection,
+                        &sub.reference_id,
+                        format!(
+                            "{} results for {} records; outcomes cannot be matched to records",
+                            rows.len(),
+                            chunk.len()
+                        ),
+                    ));
+                }
+                results.extend(rows);
+            } else {
+                // The whole subrequest was refused: every record of it failed with that error.
+                let item = serde_json::from_value::<wire::ApiErrorBody>(sub.body)
+                    .ok()
+                    .and_then(wire::ApiErrorBody::first);
+                let (code, message) = match item {
+                    Some(i) => (
+                        i.error_code
+                            .unwrap_or_else(|| format!("HTTP_{}", sub.status)),
+                        i.message.unwrap_or_default(),
+                    ),
+                    None => (
+                        format!("HTTP_{}", sub.status),
+                        "no error details in the subresponse".to_string(),
+                    ),
+                };
+                for _ in chunk {
+                    results.push(wire::CollectionResult {
+                        id: None,
+                        success: false,
+                        errors: vec![wire::CollectionError {
+                            status_code: code.clone(),
+                            message: message.clone(),
+                            fields: Vec::new(),
+                        }],
+                    });
+                }
+            }
+        }
+        Ok(results)
+    }
+}
+
+fn composite_shape(endpoint: &str, reference: &str, detail: String) -> SfError {
+    SfError::MalformedResponse(Box::new(MalformedResponse {
+        method: "POST".to_string(),
+        endpoint: format!("{endpoint} (composite subrequest {reference})"),
+        status: 200,
+        kind: MalformedKind::Shape,
+        detail,
+        attempts: 1,
+    }))
+}
+
 /// Turns a wire result into an outcome; a delete of an already-deleted record is a success.
 fn outcome_of(op: Op<'_>, index: usize, result: wire::CollectionResult) -> RecordOutcome {
     let errors: Vec<RecordError> = result

@@ -79,12 +79,23 @@ impl Client {
         subrequests: Vec<SubRequest>,
         all_or_none: bool,
     ) -> Result<Vec<SubResponse<B>>, SfError> {
-        check_limits(&subrequests)?;
         let retry = if subrequests.iter().all(|s| s.method == Method::GET) {
             RetryMode::Safe
         } else {
             RetryMode::UnsentOnly
         };
+        self.composite_with(subrequests, all_or_none, retry).await
+    }
+
+    /// [`Client::composite_as`] with the caller's retry rule (a call of deletes only may be
+    /// resent: a record already deleted reports `ENTITY_IS_DELETED`).
+    pub(crate) async fn composite_with<B: DeserializeOwned>(
+        &self,
+        subrequests: Vec<SubRequest>,
+        all_or_none: bool,
+        retry: RetryMode,
+    ) -> Result<Vec<SubResponse<B>>, SfError> {
+        check_limits(&subrequests)?;
         let expected: Vec<String> = subrequests.iter().map(|s| s.reference_id.clone()).collect();
         let body = wire::CompositeRequest {
             all_or_none,

@@ -22,7 +22,9 @@ mod usage;
 mod wire;
 
 pub use client::{ApiVersion, Client, Identity, Limits};
-pub use collections::{COLLECTION_CHUNK, NewRecord, RecordError, RecordOutcome};
+pub use collections::{
+    COLLECTION_CHUNK, COMPOSITE_WRITE_MAX, NewRecord, RecordError, RecordOutcome, WriteBatch,
+};
 pub use composite::{MAX_QUERY_SUBREQUESTS, MAX_SUBREQUESTS, SubRequest, SubResponse};
 pub use error::{
     ApiError, ApiErrorCode, AuthError, AuthErrorKind, BatchOperation, FlowKind, MalformedKind,

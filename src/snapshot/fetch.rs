@@ -131,6 +131,43 @@ pub async fn fetch_snapshot(
     taken_at: String,
     progress: &(dyn Fn(FetchProgress) + Sync),
 ) -> Result<(OrgSnapshot, FetchStats), FetchError> {
+    fetch_scoped(client, ctx, extra_permission_sets, None, taken_at, progress).await
+}
+
+/// Users per `IN (...)` list of a user-scoped query: about 6 000 characters of SOQL, far under
+/// Salesforce's query length limit.
+const USERS_PER_QUERY: usize = 300;
+
+/// The same snapshot as [`fetch_snapshot`], restricted to the users `user_ids`: the reference
+/// data (licenses, sets, groups, contact centers) in full, and only those users' seats,
+/// assignments and user records. What `apply` reads right before it acts, to re-check each
+/// action's facts without reading the whole org again.
+pub async fn fetch_snapshot_of_users(
+    client: &Client,
+    ctx: &RuleContext,
+    extra_permission_sets: &[String],
+    user_ids: &[String],
+    taken_at: String,
+) -> Result<(OrgSnapshot, FetchStats), FetchError> {
+    fetch_scoped(
+        client,
+        ctx,
+        extra_permission_sets,
+        Some(user_ids),
+        taken_at,
+        &|_| {},
+    )
+    .await
+}
+
+async fn fetch_scoped(
+    client: &Client,
+    ctx: &RuleContext,
+    extra_permission_sets: &[String],
+    users: Option<&[String]>,
+    taken_at: String,
+    progress: &(dyn Fn(FetchProgress) + Sync),
+) -> Result<(OrgSnapshot, FetchStats), FetchError> {
     let mut stats = FetchStats::default();
     let identity = client.token_identity()?;
 
@@ -270,48 +307,94 @@ pub async fn fetch_snapshot(
     } else {
         psa_clauses.join(" OR ")
     };
-    let round2 = vec![
-        Spec {
-            what: "permission set license assignments",
-            soql: format!(
-                "SELECT Id, AssigneeId, PermissionSetLicenseId FROM PermissionSetLicenseAssign{psla_filter}"
-            ),
-            convert: converter!(wire::PslaRow, LicenseAssignment),
+    let mut round2 = Vec::new();
+    match users {
+        None => {
+            round2.push(Spec {
+                what: "permission set license assignments",
+                soql: format!(
+                    "SELECT Id, AssigneeId, PermissionSetLicenseId FROM PermissionSetLicenseAssign{psla_filter}"
+                ),
+                convert: converter!(wire::PslaRow, LicenseAssignment),
+            });
+            round2.push(Spec {
+                what: "permission set assignments",
+                soql: format!(
+                    "SELECT Id, AssigneeId, PermissionSetId, PermissionSetGroupId, IsActive, \
+                     ExpirationDate FROM PermissionSetAssignment WHERE {psa_filter}"
+                ),
+                convert: converter!(wire::PsaRow, Assignment),
+            });
+            round2.push(Spec {
+                what: "users",
+                soql: format!(
+                    "SELECT Id, Username, Name, IsActive, CallCenterId FROM User WHERE Id IN \
+                     (SELECT AssigneeId FROM PermissionSetLicenseAssign{psla_filter})"
+                ),
+                convert: converter!(wire::UserRow, User),
+            });
+        }
+        Some(user_ids) => {
+            let psla_and = match psla_filter.strip_prefix(" WHERE ") {
+                Some(rest) => format!(" AND ({rest})"),
+                None => String::new(),
+            };
+            for chunk in user_ids.chunks(USERS_PER_QUERY) {
+                let list = soql_list(chunk);
+                round2.push(Spec {
+                    what: "permission set license assignments",
+                    soql: format!(
+                        "SELECT Id, AssigneeId, PermissionSetLicenseId FROM \
+                         PermissionSetLicenseAssign WHERE AssigneeId IN ({list}){psla_and}"
+                    ),
+                    convert: converter!(wire::PslaRow, LicenseAssignment),
+                });
+                round2.push(Spec {
+                    what: "permission set assignments",
+                    soql: format!(
+                        "SELECT Id, AssigneeId, PermissionSetId, PermissionSetGroupId, IsActive, \
+                         ExpirationDate FROM PermissionSetAssignment WHERE AssigneeId IN \
+                         ({list}) AND ({psa_filter})"
+                    ),
+                    convert: converter!(wire::PsaRow, Assignment),
+                });
+                round2.push(Spec {
+                    what: "users",
+                    soql: format!(
+                        "SELECT Id, Username, Name, IsActive, CallCenterId FROM User WHERE Id IN \
+                         ({list})"
+                    ),
+                    convert: converter!(wire::UserRow, User),
+                });
+            }
+        }
+    }
+    round2.push(Spec {
+        what: "the organization",
+        soql: "SELECT Id, Name FROM Organization".to_string(),
+        // The org's own name for the report (its id also comes from the identity URL).
+        convert: |v| {
+            serde_json::from_str::<wire::OrganizationRow>(v.get()).map(Record::Organization)
         },
-        Spec {
-            what: "permission set assignments",
-            soql: format!(
-                "SELECT Id, AssigneeId, PermissionSetId, PermissionSetGroupId, IsActive, \
-                 ExpirationDate FROM PermissionSetAssignment WHERE {psa_filter}"
-            ),
-            convert: converter!(wire::PsaRow, Assignment),
-        },
-        Spec {
-            what: "users",
-            soql: format!(
-                "SELECT Id, Username, Name, IsActive, CallCenterId FROM User WHERE Id IN \
-                 (SELECT AssigneeId FROM PermissionSetLicenseAssign{psla_filter})"
-            ),
-            convert: converter!(wire::UserRow, User),
-        },
-        Spec {
-            what: "the organization",
-            soql: "SELECT Id, Name FROM Organization".to_string(),
-            // The org's own name for the report (its id also comes from the identity URL).
-            convert: |v| {
-                serde_json::from_str::<wire::OrganizationRow>(v.get()).map(Record::Organization)
-            },
-        },
-    ];
-    let mut rows = fetch_all(client, &round2, &mut stats, progress).await?;
-    let org_rows = rows.pop().unwrap_or_default();
-    let user_rows = rows.pop().unwrap_or_default();
-    let psa_rows = rows.pop().unwrap_or_default();
-    let psla_rows = rows.pop().unwrap_or_default();
-    snapshot.license_assignments = take!(psla_rows, LicenseAssignment);
-    snapshot.permission_set_assignments = take!(psa_rows, Assignment);
-    snapshot.users = take!(user_rows, User);
-    if let Some(org) = take!(org_rows, Organization).into_iter().next() {
+    });
+    // Every row is tagged with its kind, so the queries' rows (several chunks of each kind for
+    // a user-scoped snapshot) can be sorted out in one pass.
+    let mut rows: Vec<Record> = fetch_all(client, &round2, &mut stats, progress)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut org_rows = Vec::new();
+    for record in rows.drain(..) {
+        match record {
+            Record::LicenseAssignment(x) => snapshot.license_assignments.push(x),
+            Record::Assignment(x) => snapshot.permission_set_assignments.push(x),
+            Record::User(x) => snapshot.users.push(x),
+            Record::Organization(x) => org_rows.push(x),
+            _ => {}
+        }
+    }
+    if let Some(org) = org_rows.into_iter().next() {
         snapshot.org_id = org.id;
         snapshot.org_name = org.name.unwrap_or_default();
     }

@@ -6,6 +6,7 @@
 
 pub mod fetch;
 pub mod model;
+pub mod probe;
 pub(crate) mod wire;
 
 pub use fetch::{FetchError, FetchProgress, FetchStats, fetch_snapshot};

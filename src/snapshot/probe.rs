@@ -1,0 +1,154 @@
+//! Small targeted reads: do these records still exist, which of these assignments exist, how
+//! many seats each license has now. What `apply` asks when it reconciles an interrupted batch
+//! and when it verifies the seats a run freed.
+//!
+//! Must not: judge or change anything. Like `fetch`, this is where the SOQL lives; queries go
+//! five to a composite call, ids a few hundred to a query.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Deserialize;
+
+use super::fetch::FetchError;
+use super::model::PermissionSetLicense;
+use super::wire::{self, LICENSES_SOQL, PslRow};
+use crate::salesforce::{Client, SfError};
+
+/// Ids per `IN (...)` list.
+const IDS_PER_QUERY: usize = 300;
+
+/// The objects whose records apply deletes and re-creates.
+const PROBED_OBJECTS: [&str; 2] = ["PermissionSetAssignment", "PermissionSetLicenseAssign"];
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct IdRow {
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PairRow {
+    id: String,
+    assignee_id: String,
+    #[serde(default)]
+    permission_set_id: Option<String>,
+    #[serde(default)]
+    permission_set_license_id: Option<String>,
+}
+
+/// Runs every query (five per composite call) and follows each one's further pages.
+async fn run_queries<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    what: &'static str,
+    soqls: &[String],
+) -> Result<Vec<T>, FetchError> {
+    let refs: Vec<&str> = soqls.iter().map(String::as_str).collect();
+    let mut rows = Vec::new();
+    for first in client.composite_queries::<T>(&refs).await? {
+        let page = first.map_err(|source| FetchError::Query { what, source })?;
+        let more = page.next_records_url.clone().filter(|_| !page.done);
+        rows.extend(page.records);
+        if let Some(url) = more {
+            let rest = client
+                .query_more::<T>(&url)
+                .collect_all()
+                .await
+                .map_err(|source| FetchError::Query { what, source })?;
+            rows.extend(rest);
+        }
+    }
+    Ok(rows)
+}
+
+fn list(ids: &[String]) -> String {
+    ids.iter()
+        .map(|v| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn check_object(sobject: &str) -> Result<(), FetchError> {
+    if PROBED_OBJECTS.contains(&sobject) {
+        Ok(())
+    } else {
+        Err(FetchError::Salesforce(SfError::InvalidRequest(format!(
+            "{sobject} is not an object apply changes"
+        ))))
+    }
+}
+
+/// Which of `ids` (records of `sobject`) still exist.
+pub async fn existing_ids(
+    client: &Client,
+    sobject: &str,
+    ids: &[String],
+) -> Result<HashSet<String>, FetchError> {
+    check_object(sobject)?;
+    let soqls: Vec<String> = ids
+        .chunks(IDS_PER_QUERY)
+        .map(|chunk| format!("SELECT Id FROM {sobject} WHERE Id IN ({})", list(chunk)))
+        .collect();
+    if soqls.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows: Vec<IdRow> = run_queries(client, "records still present", &soqls).await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// For each `(assignee, permission set or license)` pair, the id of the assignment record that
+/// gives it, where one exists. `sobject` is `PermissionSetAssignment` (pairs of user and
+/// permission set) or `PermissionSetLicenseAssign` (user and license).
+pub async fn existing_assignments(
+    client: &Client,
+    sobject: &str,
+    pairs: &[(String, String)],
+) -> Result<HashMap<(String, String), String>, FetchError> {
+    check_object(sobject)?;
+    let target = if sobject == "PermissionSetAssignment" {
+        "PermissionSetId"
+    } else {
+        "PermissionSetLicenseId"
+    };
+    let soqls: Vec<String> = pairs
+        .chunks(IDS_PER_QUERY / 2)
+        .map(|chunk| {
+            let users: Vec<String> = chunk.iter().map(|(u, _)| u.clone()).collect();
+            let targets: Vec<String> = chunk.iter().map(|(_, t)| t.clone()).collect();
+            format!(
+                "SELECT Id, AssigneeId, {target} FROM {sobject} WHERE AssigneeId IN ({}) AND \
+                 {target} IN ({})",
+                list(&users),
+                list(&targets)
+            )
+        })
+        .collect();
+    if soqls.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let wanted: HashSet<&(String, String)> = pairs.iter().collect();
+    let rows: Vec<PairRow> = run_queries(client, "existing assignments", &soqls).await?;
+    let mut found = HashMap::new();
+    for row in rows {
+        let Some(other) = row.permission_set_id.or(row.permission_set_license_id) else {
+            continue;
+        };
+        let key = (row.assignee_id, other);
+        if wanted.contains(&key) {
+            found.insert(key, row.id);
+        }
+    }
+    Ok(found)
+}
+
+/// Every permission set license with its seats as Salesforce counts them now.
+pub async fn read_licenses(client: &Client) -> Result<Vec<PermissionSetLicense>, FetchError> {
+    let rows: Vec<PslRow> = client
+        .query_all(&format!("{LICENSES_SOQL} ORDER BY DeveloperName"))
+        .await
+        .map_err(|source| FetchError::Query {
+            what: "permission set licenses",
+            source,
+        })?;
+    Ok(rows.into_iter().map(wire::PslRow::into).collect())
+}
