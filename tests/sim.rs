@@ -5,15 +5,14 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
-use sfsim::{Faults, Org, RunningSim};
+use sfsim::{Faults, Org};
+
+use crate::support::{CLIENT_ID, CLIENT_SECRET, Sim, V};
 
 const SEED: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/mocks/fixtures/seed-example.json"
 );
-const V: &str = "v65.0";
-const CLIENT_ID: &str = "3MVG9demoOnlyConsumerKeyForTheSimulatedOrg";
-const CLIENT_SECRET: &str = "demo-only-client-secret";
 
 const USER1: &str = "005000000000002AAA";
 const USER3: &str = "005000000000004AAA";
@@ -22,94 +21,6 @@ const VOICE_PS: &str = "0PS000000000007GAA";
 const USER2_VOICE_PSA: &str = "0Pa000000000008CAA";
 const USER1_VOICE_PSLA: &str = "2LA000000000001GAA";
 const AMAZON_CENTER: &str = "04v000000000001AAA";
-
-/// A running seed org and a signed-in HTTP client.
-struct Sim {
-    sim: RunningSim,
-    http: reqwest::Client,
-    token: String,
-}
-
-impl Sim {
-    async fn seed() -> Sim {
-        Sim::with(Org::from_fixture_file(Path::new(SEED)).expect("seed fixture loads")).await
-    }
-
-    async fn with(org: Org) -> Sim {
-        let sim = sfsim::start(org).await.expect("sim starts");
-        let http = reqwest::Client::new();
-        let token = sign_in(&http, &sim.url).await;
-        Sim { sim, http, token }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}/services/data/{V}/{path}", self.sim.url)
-    }
-
-    async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
-        let response = request
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .expect("request sent");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body read");
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).expect("JSON body")
-        };
-        (status, body)
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(self.http.get(self.url(path))).await
-    }
-
-    async fn query(&self, soql: &str) -> (u16, Value) {
-        self.send(self.http.get(self.url("query")).query(&[("q", soql)]))
-            .await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(self.http.post(self.url(path)).json(&body)).await
-    }
-
-    async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(self.http.patch(self.url(path)).json(&body)).await
-    }
-
-    async fn delete(&self, path: &str) -> (u16, Value) {
-        self.send(self.http.delete(self.url(path))).await
-    }
-
-    async fn assign(&self, user: &str, permission_set: &str) -> (u16, Value) {
-        self.post(
-            "sobjects/PermissionSetAssignment",
-            json!({"AssigneeId": user, "PermissionSetId": permission_set}),
-        )
-        .await
-    }
-}
-
-async fn sign_in(http: &reqwest::Client, base: &str) -> String {
-    let response = http
-        .post(format!("{base}/services/oauth2/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-        ])
-        .send()
-        .await
-        .expect("token request sent");
-    assert_eq!(response.status().as_u16(), 200);
-    let body: Value = response.json().await.expect("token JSON");
-    body["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_string()
-}
 
 fn error_code(body: &Value) -> &str {
     body[0]["errorCode"].as_str().unwrap_or("<none>")

@@ -60,16 +60,32 @@ pub fn verify(
     // A finding's first drift skips all of its pending actions.
     let mut first_drift: BTreeMap<usize, String> = BTreeMap::new();
     for (action, verdict) in pending.iter().zip(&verdicts) {
-        if let Verdict::Skip(reason) = verdict {
+        if let Verdict::Skip(reason) = verdict
+            && action.op != Op::Manual
+        {
             first_drift
                 .entry(action.finding)
                 .or_insert_with(|| reason.clone());
         }
     }
+    // A fix with a manual step (a set that comes through a group) is left whole to the admin:
+    // half of it would change the user's access without freeing the seat.
+    let manual: HashSet<usize> = pending
+        .iter()
+        .filter(|a| a.op == Op::Manual)
+        .map(|a| a.finding)
+        .collect();
     for (action, verdict) in pending.iter().zip(verdicts.iter_mut()) {
-        if let Some(reason) = first_drift.get(&action.finding)
-            && !matches!(verdict, Verdict::Skip(_))
-        {
+        if matches!(verdict, Verdict::Skip(_)) {
+            continue;
+        }
+        if manual.contains(&action.finding) {
+            *verdict = Verdict::Skip(
+                "this fix has a manual step (a permission set that comes through a group), so \
+                 the whole fix is left to the admin: see the manual steps in the report"
+                    .to_string(),
+            );
+        } else if let Some(reason) = first_drift.get(&action.finding) {
             *verdict = Verdict::Skip(format!("another step of this fix drifted: {reason}"));
         }
     }

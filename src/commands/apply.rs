@@ -244,6 +244,13 @@ impl Run<'_> {
                     "continuing plan {id} (from {}, {}) that an earlier run left unfinished",
                     stored.source, stored.created_at
                 ));
+                if let Some((path, _)) = &plan_file {
+                    checked.plan_check.push(format!(
+                        "the plan file {} was not used: an unfinished plan is finished first; \
+                         run apply again with it once this one is done",
+                        path.display()
+                    ));
+                }
                 (id, stored.source, None)
             }
             None => {

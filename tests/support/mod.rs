@@ -5,6 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use serde_json::{Value, json};
+use sfsim::{Org, RunningSim};
+
+/// REST API version the tests speak.
+pub const V: &str = "v65.0";
+/// The demo connected app of every fixture.
+pub const CLIENT_ID: &str = "3MVG9demoOnlyConsumerKeyForTheSimulatedOrg";
+pub const CLIENT_SECRET: &str = "demo-only-client-secret";
+
 /// The repository root (where Cargo.toml is).
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -40,4 +49,92 @@ pub fn text(out: &Output) -> (String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A running seed org and a signed-in HTTP client.
+pub struct Sim {
+    pub sim: RunningSim,
+    pub http: reqwest::Client,
+    pub token: String,
+}
+
+impl Sim {
+    pub async fn seed() -> Sim {
+        Sim::with(Org::from_fixture_file(&seed_fixture()).expect("seed fixture loads")).await
+    }
+
+    pub async fn with(org: Org) -> Sim {
+        let sim = sfsim::start(org).await.expect("sim starts");
+        let http = reqwest::Client::new();
+        let token = sign_in(&http, &sim.url).await;
+        Sim { sim, http, token }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/services/data/{V}/{path}", self.sim.url)
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body read");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).expect("JSON body")
+        };
+        (status, body)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(self.http.get(self.url(path))).await
+    }
+
+    pub async fn query(&self, soql: &str) -> (u16, Value) {
+        self.send(self.http.get(self.url("query")).query(&[("q", soql)]))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(self.http.post(self.url(path)).json(&body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(self.http.patch(self.url(path)).json(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(self.http.delete(self.url(path))).await
+    }
+
+    pub async fn assign(&self, user: &str, permission_set: &str) -> (u16, Value) {
+        self.post(
+            "sobjects/PermissionSetAssignment",
+            json!({"AssigneeId": user, "PermissionSetId": permission_set}),
+        )
+        .await
+    }
+}
+
+pub async fn sign_in(http: &reqwest::Client, base: &str) -> String {
+    let response = http
+        .post(format!("{base}/services/oauth2/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+        ])
+        .send()
+        .await
+        .expect("token request sent");
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.expect("token JSON");
+    body["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_string()
 }

@@ -1,0 +1,788 @@
+//! `pslwarden apply`, `rollback` and `history` end to end: the real binary against a simulator
+//! served by the test over HTTP, with the journal read back from the state store.
+//!
+//! The window's clock is moved with `PSLWARDEN_FAKE_CLOCK` (read by debug builds only), so a
+//! test can stand inside or outside a window, or have it close between two batches, without
+//! waiting for a real night.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use pslwarden::state::{ActionStatus, RunStatus, StateStore, StoredAction};
+use serde_json::{Value, json};
+use sfsim::{Faults, Org};
+
+use crate::support::{Sim, repo_root, scratch_dir, text};
+
+const AGENT_PS: &str = "0PS000000000002GAA";
+const USER3: &str = "005000000000004AAA";
+const VOICE_PSL: &str = "ServiceCloudVoicePsl";
+
+/// A weeknight window in London: Mon–Fri 22:00–05:00, no batch in the last 15 minutes.
+const LONDON_NIGHTS: &str = r#"
+[org.window]
+time_zone = "Europe/London"
+days = ["mon", "tue", "wed", "thu", "fri"]
+start = "22:00"
+end = "05:00"
+crosses_midnight = true
+cutoff_minutes = 15
+"#;
+
+/// Monday 2026-01-05 23:00 in London (GMT in winter): inside the window.
+const INSIDE: &str = "2026-01-05T23:00:00Z";
+/// Tuesday 2026-01-06 14:00 in London: outside; the window opens at 22:00.
+const OUTSIDE: &str = "2026-01-06T14:00:00Z";
+
+/// Writes a config for the org served at `url` (JWT sign-in with the demo key), reports and
+/// state under `dir`, `mode = "apply"`, and `tables` (TOML tables of the org) appended.
+fn config(dir: &Path, sim: &Sim, tables: &str) -> PathBuf {
+    let url = &sim.sim.url;
+    let username = sim
+        .sim
+        .org
+        .settings()
+        .integration_user
+        .expect("the fixture names its integration user");
+    let cfg = dir.join("pslwarden.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"[defaults]
+reports_dir = "reports"
+state_path = "state/pslwarden.sqlite"
+
+[[org]]
+name = "sim"
+mode = "apply"
+
+[org.auth]
+flow = "jwt"
+login_url = "{url}"
+consumer_key = "3MVG9demoOnlyConsumerKeyForTheSimulatedOrg"
+username = "{username}"
+private_key_file = "{key}"
+
+[org.http]
+max_attempts = 3
+base_delay_ms = 10
+max_delay_ms = 50
+{tables}
+"#,
+            key = repo_root()
+                .join("mocks/keys/demo-only-jwt-private.pem")
+                .display(),
+        ),
+    )
+    .expect("write config");
+    cfg
+}
+
+/// Runs the binary with `args` after `--config cfg`, the window clock at `clock` (a
+/// `PSLWARDEN_FAKE_CLOCK` value), off the async runtime so the simulator keeps serving.
+async fn cli(dir: &Path, cfg: &Path, clock: &str, args: &[&str]) -> Output {
+    let mut all = vec!["--config".to_string(), cfg.display().to_string()];
+    all.extend(args.iter().map(|s| s.to_string()));
+    let dir = dir.to_path_buf();
+    let clock = clock.to_string();
+    tokio::task::spawn_blocking(move || {
+        command(&dir, &all, &clock).output().expect("run pslwarden")
+    })
+    .await
+    .expect("join")
+}
+
+fn command(dir: &Path, args: &[String], clock: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pslwarden"));
+    c.args(args)
+        .current_dir(dir)
+        .env_remove("PSLWARDEN_CONFIG")
+        .env("RUST_LOG", "pslwarden=info")
+        .env("PSLWARDEN_FAKE_CLOCK", clock)
+        .stdin(Stdio::null());
+    c
+}
+
+fn outcome(out: &Output) -> (Option<i32>, String, String) {
+    let (stdout, stderr) = text(out);
+    (out.status.code(), stdout, stderr)
+}
+
+fn store(dir: &Path) -> StateStore {
+    StateStore::open(&dir.join("state/pslwarden.sqlite")).expect("state store opens")
+}
+
+/// Every action of every plan in the store, in order.
+fn journal(dir: &Path) -> Vec<StoredAction> {
+    let store = store(dir);
+    let mut all = Vec::new();
+    for plan in 1.. {
+        match store.plan(plan) {
+            Ok(_) => all.extend(store.plan_actions(plan).expect("actions")),
+            Err(_) => break,
+        }
+    }
+    all
+}
+
+/// (assignee, what is assigned) pairs.
+type Pairs = BTreeSet<(String, String)>;
+
+/// (AssigneeId, PermissionSetId) of every permission set assignment, and (AssigneeId,
+/// PermissionSetLicenseId) of every seat, as the org holds them.
+fn assignments(org: &Org) -> (Pairs, Pairs) {
+    let pair = |r: &Value, a: &str, b: &str| {
+        (
+            r[a].as_str().unwrap_or_default().to_string(),
+            r[b].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    (
+        org.records("PermissionSetAssignment")
+            .iter()
+            .map(|r| pair(r, "AssigneeId", "PermissionSetId"))
+            .collect(),
+        org.records("PermissionSetLicenseAssign")
+            .iter()
+            .map(|r| pair(r, "AssigneeId", "PermissionSetLicenseId"))
+            .collect(),
+    )
+}
+
+fn record_ids(org: &Org, object: &str) -> BTreeSet<String> {
+    org.records(object)
+        .iter()
+        .filter_map(|r| r["Id"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// A generated org of `users` users, `fraction` of them double-consuming, with a license-free
+/// replacement set `Amazon_Connect_SSO` added when `replacement` is true.
+fn generated(users: usize, seed: u64, fraction: f64, replacement: bool) -> Org {
+    let mut g = sfsim::generate::generate(&sfsim::generate::GenerateOptions {
+        users,
+        seed,
+        affected_fraction: fraction,
+        voice_calls: 0,
+    });
+    if replacement {
+        let sets = g.fixture["PermissionSet"]
+            .as_array_mut()
+            .expect("PermissionSet records");
+        sets.push(json!({
+            "Id": "0PS00000000ZZZZGA4",
+            "Name": "Amazon_Connect_SSO",
+            "Label": "Amazon Connect SSO",
+            "LicenseId": null,
+            "IsOwnedByProfile": false,
+            "PermissionSetGroupId": null,
+            "NamespacePrefix": null,
+            "IsCustom": true
+        }));
+    }
+    Org::from_fixture_str(&g.fixture.to_string(), Path::new(".")).expect("generated org loads")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seed_example_inside_the_window_frees_a_seat_user3_can_then_take() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("apply_seed_inside");
+    let cfg = config(&dir, &sim, LONDON_NIGHTS);
+    // Before: no seat for User-3.
+    let (status, body) = sim.assign(USER3, AGENT_PS).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body[0]["errorCode"], "LICENSE_LIMIT_EXCEEDED");
+    assert_eq!(sim.sim.org.used_licenses(VOICE_PSL), Some(2));
+
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["apply", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert_eq!(sim.sim.org.used_licenses(VOICE_PSL), Some(1));
+    assert!(
+        stdout.contains("ServiceCloudVoicePsl") && stdout.contains("completed"),
+        "{stdout}"
+    );
+    let (status, body) = sim.assign(USER3, AGENT_PS).await;
+    assert_eq!(status, 201, "User-3 gets Contact Center Agent now: {body}");
+
+    let (code, stdout, _) = outcome(&cli(&dir, &cfg, INSIDE, &["history"]).await);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("completed") && stdout.lines().any(|l| l.trim_start().starts_with("1 ")),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_the_window_apply_refuses_with_the_local_opening_and_sends_nothing() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("apply_outside");
+    let cfg = config(&dir, &sim, LONDON_NIGHTS);
+    let before = sim.sim.org.stats();
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, OUTSIDE, &["apply", "--yes"]).await);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("outside its window") && stderr.contains("opens Tue 22:00"),
+        "{stderr}"
+    );
+    let after = sim.sim.org.stats();
+    assert_eq!(after.write_calls, 0, "no write call outside the window");
+    assert_eq!(after.api_calls, before.api_calls, "not even a read");
+    assert_eq!(sim.sim.org.used_licenses(VOICE_PSL), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_org_left_in_dry_run_mode_is_not_changed_unattended() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("apply_dry_run_mode");
+    let cfg = config(&dir, &sim, LONDON_NIGHTS);
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("mode = \"apply\"\n", "");
+    std::fs::write(&cfg, text).unwrap();
+    let (code, _, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["apply", "--yes"]).await);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("mode = \"apply\""), "{stderr}");
+    let (code, _, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["apply"]).await);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("no terminal to confirm at"), "{stderr}");
+    assert_eq!(sim.sim.org.stats().write_calls, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_closing_between_batches_stops_the_run_and_the_next_run_finishes() {
+    let sim = Sim::with(generated(600, 7, 0.1, false)).await;
+    let dir = scratch_dir("apply_window_closes");
+    let cfg = config(
+        &dir,
+        &sim,
+        &format!("{LONDON_NIGHTS}\n[org.apply]\nbatch_size = 20\nmax_voice_user_share = 1.0\n"),
+    );
+    // The gate looks at 04:20 (before signing in), 04:30 and 04:40 (batches 1, 2), then 04:50:
+    // ten minutes before the 05:00 close, inside the 15-minute cutoff.
+    let closing = "2026-01-06T04:20:00Z,step=10m";
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, closing, &["apply", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("stopped") && stdout.contains("too close to the close"),
+        "{stdout}"
+    );
+    let first = journal(&dir);
+    let executable = first
+        .iter()
+        .filter(|a| a.op != pslwarden::plan::Op::Manual)
+        .count();
+    assert!(
+        executable > 40,
+        "enough actions for three batches: {executable}"
+    );
+    let done_first: Vec<&StoredAction> = first
+        .iter()
+        .filter(|a| a.status == ActionStatus::Done)
+        .collect();
+    assert_eq!(done_first.len(), 40, "two batches of 20");
+    assert_eq!(sim.sim.org.stats().write_calls, 2);
+    assert!(stdout.contains("left for the next run"), "{stdout}");
+
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["apply", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("completed"), "{stdout}");
+    let all = journal(&dir);
+    assert_eq!(
+        all.len(),
+        first.len(),
+        "the second run continued the same plan"
+    );
+    for a in &all {
+        assert!(
+            matches!(a.status, ActionStatus::Done)
+                || (a.op == pslwarden::plan::Op::Manual && a.status == ActionStatus::Skipped),
+            "{a:?}"
+        );
+    }
+    let runs: Vec<i64> = all.iter().filter_map(|a| a.run_id).collect();
+    assert!(runs.contains(&1) && runs.contains(&2), "both runs did part");
+    let store = store(&dir);
+    assert_eq!(store.run(1).unwrap().unwrap().status, RunStatus::Stopped);
+    assert_eq!(store.run(2).unwrap().unwrap().status, RunStatus::Completed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletes_go_a_thousand_to_a_call_never_one_call_per_record() {
+    let sim = Sim::with(generated(3000, 11, 0.25, false)).await;
+    let dir = scratch_dir("apply_calls_per_delete");
+    let cfg = config(
+        &dir,
+        &sim,
+        "[org.window]\nalways_open = true\n[org.apply]\nmax_actions = 100000\nmax_voice_user_share = 1.0\n",
+    );
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["apply", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let all = journal(&dir);
+    let count = |sobject: &str| {
+        all.iter()
+            .filter(|a| a.op == pslwarden::plan::Op::Delete && a.sobject == sobject)
+            .count()
+    };
+    let psa = count("PermissionSetAssignment");
+    let psla = count("PermissionSetLicenseAssign");
+    assert!(psa > 500, "a large plan: {psa} unassignments");
+    let writes = sim.sim.org.stats().write_calls as usize;
+    assert_eq!(
+        writes,
+        psa.div_ceil(1000) + psla.div_ceil(1000),
+        "{} deletes in {writes} write calls",
+        psa + psla
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_killed_mid_apply_resumes_and_does_every_action_exactly_once() {
+    let sim = Sim::with(generated(1200, 3, 0.1, true)).await;
+    sim.sim.org.set_faults(Faults {
+        latency_ms: 25,
+        ..Faults::default()
+    });
+    let dir = scratch_dir("apply_killed");
+    let cfg = config(
+        &dir,
+        &sim,
+        "[org.window]\nalways_open = true\n[org.plan]\nreplacement_permission_set = \
+         \"Amazon_Connect_SSO\"\n[org.apply]\nbatch_size = 8\nmax_voice_user_share = 1.0\n",
+    );
+    let before_psa = record_ids(&sim.sim.org, "PermissionSetAssignment");
+    let mut rng = fastrand::Rng::with_seed(20261201);
+    let args: Vec<String> = ["--config", cfg.to_str().unwrap(), "apply", "--yes"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut kills = 0;
+    let mut finished = false;
+    for _ in 0..8 {
+        let delay = std::time::Duration::from_millis(rng.u64(150..1500));
+        let mut child = command(&dir, &args, INSIDE)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start apply");
+        let status = tokio::task::spawn_blocking(move || {
+            let deadline = std::time::Instant::now() + delay;
+            loop {
+                if let Some(status) = child.try_wait().expect("poll child") {
+                    return Some(status);
+                }
+                if std::time::Instant::now() >= deadline {
+                    child.kill().expect("kill child");
+                    child.wait().expect("reap child");
+                    return None;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        })
+        .await
+        .expect("join");
+        match status {
+            Some(s) => {
+                assert!(s.success(), "an uninterrupted run succeeds: {s:?}");
+                finished = true;
+                break;
+            }
+            None => kills += 1,
+        }
+    }
+    if !finished {
+        let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["apply", "--yes"]).await);
+        assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    }
+    assert!(kills >= 1, "the test killed at least one run");
+    eprintln!("killed {kills} run(s)");
+
+    let all = journal(&dir);
+    assert!(!all.is_empty());
+    let plans: BTreeSet<i64> = all.iter().map(|a| a.plan_id).collect();
+    let last = *plans.iter().max().unwrap();
+    let store = store(&dir);
+    assert!(
+        store.open_plan("sim").unwrap().is_none(),
+        "no plan left open"
+    );
+    let mut created = 0;
+    // Fixes with a manual step (the Voice set through a group) are left whole to the admin.
+    let manual: BTreeSet<usize> = all
+        .iter()
+        .filter(|a| a.plan_id == last && a.op == pslwarden::plan::Op::Manual)
+        .map(|a| a.finding)
+        .collect();
+    for a in all.iter().filter(|a| a.plan_id == last) {
+        if manual.contains(&a.finding) {
+            assert_eq!(a.status, ActionStatus::Skipped, "{a:?}");
+            continue;
+        }
+        assert_eq!(a.status, ActionStatus::Done, "{a:?}");
+        let id = a.record_id.as_deref().unwrap_or_default();
+        match (a.op, a.sobject.as_str()) {
+            (pslwarden::plan::Op::Delete, "PermissionSetAssignment") => {
+                assert!(before_psa.contains(id));
+                assert!(
+                    !record_ids(&sim.sim.org, "PermissionSetAssignment").contains(id),
+                    "{id} is gone"
+                );
+                assert_ne!(
+                    a.outcome.as_deref(),
+                    Some("already_gone"),
+                    "an unassignment sent twice: {a:?}"
+                );
+                assert!(
+                    a.restore.is_some(),
+                    "journaled before it was deleted: {a:?}"
+                );
+            }
+            (pslwarden::plan::Op::Delete, _) => {
+                assert!(!record_ids(&sim.sim.org, "PermissionSetLicenseAssign").contains(id));
+                assert!(
+                    a.restore.is_some(),
+                    "journaled before it was deleted: {a:?}"
+                );
+            }
+            (pslwarden::plan::Op::Create, _) => {
+                assert_ne!(
+                    a.outcome.as_deref(),
+                    Some("already_present"),
+                    "a replacement sent twice: {a:?}"
+                );
+                let new_id = a
+                    .result_id
+                    .as_deref()
+                    .expect("the new record's id is journaled");
+                assert!(record_ids(&sim.sim.org, "PermissionSetAssignment").contains(new_id));
+                created += 1;
+            }
+            (pslwarden::plan::Op::Manual, _) => {}
+        }
+    }
+    assert!(created > 0, "the plan had replacement assignments");
+    // One replacement per user, never two.
+    let replacements: Vec<String> = sim
+        .sim
+        .org
+        .records("PermissionSetAssignment")
+        .iter()
+        .filter(|r| r["PermissionSetId"] == "0PS00000000ZZZZGA4")
+        .map(|r| r["AssigneeId"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let distinct: BTreeSet<&String> = replacements.iter().collect();
+    assert_eq!(replacements.len(), distinct.len());
+    assert_eq!(replacements.len(), created);
+    for run in 1..=(kills as i64) {
+        if let Some(r) = store.run(run).unwrap() {
+            assert_ne!(
+                r.status,
+                RunStatus::Running,
+                "run {run} was closed by a later run"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_between_scan_and_apply_is_skipped_with_its_reason() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("apply_drift");
+    let cfg = config(&dir, &sim, "[org.window]\nalways_open = true\n");
+    let plan = dir.join("plan.json");
+    let (code, stdout, stderr) = outcome(
+        &cli(
+            &dir,
+            &cfg,
+            INSIDE,
+            &["scan", "--plan-out", plan.to_str().unwrap()],
+        )
+        .await,
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    // User-2 leaves the Amazon contact center after the scan.
+    let (status, body) = sim
+        .patch(
+            "sobjects/User/005000000000003AAA",
+            json!({"CallCenterId": null}),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let writes = sim.sim.org.stats().write_calls;
+    let (code, stdout, stderr) = outcome(
+        &cli(
+            &dir,
+            &cfg,
+            INSIDE,
+            &["apply", "--yes", "--plan", plan.to_str().unwrap()],
+        )
+        .await,
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("left contact center"), "{stdout}");
+    assert_eq!(sim.sim.org.stats().write_calls, writes, "nothing sent");
+    let all = journal(&dir);
+    assert!(
+        all.iter()
+            .all(|a| a.status == ActionStatus::Skipped && a.reason.is_some()),
+        "{all:?}"
+    );
+    assert_eq!(sim.sim.org.used_licenses(VOICE_PSL), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollback_restores_every_assignment_as_it_was() {
+    let sim = Sim::with(generated(400, 5, 0.1, true)).await;
+    let dir = scratch_dir("apply_rollback");
+    let cfg = config(
+        &dir,
+        &sim,
+        "[org.window]\nalways_open = true\n[org.plan]\nreplacement_permission_set = \
+         \"Amazon_Connect_SSO\"\n[org.apply]\nmax_voice_user_share = 1.0\n",
+    );
+    let before = assignments(&sim.sim.org);
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["apply", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let applied = assignments(&sim.sim.org);
+    assert_ne!(applied, before, "apply changed the org");
+
+    let (code, stdout, stderr) =
+        outcome(&cli(&dir, &cfg, INSIDE, &["rollback", "--run", "1", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let after = assignments(&sim.sim.org);
+    assert_eq!(
+        after.0.symmetric_difference(&before.0).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "permission set assignments as before"
+    );
+    assert_eq!(
+        after.1.symmetric_difference(&before.1).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "seats as before"
+    );
+    let (code, _, stderr) =
+        outcome(&cli(&dir, &cfg, INSIDE, &["rollback", "--run", "1", "--yes"]).await);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("rolled back already"), "{stderr}");
+    let (_, stdout, _) = outcome(&cli(&dir, &cfg, INSIDE, &["history", "--run", "1"]).await);
+    assert!(stdout.contains("rolled back by run 2"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_on_rollback_counts_as_restored() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("apply_rollback_duplicate");
+    let cfg = config(&dir, &sim, "[org.window]\nalways_open = true\n");
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["apply", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    // Someone gives User-2 the Voice permission set back by hand before the rollback.
+    let (status, body) = sim.assign("005000000000003AAA", "0PS000000000007GAA").await;
+    assert_eq!(status, 201, "{body}");
+    let (code, stdout, stderr) =
+        outcome(&cli(&dir, &cfg, INSIDE, &["rollback", "--run", "1", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("completed"), "{stdout}");
+    let store = store(&dir);
+    let undone = store.run_actions(2).unwrap();
+    assert!(
+        undone.iter().all(|a| a.status == ActionStatus::Done),
+        "{undone:?}"
+    );
+    assert!(
+        undone
+            .iter()
+            .any(|a| a.outcome.as_deref() == Some("already_present")),
+        "{undone:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_or_foreign_plan_file_is_refused_and_nothing_changes() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("apply_bad_plan");
+    let cfg = config(&dir, &sim, "[org.window]\nalways_open = true\n");
+    let plan = dir.join("plan.json");
+    let (code, ..) = outcome(
+        &cli(
+            &dir,
+            &cfg,
+            INSIDE,
+            &["scan", "--plan-out", plan.to_str().unwrap()],
+        )
+        .await,
+    );
+    assert_eq!(code, Some(0));
+    let good = std::fs::read_to_string(&plan).unwrap();
+
+    let truncated = dir.join("truncated.json");
+    std::fs::write(&truncated, &good[..good.len() / 2]).unwrap();
+    let (code, _, stderr) = outcome(
+        &cli(
+            &dir,
+            &cfg,
+            INSIDE,
+            &["apply", "--yes", "--plan", truncated.to_str().unwrap()],
+        )
+        .await,
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("truncated.json") && stderr.contains("truncated"),
+        "{stderr}"
+    );
+
+    let foreign = dir.join("foreign.json");
+    std::fs::write(
+        &foreign,
+        good.replace("00D5g000004SeedEAC", "00D000000000099AAA"),
+    )
+    .unwrap();
+    let (code, _, stderr) = outcome(
+        &cli(
+            &dir,
+            &cfg,
+            INSIDE,
+            &["apply", "--yes", "--plan", foreign.to_str().unwrap()],
+        )
+        .await,
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("only to the org it was made for"),
+        "{stderr}"
+    );
+
+    let edited = dir.join("edited.json");
+    std::fs::write(
+        &edited,
+        good.replace("0Pa000000000008CAA", "0Pa000000000001CAA"),
+    )
+    .unwrap();
+    let (code, _, stderr) = outcome(
+        &cli(
+            &dir,
+            &cfg,
+            INSIDE,
+            &["apply", "--yes", "--plan", edited.to_str().unwrap()],
+        )
+        .await,
+    );
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("edited"), "{stderr}");
+    assert_eq!(sim.sim.org.stats().write_calls, 0);
+    assert_eq!(sim.sim.org.used_licenses(VOICE_PSL), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_state_store_or_a_run_in_progress_refuses_before_touching_the_org() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("apply_locked");
+    let cfg = config(&dir, &sim, "[org.window]\nalways_open = true\n");
+    drop(store(&dir));
+    let path = dir.join("state/pslwarden.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let (code, _, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["apply", "--yes"]).await);
+        assert_eq!(code, Some(1));
+        assert!(
+            stderr.contains("is locked by another process") && stderr.contains("pslwarden.sqlite"),
+            "{stderr}"
+        );
+        conn.execute_batch("ROLLBACK").unwrap();
+    }
+    {
+        let _held = pslwarden::state::OrgLock::acquire(&path, "sim").unwrap();
+        let (code, _, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["apply", "--yes"]).await);
+        assert_eq!(code, Some(1));
+        assert!(
+            stderr.contains("another pslwarden run is changing org `sim`"),
+            "{stderr}"
+        );
+    }
+    let stats = sim.sim.org.stats();
+    assert_eq!((stats.api_calls, stats.write_calls), (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_with_an_unknown_time_zone_fails_at_start_and_nothing_is_read() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("apply_bad_zone");
+    let cfg = config(
+        &dir,
+        &sim,
+        &LONDON_NIGHTS.replace("Europe/London", "Europe/Londno"),
+    );
+    let (code, _, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["apply", "--yes"]).await);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("pslwarden.toml:") && stderr.contains("Europe/London"),
+        "{stderr}"
+    );
+    assert_eq!(sim.sim.org.stats().api_calls, 0);
+}
+
+#[test]
+fn the_builtin_demo_applies_and_history_lists_the_run() {
+    let dir = scratch_dir("apply_builtin_demo");
+    let out = crate::support::pslwarden(&dir, &["apply", "--yes"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("ServiceCloudVoicePsl"))
+        .unwrap_or_else(|| panic!("a seats line: {stdout}"));
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        cells,
+        ["ServiceCloudVoicePsl", "2", "2", "1", "1", "1"],
+        "{stdout}"
+    );
+    let out = crate::support::pslwarden(&dir, &["history"]);
+    let (stdout, _) = text(&out);
+    assert!(
+        stdout.contains("seed-demo") && stdout.contains("completed"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_little_api_headroom_stops_before_the_first_batch() {
+    let text = std::fs::read_to_string(crate::support::seed_fixture()).unwrap();
+    let text = text.replace("\"daily_api_limit\": 15000", "\"daily_api_limit\": 100");
+    let org = Org::from_fixture_str(&text, &repo_root().join("mocks/fixtures")).unwrap();
+    let sim = Sim::with(org).await;
+    let dir = scratch_dir("apply_headroom");
+    // Reading the org takes a few calls; then fewer than 97 of 100 remain.
+    let cfg = config(
+        &dir,
+        &sim,
+        "[org.window]\nalways_open = true\n[org.apply]\nmin_api_headroom = 0.97\n",
+    );
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["apply", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("stopped") && stdout.contains("daily API requests remain"),
+        "{stdout}"
+    );
+    assert_eq!(sim.sim.org.stats().write_calls, 0);
+    assert_eq!(sim.sim.org.used_licenses(VOICE_PSL), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_ending_before_it_starts_without_crossing_midnight_fails_at_start() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("apply_end_before_start");
+    let cfg = config(
+        &dir,
+        &sim,
+        &LONDON_NIGHTS.replace("crosses_midnight = true\n", ""),
+    );
+    let (code, _, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["apply", "--yes"]).await);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("pslwarden.toml:") && stderr.contains("crosses_midnight = true"),
+        "{stderr}"
+    );
+    assert_eq!(sim.sim.org.stats().api_calls, 0);
+}
