@@ -4,11 +4,17 @@
 //! ```sh
 //! cargo build --release --workspace --bins --examples
 //! target/release/examples/bench_scan --users 10000,100000 --latency-ms 0,20
+//! target/release/examples/bench_scan --users 100000 --latency-ms 0,20 --apply
 //! ```
 //!
 //! For each org size and added latency it prints: wall time and peak RSS of the scan process,
 //! API calls made (the simulator's own count), the fewest API calls that could read the same
 //! pages (query pages / 5 per composite call), and findings found vs planted.
+//!
+//! With `--apply` it measures `pslwarden apply --yes` instead (its scan, the re-read of the
+//! plan's users, the batches and the check of the seats afterwards, in an always-open window
+//! with the caps lifted): wall time, peak RSS, API calls, write calls, records deleted and
+//! deleted per write call, and seats freed as the journal and as the org count them.
 //! A benchmark, not a test: it asserts nothing, it measures.
 
 use std::io::{BufRead, BufReader};
@@ -50,6 +56,7 @@ fn run() -> Result<(), String> {
     let users = arg_list(&args, "--users", "10000,100000")?;
     let latencies = arg_list(&args, "--latency-ms", "0,20")?;
     let seed = arg_list(&args, "--seed", "7")?[0];
+    let apply = args.iter().any(|a| a == "--apply");
     let bin_dir = std::env::current_exe()
         .map_err(|e| e.to_string())?
         .parent()
@@ -69,10 +76,17 @@ fn run() -> Result<(), String> {
     let work = std::env::temp_dir().join(format!("pslwarden-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
 
-    println!(
-        "| users | latency ms | wall s | peak RSS MB | API calls | min API calls | query pages | double consumption found/planted | orphan seats found/planted | extra findings |"
-    );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    if apply {
+        println!(
+            "| users | latency ms | wall s | peak RSS MB | API calls | write calls | records deleted | deleted per write call | seats freed (journal) | seats freed (org) |"
+        );
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    } else {
+        println!(
+            "| users | latency ms | wall s | peak RSS MB | API calls | min API calls | query pages | double consumption found/planted | orphan seats found/planted | extra findings |"
+        );
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    }
     for &n in &users {
         let fixture = work.join(format!("org-{n}.json"));
         // In a child process: the benchmark's own memory must stay small, because a child forked
@@ -99,7 +113,11 @@ fn run() -> Result<(), String> {
             fixture.display()
         )))?;
         for &latency in &latencies {
-            let row = bench_one(&pslwarden, &sfsim, &work, &fixture, &expected, n, latency)?;
+            let row = if apply {
+                bench_apply(&pslwarden, &sfsim, &work, &fixture, n, latency)?
+            } else {
+                bench_one(&pslwarden, &sfsim, &work, &fixture, &expected, n, latency)?
+            };
             println!("{row}");
         }
     }
@@ -123,15 +141,8 @@ impl Drop for Served {
     }
 }
 
-fn bench_one(
-    pslwarden: &Path,
-    sfsim: &Path,
-    work: &Path,
-    fixture: &Path,
-    expected: &serde_json::Value,
-    users: u64,
-    latency_ms: u64,
-) -> Result<String, String> {
+/// Starts `sfsim serve` on the fixture and returns it with its base URL.
+fn serve(sfsim: &Path, fixture: &Path, latency_ms: u64) -> Result<(Served, String), String> {
     let mut child = Command::new(sfsim)
         .args(["serve", "--fixture"])
         .arg(fixture)
@@ -156,7 +167,19 @@ fn bench_one(
         .find(|w| w.starts_with("http://"))
         .ok_or_else(|| format!("sfsim did not print its URL: {line:?}"))?
         .to_string();
+    Ok((served, url))
+}
 
+fn bench_one(
+    pslwarden: &Path,
+    sfsim: &Path,
+    work: &Path,
+    fixture: &Path,
+    expected: &serde_json::Value,
+    users: u64,
+    latency_ms: u64,
+) -> Result<String, String> {
+    let (served, url) = serve(sfsim, fixture, latency_ms)?;
     let case = work.join(format!("case-{users}-{latency_ms}"));
     let _ = std::fs::remove_dir_all(&case);
     std::fs::create_dir_all(&case).map_err(|e| e.to_string())?;
@@ -189,12 +212,7 @@ fn bench_one(
     let stats: serde_json::Value = http_get_json(&format!("{url}/__sim/stats"))?;
     drop(served);
 
-    let report_dir = std::fs::read_dir(case.join("reports/bench"))
-        .map_err(|e| e.to_string())?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .max()
-        .ok_or("no report written")?;
+    let report_dir = latest_report(&case)?;
     let report = read_json(&report_dir.join("report.json"))?;
     let findings = report["findings"].as_array().cloned().unwrap_or_default();
     let found_ids = |rule: &str, field: &str| -> Vec<String> {
@@ -239,6 +257,83 @@ fn bench_one(
         matched(&orphan_found, &orphan_planted),
         orphan_planted.len(),
     ))
+}
+
+/// `pslwarden apply --yes` on a generated org: an always-open window, the caps lifted.
+fn bench_apply(
+    pslwarden: &Path,
+    sfsim: &Path,
+    work: &Path,
+    fixture: &Path,
+    users: u64,
+    latency_ms: u64,
+) -> Result<String, String> {
+    let (served, url) = serve(sfsim, fixture, latency_ms)?;
+    let case = work.join(format!("apply-{users}-{latency_ms}"));
+    let _ = std::fs::remove_dir_all(&case);
+    std::fs::create_dir_all(&case).map_err(|e| e.to_string())?;
+    let config = case.join("bench.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[defaults]\nreports_dir = \"reports\"\nstate_path = \"state/pslwarden.sqlite\"\n\n\
+             [[org]]\nname = \"bench\"\nmode = \"apply\"\n\n[org.auth]\n\
+             flow = \"client_credentials\"\nlogin_url = \"{url}\"\nclient_id = \"{DEMO_CLIENT_ID}\"\n\
+             client_secret_env = \"PSLWARDEN_BENCH_SECRET\"\n\n[org.window]\nalways_open = true\n\n\
+             [org.apply]\nmax_actions = 1000000\nmax_voice_user_share = 1.0\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let run = Command::new(pslwarden)
+        .arg("--config")
+        .arg(&config)
+        .args(["apply", "--yes"])
+        .env("PSLWARDEN_BENCH_SECRET", DEMO_CLIENT_SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start pslwarden: {e}"))?;
+    let (status, max_rss_kb) = wait_with_rusage(run)?;
+    let wall = started.elapsed();
+    if !status.success() {
+        return Err(format!("apply failed: {status}"));
+    }
+    let stats: serde_json::Value = http_get_json(&format!("{url}/__sim/stats"))?;
+    drop(served);
+    let report_dir = latest_report(&case)?;
+    let report = read_json(&report_dir.join("apply.json"))?;
+    let actions = report["actions"].as_array().cloned().unwrap_or_default();
+    let deleted = actions
+        .iter()
+        .filter(|a| a["op"] == "delete" && a["status"] == "done" && a["outcome"] == "deleted")
+        .count();
+    let writes = stats["write_calls"].as_u64().unwrap_or(0);
+    let freed = |key: &str| -> i64 {
+        report["seats"]
+            .as_array()
+            .map(|rows| rows.iter().filter_map(|r| r[key].as_i64()).sum())
+            .unwrap_or(0)
+    };
+    Ok(format!(
+        "| {users} | {latency_ms} | {:.2} | {:.0} | {} | {writes} | {deleted} | {:.0} | {} | {} |",
+        wall.as_secs_f64(),
+        max_rss_kb as f64 / 1024.0,
+        stats["api_calls"],
+        deleted as f64 / writes.max(1) as f64,
+        freed("expected_change"),
+        freed("actual_change"),
+    ))
+}
+
+/// The newest report folder of the case's org.
+fn latest_report(case: &Path) -> Result<PathBuf, String> {
+    std::fs::read_dir(case.join("reports/bench"))
+        .map_err(|e| e.to_string())?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .max()
+        .ok_or_else(|| "no report written".to_string())
 }
 
 /// Waits for `child` and returns its exit status and peak resident set size in KiB.

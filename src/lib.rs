@@ -22,11 +22,17 @@
 //! * [`plan`]: findings to ordered actions, each with the facts it relies on, under a digest.
 //! * [`report`]: the run's report as data ([`report::ScanReport`]) and its renderers (JSON,
 //!   Markdown, CSV, self-contained HTML).
-//! * [`commands`]: the CLI's subcommands (`doctor`, `licenses`), each a function of checked
-//!   settings that returns an outcome; `main` only parses arguments and maps errors to exit codes.
+//! * [`apply`]: carrying out a plan: the gate (window, caps, API headroom), drift checks, the
+//!   batch engine with its journal and reconciliation, the run report.
+//! * [`state`]: the SQLite state store (plans, runs, the journal) and the per-org lock.
+//! * [`commands`]: the CLI's subcommands (`scan`, `apply`, `rollback`, `history`, `doctor`,
+//!   `licenses`, `window`), each a function of checked settings that returns an outcome; `main`
+//!   only parses arguments and maps errors to exit codes.
 //!
 //! Architecture invariant: only `salesforce` does HTTP to an org; nothing else builds a URL.
 //! Architecture invariant: `rules`, `ledger`, `plan` and the report renderers do no I/O.
+//! Architecture invariant: only [`apply::engine::execute`] writes to an org, after the gate and
+//! with the batch's intent committed; nothing is deleted that is not journaled first.
 
 pub mod apply;
 pub mod commands;

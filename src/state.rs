@@ -259,15 +259,21 @@ fn parse_op(text: &str) -> Option<Op> {
 /// A plan to store: its header.
 #[derive(Debug, Clone)]
 pub struct NewPlan<'a> {
+    /// Org name in the config: plans and locks are per org.
     pub org: &'a str,
+    /// `Organization.Id`: a plan is only ever continued on the org it was made for.
     pub org_id: &'a str,
+    /// A fix plan or an undo plan.
     pub kind: RunKind,
     /// The fix plan's digest (for a rollback plan, a label of what it undoes).
     pub digest: &'a str,
     /// `scan`, the plan file's path, or `rollback of run N`.
     pub source: &'a str,
+    /// When the data the plan rests on was read.
     pub snapshot_taken_at: &'a str,
+    /// When the plan was stored.
     pub created_at: &'a str,
+    /// For an undo plan: the run it undoes.
     pub rollback_of_run: Option<RunId>,
     /// The plan's notes (findings without actions, and why).
     pub notes: &'a [String],
@@ -276,28 +282,41 @@ pub struct NewPlan<'a> {
 /// A finding to store with its plan (what the history shows as "why").
 #[derive(Debug, Clone)]
 pub struct NewFinding<'a> {
+    /// Position in the scan's findings: actions name their finding by it.
     pub position: usize,
+    /// Rule id and finer kind, as in `report.json`.
     pub rule: &'a str,
     pub kind: &'a str,
+    /// The user whose seat is wasted.
     pub user_id: &'a str,
     pub username: &'a str,
+    /// `DeveloperName` of the license.
     pub psl: &'a str,
+    /// Seats the fix frees.
     pub recoverable_seats: u32,
+    /// One sentence for the admin.
     pub summary: &'a str,
 }
 
 /// An action to store, `planned`.
 #[derive(Debug, Clone)]
 pub struct NewAction {
+    /// Delete, create, or a manual step for the admin.
     pub op: Op,
+    /// The object written: the engine never mixes objects in one call.
     pub sobject: String,
+    /// The record deleted (or, for a manual step, to change).
     pub record_id: Option<String>,
+    /// The new record's fields (creates).
     pub fields: BTreeMap<String, String>,
+    /// The finding it fixes: a finding's actions stand or fall together.
     pub finding: usize,
+    /// The finding's rule, user and a sentence, for history and reports.
     pub rule: String,
     pub user_id: String,
     pub username: String,
     pub description: String,
+    /// What must still be true when it runs; checked again before each run.
     pub facts: Vec<Fact>,
     /// For a rollback action: the action whose change it undoes.
     pub undoes: Option<ActionId>,
@@ -307,6 +326,7 @@ pub struct NewAction {
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredPlan {
     pub id: PlanId,
+    /// As in [`NewPlan`].
     pub org: String,
     pub org_id: String,
     pub kind: RunKind,
@@ -327,6 +347,7 @@ pub struct StoredAction {
     pub plan_id: PlanId,
     /// Position in the plan: the order actions run in.
     pub seq: u32,
+    /// As in [`NewAction`].
     pub op: Op,
     pub sobject: String,
     pub record_id: Option<String>,
@@ -337,6 +358,7 @@ pub struct StoredAction {
     pub username: String,
     pub description: String,
     pub facts: Vec<Fact>,
+    /// Where it stands in the journal.
     pub status: ActionStatus,
     /// Why it was skipped or failed, or how it was done (e.g. "already gone").
     pub reason: Option<String>,
@@ -355,6 +377,7 @@ pub struct StoredAction {
     pub undoes: Option<ActionId>,
     /// The rollback run that undid this action.
     pub restored_by: Option<RunId>,
+    /// When the journal last changed it.
     pub updated_at: String,
 }
 
@@ -362,12 +385,15 @@ pub struct StoredAction {
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredRun {
     pub id: RunId,
+    /// Org name in the config, and `Organization.Id`.
     pub org: String,
     pub org_id: String,
+    /// The plan it carried out (none when it failed before having one).
     pub plan_id: Option<PlanId>,
     pub kind: RunKind,
     /// `terminal` (a person confirmed) or `unattended` (`--yes`).
     pub trigger: String,
+    /// RFC 3339 UTC; `finished_at` is empty while it runs.
     pub started_at: String,
     pub finished_at: Option<String>,
     pub status: RunStatus,
@@ -382,6 +408,7 @@ pub struct StoredRun {
 pub struct RunOverview {
     #[serde(flatten)]
     pub run: StoredRun,
+    /// Its actions by status.
     pub done: u64,
     pub failed: u64,
     pub skipped: u64,
@@ -392,16 +419,23 @@ pub struct RunOverview {
 /// An action's outcome, as recorded after its write call.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// The action it is about.
     pub action: ActionId,
+    /// `done` or `failed` (reconciliation may also say `done`).
     pub status: ActionStatus,
+    /// Short code, as [`StoredAction::outcome`].
     pub outcome: String,
+    /// Salesforce's errors, or how the goal was met.
     pub reason: Option<String>,
+    /// A created record's id.
     pub result_id: Option<String>,
 }
 
 /// The open SQLite connection.
 pub struct StateStore {
+    /// One connection per process; SQLite serialises writers across processes.
     conn: Connection,
+    /// The file, for messages.
     path: PathBuf,
 }
 

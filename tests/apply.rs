@@ -520,6 +520,7 @@ async fn drift_between_scan_and_apply_is_skipped_with_its_reason() {
     );
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("left contact center"), "{stdout}");
+    assert!(stdout.contains("re-planned on fresh data"), "{stdout}");
     assert_eq!(sim.sim.org.stats().write_calls, writes, "nothing sent");
     let all = journal(&dir);
     assert!(
@@ -614,61 +615,33 @@ async fn a_corrupt_or_foreign_plan_file_is_refused_and_nothing_changes() {
     assert_eq!(code, Some(0));
     let good = std::fs::read_to_string(&plan).unwrap();
 
-    let truncated = dir.join("truncated.json");
-    std::fs::write(&truncated, &good[..good.len() / 2]).unwrap();
-    let (code, _, stderr) = outcome(
-        &cli(
-            &dir,
-            &cfg,
-            INSIDE,
-            &["apply", "--yes", "--plan", truncated.to_str().unwrap()],
-        )
-        .await,
-    );
-    assert_eq!(code, Some(1));
-    assert!(
-        stderr.contains("truncated.json") && stderr.contains("truncated"),
-        "{stderr}"
-    );
-
-    let foreign = dir.join("foreign.json");
-    std::fs::write(
-        &foreign,
-        good.replace("00D5g000004SeedEAC", "00D000000000099AAA"),
-    )
-    .unwrap();
-    let (code, _, stderr) = outcome(
-        &cli(
-            &dir,
-            &cfg,
-            INSIDE,
-            &["apply", "--yes", "--plan", foreign.to_str().unwrap()],
-        )
-        .await,
-    );
-    assert_eq!(code, Some(1));
-    assert!(
-        stderr.contains("only to the org it was made for"),
-        "{stderr}"
-    );
-
-    let edited = dir.join("edited.json");
-    std::fs::write(
-        &edited,
-        good.replace("0Pa000000000008CAA", "0Pa000000000001CAA"),
-    )
-    .unwrap();
-    let (code, _, stderr) = outcome(
-        &cli(
-            &dir,
-            &cfg,
-            INSIDE,
-            &["apply", "--yes", "--plan", edited.to_str().unwrap()],
-        )
-        .await,
-    );
-    assert_eq!(code, Some(1));
-    assert!(stderr.contains("edited"), "{stderr}");
+    // (file name, its text, what the refusal must say)
+    let cases = [
+        (
+            "truncated.json",
+            good[..good.len() / 2].to_string(),
+            "truncated",
+        ),
+        (
+            "foreign.json",
+            good.replace("00D5g000004SeedEAC", "00D000000000099AAA"),
+            "only to the org it was made for",
+        ),
+        (
+            "edited.json",
+            good.replace("0Pa000000000008CAA", "0Pa000000000001CAA"),
+            "edited",
+        ),
+    ];
+    for (name, contents, says) in cases {
+        let file = dir.join(name);
+        std::fs::write(&file, contents).unwrap();
+        let args = ["apply", "--yes", "--plan", file.to_str().unwrap()];
+        let (code, _, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &args).await);
+        assert_eq!(code, Some(1), "{name}");
+        assert!(stderr.contains(name), "the error names the file: {stderr}");
+        assert!(stderr.contains(says), "{name}: {stderr}");
+    }
     assert_eq!(sim.sim.org.stats().write_calls, 0);
     assert_eq!(sim.sim.org.used_licenses(VOICE_PSL), Some(2));
 }
@@ -785,4 +758,79 @@ async fn a_window_ending_before_it_starts_without_crossing_midnight_fails_at_sta
         "{stderr}"
     );
     assert_eq!(sim.sim.org.stats().api_calls, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_a_terminal_a_declined_confirmation_changes_nothing_and_a_yes_applies() {
+    use pslwarden::apply::clock::SystemClock;
+    use pslwarden::commands::apply::{ApplyOptions, run};
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("apply_prompt");
+    let cfg = config(&dir, &sim, "[org.window]\nalways_open = true\n");
+    let settings = pslwarden::config::Settings::from_file(&cfg).unwrap();
+    let org = settings.org(None).unwrap();
+    let asked = std::sync::Mutex::new(String::new());
+    let no = |question: &str| {
+        *asked.lock().unwrap() = question.to_string();
+        Ok(false)
+    };
+    let error = run(
+        &settings,
+        org,
+        &ApplyOptions::default(),
+        &SystemClock,
+        Some(&no),
+    )
+    .await
+    .expect_err("declined");
+    assert!(error.to_string().contains("not confirmed"), "{error}");
+    let question = asked.lock().unwrap().clone();
+    assert!(
+        question.contains("user2@seed-example.org") && question.contains("single sign-on"),
+        "{question}"
+    );
+    assert_eq!(sim.sim.org.stats().write_calls, 0);
+    let store = store(&dir);
+    assert_eq!(store.run(1).unwrap().unwrap().status, RunStatus::Stopped);
+    assert!(
+        store.open_plan("sim").unwrap().is_none(),
+        "the next apply scans afresh"
+    );
+
+    let yes = |_: &str| Ok(true);
+    let outcome = run(
+        &settings,
+        org,
+        &ApplyOptions::default(),
+        &SystemClock,
+        Some(&yes),
+    )
+    .await
+    .expect("confirmed");
+    assert_eq!(outcome.report.status, RunStatus::Completed);
+    assert_eq!(outcome.report.trigger, "terminal");
+    assert_eq!(sim.sim.org.used_licenses(VOICE_PSL), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollback_also_waits_for_the_window() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("apply_rollback_window");
+    let cfg = config(&dir, &sim, LONDON_NIGHTS);
+    let (code, ..) = outcome(&cli(&dir, &cfg, INSIDE, &["apply", "--yes"]).await);
+    assert_eq!(code, Some(0));
+    let writes = sim.sim.org.stats().write_calls;
+    let (code, _, stderr) =
+        outcome(&cli(&dir, &cfg, OUTSIDE, &["rollback", "--run", "1", "--yes"]).await);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("outside its window"), "{stderr}");
+    assert_eq!(sim.sim.org.stats().write_calls, writes);
+    let (code, stdout, stderr) =
+        outcome(&cli(&dir, &cfg, INSIDE, &["rollback", "--run", "1", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert_eq!(
+        sim.sim.org.used_licenses(VOICE_PSL),
+        Some(2),
+        "the seat is taken again"
+    );
 }

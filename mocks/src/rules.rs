@@ -523,16 +523,16 @@ impl Dml<'_> {
         {
             return Err(profile_owned());
         }
-        let existing = self.store.live_rows(PSA).find(|r| {
-            text(&r.fields, "AssigneeId") == Some(user.as_str())
-                && match &group {
-                    Some(g) => text(&r.fields, "PermissionSetGroupId") == Some(g.as_str()),
-                    None => {
-                        text(&r.fields, "PermissionSetGroupId").is_none()
-                            && text(&r.fields, "PermissionSetId") == ps.as_deref()
-                    }
+        let existing = self
+            .store
+            .live_rows_of_assignee(PSA, &user)
+            .find(|r| match &group {
+                Some(g) => text(&r.fields, "PermissionSetGroupId") == Some(g.as_str()),
+                None => {
+                    text(&r.fields, "PermissionSetGroupId").is_none()
+                        && text(&r.fields, "PermissionSetId") == ps.as_deref()
                 }
-        });
+            });
         if let Some(row) = existing {
             return Err(duplicate(text(&row.fields, "Id").unwrap_or("<unknown>")));
         }
@@ -646,21 +646,16 @@ impl Dml<'_> {
     /// The user's PSL assignment for `psl`, if any.
     fn user_psla(&self, user: &str, psl: &str) -> Option<String> {
         self.store
-            .live_rows(PSLA)
-            .find(|r| {
-                text(&r.fields, "AssigneeId") == Some(user)
-                    && text(&r.fields, "PermissionSetLicenseId") == Some(psl)
-            })
+            .live_rows_of_assignee(PSLA, user)
+            .find(|r| text(&r.fields, "PermissionSetLicenseId") == Some(psl))
             .and_then(|r| text(&r.fields, "Id").map(str::to_string))
     }
 
     /// Name of a permission set (or group) the user holds that needs `psl`, if any.
     fn user_needs_psl(&self, user: &str, psl: &str, excluding: Option<&str>) -> Option<String> {
         self.store
-            .live_rows(PSA)
-            .filter(|r| {
-                text(&r.fields, "AssigneeId") == Some(user) && text(&r.fields, "Id") != excluding
-            })
+            .live_rows_of_assignee(PSA, user)
+            .filter(|r| text(&r.fields, "Id") != excluding)
             .find_map(|r| {
                 let ps = text(&r.fields, "PermissionSetId");
                 let group = text(&r.fields, "PermissionSetGroupId");
@@ -704,9 +699,8 @@ impl Dml<'_> {
         else {
             return Ok(());
         };
-        let already = self.store.live_rows(PSA).any(|r| {
-            text(&r.fields, "AssigneeId") == Some(user)
-                && text(&r.fields, "PermissionSetId") == Some(ps.as_str())
+        let already = self.store.live_rows_of_assignee(PSA, user).any(|r| {
+            text(&r.fields, "PermissionSetId") == Some(ps.as_str())
                 && text(&r.fields, "PermissionSetGroupId").is_none()
         });
         if already {

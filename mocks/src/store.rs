@@ -16,6 +16,7 @@ use crate::soql::{self, RecordKey};
 
 const PSL: &str = "PermissionSetLicense";
 const PSLA: &str = "PermissionSetLicenseAssign";
+const PSA: &str = "PermissionSetAssignment";
 
 /// One stored record.
 #[derive(Debug, Clone)]
@@ -55,6 +56,11 @@ pub struct Store {
     /// Slots per object in insertion order, so queries without ORDER BY are stable and a scan of
     /// one object reads no other.
     order: HashMap<String, Vec<usize>>,
+    /// Slots of permission set (license) assignments per `(object, AssigneeId)`: the license
+    /// rules ask "what does this user hold" for every write, which must not scan every
+    /// assignment of a large org. Only ever added to; readers re-check the row (a rolled-back or
+    /// deleted slot, or a changed assignee, is filtered out there).
+    by_assignee: HashMap<(String, String), Vec<usize>>,
     /// Changes since the last `commit`, newest last.
     journal: Vec<Undo>,
     /// Source of ids for inserted records.
@@ -92,6 +98,7 @@ impl Store {
     /// Puts a new record in a fresh slot, indexed and in its object's order.
     fn add(&mut self, id: String, row: Row) -> usize {
         let slot = self.slots.len();
+        self.index_assignee(slot, &row);
         match self.order.get_mut(&row.object) {
             Some(order) => order.push(slot),
             None => {
@@ -101,6 +108,36 @@ impl Store {
         self.slots.push(Some(row));
         self.index.insert(id, slot);
         slot
+    }
+
+    fn index_assignee(&mut self, slot: usize, row: &Row) {
+        if row.object != PSA && row.object != PSLA {
+            return;
+        }
+        if let Some(assignee) = row.fields.get("AssigneeId").and_then(Value::as_str) {
+            let key = (row.object.clone(), assignee.to_string());
+            let slots = self.by_assignee.entry(key).or_default();
+            if slots.last() != Some(&slot) {
+                slots.push(slot);
+            }
+        }
+    }
+
+    /// Live rows of `object` (permission set or license assignments) whose `AssigneeId` is
+    /// `assignee`, in insertion order.
+    pub fn live_rows_of_assignee<'a>(
+        &'a self,
+        object: &str,
+        assignee: &'a str,
+    ) -> impl Iterator<Item = &'a Row> + use<'a> {
+        self.by_assignee
+            .get(&(object.to_string(), assignee.to_string()))
+            .into_iter()
+            .flatten()
+            .filter_map(|&slot| self.at(slot))
+            .filter(move |r| {
+                !r.deleted && r.fields.get("AssigneeId").and_then(Value::as_str) == Some(assignee)
+            })
     }
 
     /// The slot of an 18-character id (exact match, as stored).
@@ -186,6 +223,8 @@ impl Store {
         for (k, v) in changes {
             row.fields.insert(k.clone(), v.clone());
         }
+        let row = row.clone();
+        self.index_assignee(slot, &row);
         self.journal.push(Undo::Updated { slot, before });
     }
 

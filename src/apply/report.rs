@@ -171,23 +171,47 @@ impl RunReport {
                 &[false, true, true, true, true, true],
             ));
         }
-        let notable: Vec<&ActionLine> = self
+        // Failures one by one (they need attention); skips counted by reason.
+        let failed: Vec<&ActionLine> = self
             .actions
             .iter()
-            .filter(|a| a.status != ActionStatus::Done || a.reason.is_some())
-            .take(20)
+            .filter(|a| a.status == ActionStatus::Failed)
             .collect();
-        if !notable.is_empty() {
+        let mut skipped: Vec<(&str, usize, &ActionLine)> = Vec::new();
+        for a in self
+            .actions
+            .iter()
+            .filter(|a| a.status == ActionStatus::Skipped)
+        {
+            let reason = a.reason.as_deref().unwrap_or("no reason recorded");
+            match skipped.iter_mut().find(|(r, ..)| *r == reason) {
+                Some((_, n, _)) => *n += 1,
+                None => skipped.push((reason, 1, a)),
+            }
+        }
+        if !failed.is_empty() || !skipped.is_empty() {
             out.push('\n');
-            for a in notable {
+        }
+        for a in failed.iter().take(10) {
+            out.push_str(&format!(
+                "- [failed] {} — {}\n",
+                a.description,
+                a.reason.as_deref().unwrap_or("")
+            ));
+        }
+        if failed.len() > 10 {
+            out.push_str(&format!(
+                "- ... and {} more failed (see the report)\n",
+                failed.len() - 10
+            ));
+        }
+        for (reason, n, first) in skipped.iter().take(10) {
+            if *n == 1 {
+                out.push_str(&format!("- [skipped] {} — {reason}\n", first.description));
+            } else {
                 out.push_str(&format!(
-                    "- [{}] {}{}\n",
-                    a.status,
-                    a.description,
-                    a.reason
-                        .as_deref()
-                        .map(|r| format!(" — {r}"))
-                        .unwrap_or_default()
+                    "- [skipped] {n} actions, e.g. for {}: {reason}\n",
+                    first.username
                 ));
             }
         }

@@ -378,6 +378,33 @@ mod tests {
     }
 
     #[test]
+    fn a_licensed_set_given_since_the_scan_keeps_the_seat() {
+        let snapshot = testkit::seed();
+        let plan = seed_plan(&snapshot);
+        let user = plan.actions[0].user_id.clone();
+        let agent = snapshot
+            .permission_sets
+            .iter()
+            .find(|s| s.name == "ContactCenterAgent")
+            .expect("agent set")
+            .id
+            .clone();
+        let mut fresh = snapshot.clone();
+        fresh.permission_set_assignments.push(testkit::assignment(
+            "0Pa00000000NEW1AAA",
+            &user,
+            &agent,
+        ));
+        let verdicts = judge_all(&plan, &fresh, &[]);
+        assert!(
+            verdicts
+                .iter()
+                .all(|v| matches!(v, Verdict::Skip(r) if r.contains("ContactCenterAgent"))),
+            "{verdicts:?}"
+        );
+    }
+
+    #[test]
     fn a_seat_gone_after_the_unassignment_is_already_done_not_drift() {
         let snapshot = testkit::seed();
         let plan = seed_plan(&snapshot);

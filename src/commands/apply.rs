@@ -119,17 +119,8 @@ pub async fn run(
     let _lock = OrgLock::acquire(&settings.state_path, &org.name)?;
     window_precheck(org, clock)?;
 
-    let session = connect(org)
-        .await
-        .map_err(|e| ApplyError::Scan(Box::new(e.into())))?;
+    let (session, org_id) = sign_in(org).await?;
     let client = &session.client;
-    let org_id = client
-        .token_identity()
-        .map_err(|source| ApplyError::Salesforce {
-            org: org.name.clone(),
-            source,
-        })?
-        .org_id;
     if let Some((path, plan)) = &plan_file
         && plan.org_id != org_id
     {
@@ -177,6 +168,8 @@ pub async fn run(
     let result = run.carry_out(options, open.map(|p| p.id), plan_file).await;
     match result {
         Ok(outcome) => Ok(outcome),
+        // Recorded as stopped by the run itself: nobody said go.
+        Err(ApplyError::Declined) => Err(ApplyError::Declined),
         Err(error) => {
             let message = error.to_string();
             if let Err(journal) =
@@ -188,6 +181,22 @@ pub async fn run(
             Err(error)
         }
     }
+}
+
+/// Signs in to the org; returns the session and the org's id.
+pub async fn sign_in(org: &OrgSettings) -> Result<(OrgSession, String), ApplyError> {
+    let session = connect(org)
+        .await
+        .map_err(|e| ApplyError::Scan(Box::new(e.into())))?;
+    let org_id = session
+        .client
+        .token_identity()
+        .map_err(|source| ApplyError::Salesforce {
+            org: org.name.clone(),
+            source,
+        })?
+        .org_id;
+    Ok((session, org_id))
 }
 
 fn read_plan_file(path: &Path) -> Result<(PathBuf, Plan), ApplyError> {
@@ -338,19 +347,28 @@ impl Run<'_> {
             };
             let mut skips: Vec<(ActionId, String)> = Vec::new();
             let mut already: Vec<Outcome> = Vec::new();
+            let mut already_restores = Vec::new();
             for (a, verdict) in pending.iter().zip(verdicts) {
                 match verdict {
                     Verdict::Keep => keep.push(a),
                     Verdict::Skip(reason) => skips.push((a.id, reason)),
-                    Verdict::AlreadyDone(reason) => already.push(Outcome {
-                        action: a.id,
-                        status: ActionStatus::Done,
-                        outcome: "already_gone".into(),
-                        reason: Some(reason),
-                        result_id: None,
-                    }),
+                    Verdict::AlreadyDone(reason) => {
+                        // Gone before this read: its fields come from the plan's own facts, so
+                        // a rollback can still re-create it.
+                        if let Some(fields) = seat_fields_from_facts(a) {
+                            already_restores.push((a.id, fields));
+                        }
+                        already.push(Outcome {
+                            action: a.id,
+                            status: ActionStatus::Done,
+                            outcome: "already_gone".into(),
+                            reason: Some(reason),
+                            result_id: None,
+                        });
+                    }
                 }
             }
+            self.store.set_restore(&already_restores)?;
             let drifted = skips.len();
             if let Some(file_plan) = &file_plan {
                 self.replan(file_plan, &fresh, &mut keep, &mut skips, &mut checked)?;
@@ -715,6 +733,23 @@ struct ReportParts<'a> {
     left: usize,
     seats: Vec<SeatLine>,
     write_calls: u32,
+}
+
+/// The fields of a seat, from the `user_holds_seat` fact of the action that deletes it.
+fn seat_fields_from_facts(a: &StoredAction) -> Option<std::collections::BTreeMap<String, String>> {
+    a.facts.iter().find_map(|fact| match fact {
+        crate::plan::Fact::UserHoldsSeat {
+            user_id,
+            license_id,
+            assignment_id,
+        } if a.record_id.as_deref() == Some(assignment_id.as_str()) => {
+            Some(std::collections::BTreeMap::from([
+                ("AssigneeId".to_string(), user_id.clone()),
+                ("PermissionSetLicenseId".to_string(), license_id.clone()),
+            ]))
+        }
+        _ => None,
+    })
 }
 
 fn short(digest: &str) -> &str {

@@ -11,13 +11,14 @@ use std::path::PathBuf;
 
 use chrono::Utc;
 
-use super::apply::{Prompt, seat_lines, summary_json, trigger_for, window_precheck, window_words};
+use super::apply::{
+    Prompt, seat_lines, sign_in, summary_json, trigger_for, window_precheck, window_words,
+};
 use crate::apply::ApplyError;
 use crate::apply::clock::Clock;
 use crate::apply::engine::{self, RunCtx};
 use crate::apply::report::{ActionLine, RUN_REPORT_SCHEMA_VERSION, RunReport};
 use crate::config::{OrgSettings, Settings};
-use crate::connect::connect;
 use crate::plan::{LICENSE_ASSIGNMENT, Op, PERMISSION_SET_ASSIGNMENT};
 use crate::snapshot::probe;
 use crate::state::{
@@ -87,7 +88,7 @@ pub fn undo_actions(changed: &[StoredAction]) -> Vec<NewAction> {
     for a in pending.iter().filter(|a| {
         a.op == Op::Create && a.outcome.as_deref() == Some("created") && a.result_id.is_some()
     }) {
-        let mut d = undo(
+        out.push(undo(
             a,
             Op::Delete,
             a.result_id.clone(),
@@ -98,9 +99,7 @@ pub fn undo_actions(changed: &[StoredAction]) -> Vec<NewAction> {
                 a.run_id.unwrap_or_default(),
                 a.username
             ),
-        );
-        d.fields = Default::default();
-        out.push(d);
+        ));
     }
     out
 }
@@ -129,17 +128,8 @@ pub async fn run(
     }
     let _lock = OrgLock::acquire(&settings.state_path, &org.name)?;
     window_precheck(org, clock)?;
-    let session = connect(org)
-        .await
-        .map_err(|e| ApplyError::Scan(Box::new(e.into())))?;
+    let (session, org_id) = sign_in(org).await?;
     let client = &session.client;
-    let org_id = client
-        .token_identity()
-        .map_err(|source| ApplyError::Salesforce {
-            org: org.name.clone(),
-            source,
-        })?
-        .org_id;
     if org_id != target.org_id {
         return Err(ApplyError::RollbackOrg {
             run,

@@ -114,33 +114,30 @@ pub async fn scan_connected(
     started_at: String,
     calls_before: u64,
 ) -> Result<ScanOutcome, CommandError> {
-    let (snapshot, source, fetch, api) = {
-        {
-            let progress = progress_printer();
-            let extra: Vec<String> = org
-                .plan
-                .replacement_permission_set
-                .iter()
-                .cloned()
-                .collect();
-            let (snapshot, stats) =
-                fetch_snapshot(client, &org.rules, &extra, started_at.clone(), &progress)
-                    .await
-                    .map_err(|source| ScanError::Fetch {
-                        org: org.name.clone(),
-                        source,
-                    })?;
-            finish_progress();
-            let usage = client.api_usage();
-            let api = ApiInfo {
-                calls: client.calls_made() - calls_before,
-                query_pages: stats.pages,
-                daily_used: usage.map(|u| u.used),
-                daily_max: usage.map(|u| u.max),
-            };
-            (snapshot, "org".to_string(), Some(stats), api)
-        }
+    let progress = progress_printer();
+    let extra: Vec<String> = org
+        .plan
+        .replacement_permission_set
+        .iter()
+        .cloned()
+        .collect();
+    let (snapshot, stats) =
+        fetch_snapshot(client, &org.rules, &extra, started_at.clone(), &progress)
+            .await
+            .map_err(|source| ScanError::Fetch {
+                org: org.name.clone(),
+                source,
+            })?;
+    finish_progress();
+    let usage = client.api_usage();
+    let api = ApiInfo {
+        calls: client.calls_made() - calls_before,
+        query_pages: stats.pages,
+        daily_used: usage.map(|u| u.used),
+        daily_max: usage.map(|u| u.max),
     };
+    let source = "org".to_string();
+    let fetch = Some(stats);
     finish(
         settings, org, options, snapshot, started_at, source, fetch, api,
     )

@@ -244,18 +244,11 @@ impl Client {
         };
         let results: Vec<wire::CollectionResult> = self.execute(&request).await?;
         if results.len() != indices.len() {
-            return Err(SfError::MalformedResponse(Box::new(MalformedResponse {
-                method: request.method.to_string(),
-                endpoint: request.path.clone(),
-                status: 200,
-                kind: MalformedKind::Shape,
-                detail: format!(
-                    "{} results for {} records; outcomes cannot be matched to records",
-                    results.len(),
-                    indices.len()
-                ),
-                attempts: 1,
-            })));
+            return Err(shape(
+                request.method.as_ref(),
+                request.path.clone(),
+                count_mismatch(results.len(), indices.len()),
+            ));
         }
         Ok(results)
     }
@@ -396,17 +389,14 @@ impl Client {
         let mut results = Vec::with_capacity(indices.len());
         for (sub, chunk) in subs.into_iter().zip(indices.chunks(COLLECTION_CHUNK)) {
             if (200..300).contains(&sub.status) {
+                let endpoint = format!("{collection} (composite subrequest {})", sub.reference_id);
                 let rows: Vec<wire::CollectionResult> = serde_json::from_value(sub.body)
-                    .map_err(|e| composite_shape(&collection, &sub.reference_id, e.to_string()))?;
+                    .map_err(|e| shape("POST", endpoint.clone(), e.to_string()))?;
                 if rows.len() != chunk.len() {
-                    return Err(composite_shape(
-                        &collection,
-                        &sub.reference_id,
-                        format!(
-                            "{} results for {} records; outcomes cannot be matched to records",
-                            rows.len(),
-                            chunk.len()
-                        ),
+                    return Err(shape(
+                        "POST",
+                        endpoint,
+                        count_mismatch(rows.len(), chunk.len()),
                     ));
                 }
                 results.extend(rows);
@@ -443,15 +433,20 @@ impl Client {
     }
 }
 
-fn composite_shape(endpoint: &str, reference: &str, detail: String) -> SfError {
+/// An answer that does not fit the request, e.g. fewer results than records.
+fn shape(method: &str, endpoint: String, detail: String) -> SfError {
     SfError::MalformedResponse(Box::new(MalformedResponse {
-        method: "POST".to_string(),
-        endpoint: format!("{endpoint} (composite subrequest {reference})"),
+        method: method.to_string(),
+        endpoint,
         status: 200,
         kind: MalformedKind::Shape,
         detail,
         attempts: 1,
     }))
+}
+
+fn count_mismatch(results: usize, records: usize) -> String {
+    format!("{results} results for {records} records; outcomes cannot be matched to records")
 }
 
 /// Turns a wire result into an outcome; a delete of an already-deleted record is a success.
