@@ -125,7 +125,7 @@ pub enum ApplyError {
     #[error(transparent)]
     Report(#[from] crate::report::write::ReportError),
     #[error(transparent)]
-    Scan(Box<crate::commands::CommandError>),
+    Command(Box<crate::commands::CommandError>),
 }
 
 /// The fields that re-create a record the plan deletes, from a fresh read of it, or `None` when

@@ -187,7 +187,7 @@ pub async fn run(
 pub async fn sign_in(org: &OrgSettings) -> Result<(OrgSession, String), ApplyError> {
     let session = connect(org)
         .await
-        .map_err(|e| ApplyError::Scan(Box::new(e.into())))?;
+        .map_err(|e| ApplyError::Command(Box::new(e.into())))?;
     let org_id = session
         .client
         .token_identity()
@@ -275,7 +275,7 @@ impl Run<'_> {
                             client.calls_made(),
                         )
                         .await
-                        .map_err(|e| ApplyError::Scan(Box::new(e)))?;
+                        .map_err(|e| ApplyError::Command(Box::new(e)))?;
                         report_dir = Some(scanned.paths.dir.clone());
                         (
                             scanned.report.plan,
