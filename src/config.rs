@@ -17,6 +17,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::apply::gate::{ApplyLimits, MAX_BATCH_SIZE, Mode};
+use crate::daemon::notify::{EventKind, Webhook, WebhookFormat};
+use crate::daemon::schedule::{CronSchedule, OrgSchedule};
 use crate::plan::PlanOptions;
 use crate::rules::RuleContext;
 use crate::salesforce::settings::{AuthFlow, ConnectionSettings, RetryPolicy};
@@ -65,6 +67,47 @@ pub struct RawConfig {
     /// One block per Salesforce org.
     #[serde(default, rename = "org")]
     pub orgs: Vec<Spanned<RawOrg>>,
+    /// `[daemon]`: the long-running agent (`pslwarden daemon`).
+    #[serde(default)]
+    pub daemon: Option<Spanned<RawDaemon>>,
+}
+
+/// `[daemon]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDaemon {
+    /// Address of the `/healthz` and `/metrics` endpoint, e.g. "127.0.0.1:9464".
+    pub listen: Option<Spanned<String>>,
+    /// Report folders kept per org (the newest); 0 keeps all.
+    pub keep_reports: Option<Spanned<i64>>,
+    /// `[[daemon.webhook]]`: where notifications go.
+    #[serde(default)]
+    pub webhook: Vec<Spanned<RawWebhook>>,
+}
+
+/// `[[daemon.webhook]]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebhook {
+    /// The URL is a secret (Slack's carries a token): an environment variable or a file.
+    pub url_env: Option<Spanned<String>>,
+    pub url_file: Option<Spanned<String>>,
+    /// Refused: a URL written in the file.
+    pub url: Option<Spanned<toml::Value>>,
+    /// "slack" (`{"text": ...}`, the default) or "json" (the event).
+    pub format: Option<Spanned<String>>,
+    /// Which events: "findings", "apply", "failure" (default all).
+    pub events: Option<Vec<Spanned<String>>>,
+}
+
+/// `[org.schedule]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSchedule {
+    /// When the daemon scans the org.
+    pub scan: Option<Spanned<String>>,
+    /// When the daemon tries to apply (inside the window only).
+    pub apply: Option<Spanned<String>>,
 }
 
 /// `[defaults]`.
@@ -127,6 +170,9 @@ pub struct RawOrg {
     /// `[org.apply]`: safety caps and batch size.
     #[serde(default)]
     pub apply: RawApply,
+    /// `[org.schedule]`: when the daemon scans and applies.
+    #[serde(default)]
+    pub schedule: RawSchedule,
 }
 
 /// `[org.apply]`: the caps one run of `apply` keeps to (see [`ApplyLimits`]).
@@ -348,6 +394,62 @@ pub struct Settings {
     pub state_path: PathBuf,
     /// Every configured org, in file order; names are unique.
     pub orgs: Vec<OrgSettings>,
+    /// The daemon's endpoint, retention and webhooks.
+    pub daemon: DaemonSettings,
+}
+
+/// `[daemon]`, checked.
+#[derive(Debug, Clone)]
+pub struct DaemonSettings {
+    /// Where `/healthz` and `/metrics` listen.
+    pub listen: std::net::SocketAddr,
+    /// Report folders kept per org; 0 keeps all.
+    pub keep_reports: usize,
+    /// Webhooks, URLs still referenced (read when the daemon starts or reloads).
+    pub webhooks: Vec<WebhookSpec>,
+    /// Where they were configured, to locate secret errors.
+    origin: Origin,
+}
+
+/// One webhook with its URL unresolved.
+#[derive(Debug, Clone)]
+pub struct WebhookSpec {
+    pub url: SecretSpec,
+    pub format: WebhookFormat,
+    pub events: std::collections::BTreeSet<EventKind>,
+}
+
+/// The default metrics address: loopback only (the metrics name orgs and users' counts).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";
+
+/// Report folders kept per org by default.
+pub const DEFAULT_KEEP_REPORTS: usize = 30;
+
+impl DaemonSettings {
+    fn defaults(origin: Origin) -> DaemonSettings {
+        DaemonSettings {
+            listen: DEFAULT_LISTEN.parse().expect("a valid socket address"),
+            keep_reports: DEFAULT_KEEP_REPORTS,
+            webhooks: Vec::new(),
+            origin,
+        }
+    }
+
+    /// Reads every webhook's URL; a missing variable or file names its config line.
+    pub fn webhooks(&self) -> Result<Vec<Webhook>, SecretError> {
+        self.webhooks
+            .iter()
+            .enumerate()
+            .map(|(index, w)| {
+                Ok(Webhook {
+                    url: read_secret(&self.origin, &w.url)?,
+                    format: w.format,
+                    events: w.events.clone(),
+                    index,
+                })
+            })
+            .collect()
+    }
 }
 
 /// One org, checked.
@@ -375,6 +477,8 @@ pub struct OrgSettings {
     pub mode: Mode,
     /// Caps and batch size of `apply`.
     pub apply: ApplyLimits,
+    /// When the daemon scans and applies.
+    pub schedule: OrgSchedule,
     /// Where this org was configured, to locate secret errors.
     origin: Origin,
 }
@@ -503,6 +607,7 @@ impl Settings {
             source: None,
             reports_dir: PathBuf::from("reports"),
             state_path: PathBuf::from("state/pslwarden.sqlite"),
+            daemon: DaemonSettings::defaults(builtin_origin()),
             orgs: vec![OrgSettings {
                 name: "seed-demo".to_string(),
                 api_version: DEFAULT_API_VERSION.to_string(),
@@ -522,11 +627,11 @@ impl Settings {
                 window: Window::AlwaysOpen,
                 mode: Mode::Apply,
                 apply: ApplyLimits::default(),
-                origin: Origin {
-                    path: PathBuf::from("(built-in demo config)"),
-                    text: "".into(),
-                    base_dir: PathBuf::from("."),
+                schedule: OrgSchedule {
+                    scan: CronSchedule::parse(DEMO_SCAN_SCHEDULE).ok(),
+                    apply: CronSchedule::parse(DEMO_APPLY_SCHEDULE).ok(),
                 },
+                origin: builtin_origin(),
             }],
         }
     }
@@ -560,6 +665,19 @@ impl Settings {
         }
     }
 }
+
+/// Where the built-in demo's settings "come from", for messages.
+fn builtin_origin() -> Origin {
+    Origin {
+        path: PathBuf::from("(built-in demo config)"),
+        text: "".into(),
+        base_dir: PathBuf::from("."),
+    }
+}
+
+/// The built-in demo's schedules: a scan every minute, an apply attempt every five.
+pub const DEMO_SCAN_SCHEDULE: &str = "0 * * * * *";
+pub const DEMO_APPLY_SCHEDULE: &str = "30 */5 * * * *";
 
 /// `--org` did not pick exactly one org.
 #[derive(Debug, thiserror::Error)]
@@ -651,39 +769,44 @@ impl OrgSettings {
     }
 
     fn read_secret(&self, spec: &SecretSpec) -> Result<Secret, SecretError> {
-        let fail = |key: &str, span: &Range<usize>, message: String| SecretError {
-            config: self.origin.path.clone(),
-            line: line_of(&self.origin.text, span.start),
-            key: key.to_string(),
-            message,
-        };
-        match spec {
-            SecretSpec::Builtin(value) => Ok(Secret::new(*value)),
-            SecretSpec::Env { var, key, span } => match std::env::var(var) {
-                Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim().to_string())),
-                Ok(_) => Err(fail(
-                    key,
-                    span,
-                    format!("environment variable {var} is empty: set it to the secret"),
-                )),
-                Err(_) => Err(fail(
-                    key,
-                    span,
-                    format!(
-                        "environment variable {var} is not set: export it before running pslwarden"
-                    ),
-                )),
-            },
-            SecretSpec::File { path, key, span } => match std::fs::read_to_string(path) {
-                Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim().to_string())),
-                Ok(_) => Err(fail(key, span, format!("{} is empty", path.display()))),
-                Err(e) => Err(fail(
-                    key,
-                    span,
-                    format!("cannot read {}: {e}", path.display()),
-                )),
-            },
-        }
+        read_secret(&self.origin, spec)
+    }
+}
+
+/// Reads one secret, naming the config line of its key (never its value) when it fails.
+fn read_secret(origin: &Origin, spec: &SecretSpec) -> Result<Secret, SecretError> {
+    let fail = |key: &str, span: &Range<usize>, message: String| SecretError {
+        config: origin.path.clone(),
+        line: line_of(&origin.text, span.start),
+        key: key.to_string(),
+        message,
+    };
+    match spec {
+        SecretSpec::Builtin(value) => Ok(Secret::new(*value)),
+        SecretSpec::Env { var, key, span } => match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim().to_string())),
+            Ok(_) => Err(fail(
+                key,
+                span,
+                format!("environment variable {var} is empty: set it to the secret"),
+            )),
+            Err(_) => Err(fail(
+                key,
+                span,
+                format!(
+                    "environment variable {var} is not set: export it before running pslwarden"
+                ),
+            )),
+        },
+        SecretSpec::File { path, key, span } => match std::fs::read_to_string(path) {
+            Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim().to_string())),
+            Ok(_) => Err(fail(key, span, format!("{} is empty", path.display()))),
+            Err(e) => Err(fail(
+                key,
+                span,
+                format!("cannot read {}: {e}", path.display()),
+            )),
+        },
     }
 }
 
@@ -1126,6 +1249,102 @@ impl Checker {
     }
 }
 
+impl Checker {
+    /// Checks `[org.schedule]`.
+    fn schedule(&self, raw: &RawSchedule, prefix: &str) -> Result<OrgSchedule, ConfigError> {
+        let one = |v: &Option<Spanned<String>>, k: &str| {
+            v.as_ref()
+                .map(|v| {
+                    CronSchedule::parse(v.get_ref())
+                        .map_err(|m| self.invalid(v.span(), &format!("{prefix}.schedule.{k}"), m))
+                })
+                .transpose()
+        };
+        Ok(OrgSchedule {
+            scan: one(&raw.scan, "scan")?,
+            apply: one(&raw.apply, "apply")?,
+        })
+    }
+
+    /// Checks `[daemon]` (absent: the defaults).
+    fn daemon(&self, raw: Option<&Spanned<RawDaemon>>) -> Result<DaemonSettings, ConfigError> {
+        let mut daemon = DaemonSettings::defaults(self.origin.clone());
+        let Some(raw) = raw else {
+            return Ok(daemon);
+        };
+        let d = raw.get_ref();
+        if let Some(listen) = &d.listen {
+            daemon.listen = listen.get_ref().trim().parse().map_err(|_| {
+                self.invalid(
+                    listen.span(),
+                    "daemon.listen",
+                    format!(
+                        "`{}` is not an address: write IP:PORT, e.g. \"{DEFAULT_LISTEN}\" (port 0 \
+                         picks a free one)",
+                        listen.get_ref()
+                    ),
+                )
+            })?;
+        }
+        if let Some(keep) = &d.keep_reports {
+            let n = *keep.get_ref();
+            if !(0..=100_000).contains(&n) {
+                return Err(self.invalid(
+                    keep.span(),
+                    "daemon.keep_reports",
+                    "must be a whole number from 0 (keep all) to 100000",
+                ));
+            }
+            daemon.keep_reports = n as usize;
+        }
+        for (i, hook) in d.webhook.iter().enumerate() {
+            let w = hook.get_ref();
+            let prefix = format!("daemon.webhook[{i}]");
+            let url = self.required_secret(
+                SecretKeys::new("url", &w.url_env, &w.url_file, &w.url),
+                &prefix,
+                hook.span(),
+            )?;
+            let format = match w.format.as_ref().map(|f| (f.get_ref().trim(), f.span())) {
+                None | Some(("slack", _)) => WebhookFormat::Slack,
+                Some(("json", _)) => WebhookFormat::Json,
+                Some((other, span)) => {
+                    return Err(self.invalid(
+                        span,
+                        &format!("{prefix}.format"),
+                        format!("unknown format `{other}`: use \"slack\" or \"json\""),
+                    ));
+                }
+            };
+            let events = match &w.events {
+                None => EventKind::all(),
+                Some(list) => {
+                    let mut events = std::collections::BTreeSet::new();
+                    for e in list {
+                        events.insert(EventKind::parse(e.get_ref()).ok_or_else(|| {
+                            self.invalid(
+                                e.span(),
+                                &format!("{prefix}.events"),
+                                format!(
+                                    "unknown event `{}`: use \"findings\", \"apply\" or \"failure\"",
+                                    e.get_ref()
+                                ),
+                            )
+                        })?);
+                    }
+                    events
+                }
+            };
+            daemon.webhooks.push(WebhookSpec {
+                url,
+                format,
+                events,
+            });
+        }
+        Ok(daemon)
+    }
+}
+
 fn is_loopback_http(u: &url::Url) -> bool {
     u.scheme() == "http"
         && matches!(
@@ -1362,6 +1581,7 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
         let window = c.window(org.window.as_ref(), &prefix)?;
         let mode = c.mode(org.mode.as_ref(), &prefix)?;
         let apply = c.apply(&org.apply, &prefix)?;
+        let schedule = c.schedule(&org.schedule, &prefix)?;
         orgs.push(OrgSettings {
             name,
             api_version,
@@ -1374,6 +1594,7 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
             window,
             mode,
             apply,
+            schedule,
             origin: c.origin.clone(),
         });
     }
@@ -1384,10 +1605,12 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
             .as_deref()
             .unwrap_or("state/pslwarden.sqlite"),
     );
+    let daemon = c.daemon(raw.daemon.as_ref())?;
     Ok(Settings {
         source: Some(c.origin.path.clone()),
         reports_dir,
         state_path,
+        daemon,
         orgs,
     })
 }

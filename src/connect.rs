@@ -6,6 +6,7 @@
 //!
 //! Must not: query or change anything in the org; that is the commands' business.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::config::{OrgSettings, SecretError, SimulatorSpec, builtin};
@@ -17,7 +18,8 @@ pub struct OrgSession {
     pub client: Client,
     /// The org's settings (name, API version) for messages and reports.
     pub org: OrgSettings,
-    /// The in-process simulator; dropping it stops the server, so it lives as long as the session.
+    /// The in-process simulator; dropping it stops the server, so it lives as long as the session
+    /// (`None` for a real org, and for a simulated one kept for the whole process).
     pub simulator: Option<sfsim::RunningSim>,
 }
 
@@ -34,13 +36,35 @@ pub enum ConnectError {
     Salesforce { org: String, source: SfError },
 }
 
+/// Simulated orgs kept running for the life of the process, by org name, once
+/// [`keep_simulated_orgs`] was called: a long-lived daemon must see its own changes to the
+/// built-in demo org, where a one-shot command starts it afresh.
+static KEPT: std::sync::OnceLock<tokio::sync::Mutex<HashMap<String, sfsim::RunningSim>>> =
+    std::sync::OnceLock::new();
+
+/// From now on, a simulated org is started once per process and reused by every `connect`.
+pub fn keep_simulated_orgs() {
+    KEPT.get_or_init(|| tokio::sync::Mutex::new(HashMap::new()));
+}
+
 /// Starts the simulator when the org is simulated, reads secrets, signs in.
 pub async fn connect(org: &OrgSettings) -> Result<OrgSession, ConnectError> {
-    let simulator = match &org.simulator {
-        Some(spec) => Some(sfsim::start(simulated_org(spec)?).await?),
-        None => None,
+    let mut kept_url = None;
+    let simulator = match (&org.simulator, KEPT.get()) {
+        (Some(spec), Some(kept)) => {
+            let mut kept = kept.lock().await;
+            if !kept.contains_key(&org.name) {
+                let sim = sfsim::start(simulated_org(spec)?).await?;
+                kept.insert(org.name.clone(), sim);
+            }
+            kept_url = kept.get(&org.name).map(|s| s.url.clone());
+            None
+        }
+        (Some(spec), None) => Some(sfsim::start(simulated_org(spec)?).await?),
+        (None, _) => None,
     };
-    let settings = org.connection_settings(simulator.as_ref().map(|s| s.url.as_str()))?;
+    let sim_url = kept_url.or_else(|| simulator.as_ref().map(|s| s.url.clone()));
+    let settings = org.connection_settings(sim_url.as_deref())?;
     let salesforce = |source| ConnectError::Salesforce {
         org: org.name.clone(),
         source,

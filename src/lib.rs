@@ -38,6 +38,7 @@ pub mod apply;
 pub mod commands;
 pub mod config;
 pub mod connect;
+pub mod daemon;
 pub mod ledger;
 pub mod plan;
 pub mod report;

@@ -109,6 +109,14 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Run unattended: scan and apply each org on its [org.schedule], serve /healthz and
+    /// /metrics, notify webhooks; SIGHUP reloads the config, SIGTERM stops after the batch in flight
+    Daemon {
+        /// Run every configured job once (per org: scan, then apply) and exit, for cron, systemd
+        /// timers and Kubernetes CronJobs
+        #[arg(long)]
+        once: bool,
+    },
     /// Show the org's off-hours window: open or closed, until when, and when it next opens
     Window {
         /// Org name from the config (needed when it has several)
@@ -219,6 +227,7 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
                 plan,
                 yes,
                 max_actions,
+                cancel: None,
             };
             let prompt: &(dyn Fn(&str) -> std::io::Result<bool> + Sync) = &ask_at_terminal;
             let interactive = std::io::stdin().is_terminal().then_some(prompt);
@@ -248,6 +257,12 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             }
             let history = commands::history::run(&settings, org.as_deref(), run)?;
             stdout.write_all(history.render(format).as_bytes())?;
+        }
+        Command::Daemon { once } => {
+            let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
+            drop(stdout);
+            pslwarden::daemon::run(cli.config.clone(), settings, once, clock).await?;
+            return Ok(success);
         }
         Command::Window { org, at, format } => {
             let org = settings.org(org.as_deref())?;

@@ -26,8 +26,8 @@ use crate::plan::{Fact, Op};
 /// Marks a SQLite file as pslwarden's (`PRAGMA application_id`, "PSLW").
 const APPLICATION_ID: i32 = 0x5053_4C57;
 
-/// The schema this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i32 = 1;
+/// The schema this build writes (`PRAGMA user_version`). 2 added `kv`.
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// How long a statement waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -102,6 +102,16 @@ CREATE TABLE actions (
 CREATE INDEX actions_by_run ON actions (run_id);
 CREATE INDEX plans_by_org ON plans (org, status);
 CREATE INDEX runs_by_org ON runs (org, status);
+"#;
+
+/// Version 1 to 2: small named values (e.g. the findings an org's last scan reported, so the
+/// daemon notifies only new ones).
+const MIGRATE_TO_2: &str = r#"
+CREATE TABLE kv (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
 "#;
 
 /// The state store could not do what was asked. Every variant names the file.
@@ -536,10 +546,16 @@ impl StateStore {
         if version == 0 {
             tx.execute_batch(SCHEMA)
                 .map_err(|e| classify(&self.path, e))?;
-            tx.execute_batch(&format!(
-                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
-            ))
-            .map_err(|e| classify(&self.path, e))?;
+            tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID};"))
+                .map_err(|e| classify(&self.path, e))?;
+        }
+        if version < 2 {
+            tx.execute_batch(MIGRATE_TO_2)
+                .map_err(|e| classify(&self.path, e))?;
+        }
+        if version < SCHEMA_VERSION {
+            tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))
+                .map_err(|e| classify(&self.path, e))?;
         }
         tx.commit().map_err(|e| classify(&self.path, e))?;
         Ok(())
@@ -1060,6 +1076,27 @@ impl StateStore {
         Ok(left == 0)
     }
 
+    /// A named value, if set.
+    pub fn get_value(&self, key: &str) -> Result<Option<String>, StateError> {
+        self.conn
+            .query_row("SELECT value FROM kv WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Sets a named value.
+    pub fn set_value(&mut self, key: &str, value: &str) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "INSERT INTO kv (key, value, updated_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, \
+                 updated_at = excluded.updated_at",
+                params![key, value, now()],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
     /// The rollback plan made for `run`, if any.
     pub fn rollback_plan_of(&self, run: RunId) -> Result<Option<StoredPlan>, StateError> {
         let id: Option<PlanId> = self
@@ -1299,6 +1336,27 @@ mod tests {
         assert!(store.open_plan("prod").unwrap().is_none());
         let overview = store.overview(Some("prod")).unwrap();
         assert_eq!(overview[0].done, 1);
+    }
+
+    #[test]
+    fn named_values_persist_and_a_version_1_store_is_migrated() {
+        let path = scratch("kv");
+        {
+            // A store as version 1 wrote it.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute_batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 1;"
+            ))
+            .unwrap();
+        }
+        let mut store = StateStore::open(&path).unwrap();
+        assert_eq!(store.get_value("k").unwrap(), None);
+        store.set_value("k", "one").unwrap();
+        store.set_value("k", "two").unwrap();
+        drop(store);
+        let store = StateStore::open(&path).unwrap();
+        assert_eq!(store.get_value("k").unwrap().as_deref(), Some("two"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod support;
 mod apply;
 mod cli;
 mod client;
+mod daemon;
 mod scan;
 mod sim;
 mod window;

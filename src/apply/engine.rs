@@ -69,7 +69,9 @@ pub struct RunCtx<'a> {
     pub clock: &'a dyn Clock,
     pub run: RunId,
     /// Words for a closed window (from the `window` command's wording).
-    pub window_words: &'a dyn Fn(chrono::DateTime<chrono::Utc>) -> String,
+    pub window_words: &'a (dyn Fn(chrono::DateTime<chrono::Utc>) -> String + Sync),
+    /// Set when the process is asked to stop: no new batch starts.
+    pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// Sends `actions` (verified, journaled with their restore data, within the caps) batch by
@@ -84,6 +86,14 @@ pub async fn execute(
         .enumerate()
     {
         let number = u32::try_from(n + 1).unwrap_or(u32::MAX);
+        if ctx
+            .cancel
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+        {
+            tracing::info!(run = ctx.run, batch = number, "shutting down: no new batch");
+            executed.stop = Some(StopReason::Shutdown);
+            break;
+        }
         let decision = gate::check(
             &ctx.org.window,
             ctx.clock.now(),

@@ -148,12 +148,18 @@ pub enum StopReason {
     Window(String),
     /// Too few daily API requests remain.
     ApiHeadroom(String),
+    /// The process is shutting down (SIGTERM): the batch in flight was finished and journaled.
+    Shutdown,
 }
 
 impl std::fmt::Display for StopReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StopReason::Window(m) | StopReason::ApiHeadroom(m) => f.write_str(m),
+            StopReason::Shutdown => f.write_str(
+                "pslwarden is shutting down: the batch in flight was finished and journaled, and \
+                 the next run continues the plan",
+            ),
         }
     }
 }
@@ -165,7 +171,7 @@ pub fn check(
     now: DateTime<Utc>,
     usage: Option<ApiUsage>,
     limits: &ApplyLimits,
-    window_words: &dyn Fn(DateTime<Utc>) -> String,
+    window_words: &(dyn Fn(DateTime<Utc>) -> String + Sync),
 ) -> Decision {
     let state = window.state_at(now);
     if !state.batch_allowed {

@@ -46,6 +46,8 @@ pub struct ApplyOptions {
     pub yes: bool,
     /// Carry out at most this many actions (never more than the config's `max_actions`).
     pub max_actions: Option<usize>,
+    /// Set by the daemon when it is asked to stop: the run stops before its next batch.
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Asks the person at the terminal; `Ok(true)` means go.
@@ -474,6 +476,7 @@ impl Run<'_> {
                 clock: self.clock,
                 run: self.id,
                 window_words: &words,
+                cancel: options.cancel.as_deref(),
             };
             engine::execute(&mut ctx, &chosen).await?
         };

@@ -255,6 +255,7 @@ pub async fn run(
                 clock,
                 run: rollback_run,
                 window_words: &words,
+                cancel: None,
             };
             engine::execute(&mut ctx, &chosen).await?
         };

@@ -287,7 +287,13 @@ impl Authenticator {
                 client,
                 refresh_token,
             } => {
-                let http = |request: oauth2::HttpRequest| oauth_http(&self.http, request);
+                // The future owns its client (a cheap handle): a future borrowing `self` here
+                // would make every sign-in future non-`Send` for the daemon's tasks.
+                let owned = self.http.clone();
+                let http = move |request: oauth2::HttpRequest| {
+                    let client = owned.clone();
+                    async move { oauth_http(&client, request).await }
+                };
                 let result = match refresh_token {
                     Some(token) => {
                         client

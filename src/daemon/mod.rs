@@ -1,0 +1,389 @@
+//! `pslwarden daemon`: scheduled scans and applies for one org or many, observable and
+//! stoppable.
+//!
+//! * [`schedule`]: each org's scan and apply schedules (cron with seconds, or English phrases).
+//! * [`jobs`]: one scan or apply job of one org: the same entry points as the CLI, then metrics,
+//!   notifications and report retention.
+//! * [`metrics`]: what the jobs did, rendered for `/metrics` (Prometheus text format).
+//! * [`notify`]: webhooks (Slack-compatible or JSON) on new findings, apply results, failures.
+//! * [`retention`]: keep the newest N report folders per org.
+//!
+//! How it runs: the scheduler only wakes the daemon (a tick names an org and a job); the job
+//! decides at run time, in the org's time zone, whether the window is open. One job per org at a
+//! time: a tick for an org whose job still runs is skipped (and counted). `SIGHUP` reloads the
+//! config (a bad one is refused and the old one kept); `SIGTERM`/`SIGINT` stop taking ticks, let
+//! every apply finish the batch in flight and journal it, and exit 0. `--once` runs each org's
+//! configured jobs once and exits.
+
+pub mod jobs;
+pub mod metrics;
+pub mod notify;
+pub mod retention;
+pub mod schedule;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_cron_scheduler::{Job, JobScheduler};
+use tracing::Instrument;
+
+use crate::apply::clock::Clock;
+use crate::config::{ConfigError, SecretError, Settings};
+use metrics::{JobKind, Metrics};
+use notify::Webhook;
+
+/// Why the daemon could not start or ended badly.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(
+        "cannot listen on {addr} for /healthz and /metrics: {source}. Set `listen` in [daemon] \
+         to a free address"
+    )]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the scheduler failed: {0}")]
+    Scheduler(String),
+    #[error(
+        "no org has an [org.schedule], so the daemon has nothing to do: add `scan = ...` and/or \
+         `apply = ...` to an org (see config/example.toml)"
+    )]
+    NothingScheduled,
+    #[error("{failed} of {total} job(s) failed (see the log above)")]
+    JobsFailed { failed: usize, total: usize },
+    #[error("cannot wait for signals: {0}")]
+    Signals(std::io::Error),
+}
+
+/// What every job and the endpoint share.
+pub struct Shared {
+    /// The config in force; replaced as a whole by a reload.
+    settings: RwLock<Arc<Settings>>,
+    /// The webhooks of that config, URLs read.
+    webhooks: RwLock<Arc<Vec<Webhook>>>,
+    /// What the jobs did.
+    pub metrics: Metrics,
+    /// Orgs whose job is running now: a tick for one of them is skipped.
+    busy: Mutex<HashSet<String>>,
+    /// Set on SIGTERM/SIGINT: applies stop before their next batch.
+    pub shutting_down: Arc<AtomicBool>,
+    /// For webhooks.
+    pub http: reqwest::Client,
+    /// The gate's clock (the system clock; a rehearsal clock in debug builds).
+    pub clock: Box<dyn Clock>,
+}
+
+impl Shared {
+    pub fn new(settings: Settings, webhooks: Vec<Webhook>, clock: Box<dyn Clock>) -> Shared {
+        Shared {
+            settings: RwLock::new(Arc::new(settings)),
+            webhooks: RwLock::new(Arc::new(webhooks)),
+            metrics: Metrics::default(),
+            busy: Mutex::new(HashSet::new()),
+            shutting_down: Arc::new(AtomicBool::new(false)),
+            http: reqwest::Client::new(),
+            clock,
+        }
+    }
+
+    /// The config in force.
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The webhooks in force.
+    pub fn webhooks(&self) -> Arc<Vec<Webhook>> {
+        self.webhooks
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn replace(&self, settings: Settings, webhooks: Vec<Webhook>) {
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(settings);
+        *self.webhooks.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(webhooks);
+    }
+
+    /// Marks `org` busy; false when it already was.
+    fn claim(&self, org: &str) -> bool {
+        self.busy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(org.to_string())
+    }
+
+    fn release(&self, org: &str) {
+        self.busy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(org);
+    }
+}
+
+/// A tick of the scheduler: run this job of this org.
+type Tick = (String, JobKind);
+
+/// Runs the daemon until SIGTERM/SIGINT (or, with `once`, until every configured job ran once).
+/// `config` is the path to reload from on SIGHUP (`None`: the default search, as at start).
+pub async fn run(
+    config: Option<PathBuf>,
+    settings: Settings,
+    once: bool,
+    clock: Box<dyn Clock>,
+) -> Result<(), DaemonError> {
+    if !settings
+        .orgs
+        .iter()
+        .any(|o| o.schedule.scan.is_some() || o.schedule.apply.is_some())
+    {
+        return Err(DaemonError::NothingScheduled);
+    }
+    let webhooks = settings.daemon.webhooks()?;
+    // One simulator per simulated org for the whole process: the daemon must see its own fixes.
+    crate::connect::keep_simulated_orgs();
+    let shared = Arc::new(Shared::new(settings, webhooks, clock));
+    if once {
+        return run_once(&shared).await;
+    }
+    let settings = shared.settings();
+    let listener = tokio::net::TcpListener::bind(settings.daemon.listen)
+        .await
+        .map_err(|source| DaemonError::Listen {
+            addr: settings.daemon.listen,
+            source,
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| DaemonError::Listen {
+            addr: settings.daemon.listen,
+            source,
+        })?;
+    let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, shared.clone(), async {
+        let _ = http_stopped.await;
+    }));
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        // Scripts and tests wait for this line.
+        let _ = writeln!(
+            out,
+            "pslwarden daemon: {} org(s); health on http://{addr}/healthz, metrics on http://{addr}/metrics",
+            settings.orgs.len()
+        );
+        let _ = out.flush();
+    }
+    tracing::info!(%addr, orgs = settings.orgs.len(), "daemon started");
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<Tick>();
+    let mut scheduler = start_scheduler(&settings, &tx).await?;
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
+    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
+    let mut running: JoinSet<()> = JoinSet::new();
+    let mut tick_number: u64 = 0;
+    loop {
+        tokio::select! {
+            Some((org, kind)) = rx.recv() => {
+                tick_number += 1;
+                dispatch(&shared, &mut running, org, kind, tick_number);
+            }
+            _ = hup.recv() => {
+                match reload(&config, &shared) {
+                    Ok(()) => {
+                        let _ = scheduler.shutdown().await;
+                        scheduler = start_scheduler(&shared.settings(), &tx).await?;
+                        tracing::info!(orgs = shared.settings().orgs.len(), "config reloaded (SIGHUP)");
+                    }
+                    Err(e) => tracing::error!(
+                        error = %e,
+                        "config reload refused (SIGHUP): the running config stays in force"
+                    ),
+                }
+            }
+            _ = term.recv() => { tracing::info!("SIGTERM: stopping"); break; }
+            _ = int.recv() => { tracing::info!("SIGINT: stopping"); break; }
+            Some(_) = running.join_next(), if !running.is_empty() => {}
+        }
+    }
+    shared.shutting_down.store(true, Ordering::SeqCst);
+    let _ = scheduler.shutdown().await;
+    if !running.is_empty() {
+        tracing::info!(
+            jobs = running.len(),
+            "waiting for the running jobs: applies finish the batch in flight"
+        );
+    }
+    while running.join_next().await.is_some() {}
+    let _ = stop_http.send(());
+    let _ = server.await;
+    tracing::info!("daemon stopped");
+    Ok(())
+}
+
+/// Starts one job for a tick, unless the org is busy.
+fn dispatch(
+    shared: &Arc<Shared>,
+    running: &mut JoinSet<()>,
+    org: String,
+    kind: JobKind,
+    tick: u64,
+) {
+    if shared.shutting_down.load(Ordering::SeqCst) {
+        return;
+    }
+    if !shared.claim(&org) {
+        tracing::info!(%org, job = %kind, tick, "tick skipped: the org's previous job is still running");
+        shared
+            .metrics
+            .update(&org, |m| *m.skipped_busy.entry(kind).or_default() += 1);
+        return;
+    }
+    let shared = shared.clone();
+    let span = tracing::info_span!("job", org = %org, job = %kind, tick);
+    running.spawn(
+        async move {
+            jobs::run_job(&shared, &org, kind).await;
+            shared.release(&org);
+        }
+        .instrument(span),
+    );
+}
+
+/// Every configured job once: per org (orgs concurrently), the scan then the apply.
+async fn run_once(shared: &Arc<Shared>) -> Result<(), DaemonError> {
+    let settings = shared.settings();
+    let mut set: JoinSet<(usize, usize)> = JoinSet::new();
+    for org in &settings.orgs {
+        let kinds: Vec<JobKind> = [
+            org.schedule.scan.as_ref().map(|_| JobKind::Scan),
+            org.schedule.apply.as_ref().map(|_| JobKind::Apply),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if kinds.is_empty() {
+            continue;
+        }
+        let shared = shared.clone();
+        let name = org.name.clone();
+        set.spawn(async move {
+            let mut failed = 0;
+            for kind in &kinds {
+                let span = tracing::info_span!("job", org = %name, job = %kind);
+                let end = jobs::run_job(&shared, &name, *kind).instrument(span).await;
+                if !end.ok() {
+                    failed += 1;
+                }
+            }
+            (failed, kinds.len())
+        });
+    }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(DaemonError::Signals)?;
+    let (mut failed, mut total) = (0, 0);
+    loop {
+        tokio::select! {
+            done = set.join_next() => match done {
+                Some(Ok((f, t))) => { failed += f; total += t; }
+                Some(Err(_)) => { failed += 1; total += 1; }
+                None => break,
+            },
+            _ = term.recv() => {
+                tracing::info!("SIGTERM: applies stop after the batch in flight");
+                shared.shutting_down.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+    if failed > 0 {
+        Err(DaemonError::JobsFailed { failed, total })
+    } else {
+        Ok(())
+    }
+}
+
+/// The scheduler with one job per org and schedule, each only sending a tick.
+async fn start_scheduler(
+    settings: &Settings,
+    tx: &mpsc::UnboundedSender<Tick>,
+) -> Result<JobScheduler, DaemonError> {
+    let fail = |e: tokio_cron_scheduler::JobSchedulerError| DaemonError::Scheduler(e.to_string());
+    let scheduler = JobScheduler::new().await.map_err(fail)?;
+    for org in &settings.orgs {
+        for (kind, schedule) in [
+            (JobKind::Scan, &org.schedule.scan),
+            (JobKind::Apply, &org.schedule.apply),
+        ] {
+            let Some(schedule) = schedule else { continue };
+            let tx = tx.clone();
+            let name = org.name.clone();
+            let job = Job::new_async(schedule.cron.as_str(), move |_, _| {
+                let _ = tx.send((name.clone(), kind));
+                Box::pin(async {})
+            })
+            .map_err(fail)?;
+            scheduler.add(job).await.map_err(fail)?;
+            tracing::info!(org = %org.name, job = %kind, schedule = %schedule.written, "scheduled");
+        }
+    }
+    scheduler.start().await.map_err(fail)?;
+    Ok(scheduler)
+}
+
+/// Reads the config again; replaces the running one only when the new one is whole.
+fn reload(config: &Option<PathBuf>, shared: &Shared) -> Result<(), DaemonError> {
+    let settings = Settings::load(config.as_deref())?;
+    let webhooks = settings.daemon.webhooks()?;
+    if settings.daemon.listen != shared.settings().daemon.listen {
+        tracing::warn!("`listen` in [daemon] changed: the endpoint moves only on a restart");
+    }
+    shared.replace(settings, webhooks);
+    Ok(())
+}
+
+/// Serves `/healthz` and `/metrics` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route(
+            "/metrics",
+            get(
+                |axum::extract::State(shared): axum::extract::State<Arc<Shared>>| async move {
+                    let text = metrics::render(
+                        &shared.metrics.snapshot(),
+                        &shared.settings(),
+                        shared.clock.now(),
+                    );
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "text/plain; version=0.0.4; charset=utf-8",
+                        )],
+                        text,
+                    )
+                },
+            ),
+        )
+        .with_state(shared);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,243 @@
+//! Notifications: a webhook per configured endpoint, Slack-compatible (`{"text": ...}`) or a
+//! generic JSON event, on new findings, on apply results and on failures.
+//!
+//! Owns: the events ([`Event`]), their wording and JSON shape (pure), and sending with retries.
+//! A failing webhook is retried, then logged; it never stops or fails a run.
+//!
+//! Must not: put a secret in a message. Messages carry org names, counts, usernames and record
+//! ids only; the webhook URL itself (a secret for Slack) is never logged.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::secret::Secret;
+
+/// Which kind of news a webhook wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EventKind {
+    /// A scan found findings it had not found before.
+    Findings,
+    /// An apply run changed something (or tried and failed on some records).
+    Apply,
+    /// A job failed: sign-in, a refused write call, a broken state store.
+    Failure,
+}
+
+impl EventKind {
+    pub fn parse(text: &str) -> Option<EventKind> {
+        match text.trim() {
+            "findings" => Some(EventKind::Findings),
+            "apply" => Some(EventKind::Apply),
+            "failure" => Some(EventKind::Failure),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Findings => "findings",
+            EventKind::Apply => "apply",
+            EventKind::Failure => "failure",
+        }
+    }
+
+    /// Every kind, the default of a webhook.
+    pub fn all() -> BTreeSet<EventKind> {
+        [EventKind::Findings, EventKind::Apply, EventKind::Failure]
+            .into_iter()
+            .collect()
+    }
+}
+
+/// The body a webhook takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookFormat {
+    /// `{"text": "..."}`: Slack incoming webhooks, Mattermost, Teams workflows and most chats.
+    Slack,
+    /// The [`Event`] itself as JSON, for scripts and alert routers.
+    Json,
+}
+
+/// One configured webhook, its URL read (it is a secret: Slack's carries a token).
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// Where to POST.
+    pub url: Secret,
+    pub format: WebhookFormat,
+    /// What it is told about.
+    pub events: BTreeSet<EventKind>,
+    /// Its position in the config, to name it in logs without its URL.
+    pub index: usize,
+}
+
+/// Something worth telling people, with its facts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    /// `findings`, `apply` or `failure`.
+    pub event: &'static str,
+    /// Org name in the config.
+    pub org: String,
+    /// One line for people.
+    pub summary: String,
+    /// Details by event (counts, run id, seats per license, the error text).
+    pub details: serde_json::Value,
+}
+
+impl Event {
+    pub fn kind(&self) -> EventKind {
+        EventKind::parse(self.event).unwrap_or(EventKind::Failure)
+    }
+
+    /// New findings of a scan.
+    pub fn findings(
+        org: &str,
+        new: &[String],
+        total: usize,
+        recoverable: u32,
+        report: &str,
+    ) -> Event {
+        let shown: Vec<&str> = new.iter().take(10).map(String::as_str).collect();
+        Event {
+            event: EventKind::Findings.as_str(),
+            org: org.to_string(),
+            summary: format!(
+                "pslwarden: org `{org}` has {} new finding(s) ({total} in all, {recoverable} \
+                 recoverable seat(s)): {}{}",
+                new.len(),
+                shown.join("; "),
+                if new.len() > shown.len() { "; ..." } else { "" }
+            ),
+            details: serde_json::json!({
+                "new": new,
+                "findings": total,
+                "recoverable_seats": recoverable,
+                "report": report,
+            }),
+        }
+    }
+
+    /// The outcome of an apply or rollback run that did something.
+    pub fn run_result(org: &str, report: &crate::apply::report::RunReport) -> Event {
+        let freed: i64 = report.seats.iter().map(|s| s.expected_change).sum();
+        let count = |status| report.actions.iter().filter(|a| a.status == status).count();
+        use crate::state::ActionStatus::{Done, Failed, Skipped};
+        Event {
+            event: EventKind::Apply.as_str(),
+            org: org.to_string(),
+            summary: format!(
+                "pslwarden: {} run {} of org `{org}` {}: {} done, {} failed, {} skipped, {freed} \
+                 seat(s) freed{}",
+                report.kind.as_str(),
+                report.run_id,
+                report.status,
+                count(Done),
+                count(Failed),
+                count(Skipped),
+                report
+                    .message
+                    .as_deref()
+                    .map(|m| format!(" — {m}"))
+                    .unwrap_or_default()
+            ),
+            details: serde_json::json!({
+                "run_id": report.run_id,
+                "kind": report.kind,
+                "status": report.status,
+                "seats": report.seats,
+                "left_for_next_run": report.left_for_next_run,
+            }),
+        }
+    }
+
+    /// A job that failed.
+    pub fn failure(org: &str, job: &str, error: &str) -> Event {
+        Event {
+            event: EventKind::Failure.as_str(),
+            org: org.to_string(),
+            summary: format!("pslwarden: {job} of org `{org}` failed: {error}"),
+            details: serde_json::json!({ "job": job, "error": error }),
+        }
+    }
+
+    /// The body for a webhook of `format`.
+    pub fn body(&self, format: WebhookFormat) -> serde_json::Value {
+        match format {
+            WebhookFormat::Slack => serde_json::json!({ "text": self.summary }),
+            WebhookFormat::Json => serde_json::to_value(self).unwrap_or_default(),
+        }
+    }
+}
+
+/// Attempts per webhook per event.
+const ATTEMPTS: u32 = 3;
+
+/// Sends `event` to every webhook that wants it. Never fails: problems are logged.
+pub async fn send(http: &reqwest::Client, webhooks: &[Webhook], event: &Event) {
+    for hook in webhooks.iter().filter(|w| w.events.contains(&event.kind())) {
+        let body = event.body(hook.format);
+        let mut delay = Duration::from_millis(500);
+        for attempt in 1..=ATTEMPTS {
+            let sent = http
+                .post(hook.url.expose())
+                .timeout(Duration::from_secs(10))
+                .json(&body)
+                .send()
+                .await;
+            match sent {
+                Ok(r) if r.status().is_success() => {
+                    tracing::debug!(webhook = hook.index, event = event.event, "webhook sent");
+                    break;
+                }
+                outcome => {
+                    // The error text of reqwest can hold the URL: only the status is logged.
+                    let why = match outcome {
+                        Ok(r) => format!("HTTP {}", r.status().as_u16()),
+                        Err(e) if e.is_timeout() => "timed out".to_string(),
+                        Err(e) if e.is_connect() => "connection failed".to_string(),
+                        Err(_) => "request failed".to_string(),
+                    };
+                    if attempt == ATTEMPTS {
+                        tracing::warn!(
+                            webhook = hook.index,
+                            event = event.event,
+                            %why,
+                            "webhook failed {ATTEMPTS} times; the run goes on without it"
+                        );
+                    } else {
+                        tracing::info!(webhook = hook.index, attempt, %why, "webhook failed; retrying");
+                        tokio::time::sleep(delay).await;
+                        delay *= 2;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slack_gets_text_and_json_gets_the_event() {
+        let e = Event::failure("prod", "apply", "sign-in refused");
+        assert_eq!(
+            e.body(WebhookFormat::Slack),
+            serde_json::json!({"text": "pslwarden: apply of org `prod` failed: sign-in refused"})
+        );
+        let json = e.body(WebhookFormat::Json);
+        assert_eq!(json["event"], "failure");
+        assert_eq!(json["details"]["job"], "apply");
+    }
+
+    #[test]
+    fn a_long_list_of_new_findings_is_cut_in_the_sentence() {
+        let new: Vec<String> = (0..15).map(|i| format!("user{i}")).collect();
+        let e = Event::findings("prod", &new, 15, 15, "r");
+        assert!(e.summary.contains("15 new finding(s)"));
+        assert!(e.summary.ends_with("; ..."), "{}", e.summary);
+        assert_eq!(e.details["new"].as_array().unwrap().len(), 15);
+    }
+}

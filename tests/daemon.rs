@@ -1,0 +1,513 @@
+//! `pslwarden daemon` end to end: the real binary as a long-running child process against a
+//! simulator and a webhook receiver served by the test, driven by its schedules and by signals,
+//! observed through `/metrics`, the webhooks, the simulator's counters and the state store.
+//!
+//! Waits poll with a generous deadline (they wait for cron ticks, a second apart); no test
+//! asserts on how long anything took.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pslwarden::state::{ActionStatus, RunStatus, StateStore};
+use serde_json::Value;
+use sfsim::{Faults, Org};
+
+use crate::support::{Sim, repo_root, scratch_dir};
+
+const WEBHOOK_ENV: &str = "PSLWARDEN_TEST_WEBHOOK";
+const SLACK_ENV: &str = "PSLWARDEN_TEST_SLACK";
+
+/// Bodies the test's webhook receiver got, by path (`/json`, `/slack`).
+type Received = Arc<Mutex<Vec<(String, Value)>>>;
+
+/// A webhook receiver on loopback; returns its base URL.
+async fn receiver() -> (String, Received) {
+    use axum::extract::{Path as UrlPath, State};
+    let got: Received = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/{kind}",
+            axum::routing::post(
+                |State(got): State<Received>,
+                 UrlPath(kind): UrlPath<String>,
+                 axum::Json(body): axum::Json<Value>| async move {
+                    got.lock().unwrap().push((kind, body));
+                    "ok"
+                },
+            ),
+        )
+        .with_state(got.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, got)
+}
+
+/// The daemon's config for the org served by `sim`; `org_tables` are appended to the org.
+fn config(dir: &Path, sim: &Sim, org_tables: &str) -> PathBuf {
+    let cfg = dir.join("pslwarden.toml");
+    std::fs::write(&cfg, config_text(sim, org_tables)).unwrap();
+    cfg
+}
+
+fn config_text(sim: &Sim, org_tables: &str) -> String {
+    let username = sim
+        .sim
+        .org
+        .settings()
+        .integration_user
+        .expect("integration user");
+    format!(
+        r#"[defaults]
+reports_dir = "reports"
+state_path = "state/pslwarden.sqlite"
+
+[daemon]
+listen = "127.0.0.1:0"
+keep_reports = 4
+
+[[daemon.webhook]]
+url_env = "{WEBHOOK_ENV}"
+format = "json"
+
+[[daemon.webhook]]
+url_env = "{SLACK_ENV}"
+events = ["apply", "failure"]
+
+[[org]]
+name = "sim"
+mode = "apply"
+
+[org.auth]
+flow = "jwt"
+login_url = "{url}"
+consumer_key = "3MVG9demoOnlyConsumerKeyForTheSimulatedOrg"
+username = "{username}"
+private_key_file = "{key}"
+{org_tables}
+"#,
+        url = sim.sim.url,
+        key = repo_root()
+            .join("mocks/keys/demo-only-jwt-private.pem")
+            .display(),
+    )
+}
+
+/// A running daemon child: its metrics URL and its stderr file.
+struct Daemon {
+    /// Taken by `stop`.
+    child: Option<Child>,
+    metrics: String,
+    stderr: PathBuf,
+}
+
+impl Daemon {
+    /// Starts `pslwarden daemon` and waits for its first line (the endpoint's address).
+    async fn start(dir: &Path, cfg: &Path, hooks: &str, clock: Option<&str>) -> Daemon {
+        let stderr = dir.join("daemon.stderr");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pslwarden"));
+        cmd.args(["--config", cfg.to_str().unwrap(), "daemon"])
+            .current_dir(dir)
+            .env_remove("PSLWARDEN_CONFIG")
+            .env("RUST_LOG", "pslwarden=info")
+            .env(WEBHOOK_ENV, format!("{hooks}/json"))
+            .env(SLACK_ENV, format!("{hooks}/slack"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        match clock {
+            Some(c) => cmd.env("PSLWARDEN_FAKE_CLOCK", c),
+            None => cmd.env_remove("PSLWARDEN_FAKE_CLOCK"),
+        };
+        let mut child = cmd.spawn().expect("start the daemon");
+        let stdout = child.stdout.take().unwrap();
+        let line = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line).unwrap();
+            line
+        })
+        .await
+        .unwrap();
+        let metrics = line
+            .split_whitespace()
+            .find(|w| w.ends_with("/metrics"))
+            .unwrap_or_else(|| panic!("no metrics URL in {line:?}"))
+            .to_string();
+        Daemon {
+            child: Some(child),
+            metrics,
+            stderr,
+        }
+    }
+
+    async fn metrics(&self) -> String {
+        reqwest::get(&self.metrics)
+            .await
+            .expect("metrics answer")
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// The value of one metric line (`name{labels}`), if present.
+    async fn value(&self, series: &str) -> Option<f64> {
+        self.metrics().await.lines().find_map(|l| {
+            l.strip_prefix(series)
+                .and_then(|rest| rest.strip_prefix(' '))
+                .and_then(|v| v.trim().parse().ok())
+        })
+    }
+
+    /// Waits until `series` reaches at least `at_least`.
+    async fn wait_for(&self, series: &str, at_least: f64) {
+        for _ in 0..600 {
+            if self.value(series).await.is_some_and(|v| v >= at_least) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "{series} never reached {at_least}\n{}\n{}",
+            self.metrics().await,
+            self.log()
+        );
+    }
+
+    fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on our own child's pid.
+        let pid = self.child.as_ref().expect("running").id() as libc::pid_t;
+        let rc = unsafe { libc::kill(pid, signal) };
+        assert_eq!(rc, 0, "signal sent");
+    }
+
+    /// Sends SIGTERM and waits for the exit code.
+    async fn stop(mut self) -> (Option<i32>, String) {
+        self.signal(libc::SIGTERM);
+        let mut child = self.child.take().expect("running");
+        let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+            .await
+            .unwrap();
+        (status.code(), self.log())
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..600 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+const ALWAYS_OPEN: &str = "\n[org.window]\nalways_open = true\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_scans_fixes_the_seed_once_reloads_on_sighup_and_tells_the_webhooks() {
+    let sim = Sim::seed().await;
+    let (hooks, got) = receiver().await;
+    let dir = scratch_dir("daemon_seed");
+    let scan_only = format!("{ALWAYS_OPEN}\n[org.schedule]\nscan = \"* * * * * *\"\n");
+    let cfg = config(&dir, &sim, &scan_only);
+    let daemon = Daemon::start(&dir, &cfg, &hooks, None).await;
+
+    // Scans find User-2 and tell the JSON webhook, once.
+    daemon
+        .wait_for("pslwarden_findings{org=\"sim\"}", 1.0)
+        .await;
+    daemon
+        .wait_for(
+            "pslwarden_runs_total{org=\"sim\",job=\"scan\",status=\"completed\"}",
+            3.0,
+        )
+        .await;
+    {
+        let got = got.lock().unwrap();
+        let findings: Vec<&Value> = got
+            .iter()
+            .filter(|(k, b)| k == "json" && b["event"] == "findings")
+            .map(|(_, b)| b)
+            .collect();
+        assert_eq!(findings.len(), 1, "new findings are told once: {got:?}");
+        assert!(
+            findings[0]["details"]["new"][0]
+                .as_str()
+                .unwrap()
+                .contains("user2@seed-example.org")
+        );
+        assert!(
+            !got.iter().any(|(k, _)| k == "slack"),
+            "the Slack hook only wants apply and failure events"
+        );
+    }
+    assert_eq!(sim.sim.org.stats().write_calls, 0, "scans never write");
+
+    // SIGHUP with an apply schedule added: the seed is fixed, once.
+    let with_apply = format!("{scan_only}apply = \"* * * * * *\"\n");
+    std::fs::write(&cfg, config_text(&sim, &with_apply)).unwrap();
+    daemon.signal(libc::SIGHUP);
+    daemon
+        .wait_for(
+            "pslwarden_runs_total{org=\"sim\",job=\"apply\",status=\"completed\"}",
+            3.0,
+        )
+        .await;
+    assert_eq!(sim.sim.org.used_licenses("ServiceCloudVoicePsl"), Some(1));
+    assert_eq!(
+        sim.sim.org.stats().write_calls,
+        2,
+        "one unassignment and one seat: fixed once, not twice"
+    );
+    assert_eq!(
+        daemon
+            .value("pslwarden_seats_freed_total{org=\"sim\"}")
+            .await,
+        Some(1.0)
+    );
+    assert_eq!(
+        daemon.value("pslwarden_window_open{org=\"sim\"}").await,
+        Some(1.0)
+    );
+    assert!(
+        daemon
+            .value("pslwarden_api_daily_remaining{org=\"sim\"}")
+            .await
+            .is_some_and(|v| v > 0.0)
+    );
+    wait_until("the apply result reaches both webhooks", || {
+        let got = got.lock().unwrap();
+        got.iter().any(|(k, b)| {
+            k == "slack"
+                && b["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("1 seat(s) freed"))
+        }) && got
+            .iter()
+            .any(|(k, b)| k == "json" && b["event"] == "apply")
+    })
+    .await;
+    let (code, log) = daemon.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("config reloaded"), "{log}");
+    assert!(
+        !log.contains("demo-only") && !log.contains("BEGIN PRIVATE KEY"),
+        "no secret in the log"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_window_closed_scheduled_applies_do_nothing_and_say_why() {
+    let sim = Sim::seed().await;
+    let (hooks, got) = receiver().await;
+    let dir = scratch_dir("daemon_window_closed");
+    let tables = r#"
+[org.window]
+time_zone = "Europe/London"
+days = ["mon", "tue", "wed", "thu", "fri"]
+start = "22:00"
+end = "05:00"
+crosses_midnight = true
+
+[org.schedule]
+apply = "* * * * * *"
+"#;
+    let cfg = config(&dir, &sim, tables);
+    // Tuesday 14:00 in London, and it stays that time.
+    let daemon = Daemon::start(&dir, &cfg, &hooks, Some("2026-01-06T14:00:00Z")).await;
+    daemon
+        .wait_for(
+            "pslwarden_runs_total{org=\"sim\",job=\"apply\",status=\"window_closed\"}",
+            2.0,
+        )
+        .await;
+    assert_eq!(
+        daemon.value("pslwarden_window_open{org=\"sim\"}").await,
+        Some(0.0)
+    );
+    // The window opens at 22:00 London time that day: 2026-01-06T22:00:00Z.
+    assert_eq!(
+        daemon
+            .value("pslwarden_window_next_open_timestamp_seconds{org=\"sim\"}")
+            .await,
+        Some(1_767_736_800.0)
+    );
+    assert_eq!(
+        daemon
+            .value("pslwarden_last_run_success{org=\"sim\",job=\"apply\"}")
+            .await,
+        Some(1.0),
+        "a closed window is not a failure"
+    );
+    let (code, log) = daemon.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains("outside the window") && log.contains("opens Tue 22:00"),
+        "{log}"
+    );
+    let stats = sim.sim.org.stats();
+    assert_eq!((stats.write_calls, stats.api_calls), (0, 0));
+    assert!(got.lock().unwrap().is_empty(), "nothing to tell");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_mid_apply_finishes_the_batch_exits_0_and_the_next_start_resumes() {
+    let g = sfsim::generate::generate(&sfsim::generate::GenerateOptions {
+        users: 600,
+        seed: 7,
+        affected_fraction: 0.1,
+        voice_calls: 0,
+    });
+    let org = Org::from_fixture_str(&g.fixture.to_string(), Path::new(".")).unwrap();
+    let sim = Sim::with(org).await;
+    let (hooks, _got) = receiver().await;
+    let dir = scratch_dir("daemon_sigterm");
+    let tables = format!(
+        "{ALWAYS_OPEN}\n[org.apply]\nbatch_size = 4\nmax_voice_user_share = 1.0\n\n[org.schedule]\napply = \"* * * * * *\"\n"
+    );
+    let cfg = config(&dir, &sim, &tables);
+    let state = dir.join("state/pslwarden.sqlite");
+    // Slow answers, so the run is mid-way when the signal comes.
+    sim.sim.org.set_faults(Faults {
+        latency_ms: 100,
+        ..Faults::default()
+    });
+    let daemon = Daemon::start(&dir, &cfg, &hooks, None).await;
+    wait_until("some actions are done", || {
+        StateStore::open(&state)
+            .ok()
+            .and_then(|s| s.plan_actions(1).ok())
+            .is_some_and(|a| a.iter().filter(|a| a.status == ActionStatus::Done).count() >= 8)
+    })
+    .await;
+    let (code, log) = daemon.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+    sim.sim.org.set_faults(Faults::default());
+
+    let store = StateStore::open(&state).unwrap();
+    let actions = store.plan_actions(1).unwrap();
+    assert!(
+        actions.iter().all(|a| a.status != ActionStatus::Intent),
+        "the batch in flight was journaled"
+    );
+    let left = actions
+        .iter()
+        .filter(|a| a.status == ActionStatus::Planned)
+        .count();
+    assert!(left > 0, "the signal came mid-run");
+    let run = store.run(1).unwrap().unwrap();
+    assert_eq!(run.status, RunStatus::Stopped, "{run:?}");
+    assert!(run.message.unwrap_or_default().contains("shutting down"));
+    drop(store);
+
+    // `daemon --once` (the next start) finishes the plan.
+    let out = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        let cfg = cfg.clone();
+        let hooks = hooks.clone();
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_pslwarden"))
+                .args(["--config", cfg.to_str().unwrap(), "daemon", "--once"])
+                .current_dir(&dir)
+                .env_remove("PSLWARDEN_CONFIG")
+                .env_remove("PSLWARDEN_FAKE_CLOCK")
+                .env(WEBHOOK_ENV, format!("{hooks}/json"))
+                .env(SLACK_ENV, format!("{hooks}/slack"))
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = crate::support::text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let store = StateStore::open(&state).unwrap();
+    let actions = store.plan_actions(1).unwrap();
+    assert!(
+        actions
+            .iter()
+            .all(|a| a.status == ActionStatus::Done || a.op == pslwarden::plan::Op::Manual),
+        "{actions:?}"
+    );
+    assert!(store.open_plan("sim").unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_with_a_broken_config_keeps_the_old_one_running() {
+    let sim = Sim::seed().await;
+    let (hooks, _got) = receiver().await;
+    let dir = scratch_dir("daemon_bad_reload");
+    let tables = format!("{ALWAYS_OPEN}\n[org.schedule]\nscan = \"* * * * * *\"\n");
+    let cfg = config(&dir, &sim, &tables);
+    let daemon = Daemon::start(&dir, &cfg, &hooks, None).await;
+    let series = "pslwarden_runs_total{org=\"sim\",job=\"scan\",status=\"completed\"}";
+    daemon.wait_for(series, 1.0).await;
+    std::fs::write(&cfg, "[[org]\nname = \"broken").unwrap();
+    daemon.signal(libc::SIGHUP);
+    let before = daemon.value(series).await.unwrap_or(0.0);
+    daemon.wait_for(series, before + 2.0).await;
+    let (code, log) = daemon.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains("config reload refused") && log.contains("pslwarden.toml"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_daemon_with_nothing_scheduled_says_so() {
+    let dir = scratch_dir("daemon_nothing");
+    let cfg = dir.join("pslwarden.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[org]]\nname = \"x\"\n[org.simulator]\nfixture = \"{}\"\n[org.auth]\nflow = \"jwt\"\n\
+             consumer_key = \"k\"\nusername = \"u\"\nprivate_key_file = \"k.pem\"\n",
+            crate::support::seed_fixture().display()
+        ),
+    )
+    .unwrap();
+    let out = crate::support::pslwarden(&dir, &["--config", cfg.to_str().unwrap(), "daemon"]);
+    let (_, stderr) = crate::support::text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("[org.schedule]"), "{stderr}");
+}
+
+#[test]
+fn a_bad_schedule_fails_at_start_with_its_line() {
+    let dir = scratch_dir("daemon_bad_schedule");
+    let cfg = dir.join("pslwarden.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[org]]\nname = \"x\"\n[org.simulator]\nfixture = \"{}\"\n[org.auth]\nflow = \"jwt\"\n\
+             consumer_key = \"k\"\nusername = \"u\"\nprivate_key_file = \"k.pem\"\n\
+             [org.schedule]\napply = \"*/10 * * * *\"\n",
+            crate::support::seed_fixture().display()
+        ),
+    )
+    .unwrap();
+    let out = crate::support::pslwarden(&dir, &["--config", cfg.to_str().unwrap(), "daemon"]);
+    let (_, stderr) = crate::support::text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("pslwarden.toml:11:") && stderr.contains("seconds field"),
+        "{stderr}"
+    );
+}
