@@ -25,8 +25,9 @@
 //! * [`apply`]: carrying out a plan: the gate (window, caps, API headroom), drift checks, the
 //!   batch engine with its journal and reconciliation, the run report.
 //! * [`state`]: the SQLite state store (plans, runs, the journal) and the per-org lock.
+//! * [`daemon`]: scheduled scans and applies for many orgs, metrics, webhooks, signals.
 //! * [`commands`]: the CLI's subcommands (`scan`, `apply`, `rollback`, `history`, `doctor`,
-//!   `licenses`, `window`), each a function of checked settings that returns an outcome; `main`
+//!   `licenses`, `window`; `daemon` lives in [`daemon`]), each a function of checked settings that returns an outcome; `main`
 //!   only parses arguments and maps errors to exit codes.
 //!
 //! Architecture invariant: only `salesforce` does HTTP to an org; nothing else builds a URL.

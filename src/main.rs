@@ -139,14 +139,15 @@ enum LogFormat {
 
 fn init_logging(format: LogFormat, verbose: u8) {
     let default = match verbose {
-        0 => "pslwarden=info,sfsim=warn",
-        1 => "pslwarden=debug,sfsim=info",
-        _ => "pslwarden=trace,sfsim=debug",
+        0 => "pslwarden=info,sfsim=warn,tokio_cron_scheduler=warn",
+        1 => "pslwarden=debug,sfsim=info,tokio_cron_scheduler=warn",
+        _ => "pslwarden=trace,sfsim=debug,tokio_cron_scheduler=info",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Human => builder.with_target(false).init(),

@@ -511,3 +511,31 @@ fn a_bad_schedule_fails_at_start_with_its_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_deployment_examples_configs_parse() {
+    let dir = scratch_dir("daemon_deploy_examples");
+    let yaml = std::fs::read_to_string(repo_root().join("config/deploy/k8s-cronjob.yaml")).unwrap();
+    let mut toml = String::new();
+    let mut inside = false;
+    for line in yaml.lines() {
+        if line.trim_end().ends_with("pslwarden.toml: |") {
+            inside = true;
+            continue;
+        }
+        if inside {
+            if !line.is_empty() && !line.starts_with("    ") {
+                break;
+            }
+            toml.push_str(line.strip_prefix("    ").unwrap_or(line));
+            toml.push('\n');
+        }
+    }
+    assert!(toml.contains("[org.schedule]"), "{toml}");
+    let cfg = dir.join("k8s.toml");
+    std::fs::write(&cfg, toml).unwrap();
+    let out = crate::support::pslwarden(&dir, &["--config", cfg.to_str().unwrap(), "window"]);
+    let (stdout, stderr) = crate::support::text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("America/New_York"), "{stdout}");
+}
