@@ -385,7 +385,7 @@ async fn sigterm_mid_apply_finishes_the_batch_exits_0_and_the_next_start_resumes
     let state = dir.join("state/pslwarden.sqlite");
     // Slow answers, so the run is mid-way when the signal comes.
     sim.sim.org.set_faults(Faults {
-        latency_ms: 100,
+        latency_ms: 150,
         ..Faults::default()
     });
     let daemon = Daemon::start(&dir, &cfg, &hooks, None).await;
@@ -396,6 +396,13 @@ async fn sigterm_mid_apply_finishes_the_batch_exits_0_and_the_next_start_resumes
             .is_some_and(|a| a.iter().filter(|a| a.status == ActionStatus::Done).count() >= 8)
     })
     .await;
+    // The run is still going at the next ticks: they are skipped, not started twice.
+    daemon
+        .wait_for(
+            "pslwarden_ticks_skipped_total{org=\"sim\",job=\"apply\"}",
+            1.0,
+        )
+        .await;
     let (code, log) = daemon.stop().await;
     assert_eq!(code, Some(0), "{log}");
     sim.sim.org.set_faults(Faults::default());
@@ -538,4 +545,45 @@ fn the_deployment_examples_configs_parse() {
     let (stdout, stderr) = crate::support::text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("America/New_York"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_orgs_run_side_by_side_in_one_daemon() {
+    let first = Sim::seed().await;
+    let second = Sim::seed().await;
+    let (hooks, _got) = receiver().await;
+    let dir = scratch_dir("daemon_two_orgs");
+    let one = config_text(
+        &first,
+        &format!(
+            "{ALWAYS_OPEN}\n[org.schedule]\nscan = \"* * * * * *\"\napply = \"* * * * * *\"\n"
+        ),
+    );
+    // The second org: the same block under another name, against the second simulator.
+    let org_block = &one[one.find("[[org]]").unwrap()..];
+    let two = org_block
+        .replace("name = \"sim\"", "name = \"other\"")
+        .replace(&first.sim.url, &second.sim.url);
+    let cfg = dir.join("pslwarden.toml");
+    std::fs::write(&cfg, format!("{one}\n{two}")).unwrap();
+    let daemon = Daemon::start(&dir, &cfg, &hooks, None).await;
+    for org in ["sim", "other"] {
+        daemon
+            .wait_for(
+                &format!(
+                    "pslwarden_runs_total{{org=\"{org}\",job=\"apply\",status=\"completed\"}}"
+                ),
+                2.0,
+            )
+            .await;
+    }
+    assert_eq!(first.sim.org.used_licenses("ServiceCloudVoicePsl"), Some(1));
+    assert_eq!(
+        second.sim.org.used_licenses("ServiceCloudVoicePsl"),
+        Some(1)
+    );
+    assert_eq!(first.sim.org.stats().write_calls, 2);
+    assert_eq!(second.sim.org.stats().write_calls, 2);
+    let (code, log) = daemon.stop().await;
+    assert_eq!(code, Some(0), "{log}");
 }

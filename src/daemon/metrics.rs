@@ -216,7 +216,7 @@ pub fn render(
     family(
         "pslwarden_ticks_skipped_total",
         "counter",
-        "Scheduled ticks not run because the org's previous job was still going.",
+        "Scheduled ticks not run because a job of the same kind was still running for the org.",
         skipped,
     );
     family(

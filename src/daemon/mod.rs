@@ -10,7 +10,8 @@
 //!
 //! How it runs: the scheduler only wakes the daemon (a tick names an org and a job); the job
 //! decides at run time, in the org's time zone, whether the window is open. One job per org at a
-//! time: a tick for an org whose job still runs is skipped (and counted). `SIGHUP` reloads the
+//! time: a tick for an org whose job of the same kind still runs is skipped (and counted); one of
+//! the other kind waits and runs right after. `SIGHUP` reloads the
 //! config (a bad one is refused and the old one kept); `SIGTERM`/`SIGINT` stop taking ticks, let
 //! every apply finish the batch in flight and journal it, and exit 0. `--once` runs each org's
 //! configured jobs once and exits.
@@ -21,7 +22,7 @@ pub mod notify;
 pub mod retention;
 pub mod schedule;
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -72,8 +73,11 @@ pub struct Shared {
     webhooks: RwLock<Arc<Vec<Webhook>>>,
     /// What the jobs did.
     pub metrics: Metrics,
-    /// Orgs whose job is running now: a tick for one of them is skipped.
-    busy: Mutex<HashSet<String>>,
+    /// Orgs whose job is running now, and which kind: one job per org at a time.
+    busy: Mutex<HashMap<String, JobKind>>,
+    /// Ticks of another kind that came while an org was busy: run right after its job, so a
+    /// scan every minute cannot starve an apply scheduled at the same instants.
+    pending: Mutex<HashMap<String, BTreeSet<JobKind>>>,
     /// Set on SIGTERM/SIGINT: applies stop before their next batch.
     pub shutting_down: Arc<AtomicBool>,
     /// For webhooks.
@@ -88,7 +92,8 @@ impl Shared {
             settings: RwLock::new(Arc::new(settings)),
             webhooks: RwLock::new(Arc::new(webhooks)),
             metrics: Metrics::default(),
-            busy: Mutex::new(HashSet::new()),
+            busy: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
             shutting_down: Arc::new(AtomicBool::new(false)),
             http: reqwest::Client::new(),
             clock,
@@ -116,20 +121,51 @@ impl Shared {
         *self.webhooks.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(webhooks);
     }
 
-    /// Marks `org` busy; false when it already was.
-    fn claim(&self, org: &str) -> bool {
-        self.busy
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(org.to_string())
+    /// Claims `org` for a `kind` job.
+    fn claim(&self, org: &str, kind: JobKind) -> Claim {
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        match busy.get(org) {
+            None => {
+                busy.insert(org.to_string(), kind);
+                Claim::Run
+            }
+            Some(running) if *running == kind => Claim::AlreadyRunning,
+            Some(_) => {
+                self.pending
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(org.to_string())
+                    .or_default()
+                    .insert(kind);
+                Claim::Queued
+            }
+        }
     }
 
-    fn release(&self, org: &str) {
+    /// Frees `org`; returns a job kind that waited for it, to run next.
+    fn release(&self, org: &str) -> Option<JobKind> {
         self.busy
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(org);
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let kinds = pending.get_mut(org)?;
+        let next = kinds.pop_first();
+        if kinds.is_empty() {
+            pending.remove(org);
+        }
+        next
     }
+}
+
+/// What a tick may do about an org.
+enum Claim {
+    /// The org is free: run the job.
+    Run,
+    /// A job of the same kind is running: this tick is skipped (it would do the same work).
+    AlreadyRunning,
+    /// A job of the other kind is running: this one runs right after it.
+    Queued,
 }
 
 /// A tick of the scheduler: run this job of this org.
@@ -199,7 +235,7 @@ pub async fn run(
         tokio::select! {
             Some((org, kind)) = rx.recv() => {
                 tick_number += 1;
-                dispatch(&shared, &mut running, org, kind, tick_number);
+                dispatch(&shared, &mut running, &tx, org, kind, tick_number);
             }
             _ = hup.recv() => {
                 match reload(&config, &shared) {
@@ -234,10 +270,12 @@ pub async fn run(
     Ok(())
 }
 
-/// Starts one job for a tick, unless the org is busy.
+/// Starts one job for a tick, unless the org is busy (then the tick is skipped, or queued
+/// behind the running job when it is of the other kind).
 fn dispatch(
     shared: &Arc<Shared>,
     running: &mut JoinSet<()>,
+    tx: &mpsc::UnboundedSender<Tick>,
     org: String,
     kind: JobKind,
     tick: u64,
@@ -245,19 +283,29 @@ fn dispatch(
     if shared.shutting_down.load(Ordering::SeqCst) {
         return;
     }
-    if !shared.claim(&org) {
-        tracing::info!(%org, job = %kind, tick, "tick skipped: the org's previous job is still running");
-        shared
-            .metrics
-            .update(&org, |m| *m.skipped_busy.entry(kind).or_default() += 1);
-        return;
+    match shared.claim(&org, kind) {
+        Claim::Run => {}
+        Claim::AlreadyRunning => {
+            tracing::info!(%org, job = %kind, tick, "tick skipped: the org's {kind} is still running");
+            shared
+                .metrics
+                .update(&org, |m| *m.skipped_busy.entry(kind).or_default() += 1);
+            return;
+        }
+        Claim::Queued => {
+            tracing::info!(%org, job = %kind, tick, "tick queued behind the org's running job");
+            return;
+        }
     }
     let shared = shared.clone();
+    let tx = tx.clone();
     let span = tracing::info_span!("job", org = %org, job = %kind, tick);
     running.spawn(
         async move {
             jobs::run_job(&shared, &org, kind).await;
-            shared.release(&org);
+            if let Some(next) = shared.release(&org) {
+                let _ = tx.send((org, next));
+            }
         }
         .instrument(span),
     );
