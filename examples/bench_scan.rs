@@ -194,22 +194,7 @@ fn bench_one(
     )
     .map_err(|e| e.to_string())?;
 
-    let started = Instant::now();
-    let scan = Command::new(pslwarden)
-        .arg("--config")
-        .arg(&config)
-        .arg("scan")
-        .env("PSLWARDEN_BENCH_SECRET", DEMO_CLIENT_SECRET)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("cannot start pslwarden: {e}"))?;
-    let (status, max_rss_kb) = wait_with_rusage(scan)?;
-    let wall = started.elapsed();
-    if !status.success() {
-        return Err(format!("scan failed: {status}"));
-    }
-    let stats: serde_json::Value = http_get_json(&format!("{url}/__sim/stats"))?;
+    let (wall, max_rss_kb, stats) = measure(pslwarden, &config, &["scan"], &url)?;
     drop(served);
 
     let report_dir = latest_report(&case)?;
@@ -284,22 +269,7 @@ fn bench_apply(
         ),
     )
     .map_err(|e| e.to_string())?;
-    let started = Instant::now();
-    let run = Command::new(pslwarden)
-        .arg("--config")
-        .arg(&config)
-        .args(["apply", "--yes"])
-        .env("PSLWARDEN_BENCH_SECRET", DEMO_CLIENT_SECRET)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start pslwarden: {e}"))?;
-    let (status, max_rss_kb) = wait_with_rusage(run)?;
-    let wall = started.elapsed();
-    if !status.success() {
-        return Err(format!("apply failed: {status}"));
-    }
-    let stats: serde_json::Value = http_get_json(&format!("{url}/__sim/stats"))?;
+    let (wall, max_rss_kb, stats) = measure(pslwarden, &config, &["apply", "--yes"], &url)?;
     drop(served);
     let report_dir = latest_report(&case)?;
     let report = read_json(&report_dir.join("apply.json"))?;
@@ -324,6 +294,33 @@ fn bench_apply(
         freed("expected_change"),
         freed("actual_change"),
     ))
+}
+
+/// Runs `pslwarden --config CONFIG ARGS` against the simulator at `url`; returns its wall time,
+/// peak RSS (KiB) and the simulator's counters afterwards.
+fn measure(
+    pslwarden: &Path,
+    config: &Path,
+    args: &[&str],
+    url: &str,
+) -> Result<(std::time::Duration, i64, serde_json::Value), String> {
+    let started = Instant::now();
+    let child = Command::new(pslwarden)
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("PSLWARDEN_BENCH_SECRET", DEMO_CLIENT_SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start pslwarden: {e}"))?;
+    let (status, max_rss_kb) = wait_with_rusage(child)?;
+    let wall = started.elapsed();
+    if !status.success() {
+        return Err(format!("pslwarden {} failed: {status}", args.join(" ")));
+    }
+    let stats = http_get_json(&format!("{url}/__sim/stats"))?;
+    Ok((wall, max_rss_kb, stats))
 }
 
 /// The newest report folder of the case's org.

@@ -587,3 +587,75 @@ async fn several_orgs_run_side_by_side_in_one_daemon() {
     let (code, log) = daemon.stop().await;
     assert_eq!(code, Some(0), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_job_is_told_and_a_failing_webhook_never_stops_the_daemon() {
+    let sim = Sim::seed().await;
+    let (hooks, got) = receiver().await;
+    let dir = scratch_dir("daemon_failures");
+    // A port nothing listens on: the org cannot be reached, and neither can the Slack hook.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let text = config_text(
+        &sim,
+        &format!("{ALWAYS_OPEN}\n[org.schedule]\nscan = \"* * * * * *\"\n"),
+    )
+    .replace(&sim.sim.url, &closed);
+    let cfg = dir.join("pslwarden.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let stderr = dir.join("daemon.stderr");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pslwarden"))
+        .args(["--config", cfg.to_str().unwrap(), "daemon"])
+        .current_dir(&dir)
+        .env_remove("PSLWARDEN_CONFIG")
+        .env_remove("PSLWARDEN_FAKE_CLOCK")
+        .env(WEBHOOK_ENV, format!("{hooks}/json"))
+        .env(SLACK_ENV, format!("{closed}/slack"))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    wait_until("a failure event reaches the JSON hook", || {
+        got.lock()
+            .unwrap()
+            .iter()
+            .any(|(k, b)| k == "json" && b["event"] == "failure" && b["details"]["job"] == "scan")
+    })
+    .await;
+    wait_until("the Slack hook's failure is logged", || {
+        std::fs::read_to_string(&stderr)
+            .unwrap_or_default()
+            .contains("webhook failed 3 times")
+    })
+    .await;
+    // Still alive, still scanning.
+    assert!(child.try_wait().unwrap().is_none(), "the daemon goes on");
+    let failures_before = got
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, b)| b["event"] == "failure")
+        .count();
+    wait_until("another scan fails and is told", || {
+        got.lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, b)| b["event"] == "failure")
+            .count()
+            > failures_before
+    })
+    .await;
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let log = std::fs::read_to_string(&stderr).unwrap();
+    assert!(
+        !log.contains("/slack"),
+        "a webhook URL is never logged: {log}"
+    );
+}
