@@ -23,6 +23,7 @@ use crate::plan::PlanOptions;
 use crate::rules::RuleContext;
 use crate::salesforce::settings::{AuthFlow, ConnectionSettings, RetryPolicy};
 use crate::secret::Secret;
+use crate::usage::UsageSettings;
 use crate::window::{self, ClockTime, ClosedDay, Schedule, ScheduleSpec, Window};
 
 /// The config file looked for when no `--config` is given, relative to the working directory.
@@ -173,6 +174,33 @@ pub struct RawOrg {
     /// `[org.schedule]`: when the daemon scans and applies.
     #[serde(default)]
     pub schedule: RawSchedule,
+    /// `[org.usage]`: how `pslwarden usage` counts and prices voice minutes.
+    #[serde(default)]
+    pub usage: RawUsage,
+}
+
+/// `[org.usage]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUsage {
+    /// IANA zone days are counted in (default: the window's zone, else UTC).
+    pub time_zone: Option<Spanned<String>>,
+    /// The prepaid SCV minutes left on `balance_as_of`.
+    pub prepaid_scv_minutes: Option<Spanned<f64>>,
+    /// The date of that balance, "YYYY-MM-DD".
+    pub balance_as_of: Option<Spanned<toml::Value>>,
+    /// Currency of the rates, for reports (default "USD").
+    pub currency: Option<Spanned<String>>,
+    /// Whether agent-to-agent `InternalCall` legs carry telephony minutes (default false).
+    pub internal_calls_telephony: Option<bool>,
+    /// How a transfer out of SCV shows: "no_agent" (default) or "never".
+    pub transfer_out: Option<Spanned<String>>,
+    /// Telephony price per minute by call type.
+    #[serde(default)]
+    pub telephony_rates: std::collections::BTreeMap<String, Spanned<f64>>,
+    /// Telephony price per minute of outbound legs by destination prefix ("+44").
+    #[serde(default)]
+    pub destination_rates: std::collections::BTreeMap<String, Spanned<f64>>,
 }
 
 /// `[org.apply]`: the caps one run of `apply` keeps to (see [`ApplyLimits`]).
@@ -479,6 +507,8 @@ pub struct OrgSettings {
     pub apply: ApplyLimits,
     /// When the daemon scans and applies.
     pub schedule: OrgSchedule,
+    /// How voice minutes are counted and priced.
+    pub usage: UsageSettings,
     /// Where this org was configured, to locate secret errors.
     origin: Origin,
 }
@@ -631,6 +661,7 @@ impl Settings {
                     scan: CronSchedule::parse(DEMO_SCAN_SCHEDULE).ok(),
                     apply: CronSchedule::parse(DEMO_APPLY_SCHEDULE).ok(),
                 },
+                usage: UsageSettings::default(),
                 origin: builtin_origin(),
             }],
         }
@@ -1266,6 +1297,136 @@ impl Checker {
         })
     }
 
+    /// Checks `[org.usage]`.
+    fn usage(&self, raw: &RawUsage, prefix: &str) -> Result<UsageSettings, ConfigError> {
+        use crate::usage::billing::{Balance, Pricing};
+        use crate::usage::compute::{CALL_TYPES, TransferOut, UsageRules};
+        let key = |k: &str| format!("{prefix}.usage.{k}");
+        let time_zone = raw
+            .time_zone
+            .as_ref()
+            .map(|tz| {
+                window::parse_time_zone(tz.get_ref())
+                    .map_err(|m| self.invalid(tz.span(), &key("time_zone"), m))
+            })
+            .transpose()?;
+        let transfer_out = match raw
+            .transfer_out
+            .as_ref()
+            .map(|t| (t.get_ref().trim(), t.span()))
+        {
+            None | Some(("no_agent", _)) => TransferOut::NoAgent,
+            Some(("never", _)) => TransferOut::Never,
+            Some((other, span)) => {
+                return Err(self.invalid(
+                    span,
+                    &key("transfer_out"),
+                    format!(
+                        "unknown value `{other}`: use \"no_agent\" (a Transfer segment without an \
+                         agent has left Service Cloud Voice) or \"never\""
+                    ),
+                ));
+            }
+        };
+        let price = |v: &Spanned<f64>, k: &str| -> Result<f64, ConfigError> {
+            let x = *v.get_ref();
+            if x.is_finite() && x >= 0.0 {
+                Ok(x)
+            } else {
+                Err(self.invalid(v.span(), &key(k), "must be a price per minute, 0 or more"))
+            }
+        };
+        let mut rates = std::collections::BTreeMap::new();
+        for (name, v) in &raw.telephony_rates {
+            if !CALL_TYPES[..6].contains(&name.as_str()) {
+                return Err(self.invalid(
+                    v.span(),
+                    &key("telephony_rates"),
+                    format!(
+                        "unknown call type `{name}`: use inbound, outbound, callback, transfer, \
+                         consult or internal"
+                    ),
+                ));
+            }
+            rates.insert(name.clone(), price(v, "telephony_rates")?);
+        }
+        let mut destination_rates = Vec::new();
+        for (prefix_text, v) in &raw.destination_rates {
+            let valid = prefix_text.starts_with('+')
+                && prefix_text.len() > 1
+                && prefix_text[1..].bytes().all(|b| b.is_ascii_digit());
+            if !valid {
+                return Err(self.invalid(
+                    v.span(),
+                    &key("destination_rates"),
+                    format!(
+                        "`{prefix_text}` is not a destination prefix: write \"+\" and the country \
+                         (and area) digits, e.g. \"+44\" or \"+1212\""
+                    ),
+                ));
+            }
+            destination_rates.push((prefix_text.clone(), price(v, "destination_rates")?));
+        }
+        // Longest prefix first, so "+1212" wins over "+1".
+        destination_rates.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        let balance = match (&raw.prepaid_scv_minutes, &raw.balance_as_of) {
+            (None, None) => None,
+            (Some(minutes), Some(date)) => {
+                let m = *minutes.get_ref();
+                if !(m.is_finite() && m >= 0.0) {
+                    return Err(self.invalid(
+                        minutes.span(),
+                        &key("prepaid_scv_minutes"),
+                        "must be a number of minutes, 0 or more",
+                    ));
+                }
+                let text = match date.get_ref() {
+                    toml::Value::String(s) => s.trim().to_string(),
+                    other => other.to_string(),
+                };
+                let as_of = window::parse_date(&text).ok_or_else(|| {
+                    self.invalid(
+                        date.span(),
+                        &key("balance_as_of"),
+                        format!("`{text}` is not a date: write \"YYYY-MM-DD\""),
+                    )
+                })?;
+                Some(Balance { minutes: m, as_of })
+            }
+            (Some(v), None) => {
+                return Err(self.invalid(
+                    v.span(),
+                    &key("balance_as_of"),
+                    "`prepaid_scv_minutes` needs `balance_as_of`: the date Salesforce showed that \
+                     balance",
+                ));
+            }
+            (None, Some(v)) => {
+                return Err(self.invalid(
+                    v.span(),
+                    &key("prepaid_scv_minutes"),
+                    "`balance_as_of` needs `prepaid_scv_minutes`: the balance on that date",
+                ));
+            }
+        };
+        Ok(UsageSettings {
+            time_zone,
+            rules: UsageRules {
+                internal_calls_telephony: raw.internal_calls_telephony.unwrap_or(false),
+                transfer_out,
+            },
+            pricing: Pricing {
+                rates,
+                destination_rates,
+                currency: raw
+                    .currency
+                    .as_ref()
+                    .map_or_else(|| "USD".to_string(), |c| c.get_ref().trim().to_string()),
+                balance,
+            },
+        })
+    }
+
     /// Checks `[daemon]` (absent: the defaults).
     fn daemon(&self, raw: Option<&Spanned<RawDaemon>>) -> Result<DaemonSettings, ConfigError> {
         let mut daemon = DaemonSettings::defaults(self.origin.clone());
@@ -1582,6 +1743,7 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
         let mode = c.mode(org.mode.as_ref(), &prefix)?;
         let apply = c.apply(&org.apply, &prefix)?;
         let schedule = c.schedule(&org.schedule, &prefix)?;
+        let usage = c.usage(&org.usage, &prefix)?;
         orgs.push(OrgSettings {
             name,
             api_version,
@@ -1595,6 +1757,7 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
             mode,
             apply,
             schedule,
+            usage,
             origin: c.origin.clone(),
         });
     }

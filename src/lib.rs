@@ -48,4 +48,5 @@ pub mod salesforce;
 pub mod secret;
 pub mod snapshot;
 pub mod state;
+pub mod usage;
 pub mod window;

@@ -117,6 +117,24 @@ enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// Service Cloud Voice minutes vs telephony minutes for a period, from VoiceCall records
+    Usage {
+        /// Org name from the config (needed when it has several)
+        #[arg(long)]
+        org: Option<String>,
+        /// A calendar month, YYYY-MM (local days in the usage time zone)
+        #[arg(long, value_name = "YYYY-MM", value_parser = commands::usage::parse_month, conflicts_with_all = ["from", "to"])]
+        month: Option<(i32, u32)>,
+        /// First day, YYYY-MM-DD (with --to)
+        #[arg(long, value_name = "DATE", value_parser = commands::usage::parse_day, requires = "to")]
+        from: Option<chrono::NaiveDate>,
+        /// Last day, YYYY-MM-DD, included (with --from)
+        #[arg(long, value_name = "DATE", value_parser = commands::usage::parse_day, requires = "from")]
+        to: Option<chrono::NaiveDate>,
+        /// Output format on stdout (the report files are written either way)
+        #[arg(long, value_enum, default_value = "text")]
+        format: commands::window::WindowFormat,
+    },
     /// Show the org's off-hours window: open or closed, until when, and when it next opens
     Window {
         /// Org name from the config (needed when it has several)
@@ -264,6 +282,34 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             drop(stdout);
             pslwarden::daemon::run(cli.config.clone(), settings, once, clock).await?;
             return Ok(success);
+        }
+        Command::Usage {
+            org,
+            month,
+            from,
+            to,
+            format,
+        } => {
+            let org = settings.org(org.as_deref())?;
+            let period = match (month, from, to) {
+                (Some((y, m)), _, _) => commands::usage::PeriodArg::Month(y, m),
+                (None, Some(from), Some(to)) => commands::usage::PeriodArg::Days(from, to),
+                _ => commands::usage::PeriodArg::ThisMonth,
+            };
+            let outcome = commands::usage::run(&settings, org, &period, chrono::Utc::now()).await?;
+            match format {
+                commands::window::WindowFormat::Json => {
+                    stdout.write_all(outcome.report.render_json().as_bytes())?
+                }
+                commands::window::WindowFormat::Text => {
+                    stdout.write_all(outcome.report.render_text().as_bytes())?;
+                    writeln!(
+                        stdout,
+                        "Report: {}",
+                        outcome.dir.join("usage.html").display()
+                    )?;
+                }
+            }
         }
         Command::Window { org, at, format } => {
             let org = settings.org(org.as_deref())?;

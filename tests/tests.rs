@@ -9,4 +9,5 @@ mod client;
 mod daemon;
 mod scan;
 mod sim;
+mod usage;
 mod window;

@@ -7,6 +7,7 @@ pub mod history;
 pub mod licenses;
 pub mod rollback;
 pub mod scan;
+pub mod usage;
 pub mod window;
 
 use crate::config::SelectOrgError;
@@ -26,6 +27,13 @@ pub enum CommandError {
     Scan(#[from] scan::ScanError),
     #[error(transparent)]
     Apply(#[from] crate::apply::ApplyError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("reading org `{org}` failed: {source}")]
+    Fetch {
+        org: String,
+        source: crate::snapshot::FetchError,
+    },
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }

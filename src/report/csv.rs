@@ -103,7 +103,7 @@ fn push_row(out: &mut String, cells: &[String; COLUMNS.len()]) {
 }
 
 /// One field: formula-guarded, then quoted if RFC 4180 requires it.
-fn field(raw: &str) -> String {
+pub(crate) fn field(raw: &str) -> String {
     let guarded = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{raw}")
     } else {

@@ -652,7 +652,7 @@ fn capitalised(sentence: &str) -> String {
 }
 
 /// A Content-Security-Policy source allowing exactly this inline text.
-fn csp_hash(inline: &str) -> String {
+pub(crate) fn csp_hash(inline: &str) -> String {
     format!("sha256-{}", base64(&Sha256::digest(inline.as_bytes())))
 }
 

@@ -199,3 +199,49 @@ impl From<UserRow> for model::User {
         }
     }
 }
+
+/// The `VoiceCall` fields `usage` reads.
+pub(crate) const VOICE_CALL_FIELDS: &str = "Id, CallType, CallDurationInSeconds, \
+    CallStartDateTime, CallEndDateTime, PreviousCallId, NextCallId, QueueName, UserId, \
+    ToPhoneNumber";
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct VoiceCallRow {
+    id: String,
+    call_type: Option<String>,
+    /// A number in JSON; some API versions send a decimal.
+    call_duration_in_seconds: Option<f64>,
+    call_start_date_time: Option<String>,
+    call_end_date_time: Option<String>,
+    previous_call_id: Option<String>,
+    next_call_id: Option<String>,
+    queue_name: Option<String>,
+    user_id: Option<String>,
+    to_phone_number: Option<String>,
+}
+
+/// Salesforce's datetime (`2026-03-15T08:00:00.000+0000`, or RFC 3339).
+fn datetime(raw: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f%z")
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(raw))
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+impl From<VoiceCallRow> for crate::usage::compute::Segment {
+    fn from(r: VoiceCallRow) -> Self {
+        crate::usage::compute::Segment {
+            id: r.id,
+            call_type: r.call_type,
+            duration_seconds: r.call_duration_in_seconds.map(|d| d.round() as i64),
+            start: r.call_start_date_time.as_deref().and_then(datetime),
+            end: r.call_end_date_time.as_deref().and_then(datetime),
+            previous_id: r.previous_call_id,
+            next_id: r.next_call_id,
+            queue: r.queue_name,
+            user_id: r.user_id,
+            to_number: r.to_phone_number,
+        }
+    }
+}

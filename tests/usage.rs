@@ -1,0 +1,243 @@
+//! `pslwarden usage` end to end: the real binary against the simulated org of
+//! `mocks/fixtures/voice-calls.json` (the seed's billing scenarios as VoiceCall records, each
+//! tagged by its `VendorCallKey`), checked to the minute.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::support::{pslwarden, repo_root, scratch_dir, text};
+
+fn fixture() -> PathBuf {
+    repo_root().join("mocks/fixtures/voice-calls.json")
+}
+
+fn config(dir: &Path, usage: &str) -> PathBuf {
+    let cfg = dir.join("pslwarden.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"[defaults]
+reports_dir = "reports"
+state_path = "state/pslwarden.sqlite"
+
+[[org]]
+name = "vc"
+
+[org.simulator]
+fixture = "{fixture}"
+
+[org.auth]
+flow = "jwt"
+consumer_key = "3MVG9demoOnlyConsumerKeyForTheSimulatedOrg"
+username = "pslwarden.integration@seed-example.org"
+private_key_file = "{key}"
+{usage}
+"#,
+            fixture = fixture().display(),
+            key = repo_root()
+                .join("mocks/keys/demo-only-jwt-private.pem")
+                .display(),
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+/// The fixture's scenario tag of each record id.
+fn scenarios() -> BTreeMap<String, String> {
+    let fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture()).unwrap()).unwrap();
+    fixture["VoiceCall"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["Id"].as_str().unwrap().to_string(),
+                r["VendorCallKey"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Runs `usage` with `args` and returns the written usage.json.
+fn usage(dir: &Path, cfg: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--config", cfg.to_str().unwrap(), "usage"];
+    all.extend_from_slice(args);
+    let out = pslwarden(dir, &all);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let reports = dir.join("reports/vc");
+    let folder = std::fs::read_dir(&reports)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max()
+        .unwrap();
+    for file in ["usage.csv", "usage.md", "usage.html"] {
+        assert!(folder.join(file).is_file(), "{file} written");
+    }
+    serde_json::from_str(&std::fs::read_to_string(folder.join("usage.json")).unwrap()).unwrap()
+}
+
+const RATES: &str = r#"
+[org.usage]
+time_zone = "Europe/London"
+prepaid_scv_minutes = 1000
+balance_as_of = "2026-01-01"
+
+[org.usage.telephony_rates]
+inbound = 0.002
+outbound = 0.01
+callback = 0.01
+transfer = 0.01
+consult = 0.002
+
+[org.usage.destination_rates]
+"+44" = 0.02
+"#;
+
+#[test]
+fn the_seeds_billing_scenarios_count_to_the_minute() {
+    let dir = scratch_dir("usage_scenarios");
+    let cfg = config(&dir, RATES);
+    let report = usage(&dir, &cfg, &["--month", "2026-01"]);
+    let tags = scenarios();
+    let by_scenario: BTreeMap<String, (i64, i64)> = report["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                tags[c["id"].as_str().unwrap()].clone(),
+                (
+                    c["scv_seconds"].as_i64().unwrap(),
+                    c["telephony_minutes"].as_i64().unwrap(),
+                ),
+            )
+        })
+        .collect();
+    // (SCV seconds, telephony minutes)
+    assert_eq!(by_scenario["inbound-ivr-queue-talk"], (600, 10));
+    assert_eq!(by_scenario["abandoned-after-message"], (60, 1));
+    assert_eq!(by_scenario["talk-then-consult"], (600, 15));
+    assert_eq!(by_scenario["outbound"], (300, 5));
+    assert_eq!(by_scenario["ten-minutes-three-seconds"], (610, 11));
+    assert_eq!(by_scenario["transfer-out-of-scv"], (300, 15));
+    assert_eq!(by_scenario["internal"], (90, 0));
+    assert!(
+        !by_scenario.contains_key("previous-period"),
+        "a call begun in December belongs to December"
+    );
+    assert_eq!(report["totals"]["calls"], 11);
+    assert_eq!(report["totals"]["telephony_minutes"], 66);
+    assert_eq!(report["totals"]["scv_seconds"], 3030);
+    // 42 inbound minutes at 0.002, 5 consult at 0.002, 5 + 4 to +44 at 0.02, 10 transfer
+    // minutes to +1 at the transfer rate 0.01.
+    let cost = report["billing"]["telephony_cost"].as_f64().unwrap();
+    assert!((cost - 0.374).abs() < 1e-9, "{cost}");
+    assert!((report["billing"]["balance_left"].as_f64().unwrap() - 949.5).abs() < 1e-9);
+    assert!(report["billing"]["projected_run_out"].is_string());
+    let queue = report["by_queue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["key"] == "Sales")
+        .unwrap();
+    assert_eq!(queue["telephony_minutes"], 11);
+}
+
+#[test]
+fn bad_records_are_counted_by_the_documented_rule_and_listed() {
+    let dir = scratch_dir("usage_data_quality");
+    let cfg = config(&dir, RATES);
+    let report = usage(&dir, &cfg, &["--from", "2026-01-08", "--to", "2026-01-08"]);
+    let tags = scenarios();
+    let issues: Vec<(String, String)> = report["data_quality"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                tags[d["record_id"].as_str().unwrap()].clone(),
+                d["issue"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        issues.contains(&("bad-end-before-start".into(), "end_before_start".into())),
+        "{issues:?}"
+    );
+    assert!(
+        issues.contains(&("bad-no-duration".into(), "no_duration".into())),
+        "{issues:?}"
+    );
+    assert!(
+        issues.contains(&("bad-nothing".into(), "no_duration".into())),
+        "{issues:?}"
+    );
+    // Counted, never dropped: the 8th holds the callback and the three bad records.
+    assert_eq!(report["totals"]["calls"], 4);
+    let md = std::fs::read_to_string(
+        std::fs::read_dir(dir.join("reports/vc"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .max()
+            .unwrap()
+            .join("usage.md"),
+    )
+    .unwrap();
+    assert!(
+        md.contains("## Data quality") && md.contains("end_before_start"),
+        "{md}"
+    );
+}
+
+#[test]
+fn the_html_report_is_self_contained_with_a_daily_chart() {
+    let dir = scratch_dir("usage_html");
+    let cfg = config(&dir, "");
+    usage(&dir, &cfg, &["--month", "2026-01"]);
+    let folder = std::fs::read_dir(dir.join("reports/vc"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max()
+        .unwrap();
+    let html = std::fs::read_to_string(folder.join("usage.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("telephony minutes</title>"));
+    assert!(html.contains("Content-Security-Policy"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "nothing loads from anywhere"
+    );
+    assert!(html.contains("no rates configured"), "no rates: says so");
+}
+
+#[test]
+fn a_bad_usage_option_fails_at_start_with_its_line() {
+    let dir = scratch_dir("usage_bad_config");
+    let cfg = config(&dir, "[org.usage.telephony_rates]\nvoicemail = 0.01\n");
+    let out = pslwarden(&dir, &["--config", cfg.to_str().unwrap(), "usage"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("pslwarden.toml:") && stderr.contains("unknown call type `voicemail`"),
+        "{stderr}"
+    );
+    let out = pslwarden(
+        &dir,
+        &[
+            "--config",
+            config(&dir, "").to_str().unwrap(),
+            "usage",
+            "--from",
+            "2026-02-01",
+            "--to",
+            "2026-01-01",
+        ],
+    );
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("before --from"), "{stderr}");
+}
