@@ -11,6 +11,10 @@
 //! API calls made (the simulator's own count), the fewest API calls that could read the same
 //! pages (query pages / 5 per composite call), and findings found vs planted.
 //!
+//! With `--usage N` it measures `pslwarden usage` on the same orgs grown by N generated
+//! `VoiceCall` records (four weeks from 2026-01-05): wall time, peak RSS, API calls, query pages,
+//! calls and segments counted, and the minutes.
+//!
 //! With `--apply` it measures `pslwarden apply --yes` instead (its scan, the re-read of the
 //! plan's users, the batches and the check of the seats afterwards, in an always-open window
 //! with the caps lifted): wall time, peak RSS, API calls, write calls, records deleted and
@@ -57,6 +61,11 @@ fn run() -> Result<(), String> {
     let latencies = arg_list(&args, "--latency-ms", "0,20")?;
     let seed = arg_list(&args, "--seed", "7")?[0];
     let apply = args.iter().any(|a| a == "--apply");
+    let voice_calls = if args.iter().any(|a| a == "--usage") {
+        Some(arg_list(&args, "--usage", "200000")?[0])
+    } else {
+        None
+    };
     let bin_dir = std::env::current_exe()
         .map_err(|e| e.to_string())?
         .parent()
@@ -76,7 +85,12 @@ fn run() -> Result<(), String> {
     let work = std::env::temp_dir().join(format!("pslwarden-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
 
-    if apply {
+    if voice_calls.is_some() {
+        println!(
+            "| users | voice calls | latency ms | wall s | peak RSS MB | API calls | query pages | calls | segments | SCV minutes | telephony minutes |"
+        );
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    } else if apply {
         println!(
             "| users | latency ms | wall s | peak RSS MB | API calls | write calls | records deleted | deleted per write call | seats freed (journal) | seats freed (org) |"
         );
@@ -99,6 +113,7 @@ fn run() -> Result<(), String> {
                 "--seed",
                 &seed.to_string(),
             ])
+            .args(["--voice-calls", &voice_calls.unwrap_or(0).to_string()])
             .arg("--out")
             .arg(&fixture)
             .stdout(Stdio::null())
@@ -113,7 +128,9 @@ fn run() -> Result<(), String> {
             fixture.display()
         )))?;
         for &latency in &latencies {
-            let row = if apply {
+            let row = if let Some(n_calls) = voice_calls {
+                bench_usage(&pslwarden, &sfsim, &work, &fixture, n, n_calls, latency)?
+            } else if apply {
                 bench_apply(&pslwarden, &sfsim, &work, &fixture, n, latency)?
             } else {
                 bench_one(&pslwarden, &sfsim, &work, &fixture, &expected, n, latency)?
@@ -293,6 +310,62 @@ fn bench_apply(
         deleted as f64 / writes.max(1) as f64,
         freed("expected_change"),
         freed("actual_change"),
+    ))
+}
+
+/// `pslwarden usage` over the generated calls' four weeks.
+fn bench_usage(
+    pslwarden: &Path,
+    sfsim: &Path,
+    work: &Path,
+    fixture: &Path,
+    users: u64,
+    voice_calls: u64,
+    latency_ms: u64,
+) -> Result<String, String> {
+    let (served, url) = serve(sfsim, fixture, latency_ms)?;
+    let case = work.join(format!("usage-{users}-{latency_ms}"));
+    let _ = std::fs::remove_dir_all(&case);
+    std::fs::create_dir_all(&case).map_err(|e| e.to_string())?;
+    let config = case.join("bench.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[defaults]\nreports_dir = \"reports\"\n\n[[org]]\nname = \"bench\"\n\n[org.auth]\n\
+             flow = \"client_credentials\"\nlogin_url = \"{url}\"\nclient_id = \"{DEMO_CLIENT_ID}\"\n\
+             client_secret_env = \"PSLWARDEN_BENCH_SECRET\"\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let (wall, max_rss_kb, stats) = measure(
+        pslwarden,
+        &config,
+        &["usage", "--from", "2026-01-05", "--to", "2026-02-01"],
+        &url,
+    )?;
+    drop(served);
+    // Only the totals: a month's usage.json holds every call, and a parsed tree of it would
+    // stay in this process's heap, which the next case's child would then count as its own.
+    #[derive(serde::Deserialize)]
+    struct Summary {
+        totals: serde_json::Value,
+        query_pages: u64,
+    }
+    let path = latest_report(&case)?.join("usage.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    let summary: Summary = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    drop(text);
+    let t = &summary.totals;
+    Ok(format!(
+        "| {users} | {voice_calls} | {latency_ms} | {:.2} | {:.0} | {} | {} | {} | {} | {:.0} | {} |",
+        wall.as_secs_f64(),
+        max_rss_kb as f64 / 1024.0,
+        stats["api_calls"],
+        summary.query_pages,
+        t["calls"],
+        t["segments"],
+        t["scv_minutes"].as_f64().unwrap_or(0.0),
+        t["telephony_minutes"],
     ))
 }
 

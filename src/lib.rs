@@ -26,6 +26,8 @@
 //!   batch engine with its journal and reconciliation, the run report.
 //! * [`state`]: the SQLite state store (plans, runs, the journal) and the per-org lock.
 //! * [`daemon`]: scheduled scans and applies for many orgs, metrics, webhooks, signals.
+//! * [`usage`]: Service Cloud Voice minutes vs telephony minutes from VoiceCall records (pure
+//!   counting and billing, and the usage report).
 //! * [`commands`]: the CLI's subcommands (`scan`, `apply`, `rollback`, `history`, `doctor`,
 //!   `licenses`, `window`; `daemon` lives in [`daemon`]), each a function of checked settings that returns an outcome; `main`
 //!   only parses arguments and maps errors to exit codes.

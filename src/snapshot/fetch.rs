@@ -19,6 +19,9 @@
 //! stitched together by offset. If a `nextRecordsUrl` does not have that shape, the query falls
 //! back to following the pages one by one.
 //!
+//! Also here, because it is SOQL too: [`fetch_voice_calls`] for `pslwarden usage`, with the same
+//! paging.
+//!
 //! Must not: judge anything (that is the rules'), or write anything to the org.
 
 use std::collections::BTreeMap;

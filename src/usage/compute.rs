@@ -548,7 +548,10 @@ mod tests {
     #[test]
     fn internal_calls_carry_telephony_only_when_configured() {
         let call = seg("I", "InternalCall", "2026-01-05T09:00:00Z", 90);
-        assert_eq!(run(std::slice::from_ref(&call)).calls[0].telephony_minutes, 0);
+        assert_eq!(
+            run(std::slice::from_ref(&call)).calls[0].telephony_minutes,
+            0
+        );
         let with = compute(
             &[call],
             &UsageRules {
