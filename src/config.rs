@@ -177,6 +177,21 @@ pub struct RawOrg {
     /// `[org.usage]`: how `pslwarden usage` counts and prices voice minutes.
     #[serde(default)]
     pub usage: RawUsage,
+    /// `[org.natterbox]`: the Natterbox license policy pack.
+    #[serde(default)]
+    pub natterbox: RawNatterbox,
+}
+
+/// `[org.natterbox]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNatterbox {
+    /// Whether scans look for the package (default true; a describe call per scan).
+    pub enabled: Option<bool>,
+    /// A rule pack file (default: the pack built in, `config/rules/natterbox.toml`).
+    pub pack: Option<Spanned<String>>,
+    /// Ids of the pack's rules whose fixes `apply` may make (default none).
+    pub fix: Option<Vec<Spanned<String>>>,
 }
 
 /// `[org.usage]` as written.
@@ -509,6 +524,10 @@ pub struct OrgSettings {
     pub schedule: OrgSchedule,
     /// How voice minutes are counted and priced.
     pub usage: UsageSettings,
+    /// The Natterbox pack scans run (`None`: turned off).
+    pub natterbox: Option<std::sync::Arc<crate::rules::natterbox::Pack>>,
+    /// Ids of the pack's rules whose fixes `apply` may make.
+    pub natterbox_fixes: std::collections::BTreeSet<String>,
     /// Where this org was configured, to locate secret errors.
     origin: Origin,
 }
@@ -662,6 +681,8 @@ impl Settings {
                     apply: CronSchedule::parse(DEMO_APPLY_SCHEDULE).ok(),
                 },
                 usage: UsageSettings::default(),
+                natterbox: Some(std::sync::Arc::new(crate::rules::natterbox::Pack::builtin())),
+                natterbox_fixes: Default::default(),
                 origin: builtin_origin(),
             }],
         }
@@ -1297,6 +1318,75 @@ impl Checker {
         })
     }
 
+    /// Checks `[org.natterbox]`: loads and checks the pack now, so a broken one fails at start.
+    #[allow(clippy::type_complexity)]
+    fn natterbox(
+        &self,
+        raw: &RawNatterbox,
+        prefix: &str,
+    ) -> Result<
+        (
+            Option<std::sync::Arc<crate::rules::natterbox::Pack>>,
+            std::collections::BTreeSet<String>,
+        ),
+        ConfigError,
+    > {
+        use crate::rules::natterbox::Pack;
+        let key = |k: &str| format!("{prefix}.natterbox.{k}");
+        if raw.enabled == Some(false) {
+            return Ok((None, Default::default()));
+        }
+        let pack = match &raw.pack {
+            None => Pack::builtin(),
+            Some(file) => {
+                let path = resolve(&self.origin.base_dir, file.get_ref());
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    self.invalid(
+                        file.span(),
+                        &key("pack"),
+                        format!("cannot read the rule pack {}: {e}", path.display()),
+                    )
+                })?;
+                Pack::parse(&text, &path.display().to_string())
+                    .map_err(|e| self.invalid(file.span(), &key("pack"), e))?
+            }
+        };
+        let mut fixes = std::collections::BTreeSet::new();
+        for id in raw.fix.iter().flatten() {
+            let name = id.get_ref().trim();
+            match pack.rule(name) {
+                Some(rule) if rule.fix.is_some() => {
+                    fixes.insert(name.to_string());
+                }
+                Some(_) => {
+                    return Err(self.invalid(
+                        id.span(),
+                        &key("fix"),
+                        format!("rule `{name}` of {} has no fix to turn on", pack.source),
+                    ));
+                }
+                None => {
+                    let with_fix: Vec<&str> = pack
+                        .rules
+                        .iter()
+                        .filter(|r| r.fix.is_some())
+                        .map(|r| r.id.as_str())
+                        .collect();
+                    return Err(self.invalid(
+                        id.span(),
+                        &key("fix"),
+                        format!(
+                            "{} has no rule `{name}`; rules with a fix: {}",
+                            pack.source,
+                            with_fix.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok((Some(std::sync::Arc::new(pack)), fixes))
+    }
+
     /// Checks `[org.usage]`.
     fn usage(&self, raw: &RawUsage, prefix: &str) -> Result<UsageSettings, ConfigError> {
         use crate::usage::billing::{Balance, Pricing};
@@ -1744,6 +1834,7 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
         let apply = c.apply(&org.apply, &prefix)?;
         let schedule = c.schedule(&org.schedule, &prefix)?;
         let usage = c.usage(&org.usage, &prefix)?;
+        let (natterbox, natterbox_fixes) = c.natterbox(&org.natterbox, &prefix)?;
         orgs.push(OrgSettings {
             name,
             api_version,
@@ -1758,6 +1849,8 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
             apply,
             schedule,
             usage,
+            natterbox,
+            natterbox_fixes,
             origin: c.origin.clone(),
         });
     }

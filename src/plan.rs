@@ -19,7 +19,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::rules::{Evidence, Finding, SnapshotIndex, orphan_psl, scv_double_consumption};
+use crate::rules::{
+    Evidence, Finding, SnapshotIndex, natterbox, orphan_psl, scv_double_consumption,
+};
 use crate::snapshot::model::PermissionSet;
 
 /// The plan file schema this build writes and reads.
@@ -107,6 +109,8 @@ pub enum Op {
     Create,
     /// A change pslwarden does not make: the admin does it, as `description` explains.
     Manual,
+    /// Set fields of the record `id` (a Natterbox license checkbox) to `fields`.
+    Update,
 }
 
 impl fmt::Display for Op {
@@ -115,6 +119,7 @@ impl fmt::Display for Op {
             Op::Delete => "delete",
             Op::Create => "create",
             Op::Manual => "manual",
+            Op::Update => "update",
         })
     }
 }
@@ -194,6 +199,13 @@ pub enum Fact {
         license_id: String,
         other_permission_set_ids: Vec<String>,
     },
+    /// The checkbox `field` of record `record_id` (of `object`) holds `value`.
+    FieldIs {
+        object: String,
+        record_id: String,
+        field: String,
+        value: bool,
+    },
 }
 
 impl fmt::Display for Fact {
@@ -258,6 +270,12 @@ impl fmt::Display for Fact {
                 "user {user_id} holds none of permission sets {}",
                 permission_set_ids.join(", ")
             ),
+            Fact::FieldIs {
+                object,
+                record_id,
+                field,
+                value,
+            } => write!(f, "{object} {record_id} has {field} = {value}"),
             Fact::NothingElseNeedsLicense {
                 user_id,
                 license_id,
@@ -368,8 +386,10 @@ enum Phase {
     Unassign,
     /// Replacement assignments, once the licensed set is gone.
     Replace,
-    /// Seats, last.
+    /// Seats.
     FreeSeat,
+    /// Natterbox license records, last (they touch no Salesforce seat).
+    Update,
 }
 
 /// Builds the plan for `findings` (actions refer to them by position) over the snapshot `index`
@@ -387,6 +407,63 @@ pub fn build_plan(
     let mut deleted: HashSet<&str> = HashSet::new();
 
     for (position, finding) in findings.iter().enumerate() {
+        if finding.rule == natterbox::ID {
+            match &finding.field_fix {
+                Some(fix) if fix.enabled => {
+                    let mut fields = BTreeMap::new();
+                    fields.insert(fix.field.clone(), fix.value.to_string());
+                    staged.push((
+                        Phase::Update,
+                        Action {
+                            op: Op::Update,
+                            sobject: fix.object.clone(),
+                            id: Some(fix.record_id.clone()),
+                            fields,
+                            finding: position,
+                            rule: finding.rule.clone(),
+                            user_id: finding.user_id.clone(),
+                            username: finding.username.clone(),
+                            description: format!(
+                                "{} the Natterbox {} license of {} ({} {}: {} = {}) ({})",
+                                if fix.value { "set" } else { "clear" },
+                                fix.license,
+                                finding.username,
+                                fix.object,
+                                fix.record_id,
+                                fix.field,
+                                fix.value,
+                                finding.kind
+                            ),
+                            facts: fix
+                                .expects
+                                .iter()
+                                .map(|(field, value)| Fact::FieldIs {
+                                    object: fix.object.clone(),
+                                    record_id: fix.record_id.clone(),
+                                    field: field.clone(),
+                                    value: *value,
+                                })
+                                .collect(),
+                        },
+                    ));
+                }
+                Some(fix) => notes.push(format!(
+                    "finding {position} ({}, {}): a fix is available ({} {}) but off: list `{}` \
+                     in [org.natterbox] fix to let apply make it",
+                    finding.kind,
+                    finding.username,
+                    if fix.value { "set" } else { "clear" },
+                    fix.license,
+                    finding.kind
+                )),
+                None => notes.push(format!(
+                    "finding {position} ({}, {}): no automatic fix; the admin decides (see its \
+                     explanation)",
+                    finding.kind, finding.username
+                )),
+            }
+            continue;
+        }
         let Some(seat_id) = finding.license_assignment_id.as_deref() else {
             notes.push(format!(
                 "finding {position} ({}, {}): names no seat, nothing to delete",

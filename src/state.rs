@@ -26,8 +26,8 @@ use crate::plan::{Fact, Op};
 /// Marks a SQLite file as pslwarden's (`PRAGMA application_id`, "PSLW").
 const APPLICATION_ID: i32 = 0x5053_4C57;
 
-/// The schema this build writes (`PRAGMA user_version`). 2 added `kv`.
-pub const SCHEMA_VERSION: i32 = 2;
+/// The schema this build writes (`PRAGMA user_version`). 2 added `kv`; 3 allows `update` actions.
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// How long a statement waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -76,7 +76,7 @@ CREATE TABLE actions (
     id          INTEGER PRIMARY KEY,
     plan_id     INTEGER NOT NULL REFERENCES plans (id),
     seq         INTEGER NOT NULL,
-    op          TEXT NOT NULL CHECK (op IN ('delete', 'create', 'manual')),
+    op          TEXT NOT NULL CHECK (op IN ('delete', 'create', 'manual', 'update')),
     sobject     TEXT NOT NULL,
     record_id   TEXT,
     fields      TEXT NOT NULL,
@@ -102,6 +102,41 @@ CREATE TABLE actions (
 CREATE INDEX actions_by_run ON actions (run_id);
 CREATE INDEX plans_by_org ON plans (org, status);
 CREATE INDEX runs_by_org ON runs (org, status);
+"#;
+
+/// Version 2 to 3: actions may be `update`s (Natterbox license fixes).
+const MIGRATE_TO_3: &str = r#"
+CREATE TABLE actions_v3 (
+    id          INTEGER PRIMARY KEY,
+    plan_id     INTEGER NOT NULL REFERENCES plans (id),
+    seq         INTEGER NOT NULL,
+    op          TEXT NOT NULL CHECK (op IN ('delete', 'create', 'manual', 'update')),
+    sobject     TEXT NOT NULL,
+    record_id   TEXT,
+    fields      TEXT NOT NULL,
+    finding     INTEGER NOT NULL,
+    rule        TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    username    TEXT NOT NULL,
+    description TEXT NOT NULL,
+    facts       TEXT NOT NULL,
+    status      TEXT NOT NULL
+                CHECK (status IN ('planned', 'intent', 'done', 'failed', 'skipped')),
+    reason      TEXT,
+    run_id      INTEGER REFERENCES runs (id),
+    batch       INTEGER,
+    restore     TEXT,
+    result_id   TEXT,
+    outcome     TEXT,
+    undoes      INTEGER REFERENCES actions (id),
+    restored_by INTEGER REFERENCES runs (id),
+    updated_at  TEXT NOT NULL,
+    UNIQUE (plan_id, seq)
+);
+INSERT INTO actions_v3 SELECT * FROM actions;
+DROP TABLE actions;
+ALTER TABLE actions_v3 RENAME TO actions;
+CREATE INDEX actions_by_run ON actions (run_id);
 "#;
 
 /// Version 1 to 2: small named values (e.g. the findings an org's last scan reported, so the
@@ -254,6 +289,7 @@ fn op_str(op: Op) -> &'static str {
         Op::Delete => "delete",
         Op::Create => "create",
         Op::Manual => "manual",
+        Op::Update => "update",
     }
 }
 
@@ -262,6 +298,7 @@ fn parse_op(text: &str) -> Option<Op> {
         "delete" => Some(Op::Delete),
         "create" => Some(Op::Create),
         "manual" => Some(Op::Manual),
+        "update" => Some(Op::Update),
         _ => None,
     }
 }
@@ -523,9 +560,11 @@ impl StateStore {
                 },
             });
         }
+        // Foreign keys stay off while a migration copies a table (SQLite's documented way to
+        // rebuild one), and are on for everything else.
         self.conn
             .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;",
             )
             .map_err(|e| self.err(e))?;
         // A write transaction at once: a store locked by another process fails here.
@@ -553,11 +592,31 @@ impl StateStore {
             tx.execute_batch(MIGRATE_TO_2)
                 .map_err(|e| classify(&self.path, e))?;
         }
+        if (1..3).contains(&version) {
+            // SQLite cannot change a CHECK constraint: the table is copied into a new one.
+            tx.execute_batch(MIGRATE_TO_3)
+                .map_err(|e| classify(&self.path, e))?;
+        }
         if version < SCHEMA_VERSION {
+            let broken: Option<String> = tx
+                .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+                .optional()
+                .map_err(|e| classify(&self.path, e))?;
+            if let Some(table) = broken {
+                return Err(StateError::Damaged {
+                    path: self.path.clone(),
+                    detail: format!(
+                        "a reference of table {table} points at nothing after the upgrade"
+                    ),
+                });
+            }
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))
                 .map_err(|e| classify(&self.path, e))?;
         }
         tx.commit().map_err(|e| classify(&self.path, e))?;
+        self.conn
+            .execute_batch("PRAGMA foreign_keys = ON;")
+            .map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -1345,12 +1404,32 @@ mod tests {
             // A store as version 1 wrote it.
             let conn = Connection::open(&path).unwrap();
             conn.execute_batch(SCHEMA).unwrap();
+            // An undo action pointing at the action it undoes: the rebuild of version 3 must
+            // keep the reference.
+            conn.execute_batch(
+                "INSERT INTO plans (id, org, org_id, kind, digest, source, snapshot_taken_at, \
+                 created_at, status, notes) VALUES (1, 'p', 'o', 'apply', 'd', 's', 't', 't', \
+                 'finished', '[]'); \
+                 INSERT INTO actions (id, plan_id, seq, op, sobject, fields, finding, rule, \
+                 user_id, username, description, facts, status, updated_at) VALUES (1, 1, 0, \
+                 'delete', 'X', '{}', 0, 'r', 'u', 'u', 'd', '[]', 'done', 't'); \
+                 INSERT INTO actions (id, plan_id, seq, op, sobject, fields, finding, rule, \
+                 user_id, username, description, facts, status, undoes, updated_at) VALUES (2, 1, \
+                 1, 'create', 'X', '{}', 0, 'r', 'u', 'u', 'd', '[]', 'done', 1, 't');",
+            )
+            .unwrap();
             conn.execute_batch(&format!(
                 "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 1;"
             ))
             .unwrap();
         }
         let mut store = StateStore::open(&path).unwrap();
+        assert_eq!(store.plan_actions(1).unwrap()[1].undoes, Some(1));
+        let mut update = action(Op::Update, "a0N000000000001AAA", 0);
+        update.sobject = "nbavs__User__c".into();
+        store
+            .create_plan(&plan_header(&[]), &[], &[update])
+            .expect("version 3 stores updates");
         assert_eq!(store.get_value("k").unwrap(), None);
         store.set_value("k", "one").unwrap();
         store.set_value("k", "two").unwrap();

@@ -147,8 +147,23 @@ fn the_seed_example_finds_only_user_2_and_one_recoverable_seat() {
     );
     assert!(stdout.contains("user2@seed-example.org"), "{stdout}");
     assert!(stdout.contains("report.html"), "{stdout}");
-    // Nine small queries, five per composite call: two API calls is the minimum possible.
-    assert_eq!(report["api"]["calls"], 2);
+    // Nine small queries, five per composite call: two API calls is the minimum possible; and
+    // one describe, which finds that the org has no Natterbox package.
+    assert_eq!(report["api"]["calls"], 3);
+    let natterbox = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "natterbox")
+        .expect("the Natterbox pack ran");
+    assert_eq!(natterbox["status"], "not_applicable");
+    assert!(
+        natterbox["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("skipped: the org has no nbavs__User__c object"),
+        "{natterbox}"
+    );
 }
 
 #[test]

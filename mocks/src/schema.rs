@@ -578,6 +578,26 @@ fn standard_objects() -> Vec<ObjectDef> {
         ),
         object(
             ObjectSpec {
+                name: "PackageLicense",
+                label: "Package License",
+                plural: "Package Licenses",
+                prefix: "050",
+                create: false,
+                update: false,
+                delete: false,
+                setup: true,
+            },
+            vec![
+                F::string("NamespacePrefix").read_only().into(),
+                F::new("AllowedLicenses", K::Int).read_only().into(),
+                F::new("UsedLicenses", K::Int).read_only().into(),
+                F::new("Status", K::Picklist).read_only().into(),
+                F::new("ExpirationDate", K::DateTime).read_only().into(),
+                F::boolean("IsProvisioned").read_only().into(),
+            ],
+        ),
+        object(
+            ObjectSpec {
                 name: "Organization",
                 label: "Organization",
                 plural: "Organizations",

@@ -17,7 +17,9 @@ use super::clock::Clock;
 use super::gate::{self, Decision, StopReason};
 use crate::config::OrgSettings;
 use crate::plan::Op;
-use crate::salesforce::{ApiErrorCode, Client, NewRecord, RecordOutcome, SfError, WriteBatch};
+use crate::salesforce::{
+    ApiErrorCode, Client, NewRecord, RecordOutcome, RecordUpdate, SfError, WriteBatch,
+};
 use crate::snapshot::probe;
 use crate::state::{ActionId, ActionStatus, Outcome, RunId, StateStore, StoredAction};
 
@@ -203,10 +205,38 @@ async fn send(client: &Client, batch: &Batch<'_>) -> Result<Vec<RecordOutcome>, 
                 .collect();
             client.write_composite(WriteBatch::Create(&records)).await
         }
+        Op::Update => {
+            let records: Vec<RecordUpdate> = batch
+                .actions
+                .iter()
+                .map(|a| RecordUpdate {
+                    sobject: a.sobject.clone(),
+                    id: a.record_id.clone().unwrap_or_default(),
+                    fields: update_fields(&a.fields),
+                })
+                .collect();
+            client.write_composite(WriteBatch::Update(&records)).await
+        }
         Op::Manual => Err(SfError::InvalidRequest(
             "a manual step reached the write path".to_string(),
         )),
     }
+}
+
+/// The values of an update: the plan keeps them as text; `true` and `false` are the checkbox
+/// values an update sets (the only updates pslwarden plans), anything else stays text.
+pub fn update_fields(fields: &BTreeMap<String, String>) -> Map<String, Value> {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let value = match v.as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                other => Value::String(other.to_string()),
+            };
+            (k.clone(), value)
+        })
+        .collect()
 }
 
 fn fields_json(fields: &BTreeMap<String, String>) -> Map<String, Value> {
@@ -256,6 +286,13 @@ pub fn outcome_for(action: &StoredAction, outcome: &RecordOutcome) -> Outcome {
             outcome: "created".into(),
             reason: None,
             result_id: outcome.id.clone(),
+        },
+        Op::Update if outcome.success => Outcome {
+            action: action.id,
+            status: ActionStatus::Done,
+            outcome: "updated".into(),
+            reason: None,
+            result_id: None,
         },
         Op::Create
             if outcome
@@ -355,6 +392,38 @@ pub async fn reconcile(
                             result_id: Some(id.clone()),
                         }),
                         None => out.not_done.push(a.id),
+                    }
+                }
+            }
+            Op::Update => {
+                let ids: Vec<String> = group.iter().filter_map(|a| a.record_id.clone()).collect();
+                let fields: Vec<String> = group
+                    .iter()
+                    .flat_map(|a| a.fields.keys().cloned())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                let values = probe::field_values(client, sobject, &ids, &fields).await?;
+                for a in group {
+                    let id = a.record_id.as_deref().unwrap_or_default();
+                    let now = values.get(id);
+                    let applied = now.is_some_and(|row| {
+                        update_fields(&a.fields)
+                            .iter()
+                            .all(|(k, v)| row.get(k) == Some(v))
+                    });
+                    if applied {
+                        out.done.push(Outcome {
+                            action: a.id,
+                            status: ActionStatus::Done,
+                            outcome: "updated".into(),
+                            reason: Some(
+                                "confirmed set when the interrupted batch was checked".into(),
+                            ),
+                            result_id: None,
+                        });
+                    } else {
+                        out.not_done.push(a.id);
                     }
                 }
             }

@@ -163,6 +163,29 @@ pub fn restore_fields(
     }
 }
 
+/// The current values of the fields an update changes, from a fresh read, so a rollback can set
+/// them back; `None` when the fresh read does not have the record.
+pub fn update_restore_fields<'a>(
+    fresh: &OrgSnapshot,
+    sobject: &str,
+    record_id: &str,
+    fields: impl IntoIterator<Item = &'a String>,
+) -> Option<BTreeMap<String, String>> {
+    let data = fresh.natterbox.as_ref().filter(|d| d.object == sobject)?;
+    let record = data.records.iter().find(|r| r.id == record_id)?;
+    Some(
+        fields
+            .into_iter()
+            .map(|f| {
+                (
+                    f.clone(),
+                    record.fields.get(f).copied().unwrap_or(false).to_string(),
+                )
+            })
+            .collect(),
+    )
+}
+
 /// Same action in two plans: same operation on the same record (or the same new record).
 pub fn same_step(
     a: (Op, &str, Option<&str>, &BTreeMap<String, String>),

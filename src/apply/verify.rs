@@ -247,6 +247,35 @@ fn holds(fresh: &SnapshotIndex<'_>, fact: &Fact, ctx: &PlanContext<'_>) -> Resul
             )),
             None => Ok(()),
         },
+        Fact::FieldIs {
+            object,
+            record_id,
+            field,
+            value,
+        } => {
+            let record = fresh
+                .snapshot()
+                .natterbox
+                .as_ref()
+                .filter(|d| d.object == *object)
+                .and_then(|d| d.records.iter().find(|r| r.id == *record_id));
+            match record {
+                None => Err(format!(
+                    "{object} {record_id} is gone (or no longer readable)"
+                )),
+                Some(r) => {
+                    let now = r.fields.get(field).copied().unwrap_or(false);
+                    if now == *value {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "{} now has {field} = {now} (the plan expected {value})",
+                            r.username.as_deref().unwrap_or(record_id)
+                        ))
+                    }
+                }
+            }
+        }
         Fact::NothingElseNeedsLicense {
             user_id,
             license_id,

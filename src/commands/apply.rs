@@ -26,7 +26,7 @@ use crate::apply::engine::{self, RunCtx};
 use crate::apply::gate::{self, CapItem, Decision, Mode, select_within_caps};
 use crate::apply::report::{ActionLine, RUN_REPORT_SCHEMA_VERSION, RunReport, SeatLine};
 use crate::apply::verify::{self, Pending, PlanContext, Verdict};
-use crate::apply::{ApplyError, restore_fields, same_step};
+use crate::apply::{ApplyError, restore_fields, same_step, update_restore_fields};
 use crate::config::{OrgSettings, Settings};
 use crate::connect::{OrgSession, connect};
 use crate::plan::{LICENSE_ASSIGNMENT, Op, Plan};
@@ -312,13 +312,19 @@ impl Run<'_> {
                 .iter()
                 .cloned()
                 .collect();
-            let (fresh, _) =
-                fetch_snapshot_of_users(client, &self.org.rules, &extra, &users, now())
-                    .await
-                    .map_err(|source| ApplyError::Fetch {
-                        org: self.org.name.clone(),
-                        source,
-                    })?;
+            let (fresh, _) = fetch_snapshot_of_users(
+                client,
+                &self.org.rules,
+                &extra,
+                self.org.natterbox.as_deref(),
+                &users,
+                now(),
+            )
+            .await
+            .map_err(|source| ApplyError::Fetch {
+                org: self.org.name.clone(),
+                source,
+            })?;
             let verdicts = {
                 let index = SnapshotIndex::new(&fresh);
                 let ctx = PlanContext {
@@ -443,18 +449,21 @@ impl Run<'_> {
             let mut restores = Vec::new();
             let mut unjournaled = Vec::new();
             for a in &chosen {
-                if a.op != Op::Delete {
-                    continue;
-                }
-                match a
-                    .record_id
-                    .as_deref()
-                    .and_then(|id| restore_fields(fresh, &a.sobject, id))
-                {
+                let journaled = match a.op {
+                    Op::Delete => a
+                        .record_id
+                        .as_deref()
+                        .and_then(|id| restore_fields(fresh, &a.sobject, id)),
+                    Op::Update => a.record_id.as_deref().and_then(|id| {
+                        update_restore_fields(fresh, &a.sobject, id, a.fields.keys())
+                    }),
+                    _ => continue,
+                };
+                match journaled {
                     Some(fields) => restores.push((a.id, fields)),
                     None => unjournaled.push((
                         a.id,
-                        "its fields could not be read to journal it, so it is not deleted"
+                        "its fields could not be read to journal it, so it is not changed"
                             .to_string(),
                     )),
                 }

@@ -84,7 +84,28 @@ pub fn undo_actions(changed: &[StoredAction]) -> Vec<NewAction> {
             }
         }
     }
-    // 3. Remove what the run created (a replacement assignment), now that the original is back.
+    // 3. Set back the fields the run updated (Natterbox licenses).
+    for a in pending
+        .iter()
+        .filter(|a| a.op == Op::Update && a.outcome.as_deref() == Some("updated"))
+    {
+        if let Some(before) = &a.restore {
+            out.push(undo(
+                a,
+                Op::Update,
+                a.record_id.clone(),
+                before.clone(),
+                format!(
+                    "set back {} of {} ({}) that run {} changed",
+                    before.keys().cloned().collect::<Vec<_>>().join(", "),
+                    a.username,
+                    a.record_id.as_deref().unwrap_or("?"),
+                    a.run_id.unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    // 4. Remove what the run created (a replacement assignment), now that the original is back.
     for a in pending.iter().filter(|a| {
         a.op == Op::Create && a.outcome.as_deref() == Some("created") && a.result_id.is_some()
     }) {
@@ -220,10 +241,11 @@ pub async fn run(
                 return Err(ApplyError::Declined);
             }
         }
-        // A replacement assignment to remove is journaled with the fields that made it.
+        // A replacement assignment to remove is journaled with the fields that made it, an update
+        // with the values the apply run set.
         let restores: Vec<_> = chosen
             .iter()
-            .filter(|a| a.op == Op::Delete)
+            .filter(|a| matches!(a.op, Op::Delete | Op::Update))
             .filter_map(|a| {
                 let original = a.undoes?;
                 Some((a.id, original))

@@ -121,13 +121,19 @@ pub async fn scan_connected(
         .iter()
         .cloned()
         .collect();
-    let (snapshot, stats) =
-        fetch_snapshot(client, &org.rules, &extra, started_at.clone(), &progress)
-            .await
-            .map_err(|source| ScanError::Fetch {
-                org: org.name.clone(),
-                source,
-            })?;
+    let (snapshot, stats) = fetch_snapshot(
+        client,
+        &org.rules,
+        &extra,
+        org.natterbox.as_deref(),
+        started_at.clone(),
+        &progress,
+    )
+    .await
+    .map_err(|source| ScanError::Fetch {
+        org: org.name.clone(),
+        source,
+    })?;
     finish_progress();
     let usage = client.api_usage();
     let api = ApiInfo {
@@ -177,11 +183,17 @@ pub fn evaluate(
     snapshot: &OrgSnapshot,
 ) -> Result<(Vec<RuleOutcome>, Vec<LedgerRow>, Plan), ScanError> {
     let index = SnapshotIndex::new(snapshot);
-    let outcomes =
-        evaluate_all(&index, &org.rules, &builtin_rules()).map_err(|source| ScanError::Rules {
-            org: org.name.clone(),
-            source,
-        })?;
+    let mut rules = builtin_rules();
+    if let Some(pack) = &org.natterbox {
+        rules.push(Box::new(crate::rules::natterbox::NatterboxRule {
+            pack: pack.clone(),
+            fixes: org.natterbox_fixes.clone(),
+        }));
+    }
+    let outcomes = evaluate_all(&index, &org.rules, &rules).map_err(|source| ScanError::Rules {
+        org: org.name.clone(),
+        source,
+    })?;
     let findings = all_findings(&outcomes);
     let ledger = compute_ledger(snapshot, &findings);
     let plan = build_plan(&index, &findings, &org.plan).map_err(|source| ScanError::Plan {
@@ -350,7 +362,11 @@ impl ScanOutcome {
                 .take(20)
                 .map(|f| {
                     vec![
-                        f.rule.clone(),
+                        if f.rule == crate::rules::natterbox::ID {
+                            format!("{}:{}", f.rule, f.kind)
+                        } else {
+                            f.rule.clone()
+                        },
                         f.username.clone(),
                         if f.user_active { "yes" } else { "no" }.to_string(),
                         f.psl.clone(),

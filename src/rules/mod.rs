@@ -18,6 +18,7 @@
 mod context;
 mod detect;
 mod index;
+pub mod natterbox;
 pub mod orphan_psl;
 pub mod scv_double_consumption;
 #[cfg(test)]
@@ -188,6 +189,9 @@ pub struct Finding {
     pub summary: String,
     /// The records the conclusion rests on.
     pub evidence: Vec<Evidence>,
+    /// For a Natterbox finding whose rule has a fix: the record change that repairs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field_fix: Option<natterbox::FieldFix>,
 }
 
 /// A permission set a user holds, and through which assignment.
@@ -290,6 +294,14 @@ pub enum Evidence {
         /// The licensed sets the user does hold (none of which needs it).
         held: Vec<PermissionSetRef>,
     },
+    /// The user's Natterbox license record and the licenses it holds (the pack's names).
+    NatterboxLicenses {
+        /// The record (`nbavs__User__c`) and its object.
+        record_id: String,
+        object: String,
+        /// The pack's keys of the licenses it holds.
+        held: Vec<String>,
+    },
 }
 
 impl fmt::Display for Evidence {
@@ -321,6 +333,21 @@ impl fmt::Display for Evidence {
             }
             Evidence::HoldsNoneOf { permission_sets } => {
                 write!(f, "holds none of {}", join_names(permission_sets))
+            }
+            Evidence::NatterboxLicenses {
+                record_id,
+                object,
+                held,
+            } => {
+                if held.is_empty() {
+                    write!(f, "holds no Natterbox license ({object} {record_id})")
+                } else {
+                    write!(
+                        f,
+                        "holds Natterbox {} ({object} {record_id})",
+                        held.join(", ")
+                    )
+                }
             }
             Evidence::NothingNeedsLicense { license, held } => {
                 if held.is_empty() {

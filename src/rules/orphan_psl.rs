@@ -126,6 +126,7 @@ impl Rule for OrphanPsl {
                         held,
                     },
                 ],
+                field_fix: None,
             });
         }
 

@@ -331,6 +331,7 @@ impl Judge<'_, '_> {
             recoverable_seats: u32::from(still_needing.is_empty()),
             summary,
             evidence,
+            field_fix: None,
         }))
     }
 }

@@ -52,6 +52,29 @@ impl NewRecord {
     }
 }
 
+/// A record to update: its id and the fields to set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordUpdate {
+    /// API name of the object, e.g. `nbavs__User__c`.
+    pub sobject: String,
+    /// The record.
+    pub id: String,
+    /// Field values by API name.
+    pub fields: Map<String, Value>,
+}
+
+impl RecordUpdate {
+    fn to_wire(&self) -> Map<String, Value> {
+        let mut record = self.fields.clone();
+        record.insert("id".to_string(), Value::String(self.id.clone()));
+        record.insert(
+            "attributes".to_string(),
+            serde_json::json!({ "type": self.sobject }),
+        );
+        record
+    }
+}
+
 /// What happened to one record.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RecordOutcome {
@@ -85,6 +108,7 @@ fn code_as_str<S: serde::Serializer>(code: &ApiErrorCode, s: S) -> Result<S::Ok,
 enum Op<'a> {
     Create(&'a [NewRecord]),
     Delete(&'a [String]),
+    Update(&'a [RecordUpdate]),
 }
 
 impl Op<'_> {
@@ -92,6 +116,7 @@ impl Op<'_> {
         match self {
             Op::Create(_) => BatchOperation::Create,
             Op::Delete(_) => BatchOperation::Delete,
+            Op::Update(_) => BatchOperation::Update,
         }
     }
 
@@ -99,6 +124,7 @@ impl Op<'_> {
         match self {
             Op::Create(records) => records.len(),
             Op::Delete(ids) => ids.len(),
+            Op::Update(records) => records.len(),
         }
     }
 }
@@ -241,6 +267,14 @@ impl Client {
                     .query("ids", joined)
                     .query("allOrNone", all_or_none.to_string())
             }
+            Op::Update(records) => {
+                let body = serde_json::json!({
+                    "allOrNone": all_or_none,
+                    "records": indices.iter().map(|&i| records[i].to_wire()).collect::<Vec<_>>(),
+                });
+                // Setting the same values again changes nothing: safe to resend.
+                ApiRequest::new(Method::PATCH, path, RetryMode::Safe).json(&body)?
+            }
         };
         let results: Vec<wire::CollectionResult> = self.execute(&request).await?;
         if results.len() != indices.len() {
@@ -265,6 +299,8 @@ pub enum WriteBatch<'a> {
     Delete(&'a [String]),
     /// Records to create.
     Create(&'a [NewRecord]),
+    /// Records to update.
+    Update(&'a [RecordUpdate]),
 }
 
 impl Client {
@@ -297,6 +333,18 @@ impl Client {
                     )));
                 }
                 Op::Create(records)
+            }
+            WriteBatch::Update(records) => {
+                if let Some(bad) = records
+                    .iter()
+                    .find(|r| !is_api_name(&r.sobject) || !looks_like_id(&r.id))
+                {
+                    return Err(SfError::InvalidRequest(format!(
+                        "{:?} {:?} is not an sObject API name and record id",
+                        bad.sobject, bad.id
+                    )));
+                }
+                Op::Update(records)
             }
         };
         let total = op.len();
@@ -378,10 +426,19 @@ impl Client {
                         "records": chunk.iter().map(|&i| records[i].to_wire()).collect::<Vec<_>>(),
                     })),
                 },
+                Op::Update(records) => super::composite::SubRequest {
+                    method: Method::PATCH,
+                    url: collection.clone(),
+                    reference_id,
+                    body: Some(serde_json::json!({
+                        "allOrNone": false,
+                        "records": chunk.iter().map(|&i| records[i].to_wire()).collect::<Vec<_>>(),
+                    })),
+                },
             });
         }
         let mode = match op {
-            Op::Delete(_) => RetryMode::Safe,
+            Op::Delete(_) | Op::Update(_) => RetryMode::Safe,
             Op::Create(_) => RetryMode::UnsentOnly,
         };
         let subs: Vec<super::composite::SubResponse<Value>> =
@@ -480,6 +537,12 @@ fn outcome_of(op: Op<'_>, index: usize, result: wire::CollectionResult) -> Recor
         }
         Op::Create(_) => RecordOutcome {
             id: result.id.filter(|_| result.success),
+            success: result.success,
+            already_done: false,
+            errors,
+        },
+        Op::Update(records) => RecordOutcome {
+            id: Some(records[index].id.clone()),
             success: result.success,
             already_done: false,
             errors,

@@ -501,6 +501,7 @@ impl fmt::Display for MalformedResponse {
 pub enum BatchOperation {
     Create,
     Delete,
+    Update,
 }
 
 /// Everything the Salesforce client can fail with. `Display` says what went wrong and ends with
@@ -545,6 +546,7 @@ fn batch_interrupted_message(
     let verb = match operation {
         BatchOperation::Create => "creating",
         BatchOperation::Delete => "deleting",
+        BatchOperation::Update => "updating",
     };
     format!(
         "{verb} records stopped with {known} of {} outcomes known: {source}",

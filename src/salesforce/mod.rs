@@ -23,7 +23,8 @@ mod wire;
 
 pub use client::{ApiVersion, Client, Identity, Limits};
 pub use collections::{
-    COLLECTION_CHUNK, COMPOSITE_WRITE_MAX, NewRecord, RecordError, RecordOutcome, WriteBatch,
+    COLLECTION_CHUNK, COMPOSITE_WRITE_MAX, NewRecord, RecordError, RecordOutcome, RecordUpdate,
+    WriteBatch,
 };
 pub use composite::{MAX_QUERY_SUBREQUESTS, MAX_SUBREQUESTS, SubRequest, SubResponse};
 pub use error::{

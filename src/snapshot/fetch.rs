@@ -31,6 +31,7 @@ use serde_json::value::RawValue;
 use super::model::{self, OrgSnapshot};
 use super::wire;
 use crate::rules::RuleContext;
+use crate::rules::natterbox::Pack;
 use crate::salesforce::{Client, QueryPage, SfError};
 
 /// Why the snapshot could not be taken.
@@ -104,6 +105,9 @@ enum Record {
     User(model::User),
     Organization(wire::OrganizationRow),
     VoiceCall(crate::usage::compute::Segment),
+    /// A row whose fields come from data (the Natterbox pack), read as a JSON object.
+    Raw(serde_json::Map<String, serde_json::Value>),
+    Package(wire::PackageLicenseRow),
 }
 
 /// `fn(Value) -> Record` for a wire type `W` convertible into a model type.
@@ -132,10 +136,20 @@ pub async fn fetch_snapshot(
     client: &Client,
     ctx: &RuleContext,
     extra_permission_sets: &[String],
+    natterbox: Option<&Pack>,
     taken_at: String,
     progress: &(dyn Fn(FetchProgress) + Sync),
 ) -> Result<(OrgSnapshot, FetchStats), FetchError> {
-    fetch_scoped(client, ctx, extra_permission_sets, None, taken_at, progress).await
+    fetch_scoped(
+        client,
+        ctx,
+        extra_permission_sets,
+        natterbox,
+        None,
+        taken_at,
+        progress,
+    )
+    .await
 }
 
 /// Users per `IN (...)` list of a user-scoped query: about 6 000 characters of SOQL, far under
@@ -150,6 +164,7 @@ pub async fn fetch_snapshot_of_users(
     client: &Client,
     ctx: &RuleContext,
     extra_permission_sets: &[String],
+    natterbox: Option<&Pack>,
     user_ids: &[String],
     taken_at: String,
 ) -> Result<(OrgSnapshot, FetchStats), FetchError> {
@@ -157,6 +172,7 @@ pub async fn fetch_snapshot_of_users(
         client,
         ctx,
         extra_permission_sets,
+        natterbox,
         Some(user_ids),
         taken_at,
         &|_| {},
@@ -164,16 +180,107 @@ pub async fn fetch_snapshot_of_users(
     .await
 }
 
+/// Whether the org has the Natterbox pack's object with every field the pack names, by
+/// describing it: `Ok(())` when it does, else why not (never assumed).
+async fn describe_natterbox(client: &Client, pack: &Pack) -> Result<(), String> {
+    let describe = match client
+        .get_json(&format!("sobjects/{}/describe", pack.object))
+        .await
+    {
+        Ok(d) => d,
+        Err(e) if e.api_code() == Some(&crate::salesforce::ApiErrorCode::NotFound) => {
+            return Err(format!(
+                "the org has no {} object: the Natterbox package ({}) is not installed, or the \
+                 integration user cannot see it",
+                pack.object, pack.namespace
+            ));
+        }
+        Err(e) => return Err(format!("describing {} failed: {e}", pack.object)),
+    };
+    let fields: std::collections::HashSet<String> = describe["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["name"].as_str().map(str::to_ascii_lowercase))
+        .collect();
+    let mut missing: Vec<&str> = pack
+        .licenses
+        .values()
+        .map(String::as_str)
+        .chain([pack.user_field.as_str()])
+        .filter(|f| !fields.contains(&f.to_ascii_lowercase()))
+        .collect();
+    missing.sort_unstable();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} has no field {}: the pack's field names are a reading of Natterbox's \
+             documentation; correct them in the pack ({}) for this org",
+            pack.object,
+            missing.join(", "),
+            pack.source
+        ))
+    }
+}
+
+/// The relationship name of a custom lookup (`nbavs__User__c` → `nbavs__User__r`).
+fn relationship_of(field: &str) -> String {
+    field
+        .strip_suffix("__c")
+        .map(|base| format!("{base}__r"))
+        .unwrap_or_default()
+}
+
+/// The Natterbox record of a raw row, reading the pack's fields.
+fn natterbox_record(
+    pack: &Pack,
+    row: &serde_json::Map<String, serde_json::Value>,
+) -> Option<model::NatterboxRecord> {
+    let user = row.get(&relationship_of(&pack.user_field));
+    Some(model::NatterboxRecord {
+        id: row.get("Id")?.as_str()?.to_string(),
+        user_id: row
+            .get(&pack.user_field)
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        username: user
+            .and_then(|u| u.get("Username"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        user_active: user
+            .and_then(|u| u.get("IsActive"))
+            .and_then(|v| v.as_bool()),
+        fields: pack
+            .licenses
+            .values()
+            .map(|f| {
+                (
+                    f.clone(),
+                    row.get(f).and_then(|v| v.as_bool()).unwrap_or(false),
+                )
+            })
+            .collect(),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn fetch_scoped(
     client: &Client,
     ctx: &RuleContext,
     extra_permission_sets: &[String],
+    natterbox: Option<&Pack>,
     users: Option<&[String]>,
     taken_at: String,
     progress: &(dyn Fn(FetchProgress) + Sync),
 ) -> Result<(OrgSnapshot, FetchStats), FetchError> {
     let mut stats = FetchStats::default();
     let identity = client.token_identity()?;
+    // `None`: not looked for; `Some(None)`: present; `Some(Some(why))`: absent.
+    let natterbox_absent = match natterbox {
+        Some(pack) => Some(describe_natterbox(client, pack).await.err()),
+        None => None,
+    };
 
     // Round 1: the small reference data, in one composite call.
     let mut named: Vec<String> = ctx
@@ -250,6 +357,8 @@ async fn fetch_scoped(
             !ctx.orphan_psl_exceptions
                 .iter()
                 .any(|e| e.eq_ignore_ascii_case(&l.developer_name))
+                // The Natterbox cross-checks need these seats whatever orphan-psl skips.
+                || natterbox.is_some_and(|p| p.psls().contains(&l.developer_name))
         })
         .map(|l| l.id.clone())
         .collect();
@@ -373,6 +482,49 @@ async fn fetch_scoped(
             }
         }
     }
+    if let Some(pack) = natterbox.filter(|_| matches!(natterbox_absent, Some(None))) {
+        let relationship = relationship_of(&pack.user_field);
+        let fields: Vec<&str> = pack.licenses.values().map(String::as_str).collect();
+        let select = format!(
+            "SELECT Id, {uf}, {relationship}.Username, {relationship}.IsActive, {} FROM {}",
+            fields.join(", "),
+            pack.object,
+            uf = pack.user_field
+        );
+        match users {
+            None => {
+                round2.push(Spec {
+                    what: "Natterbox user licenses",
+                    soql: select,
+                    convert: |v| serde_json::from_str(v.get()).map(Record::Raw),
+                });
+                if pack.package_seats {
+                    round2.push(Spec {
+                        what: "package licenses",
+                        soql: format!(
+                            "SELECT Id, NamespacePrefix, AllowedLicenses, UsedLicenses, Status \
+                             FROM PackageLicense WHERE NamespacePrefix = '{}'",
+                            pack.namespace
+                        ),
+                        convert: |v| serde_json::from_str(v.get()).map(Record::Package),
+                    });
+                }
+            }
+            Some(user_ids) => {
+                for chunk in user_ids.chunks(USERS_PER_QUERY) {
+                    round2.push(Spec {
+                        what: "Natterbox user licenses",
+                        soql: format!(
+                            "{select} WHERE {} IN ({})",
+                            pack.user_field,
+                            soql_list(chunk)
+                        ),
+                        convert: |v| serde_json::from_str(v.get()).map(Record::Raw),
+                    });
+                }
+            }
+        }
+    }
     round2.push(Spec {
         what: "the organization",
         soql: "SELECT Id, Name FROM Organization".to_string(),
@@ -389,14 +541,35 @@ async fn fetch_scoped(
         .flatten()
         .collect();
     let mut org_rows = Vec::new();
+    let mut natterbox_rows = Vec::new();
+    let mut package: Option<model::PackageSeats> = None;
     for record in rows.drain(..) {
         match record {
             Record::LicenseAssignment(x) => snapshot.license_assignments.push(x),
             Record::Assignment(x) => snapshot.permission_set_assignments.push(x),
             Record::User(x) => snapshot.users.push(x),
             Record::Organization(x) => org_rows.push(x),
+            Record::Raw(row) => natterbox_rows.push(row),
+            Record::Package(p) => {
+                package = Some(model::PackageSeats {
+                    allowed: p.allowed_licenses.unwrap_or(-1),
+                    used: p.used_licenses.unwrap_or(0),
+                    status: p.status,
+                })
+            }
             _ => {}
         }
+    }
+    if let (Some(pack), Some(absent)) = (natterbox, natterbox_absent) {
+        snapshot.natterbox = Some(model::NatterboxData {
+            object: pack.object.clone(),
+            records: natterbox_rows
+                .iter()
+                .filter_map(|row| natterbox_record(pack, row))
+                .collect(),
+            absent,
+            package,
+        });
     }
     if let Some(org) = org_rows.into_iter().next() {
         snapshot.org_id = org.id;

@@ -88,6 +88,51 @@ pub struct OrgSnapshot {
     pub group_components: Vec<PermissionSetGroupComponent>,
     /// Contact centers, to say which one a user is in and what kind it is.
     pub call_centers: Vec<CallCenter>,
+    /// Natterbox's per-user license records, when its rule pack ran (`None`: not looked for;
+    /// older snapshots have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub natterbox: Option<NatterboxData>,
+}
+
+/// What the Natterbox pack found in the org.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatterboxData {
+    /// The pack's object (`nbavs__User__c`), and whether the org has it as the pack expects.
+    pub object: String,
+    /// `None` when present and read; otherwise why not (package not installed, fields differ).
+    pub absent: Option<String>,
+    /// One per user license record; `fields` holds each of the pack's checkbox fields.
+    pub records: Vec<NatterboxRecord>,
+    /// The package's seats (`PackageLicense`), when the org reports them.
+    pub package: Option<PackageSeats>,
+}
+
+/// One Natterbox per-user license record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatterboxRecord {
+    /// The record's id: what a fix updates.
+    pub id: String,
+    /// The User it belongs to (its lookup field).
+    pub user_id: Option<String>,
+    /// That user's `Username` and `IsActive`, for reports.
+    pub username: Option<String>,
+    pub user_active: Option<bool>,
+    /// Checkbox field → checked.
+    pub fields: std::collections::BTreeMap<String, bool>,
+}
+
+/// A managed package's seats (`PackageLicense`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageSeats {
+    /// `AllowedLicenses`: -1 means the whole org (site licence).
+    pub allowed: i64,
+    /// `UsedLicenses`, Salesforce's count.
+    pub used: i64,
+    /// `Status` (`Active`, `Trial`, ...).
+    pub status: Option<String>,
 }
 
 impl OrgSnapshot {
@@ -112,6 +157,7 @@ impl OrgSnapshot {
             groups: Vec::new(),
             group_components: Vec::new(),
             call_centers: Vec::new(),
+            natterbox: None,
         }
     }
 

@@ -141,6 +141,45 @@ pub async fn existing_assignments(
     Ok(found)
 }
 
+/// The current values of `fields` of the records `ids` of `sobject` (an update's target), by id.
+pub async fn field_values(
+    client: &Client,
+    sobject: &str,
+    ids: &[String],
+    fields: &[String],
+) -> Result<HashMap<String, serde_json::Map<String, serde_json::Value>>, FetchError> {
+    let api_name =
+        |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !api_name(sobject) || !fields.iter().all(|f| api_name(f)) {
+        return Err(FetchError::Salesforce(SfError::InvalidRequest(format!(
+            "{sobject} / {fields:?} are not API names"
+        ))));
+    }
+    let select = if fields.is_empty() {
+        "Id".to_string()
+    } else {
+        format!("Id, {}", fields.join(", "))
+    };
+    let soqls: Vec<String> = ids
+        .chunks(IDS_PER_QUERY)
+        .map(|chunk| {
+            format!(
+                "SELECT {select} FROM {sobject} WHERE Id IN ({})",
+                list(chunk)
+            )
+        })
+        .collect();
+    if soqls.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<serde_json::Map<String, serde_json::Value>> =
+        run_queries(client, "updated records", &soqls).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| Some((row.get("Id")?.as_str()?.to_string(), row)))
+        .collect())
+}
+
 /// Every permission set license with its seats as Salesforce counts them now.
 pub async fn read_licenses(client: &Client) -> Result<Vec<PermissionSetLicense>, FetchError> {
     let rows: Vec<PslRow> = client

@@ -92,6 +92,14 @@ pub(super) struct UserRow {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+pub(super) struct PackageLicenseRow {
+    pub allowed_licenses: Option<i64>,
+    pub used_licenses: Option<i64>,
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub(super) struct OrganizationRow {
     pub id: String,
     pub name: Option<String>,
