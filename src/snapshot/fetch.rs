@@ -104,10 +104,12 @@ enum Record {
     Assignment(model::PermissionSetAssignment),
     User(model::User),
     Organization(wire::OrganizationRow),
-    VoiceCall(crate::usage::compute::Segment),
+    /// Boxed, like the other rare or large variants, so every `Record` of a large scan stays as
+    /// small as the common ones (half a million of them are held at once).
+    VoiceCall(Box<crate::usage::compute::Segment>),
     /// A row whose fields come from data (the Natterbox pack), read as a JSON object.
-    Raw(serde_json::Map<String, serde_json::Value>),
-    Package(wire::PackageLicenseRow),
+    Raw(Box<serde_json::Map<String, serde_json::Value>>),
+    Package(Box<wire::PackageLicenseRow>),
 }
 
 /// `fn(Value) -> Record` for a wire type `W` convertible into a model type.
@@ -115,6 +117,12 @@ macro_rules! converter {
     ($wire:ty, $variant:ident) => {
         |v: &RawValue| serde_json::from_str::<$wire>(v.get()).map(|w| Record::$variant(w.into()))
     };
+}
+
+/// A `VoiceCall` row into its (boxed) record.
+fn voice_call_record(v: &RawValue) -> Result<Record, serde_json::Error> {
+    serde_json::from_str::<wire::VoiceCallRow>(v.get())
+        .map(|w| Record::VoiceCall(Box::new(w.into())))
 }
 
 /// Picks one kind of record out of a query's rows (every row of a query is of one kind).
@@ -496,7 +504,9 @@ async fn fetch_scoped(
                 round2.push(Spec {
                     what: "Natterbox user licenses",
                     soql: select,
-                    convert: |v| serde_json::from_str(v.get()).map(Record::Raw),
+                    convert: |v| {
+                        serde_json::from_str(v.get()).map(|row| Record::Raw(Box::new(row)))
+                    },
                 });
                 if pack.package_seats {
                     round2.push(Spec {
@@ -506,7 +516,9 @@ async fn fetch_scoped(
                              FROM PackageLicense WHERE NamespacePrefix = '{}'",
                             pack.namespace
                         ),
-                        convert: |v| serde_json::from_str(v.get()).map(Record::Package),
+                        convert: |v| {
+                            serde_json::from_str(v.get()).map(|p| Record::Package(Box::new(p)))
+                        },
                     });
                 }
             }
@@ -519,7 +531,9 @@ async fn fetch_scoped(
                             pack.user_field,
                             soql_list(chunk)
                         ),
-                        convert: |v| serde_json::from_str(v.get()).map(Record::Raw),
+                        convert: |v| {
+                            serde_json::from_str(v.get()).map(|row| Record::Raw(Box::new(row)))
+                        },
                     });
                 }
             }
@@ -535,21 +549,20 @@ async fn fetch_scoped(
     });
     // Every row is tagged with its kind, so the queries' rows (several chunks of each kind for
     // a user-scoped snapshot) can be sorted out in one pass.
-    let mut rows: Vec<Record> = fetch_all(client, &round2, &mut stats, progress)
+    let rows = fetch_all(client, &round2, &mut stats, progress)
         .await?
         .into_iter()
-        .flatten()
-        .collect();
+        .flatten();
     let mut org_rows = Vec::new();
     let mut natterbox_rows = Vec::new();
     let mut package: Option<model::PackageSeats> = None;
-    for record in rows.drain(..) {
+    for record in rows {
         match record {
             Record::LicenseAssignment(x) => snapshot.license_assignments.push(x),
             Record::Assignment(x) => snapshot.permission_set_assignments.push(x),
             Record::User(x) => snapshot.users.push(x),
             Record::Organization(x) => org_rows.push(x),
-            Record::Raw(row) => natterbox_rows.push(row),
+            Record::Raw(row) => natterbox_rows.push(*row),
             Record::Package(p) => {
                 package = Some(model::PackageSeats {
                     allowed: p.allowed_licenses.unwrap_or(-1),
@@ -599,7 +612,7 @@ pub async fn fetch_voice_calls(
             literal(from),
             literal(to)
         ),
-        convert: converter!(wire::VoiceCallRow, VoiceCall),
+        convert: voice_call_record,
     };
     let mut segments: Vec<crate::usage::compute::Segment> = take!(
         fetch_all(client, &[spec], &mut stats, progress)
@@ -607,7 +620,10 @@ pub async fn fetch_voice_calls(
             .into_iter()
             .flatten(),
         VoiceCall
-    );
+    )
+    .into_iter()
+    .map(|b| *b)
+    .collect();
     // Linked segments outside the range, a few rounds deep (a chain of transfers).
     let mut known: HashSet<String> = segments.iter().map(|s| s.id.clone()).collect();
     for _ in 0..5 {
@@ -632,7 +648,7 @@ pub async fn fetch_voice_calls(
                     wire::VOICE_CALL_FIELDS,
                     soql_list(chunk)
                 ),
-                convert: converter!(wire::VoiceCallRow, VoiceCall),
+                convert: voice_call_record,
             })
             .collect();
         let more = take!(
@@ -642,7 +658,7 @@ pub async fn fetch_voice_calls(
                 .flatten(),
             VoiceCall
         );
-        segments.extend(more);
+        segments.extend(more.into_iter().map(|b| *b));
     }
     Ok((segments, stats))
 }
