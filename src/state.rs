@@ -32,7 +32,47 @@ pub const SCHEMA_VERSION: i32 = 3;
 /// How long a statement waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(3);
 
-const SCHEMA: &str = r#"
+/// The `actions` table's definition under `name` (the schema, and the copy a migration makes).
+macro_rules! actions_table {
+    ($name:literal) => {
+        concat!(
+            "CREATE TABLE ",
+            $name,
+            " (",
+            r#"
+    id          INTEGER PRIMARY KEY,
+    plan_id     INTEGER NOT NULL REFERENCES plans (id),
+    seq         INTEGER NOT NULL,
+    op          TEXT NOT NULL CHECK (op IN ('delete', 'create', 'manual', 'update')),
+    sobject     TEXT NOT NULL,
+    record_id   TEXT,
+    fields      TEXT NOT NULL,
+    finding     INTEGER NOT NULL,
+    rule        TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    username    TEXT NOT NULL,
+    description TEXT NOT NULL,
+    facts       TEXT NOT NULL,
+    status      TEXT NOT NULL
+                CHECK (status IN ('planned', 'intent', 'done', 'failed', 'skipped')),
+    reason      TEXT,
+    run_id      INTEGER REFERENCES runs (id),
+    batch       INTEGER,
+    restore     TEXT,
+    result_id   TEXT,
+    outcome     TEXT,
+    undoes      INTEGER REFERENCES actions (id),
+    restored_by INTEGER REFERENCES runs (id),
+    updated_at  TEXT NOT NULL,
+    UNIQUE (plan_id, seq)
+"#,
+            ");\n"
+        )
+    };
+}
+
+const SCHEMA: &str = concat!(
+    r#"
 CREATE TABLE plans (
     id                INTEGER PRIMARY KEY,
     org               TEXT NOT NULL,
@@ -72,72 +112,24 @@ CREATE TABLE runs (
     message     TEXT,
     summary     TEXT
 );
-CREATE TABLE actions (
-    id          INTEGER PRIMARY KEY,
-    plan_id     INTEGER NOT NULL REFERENCES plans (id),
-    seq         INTEGER NOT NULL,
-    op          TEXT NOT NULL CHECK (op IN ('delete', 'create', 'manual', 'update')),
-    sobject     TEXT NOT NULL,
-    record_id   TEXT,
-    fields      TEXT NOT NULL,
-    finding     INTEGER NOT NULL,
-    rule        TEXT NOT NULL,
-    user_id     TEXT NOT NULL,
-    username    TEXT NOT NULL,
-    description TEXT NOT NULL,
-    facts       TEXT NOT NULL,
-    status      TEXT NOT NULL
-                CHECK (status IN ('planned', 'intent', 'done', 'failed', 'skipped')),
-    reason      TEXT,
-    run_id      INTEGER REFERENCES runs (id),
-    batch       INTEGER,
-    restore     TEXT,
-    result_id   TEXT,
-    outcome     TEXT,
-    undoes      INTEGER REFERENCES actions (id),
-    restored_by INTEGER REFERENCES runs (id),
-    updated_at  TEXT NOT NULL,
-    UNIQUE (plan_id, seq)
-);
-CREATE INDEX actions_by_run ON actions (run_id);
+"#,
+    actions_table!("actions"),
+    r#"CREATE INDEX actions_by_run ON actions (run_id);
 CREATE INDEX plans_by_org ON plans (org, status);
 CREATE INDEX runs_by_org ON runs (org, status);
-"#;
+"#
+);
 
 /// Version 2 to 3: actions may be `update`s (Natterbox license fixes).
-const MIGRATE_TO_3: &str = r#"
-CREATE TABLE actions_v3 (
-    id          INTEGER PRIMARY KEY,
-    plan_id     INTEGER NOT NULL REFERENCES plans (id),
-    seq         INTEGER NOT NULL,
-    op          TEXT NOT NULL CHECK (op IN ('delete', 'create', 'manual', 'update')),
-    sobject     TEXT NOT NULL,
-    record_id   TEXT,
-    fields      TEXT NOT NULL,
-    finding     INTEGER NOT NULL,
-    rule        TEXT NOT NULL,
-    user_id     TEXT NOT NULL,
-    username    TEXT NOT NULL,
-    description TEXT NOT NULL,
-    facts       TEXT NOT NULL,
-    status      TEXT NOT NULL
-                CHECK (status IN ('planned', 'intent', 'done', 'failed', 'skipped')),
-    reason      TEXT,
-    run_id      INTEGER REFERENCES runs (id),
-    batch       INTEGER,
-    restore     TEXT,
-    result_id   TEXT,
-    outcome     TEXT,
-    undoes      INTEGER REFERENCES actions (id),
-    restored_by INTEGER REFERENCES runs (id),
-    updated_at  TEXT NOT NULL,
-    UNIQUE (plan_id, seq)
-);
+const MIGRATE_TO_3: &str = concat!(
+    actions_table!("actions_v3"),
+    r#"
 INSERT INTO actions_v3 SELECT * FROM actions;
 DROP TABLE actions;
 ALTER TABLE actions_v3 RENAME TO actions;
 CREATE INDEX actions_by_run ON actions (run_id);
-"#;
+"#
+);
 
 /// Version 1 to 2: small named values (e.g. the findings an org's last scan reported, so the
 /// daemon notifies only new ones).

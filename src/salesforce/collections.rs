@@ -267,13 +267,13 @@ impl Client {
                     .query("ids", joined)
                     .query("allOrNone", all_or_none.to_string())
             }
-            Op::Update(records) => {
-                let body = serde_json::json!({
-                    "allOrNone": all_or_none,
-                    "records": indices.iter().map(|&i| records[i].to_wire()).collect::<Vec<_>>(),
-                });
+            Op::Update(_) => {
                 // Setting the same values again changes nothing: safe to resend.
-                ApiRequest::new(Method::PATCH, path, RetryMode::Safe).json(&body)?
+                ApiRequest::new(Method::PATCH, path, RetryMode::Safe).json(&records_body(
+                    op,
+                    indices,
+                    all_or_none,
+                ))?
             }
         };
         let results: Vec<wire::CollectionResult> = self.execute(&request).await?;
@@ -417,23 +417,15 @@ impl Client {
                         body: None,
                     }
                 }
-                Op::Create(records) => super::composite::SubRequest {
-                    method: Method::POST,
+                Op::Create(_) | Op::Update(_) => super::composite::SubRequest {
+                    method: if matches!(op, Op::Create(_)) {
+                        Method::POST
+                    } else {
+                        Method::PATCH
+                    },
                     url: collection.clone(),
                     reference_id,
-                    body: Some(serde_json::json!({
-                        "allOrNone": false,
-                        "records": chunk.iter().map(|&i| records[i].to_wire()).collect::<Vec<_>>(),
-                    })),
-                },
-                Op::Update(records) => super::composite::SubRequest {
-                    method: Method::PATCH,
-                    url: collection.clone(),
-                    reference_id,
-                    body: Some(serde_json::json!({
-                        "allOrNone": false,
-                        "records": chunk.iter().map(|&i| records[i].to_wire()).collect::<Vec<_>>(),
-                    })),
+                    body: Some(records_body(op, chunk, false)),
                 },
             });
         }
@@ -488,6 +480,16 @@ impl Client {
         }
         Ok(results)
     }
+}
+
+/// The body of a create or update collection call for the records at `indices`.
+fn records_body(op: Op<'_>, indices: &[usize], all_or_none: bool) -> Value {
+    let records: Vec<Map<String, Value>> = match op {
+        Op::Create(records) => indices.iter().map(|&i| records[i].to_wire()).collect(),
+        Op::Update(records) => indices.iter().map(|&i| records[i].to_wire()).collect(),
+        Op::Delete(_) => Vec::new(),
+    };
+    serde_json::json!({ "allOrNone": all_or_none, "records": records })
 }
 
 /// An answer that does not fit the request, e.g. fewer results than records.
