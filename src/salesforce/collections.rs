@@ -103,28 +103,44 @@ fn code_as_str<S: serde::Serializer>(code: &ApiErrorCode, s: S) -> Result<S::Ok,
     s.serialize_str(code.as_str())
 }
 
-/// The collection operation being run.
-#[derive(Clone, Copy)]
-enum Op<'a> {
-    Create(&'a [NewRecord]),
-    Delete(&'a [String]),
-    Update(&'a [RecordUpdate]),
-}
+impl WriteBatch<'_> {
+    /// Refuses ids and object names that are not Salesforce's, before anything is sent.
+    fn check(&self) -> Result<(), SfError> {
+        let bad = match self {
+            WriteBatch::Delete(ids) => ids
+                .iter()
+                .find(|id| !looks_like_id(id))
+                .map(|id| format!("{id:?} is not a 15- or 18-character record id")),
+            WriteBatch::Create(records) => records
+                .iter()
+                .find(|r| !is_api_name(&r.sobject))
+                .map(|r| format!("{:?} is not an sObject API name", r.sobject)),
+            WriteBatch::Update(records) => records
+                .iter()
+                .find(|r| !is_api_name(&r.sobject) || !looks_like_id(&r.id))
+                .map(|r| {
+                    format!(
+                        "{:?} {:?} is not an sObject API name and record id",
+                        r.sobject, r.id
+                    )
+                }),
+        };
+        bad.map_or(Ok(()), |m| Err(SfError::InvalidRequest(m)))
+    }
 
-impl Op<'_> {
     fn kind(&self) -> BatchOperation {
         match self {
-            Op::Create(_) => BatchOperation::Create,
-            Op::Delete(_) => BatchOperation::Delete,
-            Op::Update(_) => BatchOperation::Update,
+            WriteBatch::Create(_) => BatchOperation::Create,
+            WriteBatch::Delete(_) => BatchOperation::Delete,
+            WriteBatch::Update(_) => BatchOperation::Update,
         }
     }
 
     fn len(&self) -> usize {
         match self {
-            Op::Create(records) => records.len(),
-            Op::Delete(ids) => ids.len(),
-            Op::Update(records) => records.len(),
+            WriteBatch::Create(records) => records.len(),
+            WriteBatch::Delete(ids) => ids.len(),
+            WriteBatch::Update(records) => records.len(),
         }
     }
 }
@@ -140,13 +156,9 @@ impl Client {
         records: &[NewRecord],
         all_or_none: bool,
     ) -> Result<Vec<RecordOutcome>, SfError> {
-        if let Some(bad) = records.iter().find(|r| !is_api_name(&r.sobject)) {
-            return Err(SfError::InvalidRequest(format!(
-                "{:?} is not an sObject API name",
-                bad.sobject
-            )));
-        }
-        self.run_collection(Op::Create(records), all_or_none).await
+        let op = WriteBatch::Create(records);
+        op.check()?;
+        self.run_collection(op, all_or_none).await
     }
 
     /// Deletes records by id with `DELETE /composite/sobjects?ids=...`, 200 per call. Outcomes
@@ -157,17 +169,14 @@ impl Client {
         ids: &[String],
         all_or_none: bool,
     ) -> Result<Vec<RecordOutcome>, SfError> {
-        if let Some(bad) = ids.iter().find(|id| !looks_like_id(id)) {
-            return Err(SfError::InvalidRequest(format!(
-                "{bad:?} is not a 15- or 18-character record id"
-            )));
-        }
-        self.run_collection(Op::Delete(ids), all_or_none).await
+        let op = WriteBatch::Delete(ids);
+        op.check()?;
+        self.run_collection(op, all_or_none).await
     }
 
     async fn run_collection(
         &self,
-        op: Op<'_>,
+        op: WriteBatch<'_>,
         all_or_none: bool,
     ) -> Result<Vec<RecordOutcome>, SfError> {
         let total = op.len();
@@ -176,7 +185,7 @@ impl Client {
         while start < total {
             let end = (start + COLLECTION_CHUNK).min(total);
             if let Err(source) = self
-                .run_chunk(op, start..end, all_or_none, &mut outcomes)
+                .run_chunk(op, start..end, all_or_none, &mut outcomes, Via::Collection)
                 .await
             {
                 return Err(SfError::BatchInterrupted {
@@ -191,20 +200,25 @@ impl Client {
         Ok(outcomes.into_iter().flatten().collect())
     }
 
-    /// Runs one chunk, resending only the records whose failure is a row lock (or a roll-back
-    /// caused only by row locks), until they succeed or the attempts run out.
+    /// Runs one chunk (one call `via` each round), resending only the records whose failure is a
+    /// row lock (or a roll-back caused only by row locks), until they succeed or the attempts
+    /// run out.
     async fn run_chunk(
         &self,
-        op: Op<'_>,
+        op: WriteBatch<'_>,
         range: std::ops::Range<usize>,
         all_or_none: bool,
         outcomes: &mut [Option<RecordOutcome>],
+        via: Via,
     ) -> Result<(), SfError> {
         let max = retry::max_attempts(self.retry_policy());
         let mut pending: Vec<usize> = range.collect();
         let mut round = 1;
         while !pending.is_empty() {
-            let results = self.send_collection(op, &pending, all_or_none).await?;
+            let results = match via {
+                Via::Collection => self.send_collection(op, &pending, all_or_none).await?,
+                Via::Composite => self.send_composite_write(op, &pending).await?,
+            };
             let decided: Vec<(usize, RecordOutcome)> = pending
                 .iter()
                 .zip(results)
@@ -244,20 +258,20 @@ impl Client {
     /// One collection call for the records at `indices`; results in the same order.
     async fn send_collection(
         &self,
-        op: Op<'_>,
+        op: WriteBatch<'_>,
         indices: &[usize],
         all_or_none: bool,
     ) -> Result<Vec<wire::CollectionResult>, SfError> {
         let path = self.data_path("composite/sobjects");
         let request = match op {
-            Op::Create(records) => {
+            WriteBatch::Create(records) => {
                 let body = wire::CollectionCreateRequest {
                     all_or_none,
                     records: indices.iter().map(|&i| records[i].to_wire()).collect(),
                 };
                 ApiRequest::new(Method::POST, path, RetryMode::UnsentOnly).json(&body)?
             }
-            Op::Delete(ids) => {
+            WriteBatch::Delete(ids) => {
                 let joined = indices
                     .iter()
                     .map(|&i| ids[i].as_str())
@@ -267,7 +281,7 @@ impl Client {
                     .query("ids", joined)
                     .query("allOrNone", all_or_none.to_string())
             }
-            Op::Update(_) => {
+            WriteBatch::Update(_) => {
                 // Setting the same values again changes nothing: safe to resend.
                 ApiRequest::new(Method::PATCH, path, RetryMode::Safe).json(&records_body(
                     op,
@@ -286,6 +300,15 @@ impl Client {
         }
         Ok(results)
     }
+}
+
+/// How a chunk of records is sent.
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    /// One sObject Collections call of up to 200.
+    Collection,
+    /// One composite call of up to five collection subrequests.
+    Composite,
 }
 
 /// Most records one composite write call carries: five sObject Collections subrequests of 200
@@ -316,79 +339,23 @@ impl Client {
         &self,
         batch: WriteBatch<'_>,
     ) -> Result<Vec<RecordOutcome>, SfError> {
-        let op = match batch {
-            WriteBatch::Delete(ids) => {
-                if let Some(bad) = ids.iter().find(|id| !looks_like_id(id)) {
-                    return Err(SfError::InvalidRequest(format!(
-                        "{bad:?} is not a 15- or 18-character record id"
-                    )));
-                }
-                Op::Delete(ids)
-            }
-            WriteBatch::Create(records) => {
-                if let Some(bad) = records.iter().find(|r| !is_api_name(&r.sobject)) {
-                    return Err(SfError::InvalidRequest(format!(
-                        "{:?} is not an sObject API name",
-                        bad.sobject
-                    )));
-                }
-                Op::Create(records)
-            }
-            WriteBatch::Update(records) => {
-                if let Some(bad) = records
-                    .iter()
-                    .find(|r| !is_api_name(&r.sobject) || !looks_like_id(&r.id))
-                {
-                    return Err(SfError::InvalidRequest(format!(
-                        "{:?} {:?} is not an sObject API name and record id",
-                        bad.sobject, bad.id
-                    )));
-                }
-                Op::Update(records)
-            }
-        };
-        let total = op.len();
+        batch.check()?;
+        let total = batch.len();
         if total == 0 || total > COMPOSITE_WRITE_MAX {
             return Err(SfError::InvalidRequest(format!(
                 "a composite write takes 1 to {COMPOSITE_WRITE_MAX} records, not {total}"
             )));
         }
         let mut outcomes: Vec<Option<RecordOutcome>> = vec![None; total];
-        let max = retry::max_attempts(self.retry_policy());
-        let mut pending: Vec<usize> = (0..total).collect();
-        let mut round = 1;
-        while !pending.is_empty() {
-            let results = match self.send_composite_write(op, &pending).await {
-                Ok(results) => results,
-                Err(source) => {
-                    return Err(SfError::BatchInterrupted {
-                        operation: op.kind(),
-                        outcomes,
-                        source: Box::new(source),
-                    });
-                }
-            };
-            let mut again = Vec::new();
-            for (index, result) in pending.iter().copied().zip(results) {
-                let outcome = outcome_of(op, index, result);
-                if !outcome.success && lock_only(&outcome) && round < max {
-                    again.push(index);
-                } else {
-                    outcomes[index] = Some(outcome);
-                }
-            }
-            if !again.is_empty() {
-                let delay = retry::backoff(self.retry_policy(), round);
-                tracing::info!(
-                    records = again.len(),
-                    round,
-                    ?delay,
-                    "records locked by other work; sending them again"
-                );
-                tokio::time::sleep(delay).await;
-            }
-            pending = again;
-            round += 1;
+        if let Err(source) = self
+            .run_chunk(batch, 0..total, false, &mut outcomes, Via::Composite)
+            .await
+        {
+            return Err(SfError::BatchInterrupted {
+                operation: batch.kind(),
+                outcomes,
+                source: Box::new(source),
+            });
         }
         Ok(outcomes.into_iter().flatten().collect())
     }
@@ -396,7 +363,7 @@ impl Client {
     /// One composite call with one collection subrequest per 200 of the records at `indices`.
     async fn send_composite_write(
         &self,
-        op: Op<'_>,
+        op: WriteBatch<'_>,
         indices: &[usize],
     ) -> Result<Vec<wire::CollectionResult>, SfError> {
         let collection = self.data_path("composite/sobjects");
@@ -404,7 +371,7 @@ impl Client {
         for (n, chunk) in indices.chunks(COLLECTION_CHUNK).enumerate() {
             let reference_id = format!("w{n}");
             subrequests.push(match op {
-                Op::Delete(ids) => {
+                WriteBatch::Delete(ids) => {
                     let joined = chunk
                         .iter()
                         .map(|&i| ids[i].as_str())
@@ -417,8 +384,8 @@ impl Client {
                         body: None,
                     }
                 }
-                Op::Create(_) | Op::Update(_) => super::composite::SubRequest {
-                    method: if matches!(op, Op::Create(_)) {
+                WriteBatch::Create(_) | WriteBatch::Update(_) => super::composite::SubRequest {
+                    method: if matches!(op, WriteBatch::Create(_)) {
                         Method::POST
                     } else {
                         Method::PATCH
@@ -430,8 +397,8 @@ impl Client {
             });
         }
         let mode = match op {
-            Op::Delete(_) | Op::Update(_) => RetryMode::Safe,
-            Op::Create(_) => RetryMode::UnsentOnly,
+            WriteBatch::Delete(_) | WriteBatch::Update(_) => RetryMode::Safe,
+            WriteBatch::Create(_) => RetryMode::UnsentOnly,
         };
         let subs: Vec<super::composite::SubResponse<Value>> =
             self.composite_with(subrequests, false, mode).await?;
@@ -483,11 +450,11 @@ impl Client {
 }
 
 /// The body of a create or update collection call for the records at `indices`.
-fn records_body(op: Op<'_>, indices: &[usize], all_or_none: bool) -> Value {
+fn records_body(op: WriteBatch<'_>, indices: &[usize], all_or_none: bool) -> Value {
     let records: Vec<Map<String, Value>> = match op {
-        Op::Create(records) => indices.iter().map(|&i| records[i].to_wire()).collect(),
-        Op::Update(records) => indices.iter().map(|&i| records[i].to_wire()).collect(),
-        Op::Delete(_) => Vec::new(),
+        WriteBatch::Create(records) => indices.iter().map(|&i| records[i].to_wire()).collect(),
+        WriteBatch::Update(records) => indices.iter().map(|&i| records[i].to_wire()).collect(),
+        WriteBatch::Delete(_) => Vec::new(),
     };
     serde_json::json!({ "allOrNone": all_or_none, "records": records })
 }
@@ -509,7 +476,7 @@ fn count_mismatch(results: usize, records: usize) -> String {
 }
 
 /// Turns a wire result into an outcome; a delete of an already-deleted record is a success.
-fn outcome_of(op: Op<'_>, index: usize, result: wire::CollectionResult) -> RecordOutcome {
+fn outcome_of(op: WriteBatch<'_>, index: usize, result: wire::CollectionResult) -> RecordOutcome {
     let errors: Vec<RecordError> = result
         .errors
         .into_iter()
@@ -520,7 +487,7 @@ fn outcome_of(op: Op<'_>, index: usize, result: wire::CollectionResult) -> Recor
         })
         .collect();
     match op {
-        Op::Delete(ids) => {
+        WriteBatch::Delete(ids) => {
             let already_done = !result.success
                 && !errors.is_empty()
                 && errors
@@ -537,13 +504,13 @@ fn outcome_of(op: Op<'_>, index: usize, result: wire::CollectionResult) -> Recor
                 },
             }
         }
-        Op::Create(_) => RecordOutcome {
+        WriteBatch::Create(_) => RecordOutcome {
             id: result.id.filter(|_| result.success),
             success: result.success,
             already_done: false,
             errors,
         },
-        Op::Update(records) => RecordOutcome {
+        WriteBatch::Update(records) => RecordOutcome {
             id: Some(records[index].id.clone()),
             success: result.success,
             already_done: false,
@@ -601,7 +568,7 @@ mod tests {
     fn deleting_an_already_deleted_record_counts_as_done() {
         let ids = vec!["0Pa000000000001CAA".to_string()];
         let o = outcome_of(
-            Op::Delete(&ids),
+            WriteBatch::Delete(&ids),
             0,
             result(false, None, &["ENTITY_IS_DELETED"]),
         );
@@ -613,7 +580,7 @@ mod tests {
     fn a_failed_delete_keeps_its_errors_and_input_id() {
         let ids = vec!["0Pa000000000001CAA".to_string()];
         let o = outcome_of(
-            Op::Delete(&ids),
+            WriteBatch::Delete(&ids),
             0,
             result(false, None, &["INSUFFICIENT_ACCESS_OR_READONLY"]),
         );
@@ -626,7 +593,7 @@ mod tests {
     fn a_failed_create_has_no_id() {
         let recs = vec![NewRecord::new("PermissionSetAssignment")];
         let o = outcome_of(
-            Op::Create(&recs),
+            WriteBatch::Create(&recs),
             0,
             result(false, Some("x"), &["DUPLICATE_VALUE"]),
         );
@@ -638,17 +605,17 @@ mod tests {
     fn only_locks_and_lock_caused_rollbacks_are_resendable() {
         let recs = vec![NewRecord::new("X")];
         let locked = outcome_of(
-            Op::Create(&recs),
+            WriteBatch::Create(&recs),
             0,
             result(false, None, &["UNABLE_TO_LOCK_ROW"]),
         );
         let rolled = outcome_of(
-            Op::Create(&recs),
+            WriteBatch::Create(&recs),
             0,
             result(false, None, &["ALL_OR_NONE_OPERATION_ROLLED_BACK"]),
         );
         let dup = outcome_of(
-            Op::Create(&recs),
+            WriteBatch::Create(&recs),
             0,
             result(false, None, &["DUPLICATE_VALUE"]),
         );
