@@ -337,26 +337,11 @@ pub struct NewFinding<'a> {
     pub summary: &'a str,
 }
 
-/// An action to store, `planned`.
+/// An action to store, `planned`: a plan's action, and for a rollback the action it undoes.
 #[derive(Debug, Clone)]
 pub struct NewAction {
-    /// Delete, create, or a manual step for the admin.
-    pub op: Op,
-    /// The object written: the engine never mixes objects in one call.
-    pub sobject: String,
-    /// The record deleted (or, for a manual step, to change).
-    pub record_id: Option<String>,
-    /// The new record's fields (creates).
-    pub fields: BTreeMap<String, String>,
-    /// The finding it fixes: a finding's actions stand or fall together.
-    pub finding: usize,
-    /// The finding's rule, user and a sentence, for history and reports.
-    pub rule: String,
-    pub user_id: String,
-    pub username: String,
-    pub description: String,
-    /// What must still be true when it runs; checked again before each run.
-    pub facts: Vec<Fact>,
+    /// What to do, to which record, for which finding, relying on which facts.
+    pub action: crate::plan::Action,
     /// For a rollback action: the action whose change it undoes.
     pub undoes: Option<ActionId>,
 }
@@ -386,7 +371,7 @@ pub struct StoredAction {
     pub plan_id: PlanId,
     /// Position in the plan: the order actions run in.
     pub seq: u32,
-    /// As in [`NewAction`].
+    /// As in [`crate::plan::Action`] (`id` there is `record_id` here).
     pub op: Op,
     pub sobject: String,
     pub record_id: Option<String>,
@@ -669,14 +654,15 @@ impl StateStore {
                 )
                 .map_err(e)?;
             let stamp = now();
-            for (seq, a) in actions.iter().enumerate() {
+            for (seq, new) in actions.iter().enumerate() {
+                let a = &new.action;
                 insert
                     .execute(params![
                         plan_id,
                         seq as i64,
                         op_str(a.op),
                         a.sobject,
-                        a.record_id,
+                        a.id,
                         json(&a.fields),
                         a.finding as i64,
                         a.rule,
@@ -684,7 +670,7 @@ impl StateStore {
                         a.username,
                         a.description,
                         json(&a.facts),
-                        a.undoes,
+                        new.undoes,
                         stamp,
                     ])
                     .map_err(e)?;
@@ -1312,16 +1298,18 @@ mod tests {
 
     fn action(op: Op, id: &str, finding: usize) -> NewAction {
         NewAction {
-            op,
-            sobject: crate::plan::PERMISSION_SET_ASSIGNMENT.to_string(),
-            record_id: Some(id.to_string()),
-            fields: BTreeMap::new(),
-            finding,
-            rule: "scv-double-consumption".into(),
-            user_id: "005000000000003AAA".into(),
-            username: "user2@example.org".into(),
-            description: "unassign".into(),
-            facts: Vec::new(),
+            action: crate::plan::Action {
+                op,
+                sobject: crate::plan::PERMISSION_SET_ASSIGNMENT.to_string(),
+                id: Some(id.to_string()),
+                fields: BTreeMap::new(),
+                finding,
+                rule: "scv-double-consumption".into(),
+                user_id: "005000000000003AAA".into(),
+                username: "user2@example.org".into(),
+                description: "unassign".into(),
+                facts: Vec::new(),
+            },
             undoes: None,
         }
     }
@@ -1418,7 +1406,7 @@ mod tests {
         let mut store = StateStore::open(&path).unwrap();
         assert_eq!(store.plan_actions(1).unwrap()[1].undoes, Some(1));
         let mut update = action(Op::Update, "a0N000000000001AAA", 0);
-        update.sobject = "nbavs__User__c".into();
+        update.action.sobject = "nbavs__User__c".into();
         store
             .create_plan(&plan_header(&[]), &[], &[update])
             .expect("version 3 stores updates");

@@ -581,16 +581,7 @@ impl Run<'_> {
             .actions
             .iter()
             .map(|a| NewAction {
-                op: a.op,
-                sobject: a.sobject.clone(),
-                record_id: a.id.clone(),
-                fields: a.fields.clone(),
-                finding: a.finding,
-                rule: a.rule.clone(),
-                user_id: a.user_id.clone(),
-                username: a.username.clone(),
-                description: a.description.clone(),
-                facts: a.facts.clone(),
+                action: a.clone(),
                 undoes: None,
             })
             .collect();

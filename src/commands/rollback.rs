@@ -40,16 +40,18 @@ fn now() -> String {
 pub fn undo_actions(changed: &[StoredAction]) -> Vec<NewAction> {
     let undo =
         |a: &StoredAction, op: Op, record_id: Option<String>, fields, what: String| NewAction {
-            op,
-            sobject: a.sobject.clone(),
-            record_id,
-            fields,
-            finding: a.finding,
-            rule: a.rule.clone(),
-            user_id: a.user_id.clone(),
-            username: a.username.clone(),
-            description: what,
-            facts: Vec::new(),
+            action: crate::plan::Action {
+                op,
+                sobject: a.sobject.clone(),
+                id: record_id,
+                fields,
+                finding: a.finding,
+                rule: a.rule.clone(),
+                user_id: a.user_id.clone(),
+                username: a.username.clone(),
+                description: what,
+                facts: Vec::new(),
+            },
             undoes: Some(a.id),
         };
     let pending: Vec<&StoredAction> = changed
