@@ -312,11 +312,18 @@ impl Run<'_> {
                 .iter()
                 .cloned()
                 .collect();
+            // Natterbox records are read again only when an update relies on them: no describe
+            // and no query for a plan of seats alone.
+            let natterbox = self
+                .org
+                .natterbox
+                .as_deref()
+                .filter(|_| pending.iter().any(|a| a.op == Op::Update));
             let (fresh, _) = fetch_snapshot_of_users(
                 client,
                 &self.org.rules,
                 &extra,
-                self.org.natterbox.as_deref(),
+                natterbox,
                 &users,
                 now(),
             )
