@@ -38,6 +38,14 @@ const OUTSIDE: &str = "2026-01-06T14:00:00Z";
 /// Writes a config for the org served at `url` (JWT sign-in with the demo key), reports and
 /// state under `dir`, `mode = "apply"`, and `tables` (TOML tables of the org) appended.
 pub(crate) fn config(dir: &Path, sim: &Sim, tables: &str) -> PathBuf {
+    let cfg = dir.join("pslwarden.toml");
+    std::fs::write(&cfg, config_text(sim, "", tables)).expect("write config");
+    cfg
+}
+
+/// The config text of [`config`], with `head` (top-level tables such as `[daemon]`) before the
+/// org block.
+pub(crate) fn config_text(sim: &Sim, head: &str, tables: &str) -> String {
     let url = &sim.sim.url;
     let username = sim
         .sim
@@ -45,14 +53,11 @@ pub(crate) fn config(dir: &Path, sim: &Sim, tables: &str) -> PathBuf {
         .settings()
         .integration_user
         .expect("the fixture names its integration user");
-    let cfg = dir.join("pslwarden.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            r#"[defaults]
+    format!(
+        r#"[defaults]
 reports_dir = "reports"
 state_path = "state/pslwarden.sqlite"
-
+{head}
 [[org]]
 name = "sim"
 mode = "apply"
@@ -70,13 +75,10 @@ base_delay_ms = 10
 max_delay_ms = 50
 {tables}
 "#,
-            key = repo_root()
-                .join("mocks/keys/demo-only-jwt-private.pem")
-                .display(),
-        ),
+        key = repo_root()
+            .join("mocks/keys/demo-only-jwt-private.pem")
+            .display(),
     )
-    .expect("write config");
-    cfg
 }
 
 /// Runs the binary with `args` after `--config cfg`, the window clock at `clock` (a

@@ -46,6 +46,21 @@ async fn receiver() -> (String, Received) {
     (url, got)
 }
 
+/// The `[daemon]` tables of every daemon test: a free port, retention, both webhooks.
+const DAEMON: &str = r#"
+[daemon]
+listen = "127.0.0.1:0"
+keep_reports = 4
+
+[[daemon.webhook]]
+url_env = "PSLWARDEN_TEST_WEBHOOK"
+format = "json"
+
+[[daemon.webhook]]
+url_env = "PSLWARDEN_TEST_SLACK"
+events = ["apply", "failure"]
+"#;
+
 /// The daemon's config for the org served by `sim`; `org_tables` are appended to the org.
 fn config(dir: &Path, sim: &Sim, org_tables: &str) -> PathBuf {
     let cfg = dir.join("pslwarden.toml");
@@ -54,46 +69,7 @@ fn config(dir: &Path, sim: &Sim, org_tables: &str) -> PathBuf {
 }
 
 fn config_text(sim: &Sim, org_tables: &str) -> String {
-    let username = sim
-        .sim
-        .org
-        .settings()
-        .integration_user
-        .expect("integration user");
-    format!(
-        r#"[defaults]
-reports_dir = "reports"
-state_path = "state/pslwarden.sqlite"
-
-[daemon]
-listen = "127.0.0.1:0"
-keep_reports = 4
-
-[[daemon.webhook]]
-url_env = "{WEBHOOK_ENV}"
-format = "json"
-
-[[daemon.webhook]]
-url_env = "{SLACK_ENV}"
-events = ["apply", "failure"]
-
-[[org]]
-name = "sim"
-mode = "apply"
-
-[org.auth]
-flow = "jwt"
-login_url = "{url}"
-consumer_key = "3MVG9demoOnlyConsumerKeyForTheSimulatedOrg"
-username = "{username}"
-private_key_file = "{key}"
-{org_tables}
-"#,
-        url = sim.sim.url,
-        key = repo_root()
-            .join("mocks/keys/demo-only-jwt-private.pem")
-            .display(),
-    )
+    crate::apply::config_text(sim, DAEMON, org_tables)
 }
 
 /// A running daemon child: its metrics URL and its stderr file.

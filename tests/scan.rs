@@ -8,7 +8,7 @@ use crate::support::{pslwarden, repo_root, scratch_dir, text};
 
 /// A config for the simulated org loaded from `fixture`, reports under `dir/reports`, with extra
 /// TOML appended to the org block (e.g. `[org.rules]`).
-fn config_for(dir: &Path, fixture: &str, extra: &str) -> PathBuf {
+pub(crate) fn config_for(dir: &Path, fixture: &str, extra: &str) -> PathBuf {
     let root = repo_root();
     let cfg = dir.join("pslwarden.toml");
     std::fs::write(

@@ -14,35 +14,7 @@ fn fixture() -> PathBuf {
 }
 
 fn config(dir: &Path, usage: &str) -> PathBuf {
-    let cfg = dir.join("pslwarden.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            r#"[defaults]
-reports_dir = "reports"
-state_path = "state/pslwarden.sqlite"
-
-[[org]]
-name = "vc"
-
-[org.simulator]
-fixture = "{fixture}"
-
-[org.auth]
-flow = "jwt"
-consumer_key = "3MVG9demoOnlyConsumerKeyForTheSimulatedOrg"
-username = "pslwarden.integration@seed-example.org"
-private_key_file = "{key}"
-{usage}
-"#,
-            fixture = fixture().display(),
-            key = repo_root()
-                .join("mocks/keys/demo-only-jwt-private.pem")
-                .display(),
-        ),
-    )
-    .unwrap();
-    cfg
+    crate::scan::config_for(dir, "voice-calls.json", usage)
 }
 
 /// The fixture's scenario tag of each record id.
@@ -69,7 +41,7 @@ fn usage(dir: &Path, cfg: &Path, args: &[&str]) -> Value {
     let out = pslwarden(dir, &all);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    let reports = dir.join("reports/vc");
+    let reports = dir.join("reports/sim");
     let folder = std::fs::read_dir(&reports)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -180,7 +152,7 @@ fn bad_records_are_counted_by_the_documented_rule_and_listed() {
     // Counted, never dropped: the 8th holds the callback and the three bad records.
     assert_eq!(report["totals"]["calls"], 4);
     let md = std::fs::read_to_string(
-        std::fs::read_dir(dir.join("reports/vc"))
+        std::fs::read_dir(dir.join("reports/sim"))
             .unwrap()
             .map(|e| e.unwrap().path())
             .max()
@@ -199,7 +171,7 @@ fn the_html_report_is_self_contained_with_a_daily_chart() {
     let dir = scratch_dir("usage_html");
     let cfg = config(&dir, "");
     usage(&dir, &cfg, &["--month", "2026-01"]);
-    let folder = std::fs::read_dir(dir.join("reports/vc"))
+    let folder = std::fs::read_dir(dir.join("reports/sim"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .max()

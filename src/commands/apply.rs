@@ -319,19 +319,13 @@ impl Run<'_> {
                 .natterbox
                 .as_deref()
                 .filter(|_| pending.iter().any(|a| a.op == Op::Update));
-            let (fresh, _) = fetch_snapshot_of_users(
-                client,
-                &self.org.rules,
-                &extra,
-                natterbox,
-                &users,
-                now(),
-            )
-            .await
-            .map_err(|source| ApplyError::Fetch {
-                org: self.org.name.clone(),
-                source,
-            })?;
+            let (fresh, _) =
+                fetch_snapshot_of_users(client, &self.org.rules, &extra, natterbox, &users, now())
+                    .await
+                    .map_err(|source| ApplyError::Fetch {
+                        org: self.org.name.clone(),
+                        source,
+                    })?;
             let verdicts = {
                 let index = SnapshotIndex::new(&fresh);
                 let ctx = PlanContext {
