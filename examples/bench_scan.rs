@@ -197,19 +197,7 @@ fn bench_one(
     latency_ms: u64,
 ) -> Result<String, String> {
     let (served, url) = serve(sfsim, fixture, latency_ms)?;
-    let case = work.join(format!("case-{users}-{latency_ms}"));
-    let _ = std::fs::remove_dir_all(&case);
-    std::fs::create_dir_all(&case).map_err(|e| e.to_string())?;
-    let config = case.join("bench.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[defaults]\nreports_dir = \"reports\"\n\n[[org]]\nname = \"bench\"\n\n[org.auth]\n\
-             flow = \"client_credentials\"\nlogin_url = \"{url}\"\nclient_id = \"{DEMO_CLIENT_ID}\"\n\
-             client_secret_env = \"PSLWARDEN_BENCH_SECRET\"\n"
-        ),
-    )
-    .map_err(|e| e.to_string())?;
+    let (case, config) = write_config(&work.join(format!("case-{users}-{latency_ms}")), &url, "")?;
 
     let (wall, max_rss_kb, stats) = measure(pslwarden, &config, &["scan"], &url)?;
     drop(served);
@@ -272,21 +260,12 @@ fn bench_apply(
     latency_ms: u64,
 ) -> Result<String, String> {
     let (served, url) = serve(sfsim, fixture, latency_ms)?;
-    let case = work.join(format!("apply-{users}-{latency_ms}"));
-    let _ = std::fs::remove_dir_all(&case);
-    std::fs::create_dir_all(&case).map_err(|e| e.to_string())?;
-    let config = case.join("bench.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[defaults]\nreports_dir = \"reports\"\nstate_path = \"state/pslwarden.sqlite\"\n\n\
-             [[org]]\nname = \"bench\"\nmode = \"apply\"\n\n[org.auth]\n\
-             flow = \"client_credentials\"\nlogin_url = \"{url}\"\nclient_id = \"{DEMO_CLIENT_ID}\"\n\
-             client_secret_env = \"PSLWARDEN_BENCH_SECRET\"\n\n[org.window]\nalways_open = true\n\n\
-             [org.apply]\nmax_actions = 1000000\nmax_voice_user_share = 1.0\n"
-        ),
-    )
-    .map_err(|e| e.to_string())?;
+    let (case, config) = write_config(
+        &work.join(format!("apply-{users}-{latency_ms}")),
+        &url,
+        "mode = \"apply\"\n\n[org.window]\nalways_open = true\n\n[org.apply]\nmax_actions = 1000000\n\
+         max_voice_user_share = 1.0\n",
+    )?;
     let (wall, max_rss_kb, stats) = measure(pslwarden, &config, &["apply", "--yes"], &url)?;
     drop(served);
     let report_dir = latest_report(&case)?;
@@ -325,19 +304,7 @@ fn bench_usage(
     latency_ms: u64,
 ) -> Result<String, String> {
     let (served, url) = serve(sfsim, fixture, latency_ms)?;
-    let case = work.join(format!("usage-{users}-{latency_ms}"));
-    let _ = std::fs::remove_dir_all(&case);
-    std::fs::create_dir_all(&case).map_err(|e| e.to_string())?;
-    let config = case.join("bench.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[defaults]\nreports_dir = \"reports\"\n\n[[org]]\nname = \"bench\"\n\n[org.auth]\n\
-             flow = \"client_credentials\"\nlogin_url = \"{url}\"\nclient_id = \"{DEMO_CLIENT_ID}\"\n\
-             client_secret_env = \"PSLWARDEN_BENCH_SECRET\"\n"
-        ),
-    )
-    .map_err(|e| e.to_string())?;
+    let (case, config) = write_config(&work.join(format!("usage-{users}-{latency_ms}")), &url, "")?;
     let (wall, max_rss_kb, stats) = measure(
         pslwarden,
         &config,
@@ -368,6 +335,26 @@ fn bench_usage(
         t["scv_minutes"].as_f64().unwrap_or(0.0),
         t["telephony_minutes"],
     ))
+}
+
+/// The case's config: the generated org at `url` (client credentials of the demo app), reports
+/// and state in the case's folder, and `org_extra` (keys, then tables) in the org block.
+/// Returns the (fresh, empty) case folder and the config's path.
+fn write_config(case: &Path, url: &str, org_extra: &str) -> Result<(PathBuf, PathBuf), String> {
+    let _ = std::fs::remove_dir_all(case);
+    std::fs::create_dir_all(case).map_err(|e| e.to_string())?;
+    let config = case.join("bench.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[defaults]\nreports_dir = \"reports\"\nstate_path = \"state/pslwarden.sqlite\"\n\n\
+             [[org]]\nname = \"bench\"\n{org_extra}\n[org.auth]\nflow = \"client_credentials\"\n\
+             login_url = \"{url}\"\nclient_id = \"{DEMO_CLIENT_ID}\"\n\
+             client_secret_env = \"PSLWARDEN_BENCH_SECRET\"\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok((case.to_path_buf(), config))
 }
 
 /// Runs `pslwarden --config CONFIG ARGS` against the simulator at `url`; returns its wall time,
