@@ -140,8 +140,11 @@ pub async fn run(
             })?;
     let all = compute(&segments, &org.usage.rules, tz, read_from);
     drop(segments);
-    let in_period = all.within(from, to);
-    let since_balance = balance_from.map(|b| all.within(b, to.max(b)));
+    // Without a balance the calls read are exactly the period's: no copy of them is needed.
+    let (in_period, since_balance) = match balance_from {
+        None => (all, None),
+        Some(b) => (all.within(from, to), Some(all.within(b, to.max(b)))),
+    };
     let billing = bill(
         &in_period,
         since_balance.as_ref(),
