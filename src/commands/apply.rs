@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
+use super::now_rfc3339;
 use super::scan::{ScanOptions, evaluate, scan_connected};
 use crate::apply::clock::Clock;
 use crate::apply::engine::{self, RunCtx};
@@ -99,10 +100,6 @@ pub fn window_precheck(org: &OrgSettings, clock: &dyn Clock) -> Result<(), Apply
     }
 }
 
-fn now() -> String {
-    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 /// Runs `apply` for `org`.
 pub async fn run(
     settings: &Settings,
@@ -145,7 +142,7 @@ pub async fn run(
             org_id,
         });
     }
-    let started_at = now();
+    let started_at = now_rfc3339();
     let run_id = store.start_run(
         &org.name,
         &org_id,
@@ -273,7 +270,7 @@ impl Run<'_> {
                             self.org,
                             client,
                             &ScanOptions::default(),
-                            now(),
+                            now_rfc3339(),
                             client.calls_made(),
                         )
                         .await
@@ -319,13 +316,19 @@ impl Run<'_> {
                 .natterbox
                 .as_deref()
                 .filter(|_| pending.iter().any(|a| a.op == Op::Update));
-            let (fresh, _) =
-                fetch_snapshot_of_users(client, &self.org.rules, &extra, natterbox, &users, now())
-                    .await
-                    .map_err(|source| ApplyError::Fetch {
-                        org: self.org.name.clone(),
-                        source,
-                    })?;
+            let (fresh, _) = fetch_snapshot_of_users(
+                client,
+                &self.org.rules,
+                &extra,
+                natterbox,
+                &users,
+                now_rfc3339(),
+            )
+            .await
+            .map_err(|source| ApplyError::Fetch {
+                org: self.org.name.clone(),
+                source,
+            })?;
             let verdicts = {
                 let index = SnapshotIndex::new(&fresh);
                 let ctx = PlanContext {
@@ -586,7 +589,7 @@ impl Run<'_> {
                 undoes: None,
             })
             .collect();
-        let created_at = now();
+        let created_at = now_rfc3339();
         Ok(self.store.create_plan(
             &NewPlan {
                 org: &self.org.name,
@@ -704,7 +707,7 @@ impl Run<'_> {
             status: parts.status,
             trigger: self.trigger.to_string(),
             started_at: self.started_at.clone(),
-            finished_at: now(),
+            finished_at: now_rfc3339(),
             message: parts.message,
             plan_id: Some(parts.plan_id),
             plan_source: Some(parts.plan_source),

@@ -38,6 +38,11 @@ pub enum CommandError {
     Output(#[from] std::io::Error),
 }
 
+/// The current instant as RFC 3339 UTC to the second: how runs and reports are stamped.
+pub(crate) fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// Output format for commands that print data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

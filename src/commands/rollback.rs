@@ -9,11 +9,10 @@
 
 use std::path::PathBuf;
 
-use chrono::Utc;
-
 use super::apply::{
     Prompt, seat_lines, sign_in, summary_json, trigger_for, window_precheck, window_words,
 };
+use super::now_rfc3339;
 use crate::apply::ApplyError;
 use crate::apply::clock::Clock;
 use crate::apply::engine::{self, RunCtx};
@@ -30,10 +29,6 @@ use crate::state::{
 pub struct RollbackOutcome {
     pub report: RunReport,
     pub dir: PathBuf,
-}
-
-fn now() -> String {
-    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The undo of each change `run` made that is not undone yet, in the order they must run.
@@ -186,7 +181,7 @@ pub async fn run(
                 return Err(ApplyError::AlreadyRolledBack { run, by });
             }
             let label = format!("rollback of run {run}");
-            let created_at = now();
+            let created_at = now_rfc3339();
             let id = store.create_plan(
                 &NewPlan {
                     org: &org.name,
@@ -205,7 +200,7 @@ pub async fn run(
             (id, false)
         }
     };
-    let started_at = now();
+    let started_at = now_rfc3339();
     let rollback_run = store.start_run(
         &org.name,
         &org_id,
@@ -321,7 +316,7 @@ pub async fn run(
             status,
             trigger: trigger.to_string(),
             started_at: started_at.clone(),
-            finished_at: now(),
+            finished_at: now_rfc3339(),
             message: (!notes.is_empty()).then(|| notes.join("; ")),
             plan_id: Some(plan_id),
             plan_source: Some(format!("rollback of run {run}")),

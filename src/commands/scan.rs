@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use super::{CommandError, render_table};
+use super::{CommandError, now_rfc3339, render_table};
 use crate::config::{OrgSettings, Settings};
 use crate::connect::connect;
 use crate::ledger::{LedgerRow, compute_ledger};
@@ -267,10 +267,6 @@ fn write_plan(path: &Path, plan: &Plan) -> Result<(), ScanError> {
     let tmp = path.with_extension("json.partial");
     std::fs::write(&tmp, plan.to_json_pretty()).map_err(fail)?;
     std::fs::rename(&tmp, path).map_err(fail)
-}
-
-fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// A one-line progress bar on stderr while pages are fetched, only when stderr is a terminal.
