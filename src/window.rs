@@ -798,6 +798,12 @@ impl Iterator for Spans<'_> {
     }
 }
 
+/// The first instant of local day `day` in `tz` (the first time its clock reads 00:00 or later),
+/// by the same rule as the windows' days: what `usage` counts days and months by.
+pub fn day_start(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
+    first_instant_reading(tz, day.and_time(NaiveTime::MIN))
+}
+
 /// The first instant at which the clock of `tz` reads `local` or later: the instant itself when
 /// it exists once, the first of two on a fall-back night, the end of the gap on a spring-forward
 /// night.

@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::CommandError;
@@ -16,6 +16,7 @@ use crate::connect::connect;
 use crate::usage::billing::bill;
 use crate::usage::compute::compute;
 use crate::usage::report::{Period, UsageReport};
+use crate::window::day_start;
 
 /// Which days to report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,22 +52,6 @@ pub fn parse_day(text: &str) -> Result<NaiveDate, String> {
 pub struct UsageOutcome {
     pub report: UsageReport,
     pub dir: PathBuf,
-}
-
-/// The first instant of a local day (midnight, or the first time after it on a day whose
-/// midnight the clock skips).
-fn day_start(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
-    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    (0..=180)
-        .step_by(15)
-        .find_map(|m| {
-            tz.from_local_datetime(&(midnight + Duration::minutes(m)))
-                .earliest()
-        })
-        .map_or_else(
-            || Utc.from_utc_datetime(&midnight),
-            |t| t.with_timezone(&Utc),
-        )
 }
 
 /// The usage time zone of `org`.

@@ -664,7 +664,7 @@ pub async fn fetch_voice_calls(
 }
 
 /// `'a', 'b'` for a SOQL `IN (...)`, quotes and backslashes escaped.
-fn soql_list(values: &[String]) -> String {
+pub(super) fn soql_list(values: &[String]) -> String {
     values
         .iter()
         .map(|v| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'")))

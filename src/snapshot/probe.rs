@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 
-use super::fetch::FetchError;
+use super::fetch::{FetchError, soql_list};
 use super::model::PermissionSetLicense;
 use super::wire::{self, LICENSES_SOQL, PslRow};
 use crate::salesforce::{Client, SfError};
@@ -61,13 +61,6 @@ async fn run_queries<T: serde::de::DeserializeOwned>(
     Ok(rows)
 }
 
-fn list(ids: &[String]) -> String {
-    ids.iter()
-        .map(|v| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'")))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn check_object(sobject: &str) -> Result<(), FetchError> {
     if PROBED_OBJECTS.contains(&sobject) {
         Ok(())
@@ -87,7 +80,12 @@ pub async fn existing_ids(
     check_object(sobject)?;
     let soqls: Vec<String> = ids
         .chunks(IDS_PER_QUERY)
-        .map(|chunk| format!("SELECT Id FROM {sobject} WHERE Id IN ({})", list(chunk)))
+        .map(|chunk| {
+            format!(
+                "SELECT Id FROM {sobject} WHERE Id IN ({})",
+                soql_list(chunk)
+            )
+        })
         .collect();
     if soqls.is_empty() {
         return Ok(HashSet::new());
@@ -118,8 +116,8 @@ pub async fn existing_assignments(
             format!(
                 "SELECT Id, AssigneeId, {target} FROM {sobject} WHERE AssigneeId IN ({}) AND \
                  {target} IN ({})",
-                list(&users),
-                list(&targets)
+                soql_list(&users),
+                soql_list(&targets)
             )
         })
         .collect();
@@ -165,7 +163,7 @@ pub async fn field_values(
         .map(|chunk| {
             format!(
                 "SELECT {select} FROM {sobject} WHERE Id IN ({})",
-                list(chunk)
+                soql_list(chunk)
             )
         })
         .collect();
