@@ -514,3 +514,101 @@ async fn faults_set_over_http_expire_sessions() {
     let (status, body) = sim.get("limits").await;
     assert_eq!((status, error_code(&body)), (401, "INVALID_SESSION_ID"));
 }
+
+/// A `SELECT Id FROM User WHERE Id IN (...)` whose encoded request URI (the whole
+/// `/services/data/vNN.N/query?q=...`) is exactly `bytes` long, padded with a space run.
+fn query_path_of_length(bytes: usize) -> String {
+    let head = format!("/services/data/{V}/query?q=");
+    let soql = format!("SELECT Id FROM User WHERE Id IN ('{USER1}', '{USER3}')");
+    let encoded: String = url::form_urlencoded::byte_serialize(soql.as_bytes()).collect();
+    // Each space encodes as one '+', so padding adds exactly one byte per space.
+    let pad = "+".repeat(bytes - head.len() - encoded.len());
+    format!("{head}{encoded}{pad}")
+}
+
+#[tokio::test]
+async fn a_request_uri_over_16384_bytes_answers_414_and_is_not_counted() {
+    let sim = Sim::seed().await;
+    let at_limit = query_path_of_length(16_384);
+    let (status, body) = sim
+        .send(sim.http.get(format!("{}{at_limit}", sim.sim.url)))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["totalSize"], json!(2));
+    let calls = sim.sim.org.stats().api_calls;
+
+    let over = query_path_of_length(16_385);
+    let response = sim
+        .http
+        .get(format!("{}{over}", sim.sim.url))
+        .bearer_auth(&sim.token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status().as_u16(), 414);
+    let text = response.text().await.expect("body");
+    assert!(text.contains("URI Too Long"), "{text}");
+    assert_eq!(sim.sim.org.stats().api_calls, calls);
+}
+
+#[tokio::test]
+async fn a_composite_subrequest_url_over_16384_bytes_answers_414_alone() {
+    let sim = Sim::seed().await;
+    let subrequests = json!([
+        {"method": "GET", "url": query_path_of_length(16_385), "referenceId": "long"},
+        {"method": "GET", "url": query_path_of_length(16_384), "referenceId": "fits"},
+    ]);
+    let (status, body) = sim
+        .post("composite", json!({"compositeRequest": subrequests}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let subs = &body["compositeResponse"];
+    assert_eq!(subs[0]["httpStatusCode"], json!(414), "{body}");
+    assert_eq!(subs[0]["body"][0]["errorCode"], json!("URI_TOO_LONG"));
+    assert_eq!(subs[1]["httpStatusCode"], json!(200), "{body}");
+    assert_eq!(subs[1]["body"]["totalSize"], json!(2));
+}
+
+#[tokio::test]
+async fn semi_join_rules_and_long_where_strings_are_refused_like_salesforce() {
+    let sim = Sim::seed().await;
+    let cases = [
+        (
+            "SELECT Id FROM User WHERE IsActive = false OR Id IN (SELECT AssigneeId FROM \
+             PermissionSetAssignment)"
+                .to_string(),
+            "MALFORMED_QUERY",
+            "not allowed with the 'OR' operator",
+        ),
+        (
+            "SELECT Id FROM User WHERE Id IN (SELECT AssigneeId FROM PermissionSetAssignment) \
+             AND Id IN (SELECT AssigneeId FROM PermissionSetLicenseAssign) AND Id NOT IN \
+             (SELECT AssigneeId FROM PermissionSetAssignment WHERE IsActive = false)"
+                .to_string(),
+            "MALFORMED_QUERY",
+            "Maximum 2 semi join sub-selects are allowed",
+        ),
+        (
+            "SELECT Id FROM PermissionSetAssignment WHERE AssigneeId IN (SELECT AssigneeId FROM \
+             PermissionSetAssignment)"
+                .to_string(),
+            "INVALID_QUERY_FILTER_OPERATOR",
+            "should not be on the same object type",
+        ),
+        (
+            format!(
+                "SELECT Id FROM User WHERE Username = '{}'",
+                "u".repeat(4_001)
+            ),
+            "MALFORMED_QUERY",
+            "cannot be longer than 4000 characters",
+        ),
+    ];
+    for (soql, code, says) in cases {
+        let (status, body) = sim.query(&soql).await;
+        assert_eq!((status, error_code(&body)), (400, code), "{soql}: {body}");
+        let message = body[0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{message}");
+        assert!(message.contains("ERROR at Row:1:Column:"), "{message}");
+    }
+}

@@ -1,5 +1,6 @@
 //! The HTTP server: one axum fallback handler that routes the token endpoint, the `/__sim`
-//! control endpoints and the REST API. For `/services/data` it applies, in order: injected
+//! control endpoints and the REST API. Every request URI over 16 384 bytes is refused with 414
+//! first, as Salesforce's web tier does. For `/services/data` it applies, in order: injected
 //! latency, injected 503s, bearer-token authentication (with the session-expiry fault), the daily
 //! API limit, counting, `dispatch`, the `Sforce-Limit-Info` header and the malformed-JSON fault.
 //!
@@ -28,6 +29,30 @@ use crate::wire::ApiError;
 
 /// Largest request body accepted (Salesforce caps composite payloads well below this).
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Longest request URI (path and query string, as sent, percent-encoded) Salesforce accepts:
+/// "the maximum length for the combined URI and headers is 16,384 bytes ... If the URI itself
+/// exceeds this limit, the request returns a 414 URI Too Long error" (REST API Developer Guide,
+/// Request Size Limits; Salesforce Help 000386264). Composite subrequest URLs obey it too.
+pub const MAX_URI_BYTES: usize = 16_384;
+
+/// The 414 answer. Salesforce's web tier sends it before the API sees the request, so it is not
+/// an API error list (the body is not documented; clients must branch on the status).
+fn uri_too_long(length: usize) -> Response {
+    let mut response = (
+        StatusCode::URI_TOO_LONG,
+        format!(
+            "<html><head><title>414 URI Too Long</title></head><body><h1>URI Too Long</h1>\
+             <p>The request URI has {length} bytes; the limit is {MAX_URI_BYTES}.</p></body></html>"
+        ),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html;charset=UTF-8"),
+    );
+    response
+}
 
 /// What every request handler needs.
 #[derive(Clone)]
@@ -87,6 +112,14 @@ fn error_body(code: &str, message: &str) -> Vec<u8> {
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    let uri_length = parts
+        .uri
+        .path_and_query()
+        .map_or(parts.uri.path().len(), |pq| pq.as_str().len());
+    if uri_length > MAX_URI_BYTES {
+        // Refused at the door: not authenticated, not counted, never faulted.
+        return uri_too_long(uri_length);
+    }
     let bytes = match to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b.to_vec(),
         Err(_) => {

@@ -3,6 +3,8 @@
 //! requests, with `@{referenceId.path}` references and `allOrNone` rollback. Counted by the
 //! server as one API call.
 //!
+//! A subrequest whose url is over the request URI limit (16 384 bytes) answers 414 on its own.
+//!
 //! Owns limits, reference substitution and the composite response shape. Refused bodies answer
 //! 400 with a `compositeResponse` holding one `LIMIT_EXCEEDED` entry, as Salesforce does.
 
@@ -13,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::{ApiRequest, Body, Caller, SimResponse, dispatch, parse_path};
 use crate::org::OrgState;
+use crate::server::MAX_URI_BYTES;
 use crate::wire::{
     ApiError, CompositeRequest, CompositeResponse, CompositeSubrequest, CompositeSubresponse,
 };
@@ -206,13 +209,31 @@ fn substitute_json(
     })
 }
 
-/// Turns a subrequest into an API request, references resolved.
+/// A subrequest whose `url` (references resolved) is longer than a request URI may be: the
+/// same 414 a direct request gets, as this subrequest's answer. The docs give no body for it;
+/// an error list keeps the subresponse in the shape clients read.
+fn uri_too_long(length: usize) -> (u16, Value, BTreeMap<String, String>) {
+    (
+        414,
+        json!([ApiError::new(
+            "URI_TOO_LONG",
+            &format!(
+                "The subrequest url has {length} bytes; a request URI cannot be longer than \
+                 {MAX_URI_BYTES} bytes."
+            )
+        )]),
+        BTreeMap::new(),
+    )
+}
+
+/// Turns a subrequest into an API request, references resolved; also the resolved url's length.
 fn build_request(
     sub: &CompositeSubrequest,
     top: &ApiRequest,
     results: &HashMap<String, Option<Value>>,
-) -> Result<ApiRequest, Unresolved> {
+) -> Result<(ApiRequest, usize), Unresolved> {
     let url = substitute(&sub.url, results)?;
+    let url_length = url.len();
     let (path, query) = url
         .split_once('?')
         .map_or((url.as_str(), ""), |(p, q)| (p, q));
@@ -228,14 +249,15 @@ fn build_request(
     for (k, v) in &sub.http_headers {
         headers.insert(k.to_ascii_lowercase(), v.clone());
     }
-    Ok(ApiRequest {
+    let request = ApiRequest {
         method: Method::from_bytes(sub.method.to_ascii_uppercase().as_bytes())
             .unwrap_or(Method::GET),
         path: path.to_string(),
         query,
         headers,
         body,
-    })
+    };
+    Ok((request, url_length))
 }
 
 pub(super) fn composite(
@@ -277,7 +299,8 @@ pub(super) fn composite(
         }
         let outcome = match build_request(sub, req, &results) {
             Err(Unresolved(message)) => halted(&message),
-            Ok(api_request) => {
+            Ok((_, url_length)) if url_length > MAX_URI_BYTES => uri_too_long(url_length),
+            Ok((api_request, _)) => {
                 if !sub.method.chars().all(|c| c.is_ascii_alphabetic()) {
                     halted(&format!("Invalid HTTP method '{}'.", sub.method))
                 } else {

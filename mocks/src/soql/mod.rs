@@ -13,6 +13,7 @@ mod ast;
 mod error;
 mod eval;
 mod lexer;
+mod limits;
 mod parser;
 #[cfg(test)]
 mod tests;
@@ -22,10 +23,16 @@ pub use error::{SoqlError, SoqlErrorCode};
 pub use eval::RowShape;
 
 /// Parses SOQL text into a [`Query`]; syntax errors and unsupported constructs answer
-/// `MALFORMED_QUERY` positioned at the offending token.
+/// `MALFORMED_QUERY` positioned at the offending token. Salesforce's limits on the text and on
+/// semi-joins (see `limits`) are checked here too, before any name is resolved.
 pub fn parse(text: &str) -> Result<Query, SoqlError> {
-    parser::parse(text)
+    limits::check_length(text)?;
+    let query = parser::parse(text)?;
+    limits::check(&query)?;
+    Ok(query)
 }
+
+pub use limits::{MAX_SEMI_JOINS, MAX_SOQL_CHARS, MAX_WHERE_STRING_CHARS};
 
 /// Validates names against the catalog (so INVALID_FIELD is reported even when there are no rows),
 /// then filters, sorts and limits, answering the matched records' keys in query order and how to

@@ -893,8 +893,8 @@ fn semi_join_combines_with_other_conditions_and_parent_paths() {
     // Assignees of the SCV PSL who also hold the partner PSL: the double consumer.
     assert_eq!(
         col(
-            "SELECT Assignee.Username FROM PermissionSetLicenseAssign \
-             WHERE PermissionSetLicense.DeveloperName = 'ServiceCloudVoicePsl' \
+            "SELECT Assignee.Username FROM PermissionSetAssignment \
+             WHERE PermissionSet.Name = 'SalesforceVoicePermissionSet' \
              AND AssigneeId IN (SELECT AssigneeId FROM PermissionSetLicenseAssign \
              WHERE PermissionSetLicense.DeveloperName = 'ServiceCloudVoiceExternalTelephonyPsl')",
             "Assignee"
@@ -919,6 +919,139 @@ fn nested_semi_joins_are_refused() {
         "{}",
         e.message
     );
+}
+
+#[test]
+fn more_than_two_semi_joins_are_refused_at_the_third() {
+    let two = "SELECT Id FROM User WHERE Id IN (SELECT AssigneeId FROM PermissionSetAssignment) \
+               AND Id NOT IN (SELECT AssigneeId FROM PermissionSetLicenseAssign)";
+    assert!(run_on(&org(), two).is_ok());
+    let three = format!(
+        "{two} AND Id IN (SELECT AssigneeId FROM PermissionSetLicenseAssign WHERE \
+         PermissionSetLicense.DeveloperName = 'ServiceCloudVoicePsl')"
+    );
+    let e = err(&three);
+    assert_eq!(e.code, SoqlErrorCode::MalformedQuery);
+    assert!(
+        e.message
+            .ends_with("Maximum 2 semi join sub-selects are allowed"),
+        "{}",
+        e.message
+    );
+    let third = three.rfind("Id IN (SELECT").unwrap_or(0);
+    assert!(
+        e.message.contains(&format!("Column:{}", third + 1)),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn semi_joins_under_or_are_refused() {
+    for q in [
+        "SELECT Id FROM User WHERE IsActive = false OR Id IN (SELECT AssigneeId FROM \
+         PermissionSetAssignment)",
+        "SELECT Id FROM User WHERE IsActive = true AND (Name = 'x' OR Id NOT IN (SELECT \
+         AssigneeId FROM PermissionSetAssignment))",
+    ] {
+        let e = err(q);
+        assert_eq!(e.code, SoqlErrorCode::MalformedQuery, "{q}");
+        assert!(
+            e.message
+                .ends_with("Semi join sub-selects are not allowed with the 'OR' operator"),
+            "{}",
+            e.message
+        );
+    }
+}
+
+#[test]
+fn semi_joins_under_not_are_refused() {
+    let e = err(
+        "SELECT Id FROM User WHERE NOT (Id IN (SELECT AssigneeId FROM PermissionSetAssignment))",
+    );
+    assert_eq!(e.code, SoqlErrorCode::MalformedQuery);
+    assert!(
+        e.message.contains("only allowed at the top level"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn a_semi_join_on_the_outer_object_is_refused() {
+    let e = err(
+        "SELECT Id FROM PermissionSetAssignment WHERE AssigneeId IN (SELECT AssigneeId FROM \
+         permissionsetassignment WHERE IsActive = true)",
+    );
+    assert_eq!(e.code, SoqlErrorCode::InvalidQueryFilterOperator);
+    assert!(
+        e.message
+            .ends_with("The inner and outer selects should not be on the same object type"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn order_by_limit_and_a_second_field_inside_a_semi_join_are_refused() {
+    for (q, token) in [
+        (
+            "SELECT Id FROM User WHERE Id IN (SELECT AssigneeId FROM PermissionSetAssignment \
+             ORDER BY AssigneeId)",
+            "ORDER",
+        ),
+        (
+            "SELECT Id FROM User WHERE Id IN (SELECT AssigneeId FROM PermissionSetAssignment \
+             LIMIT 5)",
+            "LIMIT",
+        ),
+        (
+            "SELECT Id FROM User WHERE Id IN (SELECT AssigneeId, Id FROM PermissionSetAssignment)",
+            ",",
+        ),
+    ] {
+        let e = err(q);
+        assert_eq!(e.code, SoqlErrorCode::MalformedQuery, "{q}");
+        assert!(
+            e.message.ends_with(&format!("unexpected token: '{token}'")),
+            "{}",
+            e.message
+        );
+    }
+}
+
+#[test]
+fn a_statement_over_100_000_characters_is_refused_unpositioned() {
+    let pad = " ".repeat(100_000 - "SELECT Id FROM User".len());
+    let at_limit = format!("SELECT Id FROM User{pad}");
+    assert_eq!(at_limit.chars().count(), 100_000);
+    assert!(run_on(&org(), &at_limit).is_ok());
+    let e = err(&format!("{at_limit} "));
+    assert_eq!(e.code, SoqlErrorCode::MalformedQuery);
+    assert!(!e.message.contains("ERROR at Row"), "{}", e.message);
+    assert!(e.message.contains("100000"), "{}", e.message);
+}
+
+#[test]
+fn a_where_string_over_4000_characters_is_refused_at_the_string() {
+    let ok = format!("SELECT Id FROM User WHERE Name = '{}'", "a".repeat(4_000));
+    assert!(run_on(&org(), &ok).is_ok());
+    for q in [
+        format!("SELECT Id FROM User WHERE Name = '{}'", "a".repeat(4_001)),
+        format!(
+            "SELECT Id FROM User WHERE Name IN ('x', '{}')",
+            "a".repeat(4_001)
+        ),
+        format!(
+            "SELECT Id FROM User WHERE Name LIKE '{}%'",
+            "a".repeat(4_001)
+        ),
+    ] {
+        let e = err(&q);
+        assert_eq!(e.code, SoqlErrorCode::MalformedQuery);
+        assert!(e.message.contains("4000 characters"), "{}", e.message);
+    }
 }
 
 #[test]
