@@ -63,8 +63,8 @@ pub async fn run(org: &OrgSettings) -> Result<DoctorReport, CommandError> {
         .map_err(sf)?;
     let users: Vec<UserRow> = client
         .query_all(&format!(
-            "SELECT Id, Username FROM User WHERE Id = '{}'",
-            identity.user_id.replace('\'', "")
+            "SELECT Id, Username FROM User WHERE Id = {}",
+            crate::snapshot::soql::quote(&identity.user_id)
         ))
         .await
         .map_err(sf)?;

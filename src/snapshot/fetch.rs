@@ -29,6 +29,7 @@ use std::collections::BTreeMap;
 use serde_json::value::RawValue;
 
 use super::model::{self, OrgSnapshot};
+use super::soql::{ValueTooLong, quote, split_in_lists};
 use super::wire;
 use crate::rules::RuleContext;
 use crate::rules::natterbox::Pack;
@@ -60,6 +61,37 @@ pub enum FetchError {
         covered: u64,
         total: u64,
     },
+    #[error("cannot build the query for {what}: {source}")]
+    TooLong {
+        what: &'static str,
+        #[source]
+        source: ValueTooLong,
+    },
+}
+
+/// One spec per query that `split_in_lists` cuts from `build` over `lists` (see there).
+fn split_specs(
+    what: &'static str,
+    lists: &[&[String]],
+    build: &dyn Fn(&[String]) -> String,
+    convert: fn(&RawValue) -> Result<Record, serde_json::Error>,
+) -> Result<Vec<Spec>, FetchError> {
+    Ok(split_in_lists(lists, build)
+        .map_err(|source| FetchError::TooLong { what, source })?
+        .into_iter()
+        .map(|soql| Spec {
+            what,
+            soql,
+            convert,
+        })
+        .collect())
+}
+
+/// Drops the rows whose id an earlier row had: split `OR` filters (a set list and a group
+/// list; a name list next to `LicenseId != null`) can match a record in two queries.
+fn dedup_by_id<T>(rows: &mut Vec<T>, id: impl Fn(&T) -> &str) {
+    let mut seen = std::collections::HashSet::new();
+    rows.retain(|r| seen.insert(id(r).to_string()));
 }
 
 /// How the fetch went, for the report and the benchmark.
@@ -159,10 +191,6 @@ pub async fn fetch_snapshot(
     )
     .await
 }
-
-/// Users per `IN (...)` list of a user-scoped query: about 6 000 characters of SOQL, far under
-/// Salesforce's query length limit.
-const USERS_PER_QUERY: usize = 300;
 
 /// The same snapshot as [`fetch_snapshot`], restricted to the users `user_ids`: the reference
 /// data (licenses, sets, groups, contact centers) in full, and only those users' seats,
@@ -299,26 +327,34 @@ async fn fetch_scoped(
     named.extend(extra_permission_sets.iter().cloned());
     named.sort();
     named.dedup();
-    let ps_filter = if named.is_empty() {
-        "LicenseId != null".to_string()
-    } else {
-        format!("LicenseId != null OR Name IN ({})", soql_list(&named))
-    };
-    let round1 = vec![
-        Spec {
-            what: "permission set licenses",
-            soql: wire::LICENSES_SOQL.to_string(),
-            convert: converter!(wire::PslRow, License),
-        },
-        Spec {
+    const PS_SELECT: &str = "SELECT Id, Name, Label, LicenseId, IsOwnedByProfile, \
+        PermissionSetGroupId, NamespacePrefix, IsCustom FROM PermissionSet WHERE \
+        IsOwnedByProfile = false AND";
+    let ps_convert = converter!(wire::PermissionSetRow, PermissionSet);
+    // The named sets go in as many queries as their names need; each also reads the licensed
+    // sets, so a set can come twice (dropped below).
+    let ps_specs = if named.is_empty() {
+        vec![Spec {
             what: "permission sets",
-            soql: format!(
-                "SELECT Id, Name, Label, LicenseId, IsOwnedByProfile, PermissionSetGroupId, \
-                 NamespacePrefix, IsCustom FROM PermissionSet WHERE IsOwnedByProfile = false \
-                 AND ({ps_filter})"
-            ),
-            convert: converter!(wire::PermissionSetRow, PermissionSet),
-        },
+            soql: format!("{PS_SELECT} LicenseId != null"),
+            convert: ps_convert,
+        }]
+    } else {
+        split_specs(
+            "permission sets",
+            &[&named],
+            &|l| format!("{PS_SELECT} (LicenseId != null OR Name IN ({}))", l[0]),
+            ps_convert,
+        )?
+    };
+    let ps_split = ps_specs.len() > 1;
+    let mut round1 = vec![Spec {
+        what: "permission set licenses",
+        soql: wire::LICENSES_SOQL.to_string(),
+        convert: converter!(wire::PslRow, License),
+    }];
+    round1.extend(ps_specs);
+    round1.extend([
         Spec {
             what: "contact centers",
             soql: "SELECT Id, Name, InternalName, AdapterUrl, CustomSettings FROM CallCenter"
@@ -337,13 +373,8 @@ async fn fetch_scoped(
             soql: "SELECT Id, DeveloperName, MasterLabel FROM PermissionSetGroup".to_string(),
             convert: converter!(wire::GroupRow, Group),
         },
-    ];
-    let mut rows = fetch_all(client, &round1, &mut stats, progress).await?;
-    let groups_rows = rows.pop().unwrap_or_default();
-    let components_rows = rows.pop().unwrap_or_default();
-    let centers_rows = rows.pop().unwrap_or_default();
-    let sets_rows = rows.pop().unwrap_or_default();
-    let psl_rows = rows.pop().unwrap_or_default();
+    ]);
+    let round1_rows = fetch_all(client, &round1, &mut stats, progress).await?;
 
     let mut snapshot = OrgSnapshot::new(
         identity.org_id.clone(),
@@ -351,11 +382,19 @@ async fn fetch_scoped(
         taken_at,
         client.api_version().to_string(),
     );
-    snapshot.licenses = take!(psl_rows, License);
-    snapshot.permission_sets = take!(sets_rows, PermissionSet);
-    snapshot.call_centers = take!(centers_rows, CallCenter);
-    snapshot.group_components = take!(components_rows, GroupComponent);
-    snapshot.groups = take!(groups_rows, Group);
+    for record in round1_rows.into_iter().flatten() {
+        match record {
+            Record::License(x) => snapshot.licenses.push(x),
+            Record::PermissionSet(x) => snapshot.permission_sets.push(x),
+            Record::CallCenter(x) => snapshot.call_centers.push(x),
+            Record::GroupComponent(x) => snapshot.group_components.push(x),
+            Record::Group(x) => snapshot.groups.push(x),
+            _ => {}
+        }
+    }
+    if ps_split {
+        dedup_by_id(&mut snapshot.permission_sets, |ps| &ps.id);
+    }
 
     // Which licenses, sets and groups the big queries are about.
     let psl_ids: Vec<String> = snapshot
@@ -401,93 +440,122 @@ async fn fetch_scoped(
     };
     snapshot.groups.retain(|g| group_ids.contains(&g.id));
 
-    // Round 2: the big queries, paged.
-    let psla_filter = if psl_ids.len() == snapshot.licenses.len() {
-        String::new()
-    } else if psl_ids.is_empty() {
-        // Every license is an exception: nothing to fetch, but keep the query valid.
-        " WHERE Id = null".to_string()
-    } else {
-        format!(" WHERE PermissionSetLicenseId IN ({})", soql_list(&psl_ids))
-    };
-    let mut psa_clauses = Vec::new();
-    if !licensed_set_ids.is_empty() {
-        psa_clauses.push(format!(
-            "PermissionSetId IN ({})",
-            soql_list(&licensed_set_ids)
-        ));
-    }
-    if !group_ids.is_empty() {
-        psa_clauses.push(format!(
-            "PermissionSetGroupId IN ({})",
-            soql_list(&group_ids)
-        ));
-    }
-    let psa_filter = if psa_clauses.is_empty() {
-        "Id = null".to_string()
-    } else {
-        psa_clauses.join(" OR ")
-    };
+    // Round 2: the big queries, paged. Every id list is cut by `split_specs` so no request
+    // breaks Salesforce's URI limit; an OR of two lists becomes the queries of each.
+    // `None`: every license's seats; `Some(ids)`: only those licenses' seats.
+    let psl_scope: Option<&[String]> =
+        (psl_ids.len() != snapshot.licenses.len()).then_some(&psl_ids[..]);
+    const PSLA_SELECT: &str =
+        "SELECT Id, AssigneeId, PermissionSetLicenseId FROM PermissionSetLicenseAssign";
+    const PSA_SELECT: &str = "SELECT Id, AssigneeId, PermissionSetId, PermissionSetGroupId, \
+        IsActive, ExpirationDate FROM PermissionSetAssignment WHERE";
+    const USER_SELECT: &str = "SELECT Id, Username, Name, IsActive, CallCenterId FROM User WHERE";
+    let psla_convert = converter!(wire::PslaRow, LicenseAssignment);
+    let psa_convert = converter!(wire::PsaRow, Assignment);
+    let user_convert = converter!(wire::UserRow, User);
+    let psla_what = "permission set license assignments";
+    let psa_what = "permission set assignments";
     let mut round2 = Vec::new();
     match users {
         None => {
-            round2.push(Spec {
-                what: "permission set license assignments",
-                soql: format!(
-                    "SELECT Id, AssigneeId, PermissionSetLicenseId FROM PermissionSetLicenseAssign{psla_filter}"
-                ),
-                convert: converter!(wire::PslaRow, LicenseAssignment),
-            });
-            round2.push(Spec {
-                what: "permission set assignments",
-                soql: format!(
-                    "SELECT Id, AssigneeId, PermissionSetId, PermissionSetGroupId, IsActive, \
-                     ExpirationDate FROM PermissionSetAssignment WHERE {psa_filter}"
-                ),
-                convert: converter!(wire::PsaRow, Assignment),
-            });
-            round2.push(Spec {
-                what: "users",
-                soql: format!(
-                    "SELECT Id, Username, Name, IsActive, CallCenterId FROM User WHERE Id IN \
-                     (SELECT AssigneeId FROM PermissionSetLicenseAssign{psla_filter})"
-                ),
-                convert: converter!(wire::UserRow, User),
-            });
+            match psl_scope {
+                None => {
+                    round2.push(Spec {
+                        what: psla_what,
+                        soql: PSLA_SELECT.to_string(),
+                        convert: psla_convert,
+                    });
+                    round2.push(Spec {
+                        what: "users",
+                        soql: format!(
+                            "{USER_SELECT} Id IN (SELECT AssigneeId FROM PermissionSetLicenseAssign)"
+                        ),
+                        convert: user_convert,
+                    });
+                }
+                Some(psls) => {
+                    round2.extend(split_specs(
+                        psla_what,
+                        &[psls],
+                        &|l| format!("{PSLA_SELECT} WHERE PermissionSetLicenseId IN ({})", l[0]),
+                        psla_convert,
+                    )?);
+                    round2.extend(split_specs(
+                        "users",
+                        &[psls],
+                        &|l| {
+                            format!(
+                                "{USER_SELECT} Id IN (SELECT AssigneeId FROM \
+                                 PermissionSetLicenseAssign WHERE PermissionSetLicenseId IN ({}))",
+                                l[0]
+                            )
+                        },
+                        user_convert,
+                    )?);
+                }
+            }
+            round2.extend(split_specs(
+                psa_what,
+                &[&licensed_set_ids],
+                &|l| format!("{PSA_SELECT} PermissionSetId IN ({})", l[0]),
+                psa_convert,
+            )?);
+            round2.extend(split_specs(
+                psa_what,
+                &[&group_ids],
+                &|l| format!("{PSA_SELECT} PermissionSetGroupId IN ({})", l[0]),
+                psa_convert,
+            )?);
         }
         Some(user_ids) => {
-            let psla_and = match psla_filter.strip_prefix(" WHERE ") {
-                Some(rest) => format!(" AND ({rest})"),
-                None => String::new(),
-            };
-            for chunk in user_ids.chunks(USERS_PER_QUERY) {
-                let list = soql_list(chunk);
-                round2.push(Spec {
-                    what: "permission set license assignments",
-                    soql: format!(
-                        "SELECT Id, AssigneeId, PermissionSetLicenseId FROM \
-                         PermissionSetLicenseAssign WHERE AssigneeId IN ({list}){psla_and}"
-                    ),
-                    convert: converter!(wire::PslaRow, LicenseAssignment),
-                });
-                round2.push(Spec {
-                    what: "permission set assignments",
-                    soql: format!(
-                        "SELECT Id, AssigneeId, PermissionSetId, PermissionSetGroupId, IsActive, \
-                         ExpirationDate FROM PermissionSetAssignment WHERE AssigneeId IN \
-                         ({list}) AND ({psa_filter})"
-                    ),
-                    convert: converter!(wire::PsaRow, Assignment),
-                });
-                round2.push(Spec {
-                    what: "users",
-                    soql: format!(
-                        "SELECT Id, Username, Name, IsActive, CallCenterId FROM User WHERE Id IN \
-                         ({list})"
-                    ),
-                    convert: converter!(wire::UserRow, User),
-                });
+            match psl_scope {
+                None => round2.extend(split_specs(
+                    psla_what,
+                    &[user_ids],
+                    &|l| format!("{PSLA_SELECT} WHERE AssigneeId IN ({})", l[0]),
+                    psla_convert,
+                )?),
+                Some(psls) => round2.extend(split_specs(
+                    psla_what,
+                    &[user_ids, psls],
+                    &|l| {
+                        format!(
+                            "{PSLA_SELECT} WHERE AssigneeId IN ({}) AND PermissionSetLicenseId \
+                             IN ({})",
+                            l[0], l[1]
+                        )
+                    },
+                    psla_convert,
+                )?),
             }
+            round2.extend(split_specs(
+                psa_what,
+                &[user_ids, &licensed_set_ids],
+                &|l| {
+                    format!(
+                        "{PSA_SELECT} AssigneeId IN ({}) AND PermissionSetId IN ({})",
+                        l[0], l[1]
+                    )
+                },
+                psa_convert,
+            )?);
+            round2.extend(split_specs(
+                psa_what,
+                &[user_ids, &group_ids],
+                &|l| {
+                    format!(
+                        "{PSA_SELECT} AssigneeId IN ({}) AND PermissionSetGroupId IN ({})",
+                        l[0], l[1]
+                    )
+                },
+                psa_convert,
+            )?);
+            round2.extend(split_specs(
+                "users",
+                &[user_ids],
+                &|l| format!("{USER_SELECT} Id IN ({})", l[0]),
+                user_convert,
+            )?);
         }
     }
     if let Some(pack) = natterbox.filter(|_| matches!(natterbox_absent, Some(None))) {
@@ -513,8 +581,8 @@ async fn fetch_scoped(
                         what: "package licenses",
                         soql: format!(
                             "SELECT Id, NamespacePrefix, AllowedLicenses, UsedLicenses, Status \
-                             FROM PackageLicense WHERE NamespacePrefix = '{}'",
-                            pack.namespace
+                             FROM PackageLicense WHERE NamespacePrefix = {}",
+                            quote(&pack.namespace)
                         ),
                         convert: |v| {
                             serde_json::from_str(v.get()).map(|p| Record::Package(Box::new(p)))
@@ -523,19 +591,12 @@ async fn fetch_scoped(
                 }
             }
             Some(user_ids) => {
-                for chunk in user_ids.chunks(USERS_PER_QUERY) {
-                    round2.push(Spec {
-                        what: "Natterbox user licenses",
-                        soql: format!(
-                            "{select} WHERE {} IN ({})",
-                            pack.user_field,
-                            soql_list(chunk)
-                        ),
-                        convert: |v| {
-                            serde_json::from_str(v.get()).map(|row| Record::Raw(Box::new(row)))
-                        },
-                    });
-                }
+                round2.extend(split_specs(
+                    "Natterbox user licenses",
+                    &[user_ids],
+                    &|l| format!("{select} WHERE {} IN ({})", pack.user_field, l[0]),
+                    |v| serde_json::from_str(v.get()).map(|row| Record::Raw(Box::new(row))),
+                )?);
             }
         }
     }
@@ -573,6 +634,10 @@ async fn fetch_scoped(
             _ => {}
         }
     }
+    // A permission set assignment can match both the set list and the group list, a user the
+    // seats of several license chunks.
+    dedup_by_id(&mut snapshot.permission_set_assignments, |a| &a.id);
+    dedup_by_id(&mut snapshot.users, |u| &u.id);
     if let (Some(pack), Some(absent)) = (natterbox, natterbox_absent) {
         snapshot.natterbox = Some(model::NatterboxData {
             object: pack.object.clone(),
@@ -639,18 +704,18 @@ pub async fn fetch_voice_calls(
             break;
         }
         known.extend(missing.iter().cloned());
-        let specs: Vec<Spec> = missing
-            .chunks(USERS_PER_QUERY)
-            .map(|chunk| Spec {
-                what: "linked voice calls",
-                soql: format!(
+        let specs = split_specs(
+            "linked voice calls",
+            &[&missing],
+            &|l| {
+                format!(
                     "SELECT {} FROM VoiceCall WHERE Id IN ({})",
                     wire::VOICE_CALL_FIELDS,
-                    soql_list(chunk)
-                ),
-                convert: voice_call_record,
-            })
-            .collect();
+                    l[0]
+                )
+            },
+            voice_call_record,
+        )?;
         let more = take!(
             fetch_all(client, &specs, &mut stats, progress)
                 .await?
@@ -661,15 +726,6 @@ pub async fn fetch_voice_calls(
         segments.extend(more.into_iter().map(|b| *b));
     }
     Ok((segments, stats))
-}
-
-/// `'a', 'b'` for a SOQL `IN (...)`, quotes and backslashes escaped.
-pub(super) fn soql_list(values: &[String]) -> String {
-    values
-        .iter()
-        .map(|v| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'")))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Where one query's paging stands.
@@ -1015,13 +1071,5 @@ mod tests {
         assert!(p.schedule().is_empty());
         // Overlapping rows (4000..5000 twice) are kept once.
         assert_eq!(p.into_rows().len(), 5000);
-    }
-
-    #[test]
-    fn soql_lists_escape_quotes() {
-        assert_eq!(
-            soql_list(&["a'b".to_string(), "c".to_string()]),
-            r"'a\'b', 'c'"
-        );
     }
 }

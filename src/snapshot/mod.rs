@@ -7,6 +7,7 @@
 pub mod fetch;
 pub mod model;
 pub mod probe;
+pub mod soql;
 pub(crate) mod wire;
 
 pub use fetch::{FetchError, FetchProgress, FetchStats, fetch_snapshot};

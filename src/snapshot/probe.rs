@@ -3,19 +3,18 @@
 //! and when it verifies the seats a run freed.
 //!
 //! Must not: judge or change anything. Like `fetch`, this is where the SOQL lives; queries go
-//! five to a composite call, ids a few hundred to a query.
+//! five to a composite call, ids as many to a query as the request URI limit allows (the lists
+//! are cut by `soql::split_in_lists`).
 
 use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 
-use super::fetch::{FetchError, soql_list};
+use super::fetch::FetchError;
 use super::model::PermissionSetLicense;
+use super::soql::split_in_lists;
 use super::wire::{self, LICENSES_SOQL, PslRow};
 use crate::salesforce::{Client, SfError};
-
-/// Ids per `IN (...)` list.
-const IDS_PER_QUERY: usize = 300;
 
 /// The objects whose records apply deletes and re-creates.
 const PROBED_OBJECTS: [&str; 2] = ["PermissionSetAssignment", "PermissionSetLicenseAssign"];
@@ -61,6 +60,15 @@ async fn run_queries<T: serde::de::DeserializeOwned>(
     Ok(rows)
 }
 
+/// The queries `build` makes over `lists`, cut to fit (see `soql::split_in_lists`).
+fn split(
+    what: &'static str,
+    lists: &[&[String]],
+    build: &dyn Fn(&[String]) -> String,
+) -> Result<Vec<String>, FetchError> {
+    split_in_lists(lists, build).map_err(|source| FetchError::TooLong { what, source })
+}
+
 fn check_object(sobject: &str) -> Result<(), FetchError> {
     if PROBED_OBJECTS.contains(&sobject) {
         Ok(())
@@ -78,19 +86,14 @@ pub async fn existing_ids(
     ids: &[String],
 ) -> Result<HashSet<String>, FetchError> {
     check_object(sobject)?;
-    let soqls: Vec<String> = ids
-        .chunks(IDS_PER_QUERY)
-        .map(|chunk| {
-            format!(
-                "SELECT Id FROM {sobject} WHERE Id IN ({})",
-                soql_list(chunk)
-            )
-        })
-        .collect();
+    let what = "records still present";
+    let soqls = split(what, &[ids], &|l| {
+        format!("SELECT Id FROM {sobject} WHERE Id IN ({})", l[0])
+    })?;
     if soqls.is_empty() {
         return Ok(HashSet::new());
     }
-    let rows: Vec<IdRow> = run_queries(client, "records still present", &soqls).await?;
+    let rows: Vec<IdRow> = run_queries(client, what, &soqls).await?;
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
@@ -108,24 +111,29 @@ pub async fn existing_assignments(
     } else {
         "PermissionSetLicenseId"
     };
-    let soqls: Vec<String> = pairs
-        .chunks(IDS_PER_QUERY / 2)
-        .map(|chunk| {
-            let users: Vec<String> = chunk.iter().map(|(u, _)| u.clone()).collect();
-            let targets: Vec<String> = chunk.iter().map(|(_, t)| t.clone()).collect();
-            format!(
-                "SELECT Id, AssigneeId, {target} FROM {sobject} WHERE AssigneeId IN ({}) AND \
-                 {target} IN ({})",
-                soql_list(&users),
-                soql_list(&targets)
-            )
-        })
-        .collect();
+    // Every user against every target: a superset of the pairs, filtered below. Few distinct
+    // targets (the sets and licenses a plan touches) keep it small.
+    let distinct = |values: Vec<String>| {
+        let mut values = values;
+        values.sort();
+        values.dedup();
+        values
+    };
+    let users = distinct(pairs.iter().map(|(u, _)| u.clone()).collect());
+    let targets = distinct(pairs.iter().map(|(_, t)| t.clone()).collect());
+    let what = "existing assignments";
+    let soqls = split(what, &[&users, &targets], &|l| {
+        format!(
+            "SELECT Id, AssigneeId, {target} FROM {sobject} WHERE AssigneeId IN ({}) AND \
+             {target} IN ({})",
+            l[0], l[1]
+        )
+    })?;
     if soqls.is_empty() {
         return Ok(HashMap::new());
     }
     let wanted: HashSet<&(String, String)> = pairs.iter().collect();
-    let rows: Vec<PairRow> = run_queries(client, "existing assignments", &soqls).await?;
+    let rows: Vec<PairRow> = run_queries(client, what, &soqls).await?;
     let mut found = HashMap::new();
     for row in rows {
         let Some(other) = row.permission_set_id.or(row.permission_set_license_id) else {
@@ -158,20 +166,15 @@ pub async fn field_values(
     } else {
         format!("Id, {}", fields.join(", "))
     };
-    let soqls: Vec<String> = ids
-        .chunks(IDS_PER_QUERY)
-        .map(|chunk| {
-            format!(
-                "SELECT {select} FROM {sobject} WHERE Id IN ({})",
-                soql_list(chunk)
-            )
-        })
-        .collect();
+    let what = "updated records";
+    let soqls = split(what, &[ids], &|l| {
+        format!("SELECT {select} FROM {sobject} WHERE Id IN ({})", l[0])
+    })?;
     if soqls.is_empty() {
         return Ok(HashMap::new());
     }
     let rows: Vec<serde_json::Map<String, serde_json::Value>> =
-        run_queries(client, "updated records", &soqls).await?;
+        run_queries(client, what, &soqls).await?;
     Ok(rows
         .into_iter()
         .filter_map(|row| Some((row.get("Id")?.as_str()?.to_string(), row)))
