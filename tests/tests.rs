@@ -8,6 +8,7 @@ mod cli;
 mod client;
 mod daemon;
 mod natterbox;
+mod paging;
 mod scan;
 mod sim;
 mod usage;
