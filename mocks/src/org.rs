@@ -101,6 +101,8 @@ pub(crate) struct OrgState {
     pub next_locator: u64,
     /// How query results are paged (opaque locators, short pages, default batch size).
     pub paging: Paging,
+    /// Page fetches after first pages so far, for `Paging::release_cursor_at`.
+    pub pages_fetched: u64,
 }
 
 /// A shared handle to one simulated org. Cloning gives another handle to the same org.
@@ -150,6 +152,7 @@ impl Org {
             entropy: SplitMix64::new(seed),
             next_locator: 1,
             paging: Paging::default(),
+            pages_fetched: 0,
         };
         Org {
             inner: Arc::new(Mutex::new(state)),

@@ -56,6 +56,10 @@ pub struct Paging {
     /// Rows per page when the request carries no `Sforce-Query-Options: batchSize` (Salesforce:
     /// 2000); lower it to make small results span pages. Clamped to 200..=2000.
     pub default_batch: usize,
+    /// Releases the cursor read by the Nth page fetch after the first pages (counted over the
+    /// whole org, once), as if its user had opened ten more: its next `nextRecordsUrl` answers
+    /// `INVALID_QUERY_LOCATOR`. For testing a client's recovery.
+    pub release_cursor_at: Option<u64>,
 }
 
 /// The environment variable read by [`Paging::from_env`].
@@ -67,13 +71,14 @@ impl Default for Paging {
             opaque_locators: false,
             short_pages: None,
             default_batch: 2000,
+            release_cursor_at: None,
         }
     }
 }
 
 impl Paging {
     /// Parses a comma-separated list of modes: `opaque`, `short-pages` or `short-pages=SEED`,
-    /// `batch=N`; `default` or an empty text is the default (Salesforce's usual behaviour).
+    /// `batch=N`, `release=N`; `default` or an empty text is the default (Salesforce's usual behaviour).
     pub fn parse(spec: &str) -> Result<Paging, String> {
         let mut paging = Paging::default();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -86,6 +91,13 @@ impl Paging {
                         format!("short-pages={seed}: the seed must be a whole number")
                     })?)
                 }
+                Some(("release", n)) => {
+                    paging.release_cursor_at = Some(
+                        n.trim()
+                            .parse()
+                            .map_err(|_| format!("release={n}: must be a whole number"))?,
+                    )
+                }
                 Some(("batch", n)) => {
                     paging.default_batch = n
                         .trim()
@@ -96,7 +108,7 @@ impl Paging {
                 _ => {
                     return Err(format!(
                         "unknown paging mode `{part}`: expected a comma-separated list of \
-                         `opaque`, `short-pages[=SEED]`, `batch=N` or `default`"
+                         `opaque`, `short-pages[=SEED]`, `batch=N`, `release=N` or `default`"
                     ));
                 }
             }

@@ -159,6 +159,11 @@ pub(super) fn query_more(
         next_url(version, locator, end)
     });
     let (keys, shape) = (cursor.keys.clone(), cursor.shape.clone());
+    state.pages_fetched += 1;
+    if paging.release_cursor_at == Some(state.pages_fetched) {
+        // As if the user had opened ten more cursors since: this one is gone.
+        state.cursors.remove(locator);
+    }
     page(total, next, shape.rows(&keys[offset..end], &state.store))
 }
 
