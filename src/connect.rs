@@ -28,6 +28,8 @@ pub struct OrgSession {
 pub enum ConnectError {
     #[error("cannot start the simulated org: {0}")]
     SimulatorFixture(#[from] sfsim::FixtureError),
+    #[error("cannot start the simulated org: {0}")]
+    SimulatorPaging(String),
     #[error("cannot start the simulated org on loopback: {0}")]
     SimulatorIo(#[from] std::io::Error),
     #[error(transparent)]
@@ -78,9 +80,18 @@ pub async fn connect(org: &OrgSettings) -> Result<OrgSession, ConnectError> {
     })
 }
 
+/// Loads the simulator's org (see [`load_simulated_org`]) with the paging modes of
+/// `SFSIM_PAGING`, so a test run in the strict modes reaches the in-process simulator too.
+fn simulated_org(spec: &SimulatorSpec) -> Result<sfsim::Org, ConnectError> {
+    let paging = sfsim::Paging::from_env().map_err(ConnectError::SimulatorPaging)?;
+    let org = load_simulated_org(spec)?;
+    org.set_paging(paging);
+    Ok(org)
+}
+
 /// Loads the simulator's org: a fixture file, or the seed example compiled into the binary with
 /// the demo public key inlined (so no file at all is needed).
-fn simulated_org(spec: &SimulatorSpec) -> Result<sfsim::Org, sfsim::FixtureError> {
+fn load_simulated_org(spec: &SimulatorSpec) -> Result<sfsim::Org, sfsim::FixtureError> {
     match spec {
         SimulatorSpec::Fixture(path) => sfsim::Org::from_fixture_file(path),
         SimulatorSpec::BuiltinSeed => {

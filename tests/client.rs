@@ -193,6 +193,8 @@ async fn a_wrong_client_secret_is_refused_without_echoing_it() {
 #[tokio::test]
 async fn pages_of_200_are_followed_to_the_end() {
     let sim = start(with_extra_users(seed(), 650)).await;
+    // Page lengths are the point here: Salesforce's usual paging, whatever SFSIM_PAGING says.
+    sim.org.set_paging(sfsim::Paging::default());
     let client = signed_in_client(&sim).await;
     let mut pager = client
         .query::<UserRow>("SELECT Id, Username FROM User")
@@ -444,7 +446,7 @@ fn seed() -> Value {
 
 async fn start(fixture: Value) -> RunningSim {
     let org = Org::from_fixture_str(&fixture.to_string(), &mocks_dir().join("fixtures")).unwrap();
-    sfsim::start(org).await.unwrap()
+    crate::support::start(org).await
 }
 
 /// Retries fast enough for tests.

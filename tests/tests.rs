@@ -9,6 +9,7 @@ mod client;
 mod daemon;
 mod limits;
 mod natterbox;
+mod paging;
 mod scan;
 mod sim;
 mod usage;

@@ -44,7 +44,7 @@ pub use faults::Faults;
 pub use fixture::FixtureError;
 pub use org::{Org, Stats};
 pub use server::run;
-pub use settings::{ConnectedApp, OrgSettings, VoiceAutoAssign};
+pub use settings::{ConnectedApp, OrgSettings, PAGING_ENV, Paging, VoiceAutoAssign};
 
 use std::time::Duration;
 

@@ -77,6 +77,17 @@ struct ServeArgs {
     /// Share of 200 responses cut off mid-JSON (0.0-1.0).
     #[arg(long, default_value_t = 0.0)]
     malformed_json_rate: f64,
+    /// `opaque`: only a nextRecordsUrl the server handed out is valid; a computed
+    /// `<locator>-<offset>` answers INVALID_QUERY_LOCATOR. `transparent` (default): any offset
+    /// inside the result works.
+    #[arg(long, value_parser = ["opaque", "transparent"])]
+    locators: Option<String>,
+    /// Some pages come back shorter than the batch size (seeded by --seed).
+    #[arg(long)]
+    short_pages: bool,
+    /// Rows per page without a Sforce-Query-Options header (200-2000; Salesforce: 2000).
+    #[arg(long, value_name = "N")]
+    default_batch: Option<usize>,
 }
 
 #[tokio::main]
@@ -135,6 +146,28 @@ async fn serve(args: ServeArgs) -> ExitCode {
         return ExitCode::FAILURE;
     }
     org.set_faults(faults);
+    // SFSIM_PAGING is the base (so a test run's mode reaches served orgs too); flags override.
+    let mut paging = match sfsim::Paging::from_env() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("sfsim: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(locators) = &args.locators {
+        paging.opaque_locators = locators == "opaque";
+    }
+    if args.short_pages {
+        paging.short_pages = Some(args.seed);
+    }
+    if let Some(n) = args.default_batch {
+        if !(200..=2000).contains(&n) {
+            eprintln!("sfsim: --default-batch {n}: must be 200 to 2000");
+            return ExitCode::FAILURE;
+        }
+        paging.default_batch = n;
+    }
+    org.set_paging(paging);
     let listener = match TcpListener::bind(&args.addr).await {
         Ok(l) => l,
         Err(e) => {

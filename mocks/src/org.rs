@@ -5,7 +5,7 @@
 //! Owns the org's state and its lifetime. It does not speak HTTP (`server.rs`, `api/`) and does
 //! not decide what a write means (`rules.rs`). The lock is never held across an `.await`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -19,7 +19,7 @@ use crate::fixture::{self, FixtureError, LoadedFixture};
 use crate::ids;
 use crate::rules::Dml;
 use crate::schema::Schema;
-use crate::settings::OrgSettings;
+use crate::settings::{OrgSettings, Paging};
 use crate::soql::{RecordKey, RowShape};
 use crate::store::Store;
 
@@ -63,8 +63,15 @@ pub(crate) struct Cursor {
     pub batch_size: usize,
     /// Owner: Salesforce limits open cursors per user.
     pub user_id: String,
-    /// Locators expire after 15 minutes without use.
+    /// Locators expire after 15 minutes without use; the least recently used of a user's
+    /// cursors is the one released when an 11th opens.
     pub last_used: Instant,
+    /// The locator's sequence number: seeds the short-page lengths of this cursor, so a page
+    /// asked for again comes back the same.
+    pub seq: u64,
+    /// Offsets of the `nextRecordsUrl`s handed out for this cursor: with opaque locators only
+    /// these are valid.
+    pub issued: HashSet<usize>,
 }
 
 /// Salesforce keeps at most this many open query cursors per user, dropping the oldest.
@@ -92,6 +99,10 @@ pub(crate) struct OrgState {
     pub entropy: SplitMix64,
     /// Sequence for query locator ids.
     pub next_locator: u64,
+    /// How query results are paged (opaque locators, short pages, default batch size).
+    pub paging: Paging,
+    /// Page fetches after first pages so far, for `Paging::release_cursor_at`.
+    pub pages_fetched: u64,
 }
 
 /// A shared handle to one simulated org. Cloning gives another handle to the same org.
@@ -140,6 +151,8 @@ impl Org {
             faults: FaultState::default(),
             entropy: SplitMix64::new(seed),
             next_locator: 1,
+            paging: Paging::default(),
+            pages_fetched: 0,
         };
         Org {
             inner: Arc::new(Mutex::new(state)),
@@ -165,6 +178,19 @@ impl Org {
             ..faults
         };
         self.lock().faults.set(clean);
+    }
+
+    /// Replaces the paging behaviour (see [`Paging`]); cursors already open keep their pages.
+    pub fn set_paging(&self, paging: Paging) {
+        self.lock().paging = Paging {
+            default_batch: paging.default_batch.clamp(200, 2000),
+            ..paging
+        };
+    }
+
+    /// Current paging behaviour.
+    pub fn paging(&self) -> Paging {
+        self.lock().paging.clone()
     }
 
     /// Current fault settings.
@@ -291,7 +317,8 @@ impl OrgState {
         self.sessions.remove(token);
     }
 
-    /// Keeps a query result for paging and returns its locator id.
+    /// Keeps a query result for paging and returns its locator id. A user keeps at most
+    /// [`MAX_CURSORS_PER_USER`]; opening one more releases the least recently used.
     pub(crate) fn open_cursor(
         &mut self,
         user_id: &str,
@@ -326,20 +353,23 @@ impl OrgState {
                 batch_size,
                 user_id: user_id.to_string(),
                 last_used: now,
+                seq: n,
+                issued: HashSet::new(),
             },
         );
         locator
     }
 
     /// A cursor by locator, refreshing its idle timer; `None` if unknown or expired.
-    pub(crate) fn cursor(&mut self, locator: &str) -> Option<Cursor> {
+    pub(crate) fn cursor(&mut self, locator: &str) -> Option<&mut Cursor> {
         let now = Instant::now();
-        let cursor = self.cursors.get_mut(locator)?;
-        if now.duration_since(cursor.last_used) > CURSOR_IDLE {
+        let expired = now.duration_since(self.cursors.get(locator)?.last_used) > CURSOR_IDLE;
+        if expired {
             self.cursors.remove(locator);
             return None;
         }
+        let cursor = self.cursors.get_mut(locator)?;
         cursor.last_used = now;
-        Some(cursor.clone())
+        Some(cursor)
     }
 }

@@ -39,6 +39,101 @@ pub struct OrgSettings {
     pub connected_app: Option<ConnectedApp>,
 }
 
+/// How query results are paged: the latitude Salesforce's documentation leaves a server, made
+/// switchable so clients can be tested against the strict end of it. Not part of `_org` (a
+/// fixture describes an org's data, this a server's behaviour): set it with `Org::set_paging`,
+/// the `sfsim serve` flags, or the `SFSIM_PAGING` environment variable ([`Paging::from_env`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paging {
+    /// Only a `nextRecordsUrl` the server handed out is accepted: a `<locator>-<offset>` the
+    /// client computed itself answers `INVALID_QUERY_LOCATOR` (the locator format is not a
+    /// documented contract).
+    pub opaque_locators: bool,
+    /// Seed of the short-page generator: when set, some pages hold fewer rows than the batch
+    /// size (Salesforce allows it), chosen deterministically from the seed, the cursor and the
+    /// offset; `done`, `totalSize` and `nextRecordsUrl` stay truthful.
+    pub short_pages: Option<u64>,
+    /// Rows per page when the request carries no `Sforce-Query-Options: batchSize` (Salesforce:
+    /// 2000); lower it to make small results span pages. Clamped to 200..=2000.
+    pub default_batch: usize,
+    /// Releases the cursor read by the Nth page fetch after the first pages (counted over the
+    /// whole org, once), as if its user had opened ten more: its next `nextRecordsUrl` answers
+    /// `INVALID_QUERY_LOCATOR`. For testing a client's recovery.
+    pub release_cursor_at: Option<u64>,
+}
+
+/// The environment variable read by [`Paging::from_env`].
+pub const PAGING_ENV: &str = "SFSIM_PAGING";
+
+impl Default for Paging {
+    fn default() -> Self {
+        Paging {
+            opaque_locators: false,
+            short_pages: None,
+            default_batch: 2000,
+            release_cursor_at: None,
+        }
+    }
+}
+
+impl Paging {
+    /// Parses a comma-separated list of modes: `opaque`, `short-pages` or `short-pages=SEED`,
+    /// `batch=N`, `release=N`; `default` or an empty text is the default (Salesforce's usual behaviour).
+    pub fn parse(spec: &str) -> Result<Paging, String> {
+        let mut paging = Paging::default();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part.split_once('=') {
+                None if part == "default" => {}
+                None if part == "opaque" => paging.opaque_locators = true,
+                None if part == "short-pages" => paging.short_pages = Some(1),
+                Some(("short-pages", seed)) => {
+                    paging.short_pages = Some(seed.trim().parse().map_err(|_| {
+                        format!("short-pages={seed}: the seed must be a whole number")
+                    })?)
+                }
+                Some(("release", n)) => {
+                    paging.release_cursor_at = Some(
+                        n.trim()
+                            .parse()
+                            .map_err(|_| format!("release={n}: must be a whole number"))?,
+                    )
+                }
+                Some(("batch", n)) => {
+                    paging.default_batch = n
+                        .trim()
+                        .parse::<usize>()
+                        .map_err(|_| format!("batch={n}: must be a whole number"))?
+                        .clamp(200, 2000)
+                }
+                _ => {
+                    return Err(format!(
+                        "unknown paging mode `{part}`: expected a comma-separated list of \
+                         `opaque`, `short-pages[=SEED]`, `batch=N`, `release=N` or `default`"
+                    ));
+                }
+            }
+        }
+        Ok(paging)
+    }
+
+    /// The paging modes named by `SFSIM_PAGING` (the default when unset), so a whole test suite
+    /// can run against the strict modes; an unreadable value is an error naming the variable.
+    pub fn from_env() -> Result<Paging, String> {
+        match std::env::var(PAGING_ENV) {
+            Ok(spec) => Paging::parse(&spec).map_err(|e| format!("{PAGING_ENV}: {e}")),
+            Err(std::env::VarError::NotPresent) => Ok(Paging::default()),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                Err(format!("{PAGING_ENV}: the value is not valid UTF-8"))
+            }
+        }
+    }
+
+    /// True when nothing differs from Salesforce's usual paging.
+    pub fn is_default(&self) -> bool {
+        *self == Paging::default()
+    }
+}
+
 /// Auto-assignment of a permission set when a user joins an Amazon Connect contact center.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VoiceAutoAssign {
@@ -165,6 +260,18 @@ mod tests {
         let shown = format!("{app:?}");
         assert!(!shown.contains("s3cret"));
         assert!(!shown.contains("5Aep-token"));
+    }
+
+    #[test]
+    fn paging_modes_parse_and_bad_ones_are_named() {
+        assert_eq!(Paging::parse("").unwrap(), Paging::default());
+        let p = Paging::parse("opaque, short-pages=7,batch=5").unwrap();
+        assert!(p.opaque_locators);
+        assert_eq!(p.short_pages, Some(7));
+        assert_eq!(p.default_batch, 200);
+        assert_eq!(Paging::parse("short-pages").unwrap().short_pages, Some(1));
+        let err = Paging::parse("opaque,shrt").unwrap_err();
+        assert!(err.contains("`shrt`"), "{err}");
     }
 
     #[test]

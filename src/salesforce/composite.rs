@@ -99,6 +99,11 @@ impl Client {
         let expected: Vec<String> = subrequests.iter().map(|s| s.reference_id.clone()).collect();
         let body = wire::CompositeRequest {
             all_or_none,
+            // In the order sent: deletes of permission set assignments must run before those of
+            // the license seats they hold, and paging relies on cursors being used in order.
+            // (Salesforce collates by default from API 49.0, which only speeds up sObject
+            // subrequests and gives up the order.)
+            collate_subrequests: false,
             composite_request: subrequests
                 .into_iter()
                 .map(|s| wire::CompositeSubrequest {
@@ -149,19 +154,20 @@ impl Client {
         &self,
         soqls: &[&str],
     ) -> Result<Vec<Result<QueryPage<T>, SfError>>, SfError> {
-        let urls: Vec<String> = soqls
-            .iter()
-            .map(|soql| {
-                let q: String = url::form_urlencoded::byte_serialize(soql.as_bytes()).collect();
-                format!("query?q={q}")
-            })
-            .collect();
+        let urls: Vec<String> = soqls.iter().map(|soql| self.query_url(soql)).collect();
         self.composite_pages(&urls).await
     }
 
-    /// Fetches further pages of queries (their `nextRecordsUrl`s), 5 per composite call:
-    /// Salesforce counts a query-more subrequest as a query. Pages come back in input order,
-    /// each with its own error if it failed.
+    /// The query resource for `soql`, relative to the version root (`query?q=...`), for
+    /// [`Client::composite_query_more`] calls that mix first pages with later ones.
+    pub fn query_url(&self, soql: &str) -> String {
+        let q: String = url::form_urlencoded::byte_serialize(soql.as_bytes()).collect();
+        format!("query?q={q}")
+    }
+
+    /// Fetches pages of queries, 5 per composite call: their `nextRecordsUrl`s, or first pages
+    /// by [`Client::query_url`] (Salesforce counts both as queries). Pages come back in input
+    /// order, each with its own error if it failed.
     pub async fn composite_query_more<T: DeserializeOwned>(
         &self,
         next_records_urls: &[String],

@@ -114,6 +114,9 @@ pub(crate) struct CollectionCreateRequest {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CompositeRequest {
     pub all_or_none: bool,
+    /// Always sent: whether Salesforce may reorder unrelated subrequests (its default is true
+    /// from API 49.0; we need them run in order).
+    pub collate_subrequests: bool,
     pub composite_request: Vec<CompositeSubrequest>,
 }
 

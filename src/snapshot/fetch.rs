@@ -10,30 +10,23 @@
 //!    groups, the users holding those PSL assignments, and the `Organization` row — then the
 //!    remaining pages, five per composite call.
 //!
-//! Remaining pages are not walked one after the other: the first page's `nextRecordsUrl`
-//! (`.../query/<locator>-<offset>`) gives the locator and the page size, so the offsets of every
-//! later page are known and up to five pages, of any queries, go in one composite call (a
-//! query-more subrequest counts as a query against the composite limit of five). Salesforce may
-//! answer a page with fewer rows than asked (large payloads); each page's own `nextRecordsUrl`
-//! then names the gap, which is fetched too, and overlapping rows are dropped when the pages are
-//! stitched together by offset. If a `nextRecordsUrl` does not have that shape, the query falls
-//! back to following the pages one by one.
+//! How the pages are fetched (predicted from the first page's locator and checked, or followed
+//! one `nextRecordsUrl` at a time when the org does not allow that) is `super::paging`'s.
 //!
 //! Also here, because it is SOQL too: [`fetch_voice_calls`] for `pslwarden usage`, with the same
 //! paging.
 //!
 //! Must not: judge anything (that is the rules'), or write anything to the org.
 
-use std::collections::BTreeMap;
-
 use serde_json::value::RawValue;
 
 use super::model::{self, OrgSnapshot};
+use super::paging::{PagedQuery, fetch_pages};
 use super::soql::{ValueTooLong, quote, split_in_lists};
 use super::wire;
 use crate::rules::RuleContext;
 use crate::rules::natterbox::Pack;
-use crate::salesforce::{Client, QueryPage, SfError};
+use crate::salesforce::{Client, SfError};
 
 /// Why the snapshot could not be taken.
 #[derive(Debug, thiserror::Error)]
@@ -121,9 +114,6 @@ struct Spec {
     /// (a 100 000-user org has ~500 000 rows: as `Value`s they would take most of a gigabyte).
     convert: fn(&RawValue) -> Result<Record, serde_json::Error>,
 }
-
-/// A row as received: its raw JSON text, parsed once, straight into its wire type.
-type Row = Box<RawValue>;
 
 /// A row converted into the snapshot model (or the one wire row the model has no type for).
 enum Record {
@@ -728,348 +718,21 @@ pub async fn fetch_voice_calls(
     Ok((segments, stats))
 }
 
-/// Where one query's paging stands.
-struct Paging {
-    what: &'static str,
-    total: u64,
-    /// The `/services/data/vNN.N/query/<locator>` part of `nextRecordsUrl`, when it has the
-    /// `-<offset>` shape; `None` means follow the pages one by one.
-    locator: Option<String>,
-    /// Nominal page size, from the first page.
-    stride: u64,
-    /// Pages received, by row offset, already converted.
-    pages: BTreeMap<u64, Vec<Record>>,
-    /// Row converter of the query.
-    convert: fn(&RawValue) -> Result<Record, serde_json::Error>,
-    /// Offsets asked for and not yet received.
-    pending: Vec<u64>,
-    /// In one-by-one mode, the next page's URL.
-    sequential_next: Option<String>,
-}
-
-impl Paging {
-    /// Rows covered contiguously from offset 0.
-    fn covered(&self) -> u64 {
-        let mut end = 0;
-        for (offset, rows) in &self.pages {
-            if *offset > end {
-                break;
-            }
-            end = end.max(offset + rows.len() as u64);
-        }
-        end
-    }
-
-    fn url_at(&self, offset: u64) -> Option<String> {
-        self.locator.as_ref().map(|l| format!("{l}-{offset}"))
-    }
-
-    /// Pages this query is expected to need in all (for progress).
-    fn expected_pages(&self) -> u64 {
-        if self.stride == 0 {
-            1
-        } else {
-            self.total.div_ceil(self.stride).max(1)
-        }
-    }
-
-    /// Plans the fetches still needed: with a locator, every missing offset; else the next URL.
-    fn schedule(&mut self) -> Vec<String> {
-        if self.locator.is_none() {
-            return self.sequential_next.take().into_iter().collect();
-        }
-        let mut urls = Vec::new();
-        if self.pending.is_empty() {
-            let covered = self.covered();
-            if covered < self.total {
-                // Every offset at the stride not yet received, and the first gap.
-                let mut wanted: Vec<u64> = (1..self.expected_pages())
-                    .map(|k| k * self.stride)
-                    .filter(|o| *o >= covered && !self.pages.contains_key(o))
-                    .collect();
-                if !self.pages.contains_key(&covered) && !wanted.contains(&covered) {
-                    wanted.insert(0, covered);
-                }
-                self.pending = wanted;
-            }
-        }
-        for offset in &self.pending {
-            if let Some(url) = self.url_at(*offset) {
-                urls.push(url);
-            }
-        }
-        urls
-    }
-
-    /// Stitches the pages into rows, dropping overlaps.
-    fn into_rows(self) -> Vec<Record> {
-        let mut rows = Vec::with_capacity(self.total as usize);
-        let mut end = 0u64;
-        for (offset, page) in self.pages {
-            let skip = end.saturating_sub(offset) as usize;
-            let len = page.len() as u64;
-            rows.extend(page.into_iter().skip(skip));
-            end = end.max(offset + len);
-        }
-        rows
-    }
-}
-
-/// `(locator URL, offset)` of a `nextRecordsUrl` like `/services/data/v65.0/query/01gXX-2000`.
-fn split_locator(url: &str) -> Option<(String, u64)> {
-    let (locator, offset) = url.rsplit_once('-')?;
-    let offset: u64 = offset.parse().ok()?;
-    locator
-        .contains("/query/")
-        .then(|| (locator.to_string(), offset))
-}
-
-/// Runs `specs` (first pages in composite calls of five), then fetches every remaining page,
-/// five per composite call. Returns each query's rows, in `specs` order.
+/// Runs `specs` and reads every page of each (see [`super::paging`]). Returns each query's
+/// rows, in `specs` order.
 async fn fetch_all(
     client: &Client,
     specs: &[Spec],
     stats: &mut FetchStats,
     progress: &(dyn Fn(FetchProgress) + Sync),
 ) -> Result<Vec<Vec<Record>>, FetchError> {
-    let soqls: Vec<&str> = specs.iter().map(|s| s.soql.as_str()).collect();
-    let firsts = client.composite_queries::<Row>(&soqls).await?;
-    stats.composite_calls += soqls
-        .len()
-        .div_ceil(crate::salesforce::MAX_QUERY_SUBREQUESTS) as u64;
-    let mut pagings = Vec::with_capacity(specs.len());
-    for (spec, first) in specs.iter().zip(firsts) {
-        let first = first.map_err(|source| FetchError::Query {
-            what: spec.what,
-            source,
-        })?;
-        pagings.push(start_paging(spec.what, spec.convert, first, stats)?);
-    }
-    let report = |pagings: &[Paging]| {
-        progress(FetchProgress {
-            pages_done: pagings.iter().map(|p| p.pages.len() as u64).sum(),
-            pages_total: pagings.iter().map(Paging::expected_pages).sum(),
+    let queries: Vec<PagedQuery<'_, Record>> = specs
+        .iter()
+        .map(|s| PagedQuery {
+            what: s.what,
+            soql: &s.soql,
+            convert: s.convert,
         })
-    };
-    report(&pagings);
-
-    // Guard against a server whose cursors never converge: no query needs more than one page
-    // per row plus slack.
-    let limit: u64 = pagings.iter().map(|p| p.total + 10).sum();
-    loop {
-        let mut wanted: Vec<(usize, String)> = Vec::new();
-        for (i, p) in pagings.iter_mut().enumerate() {
-            for url in p.schedule() {
-                wanted.push((i, url));
-            }
-        }
-        if wanted.is_empty() {
-            break;
-        }
-        // Five pages per composite call, in order; send all that are known, in batches.
-        for batch in wanted.chunks(crate::salesforce::MAX_QUERY_SUBREQUESTS) {
-            let urls: Vec<String> = batch.iter().map(|(_, u)| u.clone()).collect();
-            let pages = client.composite_query_more::<Row>(&urls).await?;
-            stats.composite_calls += 1;
-            for ((i, url), page) in batch.iter().zip(pages) {
-                let p = &mut pagings[*i];
-                let page = page.map_err(|source| FetchError::Query {
-                    what: p.what,
-                    source,
-                })?;
-                receive(p, url, page, stats)?;
-            }
-            report(&pagings);
-        }
-        if stats.pages > limit {
-            let p = pagings
-                .iter()
-                .find(|p| p.covered() < p.total)
-                .unwrap_or(&pagings[0]);
-            return Err(FetchError::Paging {
-                what: p.what,
-                pages: stats.pages,
-                covered: p.covered(),
-                total: p.total,
-            });
-        }
-    }
-    Ok(pagings.into_iter().map(Paging::into_rows).collect())
-}
-
-/// Converts a page's rows, naming the query on a shape mismatch.
-fn convert_page(
-    what: &'static str,
-    convert: fn(&RawValue) -> Result<Record, serde_json::Error>,
-    rows: Vec<Row>,
-) -> Result<Vec<Record>, FetchError> {
-    rows.into_iter()
-        .map(|v| {
-            convert(&v).map_err(|e| FetchError::Shape {
-                what,
-                detail: e.to_string(),
-            })
-        })
-        .collect()
-}
-
-fn start_paging(
-    what: &'static str,
-    convert: fn(&RawValue) -> Result<Record, serde_json::Error>,
-    first: QueryPage<Row>,
-    stats: &mut FetchStats,
-) -> Result<Paging, FetchError> {
-    stats.pages += 1;
-    stats.rows += first.records.len() as u64;
-    let split = first
-        .next_records_url
-        .as_deref()
-        .filter(|_| !first.done)
-        .and_then(split_locator);
-    let mut pages = BTreeMap::new();
-    let stride = first.records.len() as u64;
-    let sequential_next = match (&split, first.done) {
-        (None, false) => first.next_records_url.clone(),
-        _ => None,
-    };
-    let total = if first.done {
-        first.records.len() as u64
-    } else {
-        first.total_size
-    };
-    pages.insert(0, convert_page(what, convert, first.records)?);
-    Ok(Paging {
-        what,
-        total,
-        locator: split.map(|(l, _)| l),
-        stride: stride.max(1),
-        pages,
-        convert,
-        pending: Vec::new(),
-        sequential_next,
-    })
-}
-
-fn receive(
-    p: &mut Paging,
-    url: &str,
-    page: QueryPage<Row>,
-    stats: &mut FetchStats,
-) -> Result<(), FetchError> {
-    stats.pages += 1;
-    stats.rows += page.records.len() as u64;
-    let done = page.done;
-    let next = page.next_records_url;
-    let records = convert_page(p.what, p.convert, page.records)?;
-    if p.locator.is_none() {
-        // One by one: append after what we have.
-        let offset = p.covered();
-        if done {
-            p.total = offset + records.len() as u64;
-        } else {
-            p.sequential_next = next;
-        }
-        p.pages.insert(offset, records);
-        return Ok(());
-    }
-    let offset = split_locator(url).map(|(_, o)| o).unwrap_or(0);
-    p.pending.retain(|o| *o != offset);
-    if records.is_empty() && !done {
-        // An empty page that is not the last would stall; treat the query as ending here.
-        p.total = p.total.min(offset);
-    }
-    p.pages.insert(offset, records);
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A converter for test rows (numbers).
-    fn row(v: &RawValue) -> Result<Record, serde_json::Error> {
-        Ok(Record::Organization(wire::OrganizationRow {
-            id: v.get().to_string(),
-            name: None,
-        }))
-    }
-
-    fn page(n: usize) -> Vec<Row> {
-        (0..n)
-            .map(|i| RawValue::from_string(i.to_string()).expect("a number is JSON"))
-            .collect()
-    }
-
-    #[test]
-    fn locators_split_into_base_and_offset() {
-        assert_eq!(
-            split_locator("/services/data/v65.0/query/01gD0000002HU6KIAW-2000"),
-            Some((
-                "/services/data/v65.0/query/01gD0000002HU6KIAW".to_string(),
-                2000
-            ))
-        );
-        assert_eq!(split_locator("/services/data/v65.0/query/odd"), None);
-    }
-
-    #[test]
-    fn every_later_page_is_scheduled_at_once() {
-        let first = QueryPage {
-            total_size: 4500,
-            done: false,
-            next_records_url: Some("/services/data/v65.0/query/01gX-2000".to_string()),
-            records: page(2000),
-        };
-        let mut stats = FetchStats::default();
-        let mut p = start_paging("x", row, first, &mut stats).expect("converts");
-        let urls = p.schedule();
-        assert_eq!(
-            urls,
-            vec![
-                "/services/data/v65.0/query/01gX-2000",
-                "/services/data/v65.0/query/01gX-4000"
-            ]
-        );
-    }
-
-    #[test]
-    fn a_short_page_leaves_a_gap_that_is_fetched_next() {
-        let first = QueryPage {
-            total_size: 5000,
-            done: false,
-            next_records_url: Some("/q/query/L-2000".to_string()),
-            records: page(2000),
-        };
-        let mut stats = FetchStats::default();
-        let mut p = start_paging("x", row, first, &mut stats).expect("converts");
-        let _ = p.schedule();
-        // The page at 2000 comes back short (1500 rows); the page at 4000 is whole.
-        let short = QueryPage {
-            total_size: 5000,
-            done: false,
-            next_records_url: Some("/q/query/L-3500".to_string()),
-            records: page(1500),
-        };
-        receive(&mut p, "/q/query/L-2000", short, &mut stats).expect("converts");
-        let last = QueryPage {
-            total_size: 5000,
-            done: true,
-            next_records_url: None,
-            records: page(1000),
-        };
-        receive(&mut p, "/q/query/L-4000", last, &mut stats).expect("converts");
-        assert_eq!(p.covered(), 3500);
-        assert_eq!(p.schedule(), vec!["/q/query/L-3500"]);
-        let gap = QueryPage {
-            total_size: 5000,
-            done: true,
-            next_records_url: None,
-            records: page(1500),
-        };
-        receive(&mut p, "/q/query/L-3500", gap, &mut stats).expect("converts");
-        assert_eq!(p.covered(), 5000);
-        assert!(p.schedule().is_empty());
-        // Overlapping rows (4000..5000 twice) are kept once.
-        assert_eq!(p.into_rows().len(), 5000);
-    }
+        .collect();
+    fetch_pages(client, &queries, stats, progress).await
 }

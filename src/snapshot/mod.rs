@@ -6,6 +6,7 @@
 
 pub mod fetch;
 pub mod model;
+mod paging;
 pub mod probe;
 pub mod soql;
 pub(crate) mod wire;

@@ -64,7 +64,7 @@ impl Sim {
     }
 
     pub async fn with(org: Org) -> Sim {
-        let sim = sfsim::start(org).await.expect("sim starts");
+        let sim = start(org).await;
         let http = reqwest::Client::new();
         let token = sign_in(&http, &sim.url).await;
         Sim { sim, http, token }
@@ -118,6 +118,17 @@ impl Sim {
         )
         .await
     }
+}
+
+/// Starts a simulator for `org` in the paging modes of `SFSIM_PAGING` (Salesforce's usual paging
+/// when unset), so the whole suite can run against the strict modes. A test that depends on one
+/// mode sets it on `RunningSim::org` afterwards.
+pub async fn start(org: Org) -> RunningSim {
+    match sfsim::Paging::from_env() {
+        Ok(paging) => org.set_paging(paging),
+        Err(e) => panic!("{e}"),
+    }
+    sfsim::start(org).await.expect("sim starts")
 }
 
 pub async fn sign_in(http: &reqwest::Client, base: &str) -> String {

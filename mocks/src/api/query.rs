@@ -1,6 +1,8 @@
 //! `GET /query?q=` and `GET /query/<locator>-<offset>`: runs SOQL through the engine and pages
 //! the rows like Salesforce (2000 a page unless `Sforce-Query-Options: batchSize=N`, clamped to
-//! 200..2000; `INVALID_QUERY_LOCATOR` for unknown cursors).
+//! 200..2000; `INVALID_QUERY_LOCATOR` for unknown, expired or released cursors). The org's
+//! [`Paging`] can make locators opaque (only handed-out `nextRecordsUrl`s work) and pages
+//! sometimes short.
 //!
 //! The query keeps the matched records' keys in a cursor and shapes only the page it returns;
 //! each later page shapes its own records when fetched. The record set is a snapshot taken at
@@ -15,11 +17,12 @@ use chrono::Utc;
 use serde_json::Value;
 
 use super::{ApiRequest, Body, Caller, SimResponse};
+use crate::faults::SplitMix64;
 use crate::org::OrgState;
+use crate::settings::Paging;
 use crate::soql::{self, ExecContext, Selection};
 use crate::wire::{ApiError, QueryPage};
 
-const DEFAULT_BATCH: usize = 2000;
 const MIN_BATCH: usize = 200;
 const MAX_BATCH: usize = 2000;
 
@@ -93,14 +96,39 @@ pub(super) fn query(
         }
         Ok(Selection::Records { keys, shape }) => (keys, shape),
     };
-    let batch = batch_size(req).unwrap_or(DEFAULT_BATCH);
+    let batch = batch_size(req).unwrap_or(state.paging.default_batch);
     let total = keys.len();
     if total <= batch {
         return page(total, None, shape.rows(&keys, &state.store));
     }
-    let first = shape.rows(&keys[..batch], &state.store);
+    let paging = state.paging.clone();
     let locator = state.open_cursor(&caller.user_id, keys, shape, batch);
-    page(total, Some(next_url(version, &locator, batch)), first)
+    let Some(cursor) = state.cursor(&locator) else {
+        return SimResponse::error(500, "UNKNOWN_EXCEPTION", "the new cursor vanished");
+    };
+    // `total > batch >= page_len`, so there is always a next page here.
+    let end = page_len(&paging, cursor.seq, 0, batch);
+    cursor.issued.insert(end);
+    let (keys, shape) = (cursor.keys.clone(), cursor.shape.clone());
+    let first = shape.rows(&keys[..end], &state.store);
+    page(total, Some(next_url(version, &locator, end)), first)
+}
+
+/// Rows in the page at `offset` of cursor `seq`: the batch size, or with short pages on,
+/// sometimes fewer (a third of the pages, between a quarter of the batch and one row less than
+/// it), the same every time the same page is asked for.
+fn page_len(paging: &Paging, seq: u64, offset: usize, batch: usize) -> usize {
+    let Some(seed) = paging.short_pages else {
+        return batch;
+    };
+    let mut rng = SplitMix64::new(
+        seed ^ seq.rotate_left(32) ^ (offset as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
+    if rng.next_u64() % 3 != 0 || batch < 8 {
+        return batch;
+    }
+    let shortest = batch / 4;
+    shortest + (rng.next_u64() % (batch - shortest) as u64) as usize
 }
 
 pub(super) fn query_more(
@@ -116,21 +144,27 @@ pub(super) fn query_more(
     let Ok(offset) = offset.parse::<usize>() else {
         return invalid();
     };
+    let paging = state.paging.clone();
     let Some(cursor) = state.cursor(locator) else {
         return invalid();
     };
     let total = cursor.keys.len();
-    if offset >= total {
+    if offset >= total || (paging.opaque_locators && !cursor.issued.contains(&offset)) {
         return invalid();
     }
     let batch = batch_size(req).unwrap_or(cursor.batch_size);
-    let end = (offset + batch).min(total);
-    let next = (end < total).then(|| next_url(version, locator, end));
-    page(
-        total,
-        next,
-        cursor.shape.rows(&cursor.keys[offset..end], &state.store),
-    )
+    let end = (offset + page_len(&paging, cursor.seq, offset, batch)).min(total);
+    let next = (end < total).then(|| {
+        cursor.issued.insert(end);
+        next_url(version, locator, end)
+    });
+    let (keys, shape) = (cursor.keys.clone(), cursor.shape.clone());
+    state.pages_fetched += 1;
+    if paging.release_cursor_at == Some(state.pages_fetched) {
+        // As if the user had opened ten more cursors since: this one is gone.
+        state.cursors.remove(locator);
+    }
+    page(total, next, shape.rows(&keys[offset..end], &state.store))
 }
 
 #[cfg(test)]
