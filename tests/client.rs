@@ -33,12 +33,7 @@ struct UserRow {
 #[tokio::test]
 async fn jwt_sign_in_learns_org_user_and_instance() {
     let sim = start(seed()).await;
-    let client = Client::new(settings(jwt(
-        &sim.url,
-        "demo-only-jwt-private.pem",
-        &sim.url,
-    )))
-    .unwrap();
+    let client = Client::new(settings(jwt(&sim.url, "demo-only-jwt-private.pem", None))).unwrap();
     client.sign_in().await.unwrap();
     let identity = client.token_identity().unwrap();
     assert_eq!(identity.org_id, ORG_ID);
@@ -130,12 +125,7 @@ async fn an_expired_ready_access_token_says_to_get_a_new_one() {
 #[tokio::test]
 async fn a_wrong_jwt_key_is_refused_clearly_without_secrets() {
     let sim = start(seed()).await;
-    let client = Client::new(settings(jwt(
-        &sim.url,
-        "demo-only-wrong-private.pem",
-        &sim.url,
-    )))
-    .unwrap();
+    let client = Client::new(settings(jwt(&sim.url, "demo-only-wrong-private.pem", None))).unwrap();
     let err = client.sign_in().await.unwrap_err();
     let text = err.to_string();
     assert!(
@@ -156,7 +146,7 @@ async fn a_wrong_jwt_audience_is_refused_clearly() {
     let flow = jwt(
         &sim.url,
         "demo-only-jwt-private.pem",
-        "https://wrong.example.com",
+        Some("https://wrong.example.com"),
     );
     let err = Client::new(settings(flow))
         .unwrap()
@@ -166,7 +156,7 @@ async fn a_wrong_jwt_audience_is_refused_clearly() {
     let text = err.to_string();
     assert!(text.contains("audience is invalid"), "{text}");
     assert!(
-        text.contains("audience (aud) must be the login URL"),
+        text.contains("audience (aud) must be the login server"),
         "{text}"
     );
     assert_no_secret(&text);
@@ -245,7 +235,7 @@ async fn a_session_expiring_mid_pagination_is_renewed_and_paging_continues() {
 async fn server_unavailable_answers_are_retried_until_they_pass() {
     let sim = start(seed()).await;
     // Enough attempts that half the answers failing cannot exhaust them by chance.
-    let mut patient = settings(jwt(&sim.url, "demo-only-jwt-private.pem", &sim.url));
+    let mut patient = settings(jwt(&sim.url, "demo-only-jwt-private.pem", None));
     patient.retry.max_attempts = 16;
     let client = Client::new(patient).unwrap();
     client.sign_in().await.unwrap();
@@ -462,6 +452,7 @@ fn settings(auth: AuthFlow) -> ConnectionSettings {
         auth,
         retry: fast_retry(),
         request_timeout: Duration::from_secs(20),
+        max_response_bytes: pslwarden::salesforce::settings::DEFAULT_MAX_RESPONSE_BYTES,
     }
 }
 
@@ -469,12 +460,13 @@ fn key(name: &str) -> Secret {
     Secret::new(std::fs::read_to_string(mocks_dir().join("keys").join(name)).unwrap())
 }
 
-fn jwt(url: &str, key_file: &str, audience: &str) -> AuthFlow {
+/// The JWT flow; `audience: None` is pslwarden's default audience.
+fn jwt(url: &str, key_file: &str, audience: Option<&str>) -> AuthFlow {
     AuthFlow::Jwt {
         login_url: url.to_string(),
         consumer_key: CONSUMER_KEY.into(),
         username: INTEGRATION_USERNAME.into(),
-        audience: audience.to_string(),
+        audience: audience.map(str::to_string),
         private_key_pem: key(key_file),
     }
 }
@@ -497,12 +489,7 @@ fn refresh_token(url: &str) -> AuthFlow {
 }
 
 async fn signed_in_client(sim: &RunningSim) -> Client {
-    let client = Client::new(settings(jwt(
-        &sim.url,
-        "demo-only-jwt-private.pem",
-        &sim.url,
-    )))
-    .unwrap();
+    let client = Client::new(settings(jwt(&sim.url, "demo-only-jwt-private.pem", None))).unwrap();
     client.sign_in().await.unwrap();
     client
 }
