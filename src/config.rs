@@ -1928,6 +1928,82 @@ username = "agent@example.com"
 private_key_env = "SF_KEY"
 "#;
 
+    const CLIENT_CREDENTIALS_ORG: &str = r#"
+[[org]]
+name = "emea"
+[org.auth]
+flow = "client_credentials"
+login_url = "https://acme.my.salesforce.com"
+client_id = "3MVG9abc"
+client_secret_env = "SF_SECRET"
+"#;
+
+    #[test]
+    fn client_credentials_on_a_shared_login_server_is_refused_with_the_fix() {
+        assert!(parse(CLIENT_CREDENTIALS_ORG).is_ok());
+        for shared in [
+            "https://login.salesforce.com",
+            "https://test.salesforce.com/",
+        ] {
+            let text = CLIENT_CREDENTIALS_ORG.replace("https://acme.my.salesforce.com", shared);
+            let err = parse(&text).unwrap_err().to_string();
+            assert!(
+                err.starts_with("/nowhere/pslwarden.toml:6: `org[emea].auth.login_url`"),
+                "{err}"
+            );
+            assert!(
+                err.contains("request not supported on this domain"),
+                "{err}"
+            );
+            assert!(err.contains("My Domain URL"), "{err}");
+        }
+        let loopback = CLIENT_CREDENTIALS_ORG
+            .replace("https://acme.my.salesforce.com", "http://127.0.0.1:4000");
+        assert!(
+            parse(&loopback).is_ok(),
+            "a loopback test server counts as My Domain"
+        );
+    }
+
+    #[test]
+    fn plain_http_to_ipv6_loopback_is_accepted() {
+        let text = JWT_ORG.replace("https://login.salesforce.com", "http://[::1]:4000");
+        assert!(parse(&text).is_ok());
+    }
+
+    #[test]
+    fn an_unset_audience_stays_unset_for_the_client_to_choose() {
+        let s = parse(JWT_ORG).unwrap();
+        let AuthSpec::Jwt { audience, .. } = &s.org(None).unwrap().auth else {
+            panic!("jwt")
+        };
+        assert_eq!(audience, &None);
+        let set = JWT_ORG.replace(
+            "private_key_env",
+            "audience = \"https://test.salesforce.com\"\nprivate_key_env",
+        );
+        let s = parse(&set).unwrap();
+        let AuthSpec::Jwt { audience, .. } = &s.org(None).unwrap().auth else {
+            panic!("jwt")
+        };
+        assert_eq!(audience.as_deref(), Some("https://test.salesforce.com"));
+    }
+
+    #[test]
+    fn the_response_size_limit_defaults_to_64_mib_and_is_checked() {
+        let s = parse(JWT_ORG).unwrap();
+        assert_eq!(s.org(None).unwrap().max_response_bytes, 64 * 1024 * 1024);
+        let set = format!("[defaults.http]\nmax_response_mib = 8\n{JWT_ORG}");
+        assert_eq!(
+            parse(&set).unwrap().org(None).unwrap().max_response_bytes,
+            8 * 1024 * 1024
+        );
+        let zero = format!("[defaults.http]\nmax_response_mib = 0\n{JWT_ORG}");
+        let err = parse(&zero).unwrap_err().to_string();
+        assert!(err.starts_with("/nowhere/pslwarden.toml:2:"), "{err}");
+        assert!(err.contains("http.max_response_mib"), "{err}");
+    }
+
     #[test]
     fn a_jwt_org_parses_with_defaults() {
         let s = parse(JWT_ORG).unwrap();

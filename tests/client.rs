@@ -14,6 +14,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sfsim::{Faults, Org, RunningSim};
 
+use crate::support::rogue::{Reply, Rogue};
+
 const ORG_ID: &str = "00D5g000004SeedEAC";
 const INTEGRATION_USER_ID: &str = "005000000000001AAA";
 const INTEGRATION_USERNAME: &str = "pslwarden.integration@seed-example.org";
@@ -421,6 +423,141 @@ async fn independent_queries_are_batched_five_to_a_composite_call() {
     sim.stop().await;
 }
 
+// ---- OAuth hosts, audiences and transport rules -----------------------------------------------
+
+#[tokio::test]
+async fn client_credentials_on_the_login_host_is_refused_with_the_my_domain_fix() {
+    let sim = start(seed()).await;
+    let err = Client::new(settings(client_credentials(&sim.login_url, CLIENT_SECRET)))
+        .unwrap()
+        .sign_in()
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("request not supported on this domain"),
+        "{text}"
+    );
+    assert!(text.contains("My Domain URL"), "{text}");
+    assert!(text.contains("set `login_url`"), "{text}");
+    assert_no_secret(&text);
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn jwt_on_the_login_host_with_the_default_audience_works_on_sandbox_and_production() {
+    for sandbox in [true, false] {
+        let mut fixture = seed();
+        fixture["_org"]["is_sandbox"] = json!(sandbox);
+        let sim = start(fixture).await;
+        let client = Client::new(settings(jwt(
+            &sim.login_url,
+            "demo-only-jwt-private.pem",
+            None,
+        )))
+        .unwrap();
+        client.sign_in().await.unwrap();
+        assert_eq!(
+            client.token_identity().unwrap().instance_url,
+            sim.url,
+            "REST calls go to the instance_url, not the login host"
+        );
+        assert_eq!(
+            client
+                .query_count("SELECT COUNT() FROM User")
+                .await
+                .unwrap(),
+            4
+        );
+        sim.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_endless_rest_answer_stops_at_the_size_limit_naming_path_and_limit() {
+    let rogue = Rogue::start(|_| Reply::Endless).await;
+    let err = Client::new(limited(AuthFlow::AccessToken {
+        instance_url: rogue.url.clone(),
+        access_token: Secret::new("00Dx!AQready"),
+    }))
+    .unwrap()
+    .sign_in()
+    .await
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("GET /services/data/v65.0/ was too large"),
+        "{text}"
+    );
+    assert!(text.contains("limit of 1 MiB"), "{text}");
+    assert_eq!(rogue.seen().len(), 1, "too large is not retried");
+}
+
+#[tokio::test]
+async fn an_announced_oversized_answer_is_refused_before_reading_it() {
+    let rogue = Rogue::start(|_| Reply::Announce(5 * 1024 * 1024 * 1024)).await;
+    let err = Client::new(limited(AuthFlow::AccessToken {
+        instance_url: rogue.url.clone(),
+        access_token: Secret::new("00Dx!AQready"),
+    }))
+    .unwrap()
+    .sign_in()
+    .await
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("/services/data/v65.0/ was too large"),
+        "{text}"
+    );
+    assert!(text.contains("1 MiB"), "{text}");
+}
+
+#[tokio::test]
+async fn an_endless_token_answer_stops_at_the_size_limit() {
+    let rogue = Rogue::start(|_| Reply::Endless).await;
+    let err = Client::new(limited(client_credentials(&rogue.url, CLIENT_SECRET)))
+        .unwrap()
+        .sign_in()
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("POST /services/oauth2/token was too large"),
+        "{text}"
+    );
+    assert!(text.contains("limit of 1 MiB"), "{text}");
+    assert_no_secret(&text);
+}
+
+#[tokio::test]
+async fn a_token_answer_naming_a_plain_http_instance_elsewhere_is_refused_before_any_call() {
+    for instance in ["http://example.invalid", "http://192.0.2.7:8080"] {
+        let answer = json!({
+            "access_token": "00D5g000004SeedEAC!AQsecretToken",
+            "instance_url": instance,
+            "id": format!("{instance}/id/{ORG_ID}/{INTEGRATION_USER_ID}"),
+            "token_type": "Bearer",
+            "issued_at": "1700000000000",
+            "signature": "c2lnbmF0dXJl",
+        })
+        .to_string();
+        let rogue = Rogue::start(move |_| Reply::Json(answer.clone())).await;
+        let client = Client::new(settings(client_credentials(&rogue.url, CLIENT_SECRET))).unwrap();
+        let err = client.sign_in().await.unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, SfError::Auth(_)), "{err:?}");
+        assert!(text.contains(&format!("instance_url {instance}")), "{text}");
+        assert!(text.contains("plain http"), "{text}");
+        assert!(!text.contains("AQsecretToken"), "{text}");
+        assert_eq!(client.calls_made(), 0, "no REST request was sent anywhere");
+        assert_eq!(
+            rogue.seen(),
+            ["POST /services/oauth2/token HTTP/1.1"],
+            "only the token request"
+        );
+    }
+}
+
 // ---- helpers ---------------------------------------------------------------------------------
 
 fn mocks_dir() -> PathBuf {
@@ -443,6 +580,14 @@ fn fast_retry() -> RetryPolicy {
         max_attempts: 5,
         base_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(5),
+    }
+}
+
+/// Settings with a 1 MiB response size limit.
+fn limited(auth: AuthFlow) -> ConnectionSettings {
+    ConnectionSettings {
+        max_response_bytes: 1024 * 1024,
+        ..settings(auth)
     }
 }
 
