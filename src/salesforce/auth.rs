@@ -306,7 +306,7 @@ impl Authenticator {
                 // Which login server an org wants is not in its URL (a loopback test server, a
                 // custom My Domain): Salesforce names the wrong one, so try the other once.
                 let other = other_audience(&current);
-                tracing::info!(refused = %current, trying = other,
+                tracing::debug!(refused = %current, trying = other,
                     "Salesforce called the JWT audience invalid; trying the other login server");
                 let second = self.jwt_once(consumer_key, username, other, key).await;
                 if second.is_ok() {
