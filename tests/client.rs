@@ -474,6 +474,40 @@ async fn jwt_on_the_login_host_with_the_default_audience_works_on_sandbox_and_pr
 }
 
 #[tokio::test]
+async fn the_audience_that_worked_is_kept_for_every_later_sign_in() {
+    // The seed is a sandbox on a loopback URL: the default audience (production) is refused once,
+    // the sandbox one works, and renewals go straight to it.
+    let sim = start(seed()).await;
+    let token_requests = || {
+        sim.org
+            .stats()
+            .requests
+            .get("POST /services/oauth2/token")
+            .copied()
+            .unwrap_or(0)
+    };
+    let client = Client::new(settings(jwt(&sim.url, "demo-only-jwt-private.pem", None))).unwrap();
+    client.sign_in().await.unwrap();
+    assert_eq!(
+        token_requests(),
+        2,
+        "default refused, the other login server accepted"
+    );
+    sim.org.set_faults(Faults {
+        expire_session_every: Some(1),
+        ..Faults::default()
+    });
+    let _ = client.query_count("SELECT COUNT() FROM User").await;
+    assert_eq!(
+        token_requests(),
+        3,
+        "one renewal, with the remembered audience"
+    );
+    assert_eq!(sim.org.stats().token_grants, 2);
+    sim.stop().await;
+}
+
+#[tokio::test]
 async fn an_endless_rest_answer_stops_at_the_size_limit_naming_path_and_limit() {
     let rogue = Rogue::start(|_| Reply::Endless).await;
     let err = Client::new(limited(AuthFlow::AccessToken {
