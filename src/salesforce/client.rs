@@ -569,7 +569,7 @@ pub(crate) fn too_large(method: &str, endpoint: &str, status: u16, limit: u64) -
 /// `64 MiB`, `1.5 MiB`, `512 bytes`.
 fn byte_size(bytes: u64) -> String {
     const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB && bytes % MIB == 0 {
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
     } else if bytes >= MIB {
         format!("{:.1} MiB", bytes as f64 / MIB as f64)

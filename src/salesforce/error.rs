@@ -238,11 +238,10 @@ fn specific_refusal_hint(error: &str, description: &str, login_url: &str) -> Opt
 /// The things to check for a refused sign-in, per flow.
 fn flow_checklist(flow: FlowKind, login_url: &str) -> String {
     match flow {
-        FlowKind::Jwt => format!(
-            "the consumer key (iss), the username (sub), that the certificate of this private key \
-             is uploaded to the connected app, that the user is pre-authorised for the app, and \
-             that the audience (aud) is the login server of the org's kind."
-        ),
+        FlowKind::Jwt => "the consumer key (iss), the username (sub), that the certificate of \
+            this private key is uploaded to the connected app, that the user is pre-authorised \
+            for the app, and that the audience (aud) is the login server of the org's kind."
+            .to_string(),
         FlowKind::ClientCredentials => format!(
             "the client id and secret, that the connected app enables the client credentials \
              flow with a Run As user, and that the login URL ({login_url}) is the org's My Domain \
