@@ -161,9 +161,10 @@ async fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     let mut stdout = std::io::stdout();
-    // Scripts wait for the "listening" line, so both lines are flushed before serving.
-    if writeln!(stdout, "sfsim login host on http://{login_addr}")
-        .and_then(|_| writeln!(stdout, "sfsim listening on http://{addr}"))
+    // Scripts read the first line ("listening", the My Domain) for the URL; both lines are
+    // flushed before serving.
+    if writeln!(stdout, "sfsim listening on http://{addr}")
+        .and_then(|_| writeln!(stdout, "sfsim login host on http://{login_addr}"))
         .and_then(|_| stdout.flush())
         .is_err()
     {
