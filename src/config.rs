@@ -21,7 +21,10 @@ use crate::daemon::notify::{EventKind, Webhook, WebhookFormat};
 use crate::daemon::schedule::{CronSchedule, OrgSchedule};
 use crate::plan::PlanOptions;
 use crate::rules::RuleContext;
-use crate::salesforce::settings::{AuthFlow, ConnectionSettings, RetryPolicy};
+use crate::salesforce::settings::{
+    AuthFlow, ConnectionSettings, DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, is_safe_for_secrets,
+    is_shared_login_host,
+};
 use crate::secret::Secret;
 use crate::usage::UsageSettings;
 use crate::window::{self, ClockTime, ClosedDay, Schedule, ScheduleSpec, Window};
@@ -139,6 +142,8 @@ pub struct RawHttp {
     pub base_delay_ms: Option<u64>,
     /// Cap on one retry delay in milliseconds.
     pub max_delay_ms: Option<u64>,
+    /// Largest response body read, in MiB (default 64): a larger or endless answer is an error.
+    pub max_response_mib: Option<Spanned<u64>>,
 }
 
 /// `[[org]]`: one org.
@@ -319,7 +324,9 @@ pub struct RawAuth {
     pub consumer_key: Option<Spanned<String>>,
     /// JWT: the integration user (`sub`).
     pub username: Option<Spanned<String>>,
-    /// JWT: the `aud` claim; defaults to `login_url`.
+    /// JWT: the `aud` claim. Default: https://test.salesforce.com for a sandbox login URL
+    /// (test.salesforce.com, `*.sandbox.my.salesforce.com`), else https://login.salesforce.com,
+    /// switching once to the other if Salesforce calls it invalid.
     pub audience: Option<Spanned<String>>,
     /// client_credentials / refresh_token: the connected app's consumer key.
     pub client_id: Option<Spanned<String>>,
@@ -510,6 +517,8 @@ pub struct OrgSettings {
     pub retry: RetryPolicy,
     /// Per-request timeout.
     pub request_timeout: Duration,
+    /// Largest response body read from the org.
+    pub max_response_bytes: u64,
     /// What the rules need to know about this org.
     pub rules: RuleContext,
     /// The admin's choices about the fix.
@@ -670,6 +679,7 @@ impl Settings {
                 simulator: Some(SimulatorSpec::BuiltinSeed),
                 retry: RetryPolicy::default(),
                 request_timeout: Duration::from_secs(60),
+                max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
                 rules: RuleContext::default(),
                 plan: PlanOptions::default(),
                 // The simulated org is a sandbox: always open, so the demo can apply.
@@ -774,7 +784,7 @@ impl OrgSettings {
             } => {
                 let login_url = url_or_sim(login_url);
                 AuthFlow::Jwt {
-                    audience: audience.clone().unwrap_or_else(|| login_url.clone()),
+                    audience: audience.clone(),
                     login_url,
                     consumer_key: consumer_key.clone(),
                     username: username.clone(),
@@ -817,6 +827,7 @@ impl OrgSettings {
             auth,
             retry: self.retry.clone(),
             request_timeout: self.request_timeout,
+            max_response_bytes: self.max_response_bytes,
         })
     }
 
@@ -933,7 +944,7 @@ impl Checker {
         let Some(v) = v else { return Ok(None) };
         let text = v.get_ref().trim().trim_end_matches('/');
         match url::Url::parse(text) {
-            Ok(u) if u.scheme() == "https" || is_loopback_http(&u) => Ok(Some(text.to_string())),
+            Ok(u) if is_safe_for_secrets(&u) => Ok(Some(text.to_string())),
             Ok(_) => Err(self.invalid(
                 v.span(),
                 key,
@@ -1031,12 +1042,13 @@ impl Checker {
             .ok_or_else(|| self.invalid(0..0, prefix, "missing secret"))
     }
 
+    /// Checks `[org.http]` over `[defaults.http]`: retry policy, timeout, response size limit.
     fn http(
         &self,
         org: &RawHttp,
         defaults: &RawHttp,
         prefix: &str,
-    ) -> Result<(RetryPolicy, Duration), ConfigError> {
+    ) -> Result<(RetryPolicy, Duration, u64), ConfigError> {
         let timeout = org
             .timeout_seconds
             .as_ref()
@@ -1069,7 +1081,22 @@ impl Checker {
         if let Some(ms) = org.max_delay_ms.or(defaults.max_delay_ms) {
             retry.max_delay = Duration::from_millis(ms);
         }
-        Ok((retry, timeout))
+        let max_response_bytes = match org
+            .max_response_mib
+            .as_ref()
+            .or(defaults.max_response_mib.as_ref())
+        {
+            Some(m) if *m.get_ref() == 0 || *m.get_ref() > MAX_RESPONSE_MIB => {
+                return Err(self.invalid(
+                    m.span(),
+                    &format!("{prefix}.http.max_response_mib"),
+                    format!("must be between 1 and {MAX_RESPONSE_MIB} (MiB)"),
+                ));
+            }
+            Some(m) => *m.get_ref() * 1024 * 1024,
+            None => DEFAULT_MAX_RESPONSE_BYTES,
+        };
+        Ok((retry, timeout, max_response_bytes))
     }
 }
 
@@ -1596,13 +1623,8 @@ impl Checker {
     }
 }
 
-fn is_loopback_http(u: &url::Url) -> bool {
-    u.scheme() == "http"
-        && matches!(
-            u.host(),
-            Some(url::Host::Ipv4(ip)) if ip.is_loopback()
-        ) | matches!(u.host(), Some(url::Host::Domain("localhost")))
-}
+/// Largest `http.max_response_mib` accepted (4 GiB): beyond that the limit protects nothing.
+const MAX_RESPONSE_MIB: u64 = 4096;
 
 fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
     let c = Checker { origin };
@@ -1766,6 +1788,20 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
             "client_credentials" => {
                 let login_url = c.url(&a.login_url, &format!("{auth_key}.login_url"))?;
                 need_url(&login_url, "login_url")?;
+                if let (Some(url), Some(raw)) = (&login_url, &a.login_url)
+                    && is_shared_login_host(url)
+                {
+                    return Err(c.invalid(
+                        raw.span(),
+                        &format!("{auth_key}.login_url"),
+                        format!(
+                            "`{url}` is a shared login server, and Salesforce refuses the client \
+                             credentials flow there (\"request not supported on this domain\"): \
+                             use the org's My Domain URL, e.g. \
+                             https://<your-domain>.my.salesforce.com (Setup > My Domain)"
+                        ),
+                    ));
+                }
                 AuthSpec::ClientCredentials {
                     login_url,
                     client_id: required(&a.client_id, "client_id")?,
@@ -1828,7 +1864,8 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
                 }
             }
         };
-        let (retry, request_timeout) = c.http(&org.http, &raw.defaults.http, &prefix)?;
+        let (retry, request_timeout, max_response_bytes) =
+            c.http(&org.http, &raw.defaults.http, &prefix)?;
         let window = c.window(org.window.as_ref(), &prefix)?;
         let mode = c.mode(org.mode.as_ref(), &prefix)?;
         let apply = c.apply(&org.apply, &prefix)?;
@@ -1842,6 +1879,7 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
             simulator,
             retry,
             request_timeout,
+            max_response_bytes,
             rules: org.rules.clone(),
             plan: org.plan.clone(),
             window,
@@ -1889,6 +1927,82 @@ consumer_key = "3MVG9abc"
 username = "agent@example.com"
 private_key_env = "SF_KEY"
 "#;
+
+    const CLIENT_CREDENTIALS_ORG: &str = r#"
+[[org]]
+name = "emea"
+[org.auth]
+flow = "client_credentials"
+login_url = "https://acme.my.salesforce.com"
+client_id = "3MVG9abc"
+client_secret_env = "SF_SECRET"
+"#;
+
+    #[test]
+    fn client_credentials_on_a_shared_login_server_is_refused_with_the_fix() {
+        assert!(parse(CLIENT_CREDENTIALS_ORG).is_ok());
+        for shared in [
+            "https://login.salesforce.com",
+            "https://test.salesforce.com/",
+        ] {
+            let text = CLIENT_CREDENTIALS_ORG.replace("https://acme.my.salesforce.com", shared);
+            let err = parse(&text).unwrap_err().to_string();
+            assert!(
+                err.starts_with("/nowhere/pslwarden.toml:6: `org[emea].auth.login_url`"),
+                "{err}"
+            );
+            assert!(
+                err.contains("request not supported on this domain"),
+                "{err}"
+            );
+            assert!(err.contains("My Domain URL"), "{err}");
+        }
+        let loopback = CLIENT_CREDENTIALS_ORG
+            .replace("https://acme.my.salesforce.com", "http://127.0.0.1:4000");
+        assert!(
+            parse(&loopback).is_ok(),
+            "a loopback test server counts as My Domain"
+        );
+    }
+
+    #[test]
+    fn plain_http_to_ipv6_loopback_is_accepted() {
+        let text = JWT_ORG.replace("https://login.salesforce.com", "http://[::1]:4000");
+        assert!(parse(&text).is_ok());
+    }
+
+    #[test]
+    fn an_unset_audience_stays_unset_for_the_client_to_choose() {
+        let s = parse(JWT_ORG).unwrap();
+        let AuthSpec::Jwt { audience, .. } = &s.org(None).unwrap().auth else {
+            panic!("jwt")
+        };
+        assert_eq!(audience, &None);
+        let set = JWT_ORG.replace(
+            "private_key_env",
+            "audience = \"https://test.salesforce.com\"\nprivate_key_env",
+        );
+        let s = parse(&set).unwrap();
+        let AuthSpec::Jwt { audience, .. } = &s.org(None).unwrap().auth else {
+            panic!("jwt")
+        };
+        assert_eq!(audience.as_deref(), Some("https://test.salesforce.com"));
+    }
+
+    #[test]
+    fn the_response_size_limit_defaults_to_64_mib_and_is_checked() {
+        let s = parse(JWT_ORG).unwrap();
+        assert_eq!(s.org(None).unwrap().max_response_bytes, 64 * 1024 * 1024);
+        let set = format!("[defaults.http]\nmax_response_mib = 8\n{JWT_ORG}");
+        assert_eq!(
+            parse(&set).unwrap().org(None).unwrap().max_response_bytes,
+            8 * 1024 * 1024
+        );
+        let zero = format!("[defaults.http]\nmax_response_mib = 0\n{JWT_ORG}");
+        let err = parse(&zero).unwrap_err().to_string();
+        assert!(err.starts_with("/nowhere/pslwarden.toml:2:"), "{err}");
+        assert!(err.contains("http.max_response_mib"), "{err}");
+    }
 
     #[test]
     fn a_jwt_org_parses_with_defaults() {

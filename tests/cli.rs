@@ -1,5 +1,6 @@
 //! The real `pslwarden` binary, end to end over HTTP against the simulated org.
 
+use crate::support::rogue::{Reply, Rogue};
 use crate::support::{pslwarden, repo_root, scratch_dir, text};
 
 fn seat(licenses: &serde_json::Value, psl: &str) -> (i64, i64) {
@@ -105,4 +106,62 @@ fn the_example_config_parses() {
         .unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = settings.orgs.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["prod", "emea", "uat", "dev"]);
+}
+
+#[test]
+fn client_credentials_on_a_shared_login_server_fails_at_start_with_the_fix() {
+    let dir = scratch_dir("cc_login_host");
+    let cfg = dir.join("cc.toml");
+    std::fs::write(
+        &cfg,
+        "[[org]]\nname = \"emea\"\n[org.auth]\nflow = \"client_credentials\"\n\
+         login_url = \"https://test.salesforce.com\"\nclient_id = \"3MVG9abc\"\n\
+         client_secret_env = \"CC_SECRET\"\n",
+    )
+    .expect("write config");
+    let out = pslwarden(&dir, &["--config", cfg.to_str().expect("utf8"), "doctor"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cc.toml:5: `org[emea].auth.login_url`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("My Domain URL"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_answer_stops_the_binary_at_the_configured_size_limit() {
+    let rogue = Rogue::start(|_| Reply::Endless).await;
+    let dir = scratch_dir("endless_answer");
+    let cfg = dir.join("rogue.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[defaults.http]\nmax_response_mib = 2\nmax_attempts = 1\n[[org]]\nname = \"rogue\"\n\
+             [org.auth]\nflow = \"access_token\"\ninstance_url = \"{}\"\n\
+             access_token_env = \"ROGUE_TOKEN\"\n",
+            rogue.url
+        ),
+    )
+    .expect("write config");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pslwarden"))
+            .args(["--config", cfg.to_str().expect("utf8"), "doctor"])
+            .current_dir(&dir)
+            .env_remove("PSLWARDEN_CONFIG")
+            .env_remove("RUST_LOG")
+            .env("ROGUE_TOKEN", "00Dx!AQready")
+            .output()
+            .expect("run pslwarden")
+    })
+    .await
+    .expect("joined");
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("GET /services/data/v65.0/ was too large"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("limit of 2 MiB"), "{stderr}");
+    assert!(stderr.contains("max_response_mib"), "{stderr}");
 }

@@ -14,6 +14,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sfsim::{Faults, Org, RunningSim};
 
+use crate::support::rogue::{Reply, Rogue};
+
 const ORG_ID: &str = "00D5g000004SeedEAC";
 const INTEGRATION_USER_ID: &str = "005000000000001AAA";
 const INTEGRATION_USERNAME: &str = "pslwarden.integration@seed-example.org";
@@ -33,12 +35,7 @@ struct UserRow {
 #[tokio::test]
 async fn jwt_sign_in_learns_org_user_and_instance() {
     let sim = start(seed()).await;
-    let client = Client::new(settings(jwt(
-        &sim.url,
-        "demo-only-jwt-private.pem",
-        &sim.url,
-    )))
-    .unwrap();
+    let client = Client::new(settings(jwt(&sim.url, "demo-only-jwt-private.pem", None))).unwrap();
     client.sign_in().await.unwrap();
     let identity = client.token_identity().unwrap();
     assert_eq!(identity.org_id, ORG_ID);
@@ -130,12 +127,7 @@ async fn an_expired_ready_access_token_says_to_get_a_new_one() {
 #[tokio::test]
 async fn a_wrong_jwt_key_is_refused_clearly_without_secrets() {
     let sim = start(seed()).await;
-    let client = Client::new(settings(jwt(
-        &sim.url,
-        "demo-only-wrong-private.pem",
-        &sim.url,
-    )))
-    .unwrap();
+    let client = Client::new(settings(jwt(&sim.url, "demo-only-wrong-private.pem", None))).unwrap();
     let err = client.sign_in().await.unwrap_err();
     let text = err.to_string();
     assert!(
@@ -156,7 +148,7 @@ async fn a_wrong_jwt_audience_is_refused_clearly() {
     let flow = jwt(
         &sim.url,
         "demo-only-jwt-private.pem",
-        "https://wrong.example.com",
+        Some("https://wrong.example.com"),
     );
     let err = Client::new(settings(flow))
         .unwrap()
@@ -166,7 +158,7 @@ async fn a_wrong_jwt_audience_is_refused_clearly() {
     let text = err.to_string();
     assert!(text.contains("audience is invalid"), "{text}");
     assert!(
-        text.contains("audience (aud) must be the login URL"),
+        text.contains("audience (aud) must be the login server"),
         "{text}"
     );
     assert_no_secret(&text);
@@ -247,7 +239,7 @@ async fn a_session_expiring_mid_pagination_is_renewed_and_paging_continues() {
 async fn server_unavailable_answers_are_retried_until_they_pass() {
     let sim = start(seed()).await;
     // Enough attempts that half the answers failing cannot exhaust them by chance.
-    let mut patient = settings(jwt(&sim.url, "demo-only-jwt-private.pem", &sim.url));
+    let mut patient = settings(jwt(&sim.url, "demo-only-jwt-private.pem", None));
     patient.retry.max_attempts = 16;
     let client = Client::new(patient).unwrap();
     client.sign_in().await.unwrap();
@@ -433,6 +425,175 @@ async fn independent_queries_are_batched_five_to_a_composite_call() {
     sim.stop().await;
 }
 
+// ---- OAuth hosts, audiences and transport rules -----------------------------------------------
+
+#[tokio::test]
+async fn client_credentials_on_the_login_host_is_refused_with_the_my_domain_fix() {
+    let sim = start(seed()).await;
+    let err = Client::new(settings(client_credentials(&sim.login_url, CLIENT_SECRET)))
+        .unwrap()
+        .sign_in()
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("request not supported on this domain"),
+        "{text}"
+    );
+    assert!(text.contains("My Domain URL"), "{text}");
+    assert!(text.contains("set `login_url`"), "{text}");
+    assert_no_secret(&text);
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn jwt_on_the_login_host_with_the_default_audience_works_on_sandbox_and_production() {
+    for sandbox in [true, false] {
+        let mut fixture = seed();
+        fixture["_org"]["is_sandbox"] = json!(sandbox);
+        let sim = start(fixture).await;
+        let client = Client::new(settings(jwt(
+            &sim.login_url,
+            "demo-only-jwt-private.pem",
+            None,
+        )))
+        .unwrap();
+        client.sign_in().await.unwrap();
+        assert_eq!(
+            client.token_identity().unwrap().instance_url,
+            sim.url,
+            "REST calls go to the instance_url, not the login host"
+        );
+        assert_eq!(
+            client
+                .query_count("SELECT COUNT() FROM User")
+                .await
+                .unwrap(),
+            4
+        );
+        sim.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_audience_that_worked_is_kept_for_every_later_sign_in() {
+    // The seed is a sandbox on a loopback URL: the default audience (production) is refused once,
+    // the sandbox one works, and renewals go straight to it.
+    let sim = start(seed()).await;
+    let token_requests = || {
+        sim.org
+            .stats()
+            .requests
+            .get("POST /services/oauth2/token")
+            .copied()
+            .unwrap_or(0)
+    };
+    let client = Client::new(settings(jwt(&sim.url, "demo-only-jwt-private.pem", None))).unwrap();
+    client.sign_in().await.unwrap();
+    assert_eq!(
+        token_requests(),
+        2,
+        "default refused, the other login server accepted"
+    );
+    sim.org.set_faults(Faults {
+        expire_session_every: Some(1),
+        ..Faults::default()
+    });
+    let _ = client.query_count("SELECT COUNT() FROM User").await;
+    assert_eq!(
+        token_requests(),
+        3,
+        "one renewal, with the remembered audience"
+    );
+    assert_eq!(sim.org.stats().token_grants, 2);
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn an_endless_rest_answer_stops_at_the_size_limit_naming_path_and_limit() {
+    let rogue = Rogue::start(|_| Reply::Endless).await;
+    let err = Client::new(limited(AuthFlow::AccessToken {
+        instance_url: rogue.url.clone(),
+        access_token: Secret::new("00Dx!AQready"),
+    }))
+    .unwrap()
+    .sign_in()
+    .await
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("GET /services/data/v65.0/ was too large"),
+        "{text}"
+    );
+    assert!(text.contains("limit of 1 MiB"), "{text}");
+    assert_eq!(rogue.seen().len(), 1, "too large is not retried");
+}
+
+#[tokio::test]
+async fn an_announced_oversized_answer_is_refused_before_reading_it() {
+    let rogue = Rogue::start(|_| Reply::Announce(5 * 1024 * 1024 * 1024)).await;
+    let err = Client::new(limited(AuthFlow::AccessToken {
+        instance_url: rogue.url.clone(),
+        access_token: Secret::new("00Dx!AQready"),
+    }))
+    .unwrap()
+    .sign_in()
+    .await
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("/services/data/v65.0/ was too large"),
+        "{text}"
+    );
+    assert!(text.contains("1 MiB"), "{text}");
+}
+
+#[tokio::test]
+async fn an_endless_token_answer_stops_at_the_size_limit() {
+    let rogue = Rogue::start(|_| Reply::Endless).await;
+    let err = Client::new(limited(client_credentials(&rogue.url, CLIENT_SECRET)))
+        .unwrap()
+        .sign_in()
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("POST /services/oauth2/token was too large"),
+        "{text}"
+    );
+    assert!(text.contains("limit of 1 MiB"), "{text}");
+    assert_no_secret(&text);
+}
+
+#[tokio::test]
+async fn a_token_answer_naming_a_plain_http_instance_elsewhere_is_refused_before_any_call() {
+    for instance in ["http://example.invalid", "http://192.0.2.7:8080"] {
+        let answer = json!({
+            "access_token": "00D5g000004SeedEAC!AQsecretToken",
+            "instance_url": instance,
+            "id": format!("{instance}/id/{ORG_ID}/{INTEGRATION_USER_ID}"),
+            "token_type": "Bearer",
+            "issued_at": "1700000000000",
+            "signature": "c2lnbmF0dXJl",
+        })
+        .to_string();
+        let rogue = Rogue::start(move |_| Reply::Json(answer.clone())).await;
+        let client = Client::new(settings(client_credentials(&rogue.url, CLIENT_SECRET))).unwrap();
+        let err = client.sign_in().await.unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, SfError::Auth(_)), "{err:?}");
+        assert!(text.contains(&format!("instance_url {instance}")), "{text}");
+        assert!(text.contains("plain http"), "{text}");
+        assert!(!text.contains("AQsecretToken"), "{text}");
+        assert_eq!(client.calls_made(), 0, "no REST request was sent anywhere");
+        assert_eq!(
+            rogue.seen(),
+            ["POST /services/oauth2/token HTTP/1.1"],
+            "only the token request"
+        );
+    }
+}
+
 // ---- helpers ---------------------------------------------------------------------------------
 
 fn mocks_dir() -> PathBuf {
@@ -458,12 +619,21 @@ fn fast_retry() -> RetryPolicy {
     }
 }
 
+/// Settings with a 1 MiB response size limit.
+fn limited(auth: AuthFlow) -> ConnectionSettings {
+    ConnectionSettings {
+        max_response_bytes: 1024 * 1024,
+        ..settings(auth)
+    }
+}
+
 fn settings(auth: AuthFlow) -> ConnectionSettings {
     ConnectionSettings {
         api_version: "65.0".into(),
         auth,
         retry: fast_retry(),
         request_timeout: Duration::from_secs(20),
+        max_response_bytes: pslwarden::salesforce::settings::DEFAULT_MAX_RESPONSE_BYTES,
     }
 }
 
@@ -471,12 +641,13 @@ fn key(name: &str) -> Secret {
     Secret::new(std::fs::read_to_string(mocks_dir().join("keys").join(name)).unwrap())
 }
 
-fn jwt(url: &str, key_file: &str, audience: &str) -> AuthFlow {
+/// The JWT flow; `audience: None` is pslwarden's default audience.
+fn jwt(url: &str, key_file: &str, audience: Option<&str>) -> AuthFlow {
     AuthFlow::Jwt {
         login_url: url.to_string(),
         consumer_key: CONSUMER_KEY.into(),
         username: INTEGRATION_USERNAME.into(),
-        audience: audience.to_string(),
+        audience: audience.map(str::to_string),
         private_key_pem: key(key_file),
     }
 }
@@ -499,12 +670,7 @@ fn refresh_token(url: &str) -> AuthFlow {
 }
 
 async fn signed_in_client(sim: &RunningSim) -> Client {
-    let client = Client::new(settings(jwt(
-        &sim.url,
-        "demo-only-jwt-private.pem",
-        &sim.url,
-    )))
-    .unwrap();
+    let client = Client::new(settings(jwt(&sim.url, "demo-only-jwt-private.pem", None))).unwrap();
     client.sign_in().await.unwrap();
     client
 }

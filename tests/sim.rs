@@ -612,3 +612,154 @@ async fn semi_join_rules_and_long_where_strings_are_refused_like_salesforce() {
         assert!(message.contains("ERROR at Row:1:Column:"), "{message}");
     }
 }
+// ---- OAuth as strict as Salesforce -----------------------------------------------------------
+
+/// Posts a token request to `base` and returns the status and JSON answer.
+async fn token_request(
+    base: &str,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{base}/services/oauth2/token"))
+        .form(form);
+    if let Some((id, secret)) = basic {
+        request = request.basic_auth(id, Some(secret));
+    }
+    let response = request.send().await.expect("sent");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("OAuth JSON"))
+}
+
+/// A JWT bearer assertion for the seed's integration user, signed with the demo key.
+fn seed_assertion(aud: &str, exp: Value) -> String {
+    let pem = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("mocks/keys/demo-only-jwt-private.pem"),
+    )
+    .expect("key");
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(&pem).expect("rsa key");
+    let claims = json!({
+        "iss": CLIENT_ID,
+        "sub": "pslwarden.integration@seed-example.org",
+        "aud": aud,
+        "exp": exp,
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        &claims,
+        &key,
+    )
+    .expect("signed")
+}
+
+fn jwt_form(assertion: &str) -> [(&str, &str); 2] {
+    [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+        ("assertion", assertion),
+    ]
+}
+
+#[tokio::test]
+async fn the_login_host_refuses_client_credentials_and_signs_jwt_in_to_the_my_domain() {
+    let sim = sfsim::start(Org::from_fixture_file(Path::new(SEED)).expect("seed"))
+        .await
+        .expect("start");
+    let (status, body) = token_request(
+        &sim.login_url,
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"error": "invalid_grant", "error_description": "request not supported on this domain"})
+        )
+    );
+    let assertion = seed_assertion(
+        "https://test.salesforce.com",
+        json!(jsonwebtoken::get_current_timestamp() + 120),
+    );
+    let (status, body) = token_request(&sim.login_url, None, &jwt_form(&assertion)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["instance_url"],
+        json!(sim.url),
+        "REST calls go to My Domain"
+    );
+    let rest = reqwest::Client::new()
+        .get(format!("{}/services/data/{V}/limits", sim.login_url))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(rest.status().as_u16(), 404, "the login host serves no REST");
+}
+
+#[tokio::test]
+async fn a_jwt_naming_the_sims_own_url_as_audience_is_refused() {
+    let sim = sfsim::start(Org::from_fixture_file(Path::new(SEED)).expect("seed"))
+        .await
+        .expect("start");
+    let exp = json!(jsonwebtoken::get_current_timestamp() + 120);
+    for aud in [
+        sim.url.as_str(),
+        sim.login_url.as_str(),
+        "https://login.salesforce.com",
+    ] {
+        let assertion = seed_assertion(aud, exp.clone());
+        let (status, body) = token_request(&sim.url, None, &jwt_form(&assertion)).await;
+        assert_eq!(
+            (status, &body["error_description"]),
+            (400, &json!("audience is invalid")),
+            "aud {aud} on a sandbox: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_jwt_expiry_may_be_a_numeric_string_but_not_beyond_three_minutes() {
+    let sim = sfsim::start(Org::from_fixture_file(Path::new(SEED)).expect("seed"))
+        .await
+        .expect("start");
+    let now = jsonwebtoken::get_current_timestamp();
+    let as_string = seed_assertion(
+        "https://test.salesforce.com",
+        json!((now + 120).to_string()),
+    );
+    let (status, body) = token_request(&sim.url, None, &jwt_form(&as_string)).await;
+    assert_eq!(status, 200, "{body}");
+    let too_far = seed_assertion("https://test.salesforce.com", json!(now + 300));
+    let (status, body) = token_request(&sim.url, None, &jwt_form(&too_far)).await;
+    assert_eq!((status, &body["error"]), (400, &json!("invalid_grant")));
+}
+
+#[tokio::test]
+async fn the_client_may_authenticate_with_http_basic_and_bad_clients_get_salesforces_codes() {
+    let sim = sfsim::start(Org::from_fixture_file(Path::new(SEED)).expect("seed"))
+        .await
+        .expect("start");
+    let grant = [("grant_type", "client_credentials")];
+    let (status, body) = token_request(&sim.url, Some((CLIENT_ID, CLIENT_SECRET)), &grant).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = token_request(&sim.url, Some(("3MVGnobody", CLIENT_SECRET)), &grant).await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"error": "invalid_client_id", "error_description": "client identifier invalid"})
+        )
+    );
+    let (status, body) = token_request(&sim.url, Some((CLIENT_ID, "wrong")), &grant).await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"error": "invalid_client", "error_description": "invalid client credentials"})
+        )
+    );
+}

@@ -3,10 +3,12 @@
 //!
 //! A tour of the modules, in the order a request meets them:
 //!
-//! - [`server`]: the axum server. `run(listener, org, shutdown)` serves an [`Org`] on a socket;
-//!   [`start`] binds `127.0.0.1:0` and returns a [`RunningSim`] with its base URL. Per request it
+//! - [`server`]: the axum server. `run(listener, org, shutdown)` serves an [`Org`]'s My Domain on
+//!   a socket, `run_with_login` also its login host on a second one; [`start`] binds both on
+//!   `127.0.0.1:0` and returns a [`RunningSim`] with their base URLs. Per request it
 //!   applies faults, authentication, the daily API limit and counting, then calls `api::dispatch`.
-//! - `auth`: the OAuth token endpoint (JWT bearer, client credentials, refresh token).
+//! - `auth`: the OAuth token endpoint (JWT bearer, client credentials, refresh token), strict
+//!   like Salesforce about hosts, audiences, expiry and client authentication.
 //! - `api`: the `/services/data` resources (versions, limits, query with cursors, sObjects,
 //!   describe, sObject Collections, composite), all behind one `dispatch` that composite
 //!   subrequests reuse.
@@ -43,7 +45,7 @@ mod wire;
 pub use faults::Faults;
 pub use fixture::FixtureError;
 pub use org::{Org, Stats};
-pub use server::run;
+pub use server::{run, run_with_login};
 pub use settings::{ConnectedApp, OrgSettings, PAGING_ENV, Paging, VoiceAutoAssign};
 
 use std::time::Duration;
@@ -58,8 +60,12 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 /// A simulator serving on loopback; stops on `stop()` or when dropped.
 #[derive(Debug)]
 pub struct RunningSim {
-    /// Base URL, e.g. "http://127.0.0.1:41234" (the instance URL and a valid JWT audience).
+    /// The org's My Domain base URL, e.g. "http://127.0.0.1:41234": the instance URL, and a
+    /// token endpoint that takes every grant.
     pub url: String,
+    /// The login host's base URL (the stand-in for login.salesforce.com / test.salesforce.com):
+    /// its token endpoint refuses client credentials; nothing else answers there.
+    pub login_url: String,
     /// The org being served (same state the server changes).
     pub org: Org,
     /// Completing this ends `run`'s graceful shutdown; taken by `stop` or `Drop`.
@@ -68,14 +74,17 @@ pub struct RunningSim {
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
-/// Binds `127.0.0.1:0`, spawns the server and returns its base URL.
+/// Binds the My Domain and the login host on `127.0.0.1:0`, spawns the server and returns their
+/// base URLs.
 pub async fn start(org: Org) -> std::io::Result<RunningSim> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let login = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
+    let login_url = format!("http://{}", login.local_addr()?);
     let (tx, rx) = oneshot::channel::<()>();
     let served = org.clone();
     let task = tokio::spawn(async move {
-        run(listener, served, async {
+        run_with_login(listener, Some(login), served, async {
             // A dropped sender also means "stop".
             let _ = rx.await;
         })
@@ -83,6 +92,7 @@ pub async fn start(org: Org) -> std::io::Result<RunningSim> {
     });
     Ok(RunningSim {
         url,
+        login_url,
         org,
         shutdown: Some(tx),
         task: Some(task),

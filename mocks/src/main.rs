@@ -56,9 +56,13 @@ struct ServeArgs {
     /// Fixture file (JSON; see mocks/README.md).
     #[arg(long, value_name = "FILE")]
     fixture: PathBuf,
-    /// Address to listen on; port 0 picks a free port.
+    /// Address of the org's My Domain (instance URL, every grant); port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]
     addr: String,
+    /// Address of the login host, the stand-in for login.salesforce.com / test.salesforce.com
+    /// (token endpoint only; refuses client credentials); port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    login_addr: String,
     /// Seed of the fault generator (same seed + same requests = same faults).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -175,16 +179,25 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let addr = match listener.local_addr() {
-        Ok(a) => a,
+    let login = match TcpListener::bind(&args.login_addr).await {
+        Ok(l) => l,
         Err(e) => {
+            eprintln!("sfsim: cannot listen on {}: {e}", args.login_addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    let (addr, login_addr) = match (listener.local_addr(), login.local_addr()) {
+        (Ok(a), Ok(l)) => (a, l),
+        (Err(e), _) | (_, Err(e)) => {
             eprintln!("sfsim: cannot read the bound address: {e}");
             return ExitCode::FAILURE;
         }
     };
     let mut stdout = std::io::stdout();
-    // Scripts wait for this exact line, so it must be flushed before serving.
+    // Scripts read the first line ("listening", the My Domain) for the URL; both lines are
+    // flushed before serving.
     if writeln!(stdout, "sfsim listening on http://{addr}")
+        .and_then(|_| writeln!(stdout, "sfsim login host on http://{login_addr}"))
         .and_then(|_| stdout.flush())
         .is_err()
     {
@@ -195,7 +208,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
             eprintln!("sfsim: cannot wait for Ctrl-C ({e}); stopping");
         }
     };
-    match sfsim::run(listener, org, shutdown).await {
+    match sfsim::run_with_login(listener, Some(login), org, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("sfsim: server error: {e}");

@@ -4,7 +4,12 @@
 //! latency, injected 503s, bearer-token authentication (with the session-expiry fault), the daily
 //! API limit, counting, `dispatch`, the `Sforce-Limit-Info` header and the malformed-JSON fault.
 //!
-//! Owns the request lifecycle and the socket; it does not know what any endpoint does. The org
+//! An org has two hosts, each on its own listener: its My Domain (every endpoint; `run`) and,
+//! optionally, the login host standing for login.salesforce.com / test.salesforce.com
+//! (`run_with_login`), which answers only the token endpoint, where it refuses the client
+//! credentials grant as Salesforce does.
+//!
+//! Owns the request lifecycle and the sockets; it does not know what any endpoint does. The org
 //! lock is taken only in synchronous sections, never across an `.await`.
 
 use std::collections::HashMap;
@@ -22,7 +27,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 use crate::api::{self, ApiRequest, Body, Caller, Route, SimResponse};
-use crate::auth;
+use crate::auth::{self, TokenHost, TokenRequest};
 use crate::faults::Faults;
 use crate::org::Org;
 use crate::wire::ApiError;
@@ -59,25 +64,61 @@ fn uri_too_long(length: usize) -> Response {
 struct Shared {
     /// The org being served.
     org: Org,
-    /// `http://<bound address>`, the sim's own base URL when no Host header says otherwise.
+    /// `http://<bound address>` of the My Domain listener: the org's base URL when no Host
+    /// header says otherwise, and the `instance_url` the login host hands out.
     local_base: String,
+    /// Which host this listener is.
+    host: TokenHost,
 }
 
-/// Serves `org` on `listener` until `shutdown` completes.
+/// Serves `org` on `listener` (its My Domain) until `shutdown` completes.
 pub async fn run(
     listener: TcpListener,
     org: Org,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    run_with_login(listener, None, org, shutdown).await
+}
+
+/// Serves `org`'s My Domain on `listener` and, when given, its login host on `login`, until
+/// `shutdown` completes.
+pub async fn run_with_login(
+    listener: TcpListener,
+    login: Option<TcpListener>,
+    org: Org,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
-    let shared = Arc::new(Shared {
-        org,
-        local_base: format!("http://{addr}"),
+    let local_base = format!("http://{addr}");
+    let router = |host: TokenHost| {
+        let shared = Arc::new(Shared {
+            org: org.clone(),
+            local_base: local_base.clone(),
+            host,
+        });
+        Router::new().fallback(handle).with_state(shared)
+    };
+    // One shutdown signal for both listeners.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let signal = tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
     });
-    let app = Router::new().fallback(handle).with_state(shared);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let my_domain = axum::serve(listener, router(TokenHost::MyDomain))
+        .with_graceful_shutdown(stopped(stop_rx.clone()));
+    let result = match login {
+        Some(login) => {
+            let login = axum::serve(login, router(TokenHost::Login))
+                .with_graceful_shutdown(stopped(stop_rx));
+            tokio::try_join!(async { my_domain.await }, async { login.await }).map(|_| ())
+        }
+        None => my_domain.await,
+    };
+    signal.abort();
+    result
 }
 
 fn json_response(status: u16, headers: Vec<(String, String)>, bytes: Vec<u8>) -> Response {
@@ -140,7 +181,21 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
                 .collect()
         })
         .unwrap_or_default();
-    tracing::debug!(method = %parts.method, %path, "request");
+    tracing::debug!(method = %parts.method, %path, host = ?shared.host, "request");
+    if shared.host == TokenHost::Login {
+        return match (&parts.method, path.as_str()) {
+            (&Method::POST, "/services/oauth2/token") => token(&shared, &parts.headers, &bytes),
+            _ => json_response(
+                404,
+                Vec::new(),
+                error_body(
+                    "NOT_FOUND",
+                    "This is the login host: only /services/oauth2/token answers here; REST \
+                     calls go to the instance_url of the token answer",
+                ),
+            ),
+        };
+    }
     match (&parts.method, path.as_str()) {
         (&Method::POST, "/services/oauth2/token") => token(&shared, &parts.headers, &bytes),
         (&Method::GET, "/__sim/stats") => {
@@ -179,8 +234,12 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     }
 }
 
-/// The base URL the client used (Host header), falling back to the bound address.
-fn request_base(shared: &Shared, headers: &HeaderMap) -> String {
+/// The org's My Domain base URL for a token answer: on the My Domain, the one the client used
+/// (Host header), falling back to the bound address; on the login host, the My Domain listener.
+fn instance_base(shared: &Shared, headers: &HeaderMap) -> String {
+    if shared.host == TokenHost::Login {
+        return shared.local_base.clone();
+    }
     headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -190,13 +249,20 @@ fn request_base(shared: &Shared, headers: &HeaderMap) -> String {
 
 fn token(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
     let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
-    let mut bases = vec![request_base(shared, headers)];
-    if !bases.contains(&shared.local_base) {
-        bases.push(shared.local_base.clone());
-    }
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(auth::parse_basic);
+    let base = instance_base(shared, headers);
+    let request = TokenRequest {
+        form: &form,
+        basic,
+        host: shared.host,
+        instance_base: &base,
+    };
     let mut state = shared.org.lock();
     state.count_request("POST /services/oauth2/token");
-    match auth::grant(&mut state, &form, &bases) {
+    match auth::grant(&mut state, &request) {
         Ok(grant) => json_response(
             200,
             Vec::new(),

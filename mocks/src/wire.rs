@@ -145,7 +145,7 @@ pub struct CompositeResponse {
 pub struct TokenResponse {
     /// Bearer token for `/services/data`.
     pub access_token: String,
-    /// Base URL for API calls (the sim itself).
+    /// Base URL for API calls: the org's My Domain listener, whichever host was asked.
     pub instance_url: String,
     /// Identity URL `<base>/id/<orgId>/<userId>`: tells the client who it is.
     pub id: String,

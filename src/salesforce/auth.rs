@@ -2,11 +2,16 @@
 //!
 //! Owns: the four flows (JWT bearer signed here with `jsonwebtoken`; client credentials and
 //! refresh token through the `oauth2` crate over reqwest; a ready access token used as given),
-//! retries of the token call on transient failures, and the mapping of refusals to [`AuthError`].
+//! the JWT audience (the login server of the org's kind unless configured, switching once to the
+//! other one when Salesforce calls it invalid), retries of the token call on transient failures,
+//! the mapping of refusals to [`AuthError`], and the transport rules for secrets: the token
+//! endpoint and the `instance_url` it names must be https, or plain http to loopback only, and
+//! every token answer is read with the size limit.
 //! Must not cache tokens or decide when to renew (the client does), and must never put a secret,
 //! token, assertion or key into an error, a log line or a `Debug` output: every secret stays in a
 //! [`Secret`] and server text is scrubbed of the secrets this module holds.
 
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -20,17 +25,21 @@ use oauth2::{
 use serde::Serialize;
 use url::Url;
 
+use super::client::{BodyError, read_body, too_large};
 use super::error::{
     ApiError, ApiErrorCode, AuthError, AuthErrorKind, FlowKind, SfError, TransportError,
     TransportKind,
 };
 use super::retry::{self, RetryMode};
-use super::settings::{AuthFlow, RetryPolicy};
+use super::settings::{
+    AuthFlow, RetryPolicy, default_audience, is_safe_for_secrets, other_audience,
+};
 use super::wire::{OAuthErrorBody, TokenResponse};
 use crate::secret::Secret;
 
-/// Lifetime of a JWT assertion; Salesforce accepts at most 3 minutes.
-const ASSERTION_LIFETIME: Duration = Duration::from_secs(180);
+/// Lifetime of a JWT assertion. Salesforce's JWT bearer flow documentation asks for an `exp`
+/// "within 3 minutes"; 150 s leaves room for this host's clock running a little ahead.
+const ASSERTION_LIFETIME: Duration = Duration::from_secs(150);
 
 /// The `grant_type` of RFC 7523.
 const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -95,7 +104,11 @@ enum Method {
     Jwt {
         consumer_key: String,
         username: String,
-        audience: String,
+        /// The audience in use: the configured one, or the default until Salesforce refuses it
+        /// and the other standard audience works (then that one, for every later sign-in).
+        audience: Mutex<String>,
+        /// Whether the audience was configured (then it is never switched).
+        audience_configured: bool,
         key: EncodingKey,
     },
     OAuth {
@@ -124,6 +137,8 @@ pub(crate) struct Authenticator {
     retry: RetryPolicy,
     /// Secrets to scrub from any server text that ends up in an error.
     secrets: Vec<Secret>,
+    /// Largest token answer read.
+    max_response_bytes: u64,
 }
 
 impl Authenticator {
@@ -132,6 +147,7 @@ impl Authenticator {
         flow: &AuthFlow,
         http: reqwest::Client,
         retry: RetryPolicy,
+        max_response_bytes: u64,
     ) -> Result<Self, SfError> {
         let (kind, base) = match flow {
             AuthFlow::Jwt { login_url, .. } => (FlowKind::Jwt, login_url),
@@ -169,7 +185,12 @@ impl Authenticator {
                 let method = Method::Jwt {
                     consumer_key: consumer_key.clone(),
                     username: username.clone(),
-                    audience: audience.clone(),
+                    audience: Mutex::new(
+                        audience
+                            .clone()
+                            .unwrap_or_else(|| default_audience(&login_url).to_string()),
+                    ),
+                    audience_configured: audience.is_some(),
                     key,
                 };
                 (method, vec![private_key_pem.clone()])
@@ -217,6 +238,7 @@ impl Authenticator {
             http,
             retry,
             secrets,
+            max_response_bytes,
         })
     }
 
@@ -273,15 +295,27 @@ impl Authenticator {
                 consumer_key,
                 username,
                 audience,
+                audience_configured,
                 key,
             } => {
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs());
-                let claims = jwt_claims(consumer_key, username, audience, now);
-                let assertion = sign(&claims, key)
-                    .map_err(|detail| self.error(AuthErrorKind::BadPrivateKey { detail }))?;
-                self.post_jwt(&assertion).await
+                let current = lock(audience).clone();
+                let first = self.jwt_once(consumer_key, username, &current, key).await;
+                if *audience_configured || !is_audience_refusal(&first) {
+                    return first;
+                }
+                // Which login server an org wants is not in its URL (a loopback test server, a
+                // custom My Domain): Salesforce names the wrong one, so try the other once.
+                let other = other_audience(&current);
+                tracing::debug!(refused = %current, trying = other,
+                    "Salesforce called the JWT audience invalid; trying the other login server");
+                let second = self.jwt_once(consumer_key, username, other, key).await;
+                if second.is_ok() {
+                    *lock(audience) = other.to_string();
+                }
+                if is_audience_refusal(&second) {
+                    return first;
+                }
+                second
             }
             Method::OAuth {
                 client,
@@ -290,9 +324,10 @@ impl Authenticator {
                 // The future owns its client (a cheap handle): a future borrowing `self` here
                 // would make every sign-in future non-`Send` for the daemon's tasks.
                 let owned = self.http.clone();
+                let limit = self.max_response_bytes;
                 let http = move |request: oauth2::HttpRequest| {
                     let client = owned.clone();
-                    async move { oauth_http(&client, request).await }
+                    async move { oauth_http(&client, request, limit).await }
                 };
                 let result = match refresh_token {
                     Some(token) => {
@@ -316,6 +351,23 @@ impl Authenticator {
         }
     }
 
+    /// Signs an assertion for `audience` and posts it.
+    async fn jwt_once(
+        &self,
+        consumer_key: &str,
+        username: &str,
+        audience: &str,
+        key: &EncodingKey,
+    ) -> Result<Token, SfError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let claims = jwt_claims(consumer_key, username, audience, now);
+        let assertion = sign(&claims, key)
+            .map_err(|detail| self.error(AuthErrorKind::BadPrivateKey { detail }))?;
+        self.post_jwt(&assertion).await
+    }
+
     /// The JWT bearer grant: RFC 7523, which the `oauth2` crate does not cover.
     async fn post_jwt(&self, assertion: &Secret) -> Result<Token, SfError> {
         let form = [
@@ -331,10 +383,18 @@ impl Authenticator {
             .await
             .map_err(|e| self.transport_error(&e))?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(&e))?;
+        let body = match read_body(response, self.max_response_bytes).await {
+            Ok(body) => body,
+            Err(BodyError::Transport(e)) => return Err(self.transport_error(&e)),
+            Err(BodyError::TooLarge) => {
+                return Err(too_large(
+                    "POST",
+                    TOKEN_PATH,
+                    status.as_u16(),
+                    self.max_response_bytes,
+                ));
+            }
+        };
         if status.is_server_error() {
             return Err(self.server_error(status.as_u16()));
         }
@@ -369,6 +429,18 @@ impl Authenticator {
                     detail: format!("its instance_url {instance_url:?} is not an http(s) URL"),
                 })
             })?;
+        if !is_safe_for_secrets(&instance_url) {
+            // Checked before the token is used anywhere: it must never travel in clear text
+            // to another machine, whatever the token endpoint says.
+            return Err(self.error(AuthErrorKind::BadTokenResponse {
+                detail: format!(
+                    "its instance_url {} is plain http to another machine, and the access token \
+                     is sent only over https (plain http only to this machine); nothing was sent \
+                     there",
+                    instance_url.as_str().trim_end_matches('/')
+                ),
+            }));
+        }
         Ok(Token {
             access_token: Secret::new(response.access_token().secret().clone()),
             instance_url,
@@ -388,6 +460,9 @@ impl Authenticator {
             RequestTokenError::Request(TokenHttpError::Transport(e)) => self.transport_error(&e),
             RequestTokenError::Request(TokenHttpError::ServerStatus(status)) => {
                 self.server_error(status)
+            }
+            RequestTokenError::Request(TokenHttpError::TooLarge(status)) => {
+                too_large("POST", TOKEN_PATH, status, self.max_response_bytes)
             }
             RequestTokenError::Request(TokenHttpError::Response(e)) => {
                 self.error(AuthErrorKind::BadTokenResponse {
@@ -449,7 +524,21 @@ pub(crate) fn scrub(text: &str, secrets: &[Secret]) -> String {
     out
 }
 
-/// A login or instance URL from the settings, checked to be an absolute http(s) URL.
+/// Whether a sign-in result is Salesforce calling the JWT audience invalid.
+fn is_audience_refusal(result: &Result<Token, SfError>) -> bool {
+    matches!(result, Err(SfError::Auth(a)) if matches!(
+        &a.kind,
+        AuthErrorKind::Rejected { description, .. } if description.contains("audience")
+    ))
+}
+
+/// Locks a std mutex holding a plain value; a panic elsewhere cannot leave it torn.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A login or instance URL from the settings, checked to be an absolute https URL (plain http
+/// only to this machine: secrets travel to it).
 fn parse_base_url(raw: &str, kind: FlowKind) -> Result<Url, SfError> {
     let trimmed = raw.trim();
     let url = Url::parse(trimmed).map_err(|e| {
@@ -460,6 +549,12 @@ fn parse_base_url(raw: &str, kind: FlowKind) -> Result<Url, SfError> {
     if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
         return Err(SfError::Settings(format!(
             "{kind} URL {trimmed:?} must be an https URL such as https://login.salesforce.com"
+        )));
+    }
+    if !is_safe_for_secrets(&url) {
+        return Err(SfError::Settings(format!(
+            "{kind} URL {trimmed:?} is plain http to another machine: secrets travel to it, so \
+             use https (plain http is accepted only for loopback test servers)"
         )));
     }
     Ok(url)
@@ -507,6 +602,9 @@ pub(crate) enum TokenHttpError {
     /// A 5xx: told apart here because `oauth2` would otherwise report it as an unparsable body.
     #[error("HTTP {0} from the token endpoint")]
     ServerStatus(u16),
+    /// The answer (with this status) was larger than the response size limit.
+    #[error("the token endpoint's answer (HTTP {0}) is too large")]
+    TooLarge(u16),
     #[error("unusable HTTP answer: {0}")]
     Response(oauth2::http::Error),
 }
@@ -515,6 +613,7 @@ pub(crate) enum TokenHttpError {
 async fn oauth_http(
     http: &reqwest::Client,
     request: oauth2::HttpRequest,
+    limit: u64,
 ) -> Result<oauth2::HttpResponse, TokenHttpError> {
     let request = reqwest::Request::try_from(request).map_err(TokenHttpError::Transport)?;
     let response = http
@@ -529,10 +628,12 @@ async fn oauth_http(
     for (name, value) in response.headers() {
         builder = builder.header(name, value);
     }
-    let body = response.bytes().await.map_err(TokenHttpError::Transport)?;
-    builder
-        .body(body.to_vec())
-        .map_err(TokenHttpError::Response)
+    let body = match read_body(response, limit).await {
+        Ok(body) => body,
+        Err(BodyError::Transport(e)) => return Err(TokenHttpError::Transport(e)),
+        Err(BodyError::TooLarge) => return Err(TokenHttpError::TooLarge(status.as_u16())),
+    };
+    builder.body(body).map_err(TokenHttpError::Response)
 }
 
 /// Connect, timeout or other, as retry and advice need it.
@@ -580,6 +681,8 @@ mod tests {
     use super::*;
     use jsonwebtoken::{DecodingKey, Validation};
 
+    const MAX: u64 = crate::salesforce::settings::DEFAULT_MAX_RESPONSE_BYTES;
+
     fn demo_key(name: &str) -> Secret {
         let path = format!("{}/mocks/keys/{name}", env!("CARGO_MANIFEST_DIR"));
         Secret::new(std::fs::read_to_string(path).expect("demo key present in the repo"))
@@ -590,13 +693,13 @@ mod tests {
             login_url: "https://login.salesforce.com/".into(),
             consumer_key: "3MVGconsumer".into(),
             username: "integration@example.org".into(),
-            audience: "https://login.salesforce.com".into(),
+            audience: None,
             private_key_pem: key,
         }
     }
 
     #[test]
-    fn claims_expire_three_minutes_after_now() {
+    fn claims_expire_within_three_minutes_of_now() {
         let c = jwt_claims(
             "key",
             "user@x",
@@ -606,7 +709,7 @@ mod tests {
         assert_eq!(c.iss, "key");
         assert_eq!(c.sub, "user@x");
         assert_eq!(c.aud, "https://test.salesforce.com");
-        assert_eq!(c.exp, 1_700_000_180);
+        assert_eq!(c.exp, 1_700_000_150);
     }
 
     #[test]
@@ -637,6 +740,7 @@ mod tests {
             &jwt_flow(public.clone()),
             reqwest::Client::new(),
             RetryPolicy::default(),
+            MAX,
         )
         .err()
         .expect("a public key cannot sign");
@@ -652,6 +756,7 @@ mod tests {
             &jwt_flow(Secret::new("not a key at all")),
             reqwest::Client::new(),
             RetryPolicy::default(),
+            MAX,
         )
         .err()
         .expect("garbage cannot sign");
@@ -668,8 +773,36 @@ mod tests {
             client_id: "id".into(),
             client_secret: Secret::new("s"),
         };
-        let err = Authenticator::new(&flow, reqwest::Client::new(), RetryPolicy::default()).err();
+        let err =
+            Authenticator::new(&flow, reqwest::Client::new(), RetryPolicy::default(), MAX).err();
         assert!(matches!(err, Some(SfError::Settings(_))));
+    }
+
+    #[test]
+    fn plain_http_to_another_machine_is_refused_before_any_request() {
+        let flow = AuthFlow::ClientCredentials {
+            login_url: "http://login.example.com".into(),
+            client_id: "id".into(),
+            client_secret: Secret::new("s"),
+        };
+        let err = Authenticator::new(&flow, reqwest::Client::new(), RetryPolicy::default(), MAX)
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("plain http"), "{err}");
+        let loopback = AuthFlow::ClientCredentials {
+            login_url: "http://[::1]:9".into(),
+            client_id: "id".into(),
+            client_secret: Secret::new("s"),
+        };
+        assert!(
+            Authenticator::new(
+                &loopback,
+                reqwest::Client::new(),
+                RetryPolicy::default(),
+                MAX
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -689,7 +822,7 @@ mod tests {
             client_secret: Secret::new("s3cr3t-value"),
         };
         let auth =
-            Authenticator::new(&flow, reqwest::Client::new(), RetryPolicy::default()).unwrap();
+            Authenticator::new(&flow, reqwest::Client::new(), RetryPolicy::default(), MAX).unwrap();
         let err = auth.refused(
             "invalid_client",
             Some("client secret s3cr3t-value is wrong"),

@@ -24,7 +24,7 @@ use super::error::{
     TransportError,
 };
 use super::retry::{self, RetryMode};
-use super::settings::{ConnectionSettings, RetryPolicy};
+use super::settings::{ConnectionSettings, RetryPolicy, is_safe_for_secrets};
 use super::usage::{self, ApiUsage};
 use super::wire;
 use crate::secret::Secret;
@@ -71,6 +71,8 @@ struct Inner {
     api_version: String,
     /// Retry policy for every request and sign-in.
     retry: RetryPolicy,
+    /// Largest response body read; more is an error, never more memory.
+    max_response_bytes: u64,
     /// Shared HTTP client: connection pool, timeout, redirects off (a redirect would carry the
     /// bearer token somewhere unplanned).
     http: reqwest::Client,
@@ -191,11 +193,17 @@ impl Client {
             .map_err(|e| {
                 SfError::Settings(format!("cannot set up HTTPS: {}", auth::error_chain(&e)))
             })?;
-        let auth = Authenticator::new(&settings.auth, http.clone(), settings.retry.clone())?;
+        let auth = Authenticator::new(
+            &settings.auth,
+            http.clone(),
+            settings.retry.clone(),
+            settings.max_response_bytes,
+        )?;
         Ok(Client {
             inner: Arc::new(Inner {
                 api_version,
                 retry: settings.retry,
+                max_response_bytes: settings.max_response_bytes,
                 http,
                 auth,
                 session: tokio::sync::Mutex::new(None),
@@ -384,6 +392,13 @@ impl Client {
             }
         }
         let host = url.host_str().unwrap_or_default().to_string();
+        if !is_safe_for_secrets(&url) {
+            // The token answer and the settings are checked already; this guards every send.
+            return Err(SfError::Settings(format!(
+                "refusing to send the access token over plain http to {host}: only https, or \
+                 http to this machine (loopback), may carry it"
+            )));
+        }
         let transport = |e: reqwest::Error| {
             SfError::Transport(Box::new(TransportError {
                 method: req.method.to_string(),
@@ -420,9 +435,16 @@ impl Client {
             *lock(&self.inner.usage) = Some(seen);
         }
         tracing::debug!(method = %req.method, path = endpoint, status, attempt, "Salesforce API call");
-        let body = response.bytes().await.map_err(transport)?;
+        let limit = self.inner.max_response_bytes;
+        let body = match read_body(response, limit).await {
+            Ok(body) => body,
+            Err(BodyError::Transport(e)) => return Err(transport(e)),
+            Err(BodyError::TooLarge) => {
+                return Err(too_large(req.method.as_str(), endpoint, status, limit));
+            }
+        };
         if (200..300).contains(&status) {
-            Ok((status, body.to_vec()))
+            Ok((status, body))
         } else {
             Err(self.api_error(req, status, &body))
         }
@@ -494,6 +516,65 @@ impl Client {
         });
         *slot = Some(Arc::clone(&session));
         Ok(session)
+    }
+}
+
+/// Why a response body could not be read.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// The connection failed mid-body.
+    Transport(reqwest::Error),
+    /// The body is (or announced itself as) larger than the limit.
+    TooLarge,
+}
+
+/// Reads a response body of at most `limit` bytes, chunk by chunk: an announced or actual excess
+/// stops the read at once (the connection is dropped), so an endless answer costs at most
+/// `limit` bytes of memory.
+pub(crate) async fn read_body(
+    mut response: reqwest::Response,
+    limit: u64,
+) -> Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|announced| announced > limit)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The error for an answer over the size limit, naming the path and the limit.
+pub(crate) fn too_large(method: &str, endpoint: &str, status: u16, limit: u64) -> SfError {
+    SfError::MalformedResponse(Box::new(MalformedResponse {
+        method: method.to_string(),
+        endpoint: endpoint.to_string(),
+        status,
+        kind: MalformedKind::TooLarge,
+        detail: format!(
+            "it is larger than the response size limit of {}; pslwarden stopped reading it",
+            byte_size(limit)
+        ),
+        attempts: 1,
+    }))
+}
+
+/// `64 MiB`, `1.5 MiB`, `512 bytes`.
+fn byte_size(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= MIB {
+        format!("{:.1} MiB", bytes as f64 / MIB as f64)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 
@@ -632,6 +713,13 @@ mod tests {
     }
 
     #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(byte_size(64 * 1024 * 1024), "64 MiB");
+        assert_eq!(byte_size(3 * 1024 * 1024 / 2), "1.5 MiB");
+        assert_eq!(byte_size(4096), "4096 bytes");
+    }
+
+    #[test]
     fn status_without_body_still_maps_to_a_code() {
         assert_eq!(code_for_status(401), ApiErrorCode::InvalidSessionId);
         assert_eq!(code_for_status(503), ApiErrorCode::ServerUnavailable);
@@ -681,6 +769,7 @@ mod tests {
             },
             retry: RetryPolicy::default(),
             request_timeout: std::time::Duration::from_secs(5),
+            max_response_bytes: crate::salesforce::settings::DEFAULT_MAX_RESPONSE_BYTES,
         };
         assert!(matches!(Client::new(settings), Err(SfError::Settings(_))));
     }

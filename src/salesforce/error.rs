@@ -195,9 +195,16 @@ impl fmt::Display for AuthError {
 fn specific_refusal_hint(error: &str, description: &str, login_url: &str) -> Option<String> {
     let d = description.to_ascii_lowercase();
     let hint = if d.contains("audience") {
+        "The assertion's audience (aud) must be the login server of the org's kind: \
+         https://login.salesforce.com for production orgs, https://test.salesforce.com for \
+         sandboxes (never the My Domain or instance URL); pslwarden tried both unless \
+         `audience` is set in [org.auth]: fix or remove that key."
+            .to_string()
+    } else if d.contains("not supported on this domain") {
         format!(
-            "The assertion's audience (aud) must be the login URL, {login_url} (for sandboxes \
-             https://test.salesforce.com)."
+            "{login_url} does not take this grant: the client credentials flow works only on \
+             the org's My Domain URL (https://<your-domain>.my.salesforce.com); set `login_url` \
+             to it."
         )
     } else if d.contains("approved") {
         "The user has not approved the connected app: in its policies choose \"Admin approved \
@@ -231,15 +238,15 @@ fn specific_refusal_hint(error: &str, description: &str, login_url: &str) -> Opt
 /// The things to check for a refused sign-in, per flow.
 fn flow_checklist(flow: FlowKind, login_url: &str) -> String {
     match flow {
-        FlowKind::Jwt => format!(
-            "the consumer key (iss), the username (sub), that the certificate of this private key \
-             is uploaded to the connected app, that the user is pre-authorised for the app, and \
-             that the audience equals the login URL ({login_url})."
-        ),
-        FlowKind::ClientCredentials => "the client id and secret, that the connected app enables \
-            the client credentials flow with a Run As user, and that the login URL is the org's \
-            My Domain URL (this flow does not work on login.salesforce.com)."
+        FlowKind::Jwt => "the consumer key (iss), the username (sub), that the certificate of \
+            this private key is uploaded to the connected app, that the user is pre-authorised \
+            for the app, and that the audience (aud) is the login server of the org's kind."
             .to_string(),
+        FlowKind::ClientCredentials => format!(
+            "the client id and secret, that the connected app enables the client credentials \
+             flow with a Run As user, and that the login URL ({login_url}) is the org's My Domain \
+             URL (this flow does not work on login.salesforce.com or test.salesforce.com)."
+        ),
         FlowKind::RefreshToken => "the client id (and secret, if the connected app requires it), \
             and that the refresh token was not revoked or expired by the app's refresh token \
             policy; if it was, authorise once more to get a new one."
@@ -445,6 +452,9 @@ pub enum MalformedKind {
     Syntax,
     /// JSON, but not the shape Salesforce documents (or the caller's row type expects).
     Shape,
+    /// Larger than the configured response size limit (or endless): never retried, as a
+    /// runaway answer would only run away again.
+    TooLarge,
 }
 
 /// A successful status with a body that could not be used.
@@ -474,6 +484,11 @@ impl MalformedResponse {
                 check the API version in the configuration, and that the query selects the \
                 fields pslwarden reads."
                 .to_string(),
+            MalformedKind::TooLarge => "No Salesforce answer pslwarden asks for comes near this \
+                size: check that the URL points at Salesforce and that no proxy streams something \
+                else; if the answer is genuine, raise `http.max_response_mib` in the \
+                configuration."
+                .to_string(),
         }
     }
 }
@@ -483,6 +498,7 @@ impl fmt::Display for MalformedResponse {
         let what = match self.kind {
             MalformedKind::Syntax => "was not valid JSON",
             MalformedKind::Shape => "did not have the expected shape",
+            MalformedKind::TooLarge => "was too large",
         };
         write!(
             f,
@@ -708,7 +724,7 @@ mod tests {
         );
         assert!(text.contains("audience is invalid"), "{text}");
         assert!(
-            text.contains("audience (aud) must be the login URL"),
+            text.contains("audience (aud) must be the login server"),
             "{text}"
         );
         assert!(text.contains("certificate"), "{text}");
