@@ -7,6 +7,7 @@ mod apply;
 mod cli;
 mod client;
 mod daemon;
+mod inert;
 mod natterbox;
 mod scan;
 mod sim;

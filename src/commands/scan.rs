@@ -307,7 +307,11 @@ impl ScanOutcome {
             }
             RuleStatus::Undetermined => "undetermined: see the notes in the report",
         };
-        let mut out = format!("Org `{}` ({}) — {verdict}\n", r.org.name, r.org.org_id);
+        let mut out = format!(
+            "Org `{}` ({}) — {verdict}\n",
+            crate::text::terminal(&r.org.name),
+            crate::text::terminal(&r.org.org_id)
+        );
         let seats_planned = r
             .plan
             .actions

@@ -96,20 +96,10 @@ const SCRIPT: &str = r#"
 })();
 "#;
 
-/// Text made safe for HTML element content and double- or single-quoted attribute values.
+/// Text made safe for HTML element content and double- or single-quoted attribute values (see
+/// [`crate::text::html`]).
 pub fn escape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for ch in raw.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(ch),
-        }
-    }
-    out
+    crate::text::html(raw)
 }
 
 /// The report as one HTML document with everything inline.
