@@ -9,6 +9,7 @@ mod client;
 mod daemon;
 mod inert;
 mod natterbox;
+mod next;
 mod scan;
 mod sim;
 mod usage;

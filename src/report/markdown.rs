@@ -75,6 +75,7 @@ fn write_report(out: &mut String, report: &ScanReport) -> std::fmt::Result {
         text(&report.tool.version),
     )?;
 
+    write_next(out, report)?;
     write_summary(out, report)?;
     write_ledger(out, report)?;
     write_findings(out, report)?;
@@ -87,6 +88,18 @@ fn write_report(out: &mut String, report: &ScanReport) -> std::fmt::Result {
         (Some(used), Some(max)) => writeln!(out, "; the org's daily usage is {used} of {max}.")?,
         _ => writeln!(out, ".")?,
     }
+    Ok(())
+}
+
+fn write_next(out: &mut String, report: &ScanReport) -> std::fmt::Result {
+    let Some(next) = &report.next else {
+        return Ok(());
+    };
+    writeln!(out, "## What happens next\n")?;
+    for sentence in next.sentences() {
+        writeln!(out, "- {}", text(&sentence))?;
+    }
+    out.push('\n');
     Ok(())
 }
 
