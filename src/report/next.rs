@@ -121,11 +121,11 @@ impl NextInfo {
         let when = |t: DateTime<Utc>| shown(tz, t);
         let mut out = Vec::new();
         out.push(match self.mode.as_str() {
-            "apply" => "Mode apply: pslwarden may change this org unattended (`apply --yes` or \
-                        the daemon), inside its window."
+            "apply" => "The org's mode is apply: pslwarden may change it unattended (apply \
+                        --yes or the daemon), inside its window."
                 .to_string(),
-            _ => "Mode dry-run: nothing changes unattended; a person applies the plan with \
-                  `pslwarden apply` and confirms at a terminal, inside the window."
+            _ => "The org's mode is dry-run: nothing changes unattended; a person applies the \
+                  plan with pslwarden apply and confirms at a terminal, inside the window."
                 .to_string(),
         });
         let window = match self.window.as_str() {
@@ -164,13 +164,13 @@ impl NextInfo {
             Some(schedule) => {
                 let mut s = String::from("Daemon schedule:");
                 if let Some(scan) = &schedule.scan {
-                    s.push_str(&format!(" scan `{scan}`"));
+                    s.push_str(&format!(" scan \"{scan}\""));
                 }
                 if let Some(apply) = &schedule.apply {
                     if schedule.scan.is_some() {
                         s.push(',');
                     }
-                    s.push_str(&format!(" apply `{apply}`"));
+                    s.push_str(&format!(" apply \"{apply}\""));
                 }
                 s.push_str(if self.unattended {
                     "; the first apply tick inside the window runs the fix."
@@ -256,7 +256,7 @@ mod tests {
             Some("2026-07-07T22:00:00+01:00")
         );
         let text = next.sentences().join(" ");
-        assert!(text.contains("Mode dry-run"), "{text}");
+        assert!(text.contains("The org's mode is dry-run"), "{text}");
         assert!(
             text.contains("closed now (Tue 2026-07-07 15:00 BST (2026-07-07T14:00:00Z))"),
             "{text}"
@@ -282,7 +282,7 @@ mod tests {
         let text = next.sentences().join(" ");
         assert!(text.contains("The fix could run now."), "{text}");
         assert!(
-            text.contains("apply `0 30 22 * * Mon-Fri`; the first apply tick"),
+            text.contains("apply \"0 30 22 * * Mon-Fri\"; the first apply tick"),
             "{text}"
         );
     }
