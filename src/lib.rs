@@ -28,6 +28,7 @@
 //! * [`daemon`]: scheduled scans and applies for many orgs, metrics, webhooks, signals.
 //! * [`usage`]: Service Cloud Voice minutes vs telephony minutes from VoiceCall records (pure
 //!   counting and billing, and the usage report).
+//! * [`text`]: text from the org made inert for the terminal, logs, Markdown, HTML and Slack.
 //! * [`commands`]: the CLI's subcommands (`scan`, `apply`, `rollback`, `history`, `doctor`,
 //!   `licenses`, `window`; `daemon` lives in [`daemon`]), each a function of checked settings that returns an outcome; `main`
 //!   only parses arguments and maps errors to exit codes.
@@ -50,5 +51,6 @@ pub mod salesforce;
 pub mod secret;
 pub mod snapshot;
 pub mod state;
+pub mod text;
 pub mod usage;
 pub mod window;

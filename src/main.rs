@@ -168,9 +168,37 @@ fn init_logging(format: LogFormat, verbose: u8) {
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
-        LogFormat::Human => builder.with_target(false).init(),
+        // tracing's JSON escapes every control character; the plain lines go through
+        // `InertStderr`.
+        LogFormat::Human => builder
+            .with_target(false)
+            .with_writer(|| InertStderr)
+            .init(),
         LogFormat::Json => builder.json().init(),
     }
+}
+
+/// Stderr for plain-text log lines: each line as [`pslwarden::text::log_line`] shows it, so a
+/// carriage return, a bidi override or a line break in the org's text cannot hide or forge a log
+/// line. The formatter writes one whole event per `write` call.
+struct InertStderr;
+
+impl Write for InertStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let line = pslwarden::text::log_line(&String::from_utf8_lossy(buf));
+        std::io::stderr().lock().write_all(line.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+/// What a command prints, as the terminal may show it: text from the org cannot steer the
+/// terminal (see [`pslwarden::text::terminal_block`]).
+fn shown(text: &str) -> String {
+    pslwarden::text::terminal_block(text)
 }
 
 #[tokio::main]
@@ -190,7 +218,8 @@ async fn main() -> ExitCode {
         Err(e) => {
             // Every error's own message already names its cause; printing the chain would
             // repeat it.
-            eprintln!("error: {e}");
+            // Errors can quote the org (a username, its own error message).
+            eprintln!("error: {}", shown(&e.to_string()));
             ExitCode::from(1)
         }
     }
@@ -219,7 +248,7 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             let org = settings.org(org.as_deref())?;
             let options = commands::scan::ScanOptions { snapshot, plan_out };
             let outcome = commands::scan::run(&settings, org, &options).await?;
-            stdout.write_all(outcome.render_summary().as_bytes())?;
+            stdout.write_all(shown(&outcome.render_summary()).as_bytes())?;
             if detailed_exitcode && !outcome.report.findings.is_empty() {
                 success = Success::Findings;
             }
@@ -227,12 +256,12 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
         Command::Doctor { org } => {
             let org = settings.org(org.as_deref())?;
             let report = commands::doctor::run(org).await?;
-            stdout.write_all(report.render().as_bytes())?;
+            stdout.write_all(shown(&report.render()).as_bytes())?;
         }
         Command::Licenses { org, format } => {
             let org = settings.org(org.as_deref())?;
             let report = commands::licenses::run(org).await?;
-            stdout.write_all(report.render(format).as_bytes())?;
+            stdout.write_all(shown(&report.render(format)).as_bytes())?;
         }
         Command::Apply {
             org,
@@ -252,7 +281,7 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             let interactive = std::io::stdin().is_terminal().then_some(prompt);
             let outcome =
                 commands::apply::run(&settings, org, &options, clock.as_ref(), interactive).await?;
-            stdout.write_all(outcome.report.render_text().as_bytes())?;
+            stdout.write_all(shown(&outcome.report.render_text()).as_bytes())?;
             writeln!(stdout, "Report: {}", outcome.dir.join("apply.md").display())?;
         }
         Command::Rollback { org, run, yes } => {
@@ -263,7 +292,7 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             let outcome =
                 commands::rollback::run(&settings, org, run, yes, clock.as_ref(), interactive)
                     .await?;
-            stdout.write_all(outcome.report.render_text().as_bytes())?;
+            stdout.write_all(shown(&outcome.report.render_text()).as_bytes())?;
             writeln!(
                 stdout,
                 "Report: {}",
@@ -275,7 +304,7 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
                 settings.org(Some(name))?;
             }
             let history = commands::history::run(&settings, org.as_deref(), run)?;
-            stdout.write_all(history.render(format).as_bytes())?;
+            stdout.write_all(shown(&history.render(format)).as_bytes())?;
         }
         Command::Daemon { once } => {
             let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
@@ -299,10 +328,10 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             let outcome = commands::usage::run(&settings, org, &period, chrono::Utc::now()).await?;
             match format {
                 commands::window::WindowFormat::Json => {
-                    stdout.write_all(outcome.report.render_json().as_bytes())?
+                    stdout.write_all(shown(&outcome.report.render_json()).as_bytes())?
                 }
                 commands::window::WindowFormat::Text => {
-                    stdout.write_all(outcome.report.render_text().as_bytes())?;
+                    stdout.write_all(shown(&outcome.report.render_text()).as_bytes())?;
                     writeln!(
                         stdout,
                         "Report: {}",
@@ -314,7 +343,7 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
         Command::Window { org, at, format } => {
             let org = settings.org(org.as_deref())?;
             let report = commands::window::run(org, at.unwrap_or_else(chrono::Utc::now));
-            stdout.write_all(report.render(format).as_bytes())?;
+            stdout.write_all(shown(&report.render(format)).as_bytes())?;
         }
     }
     stdout.flush()?;
@@ -326,7 +355,8 @@ fn ask_at_terminal(question: &str) -> std::io::Result<bool> {
     let mut stderr = std::io::stderr().lock();
     write!(
         stderr,
-        "{question}Apply these changes? Type \"yes\" to go on: "
+        "{}Apply these changes? Type \"yes\" to go on: ",
+        shown(question)
     )?;
     stderr.flush()?;
     let mut answer = String::new();

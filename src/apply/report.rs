@@ -1,7 +1,9 @@
 //! What one run of `apply` or `rollback` did, as data ([`RunReport`], saved as `apply.json` or
 //! `rollback.json`) and as text for the terminal and for Markdown (`apply.md`).
 //!
-//! Must not: do I/O or read the clock; the command writes the files.
+//! Must not: do I/O or read the clock; the command writes the files. Must not put text from the
+//! org (usernames, descriptions, reasons, the org's error messages) into the terminal text or the
+//! Markdown without [`crate::text`]: a username can hold escape sequences, HTML or table pipes.
 
 use serde::Serialize;
 
@@ -115,7 +117,10 @@ impl RunReport {
         };
         let mut out = format!(
             "Org `{}` ({}) — {verb} run {}: {}\n",
-            self.org, self.org_id, self.run_id, self.status
+            term(&self.org),
+            term(&self.org_id),
+            self.run_id,
+            self.status
         );
         out.push_str(&format!(
             "{} done, {} failed, {} skipped; {} left for the next run; {} write call(s), {} API \
@@ -128,10 +133,10 @@ impl RunReport {
             self.api_calls
         ));
         if let Some(message) = &self.message {
-            out.push_str(&format!("{message}\n"));
+            out.push_str(&format!("{}\n", term(message)));
         }
         for line in &self.plan_check {
-            out.push_str(&format!("check: {line}\n"));
+            out.push_str(&format!("check: {}\n", term(line)));
         }
         if !self.seats.is_empty() {
             out.push('\n');
@@ -195,8 +200,8 @@ impl RunReport {
         for a in failed.iter().take(10) {
             out.push_str(&format!(
                 "- [failed] {} — {}\n",
-                a.description,
-                a.reason.as_deref().unwrap_or("")
+                term(&a.description),
+                term(a.reason.as_deref().unwrap_or(""))
             ));
         }
         if failed.len() > 10 {
@@ -207,16 +212,21 @@ impl RunReport {
         }
         for (reason, n, first) in skipped.iter().take(10) {
             if *n == 1 {
-                out.push_str(&format!("- [skipped] {} — {reason}\n", first.description));
+                out.push_str(&format!(
+                    "- [skipped] {} — {}\n",
+                    term(&first.description),
+                    term(reason)
+                ));
             } else {
                 out.push_str(&format!(
-                    "- [skipped] {n} actions, e.g. for {}: {reason}\n",
-                    first.username
+                    "- [skipped] {n} actions, e.g. for {}: {}\n",
+                    term(&first.username),
+                    term(reason)
                 ));
             }
         }
         for step in self.new_since_plan.iter().take(10) {
-            out.push_str(&format!("- [new, not applied] {step}\n"));
+            out.push_str(&format!("- [new, not applied] {}\n", term(step)));
         }
         out
     }
@@ -224,17 +234,21 @@ impl RunReport {
     /// The Markdown report (`apply.md`): the summary, then every action.
     pub fn render_markdown(&self) -> String {
         let mut out = format!(
-            "# pslwarden {} run {} — org `{}`\n\n",
+            "# pslwarden {} run {} — org {}\n\n",
             match self.kind {
                 RunKind::Apply => "apply",
                 RunKind::Rollback => "rollback",
             },
             self.run_id,
-            self.org
+            code(&self.org)
         );
         out.push_str(&format!(
-            "- Org id: `{}`\n- Status: **{}**\n- Started: {}\n- Finished: {}\n- Trigger: {}\n",
-            self.org_id, self.status, self.started_at, self.finished_at, self.trigger
+            "- Org id: {}\n- Status: **{}**\n- Started: {}\n- Finished: {}\n- Trigger: {}\n",
+            code(&self.org_id),
+            self.status,
+            md(&self.started_at),
+            md(&self.finished_at),
+            md(&self.trigger)
         ));
         if let Some(m) = &self.message {
             out.push_str(&format!("- Note: {}\n", md(m)));
@@ -267,7 +281,12 @@ impl RunReport {
             for s in &self.seats {
                 out.push_str(&format!(
                     "| {} | {} | {} | {} | {} | {} |\n",
-                    s.psl, s.total, s.used_before, s.used_after, s.expected_change, s.actual_change
+                    code(&s.psl),
+                    s.total,
+                    s.used_before,
+                    s.used_after,
+                    s.expected_change,
+                    s.actual_change
                 ));
             }
             out.push('\n');
@@ -279,8 +298,8 @@ impl RunReport {
                 a.seq,
                 a.status,
                 a.op,
-                a.sobject,
-                a.record_id.as_deref().unwrap_or(""),
+                code(&a.sobject),
+                a.record_id.as_deref().map(code).unwrap_or_default(),
                 md(&a.username),
                 md(&a.description),
                 md(a.reason.as_deref().unwrap_or(""))
@@ -304,7 +323,17 @@ impl RunReport {
     }
 }
 
-/// Escapes text for a Markdown table cell.
+/// Org text as Markdown prose: escaped, on one line (see [`crate::text::markdown`]).
 fn md(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    crate::text::markdown(text)
+}
+
+/// An identifier as a Markdown code span (see [`crate::text::markdown_code`]).
+fn code(text: &str) -> String {
+    crate::text::markdown_code(text)
+}
+
+/// Org text for the terminal, on its line (see [`crate::text::terminal`]).
+fn term(text: &str) -> String {
+    crate::text::terminal(text)
 }

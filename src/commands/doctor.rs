@@ -102,8 +102,11 @@ fn version_key(v: &str) -> (u32, u32) {
 impl DoctorReport {
     /// Human-readable lines.
     pub fn render(&self) -> String {
-        let mut out = format!("Signed in to org `{}`\n", self.org);
-        let org_line = match (&self.org_display_name, self.is_sandbox) {
+        // The org's name and the integration user's username are the org's text.
+        let t = crate::text::terminal;
+        let mut out = format!("Signed in to org `{}`\n", t(&self.org));
+        let org_display_name = self.org_display_name.as_deref().map(t);
+        let org_line = match (&org_display_name, self.is_sandbox) {
             (Some(n), Some(true)) => format!("{} ({n}, sandbox)", self.org_id),
             (Some(n), _) => format!("{} ({n})", self.org_id),
             _ => self.org_id.clone(),
@@ -113,7 +116,7 @@ impl DoctorReport {
             "  user          {} ({})\n",
             self.username
                 .as_deref()
-                .unwrap_or("(username not readable)"),
+                .map_or_else(|| "(username not readable)".to_string(), t),
             self.user_id
         ));
         let sim = if self.simulated {

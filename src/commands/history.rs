@@ -92,8 +92,8 @@ impl History {
                     "Run {} — {} of org `{}` ({}), {} by {}; started {}, finished {}: {}\n",
                     run.id,
                     run.kind,
-                    run.org,
-                    run.org_id,
+                    crate::text::terminal(&run.org),
+                    crate::text::terminal(&run.org_id),
                     run.kind,
                     run.trigger,
                     run.started_at,
@@ -101,7 +101,7 @@ impl History {
                     run.status
                 );
                 if let Some(m) = &run.message {
-                    out.push_str(&format!("{m}\n"));
+                    out.push_str(&format!("{}\n", crate::text::terminal(m)));
                 }
                 out.push('\n');
                 let rows: Vec<Vec<String>> = actions

@@ -54,6 +54,13 @@ pub enum Format {
 
 /// Renders rows as an aligned text table with a header line.
 pub(crate) fn render_table(header: &[&str], rows: &[Vec<String>], right_align: &[bool]) -> String {
+    // Cells hold text from the org: each is shown on its line with no control character (and
+    // is measured as shown, so the columns still line up).
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| crate::text::terminal(cell)).collect())
+        .collect();
+    let rows = rows.as_slice();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

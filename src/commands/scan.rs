@@ -9,6 +9,7 @@ use crate::config::{OrgSettings, Settings};
 use crate::connect::connect;
 use crate::ledger::{LedgerRow, compute_ledger};
 use crate::plan::{LICENSE_ASSIGNMENT, Op, Plan, build_plan};
+use crate::report::next::NextInfo;
 use crate::report::write::{ReportPaths, write_report_dir};
 use crate::report::{ApiInfo, OrgInfo, RuleSummary, RunInfo, ScanReport, ToolInfo};
 use crate::rules::{
@@ -68,6 +69,9 @@ pub enum ScanError {
     },
     #[error(transparent)]
     Report(#[from] crate::report::write::ReportError),
+    /// The rehearsal clock's setting is malformed (the message names the variable).
+    #[error("{0}")]
+    Clock(String),
     #[error("cannot write the plan to {path}: {source}")]
     PlanOut {
         path: PathBuf,
@@ -162,8 +166,13 @@ fn finish(
     api: ApiInfo,
 ) -> Result<ScanOutcome, CommandError> {
     let (outcomes, ledger, plan) = evaluate(org, &snapshot)?;
+    // "Now" for what happens next is the window gate's clock, so a rehearsal
+    // (`PSLWARDEN_FAKE_CLOCK`, debug builds) sees the same window as `apply` would.
+    let now = crate::apply::clock::from_env()
+        .map_err(ScanError::Clock)?
+        .now();
     let report = assemble(
-        org, &snapshot, started_at, source, outcomes, ledger, plan, api,
+        org, &snapshot, started_at, source, outcomes, ledger, plan, api, now,
     );
     let paths = write_report_dir(&settings.reports_dir, &org.name, &report, &snapshot)
         .map_err(ScanError::from)?;
@@ -213,6 +222,7 @@ fn assemble(
     ledger: Vec<LedgerRow>,
     plan: Plan,
     api: ApiInfo,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> ScanReport {
     let scv = outcomes
         .iter()
@@ -242,6 +252,13 @@ fn assemble(
         rules: outcomes.iter().map(RuleSummary::of).collect(),
         findings: all_findings(&outcomes),
         ledger,
+        next: Some(NextInfo::at(
+            &org.window,
+            org.mode,
+            &org.schedule,
+            !plan.actions.is_empty(),
+            now,
+        )),
         plan,
         api,
     }
@@ -307,7 +324,11 @@ impl ScanOutcome {
             }
             RuleStatus::Undetermined => "undetermined: see the notes in the report",
         };
-        let mut out = format!("Org `{}` ({}) — {verdict}\n", r.org.name, r.org.org_id);
+        let mut out = format!(
+            "Org `{}` ({}) — {verdict}\n",
+            crate::text::terminal(&r.org.name),
+            crate::text::terminal(&r.org.org_id)
+        );
         let seats_planned = r
             .plan
             .actions
@@ -380,6 +401,13 @@ impl ScanOutcome {
                     "... and {} more in the report\n",
                     r.findings.len() - 20
                 ));
+            }
+            out.push('\n');
+        }
+        if let Some(next) = &r.next {
+            out.push_str("What happens next:\n");
+            for sentence in next.sentences() {
+                out.push_str(&format!("  {}\n", crate::text::terminal(&sentence)));
             }
             out.push('\n');
         }

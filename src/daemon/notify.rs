@@ -4,7 +4,8 @@
 //! Owns: the events ([`Event`]), their wording and JSON shape (pure), and sending with retries.
 //! A failing webhook is retried, then logged; it never stops or fails a run.
 //!
-//! Must not: put a secret in a message. Messages carry org names, counts, usernames and record
+//! Must not: put a secret in a message, or org text into a Slack message unescaped
+//! ([`crate::text::slack`]). Messages carry org names, counts, usernames and record
 //! ids only; the webhook URL itself (a secret for Slack) is never logged.
 
 use std::collections::BTreeSet;
@@ -164,7 +165,11 @@ impl Event {
     /// The body for a webhook of `format`.
     pub fn body(&self, format: WebhookFormat) -> serde_json::Value {
         match format {
-            WebhookFormat::Slack => serde_json::json!({ "text": self.summary }),
+            // Slack reads `<...>` as pings and links: the org's text must not ping `<!channel>` or
+            // disguise a link, so the whole sentence (which holds no markup of ours) is escaped.
+            WebhookFormat::Slack => {
+                serde_json::json!({ "text": crate::text::slack(&self.summary) })
+            }
             WebhookFormat::Json => serde_json::to_value(self).unwrap_or_default(),
         }
     }
@@ -230,6 +235,22 @@ mod tests {
         let json = e.body(WebhookFormat::Json);
         assert_eq!(json["event"], "failure");
         assert_eq!(json["details"]["job"], "apply");
+    }
+
+    #[test]
+    fn slack_text_cannot_ping_or_disguise_a_link() {
+        let e = Event::failure("prod", "apply", "user <!channel> <https://evil|ok> & co");
+        let text = e.body(WebhookFormat::Slack)["text"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            text.ends_with("user &lt;!channel&gt; &lt;https://evil|ok&gt; &amp; co"),
+            "{text}"
+        );
+        // The JSON event is data for scripts: the text stays as the org wrote it.
+        let json = e.body(WebhookFormat::Json);
+        assert!(json["summary"].as_str().unwrap().contains("<!channel>"));
     }
 
     #[test]

@@ -104,6 +104,9 @@ fn push_row(out: &mut String, cells: &[String; COLUMNS.len()]) {
 
 /// One field: formula-guarded, then quoted if RFC 4180 requires it.
 pub(crate) fn field(raw: &str) -> String {
+    // Control characters and bidi overrides from the org are spelled out (line breaks and tabs
+    // stay: quoting keeps them inside the cell), so `cat report.csv` cannot steer a terminal.
+    let raw = &crate::text::terminal_block(raw);
     let guarded = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{raw}")
     } else {

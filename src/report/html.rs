@@ -96,20 +96,10 @@ const SCRIPT: &str = r#"
 })();
 "#;
 
-/// Text made safe for HTML element content and double- or single-quoted attribute values.
+/// Text made safe for HTML element content and double- or single-quoted attribute values (see
+/// [`crate::text::html`]).
 pub fn escape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for ch in raw.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(ch),
-        }
-    }
-    out
+    crate::text::html(raw)
 }
 
 /// The report as one HTML document with everything inline.
@@ -162,6 +152,7 @@ fn write_document(out: &mut String, report: &ScanReport) -> std::fmt::Result {
     write_run(out, report)?;
     writeln!(out, "</header>")?;
     writeln!(out, "<main>")?;
+    write_next(out, report)?;
     write_summary(out, report)?;
     write_charts(out, report)?;
     write_ledger(out, report)?;
@@ -226,6 +217,16 @@ fn write_run(out: &mut String, report: &ScanReport) -> std::fmt::Result {
         writeln!(out, "<dt>{term}</dt><dd>{}</dd>", escape(value))?;
     }
     writeln!(out, "</dl>")
+}
+
+fn write_next(out: &mut String, report: &ScanReport) -> std::fmt::Result {
+    let Some(next) = &report.next else {
+        return Ok(());
+    };
+    writeln!(out, "<section aria-labelledby=\"next\">")?;
+    writeln!(out, "<h2 id=\"next\">What happens next</h2>")?;
+    write_list(out, &next.sentences(), "")?;
+    writeln!(out, "</section>")
 }
 
 fn write_summary(out: &mut String, report: &ScanReport) -> std::fmt::Result {

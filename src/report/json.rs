@@ -93,6 +93,13 @@ pub(crate) mod fixture {
                 daily_used: Some(120),
                 daily_max: Some(15_000),
             },
+            next: Some(crate::report::next::NextInfo::at(
+                &crate::window::Window::AlwaysOpen,
+                crate::apply::gate::Mode::DryRun,
+                &crate::daemon::schedule::OrgSchedule::default(),
+                true,
+                "2026-11-23T03:15:02Z".parse().expect("an instant"),
+            )),
         }
     }
 

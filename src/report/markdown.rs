@@ -4,6 +4,7 @@
 //! plan, notes) and the verdict wording the HTML report shares ([`verdict`]).
 //! Must not: let the org's text (usernames, names, labels, notes) change the document's
 //! structure: every such text goes through [`text`] (prose) or [`code`] (identifiers in tables),
+//! both from [`crate::text`],
 //! so a `|` cannot split a table cell and a `<` cannot open an HTML tag in a Markdown viewer.
 
 use std::fmt::Write as _;
@@ -74,6 +75,7 @@ fn write_report(out: &mut String, report: &ScanReport) -> std::fmt::Result {
         text(&report.tool.version),
     )?;
 
+    write_next(out, report)?;
     write_summary(out, report)?;
     write_ledger(out, report)?;
     write_findings(out, report)?;
@@ -86,6 +88,18 @@ fn write_report(out: &mut String, report: &ScanReport) -> std::fmt::Result {
         (Some(used), Some(max)) => writeln!(out, "; the org's daily usage is {used} of {max}.")?,
         _ => writeln!(out, ".")?,
     }
+    Ok(())
+}
+
+fn write_next(out: &mut String, report: &ScanReport) -> std::fmt::Result {
+    let Some(next) = &report.next else {
+        return Ok(());
+    };
+    writeln!(out, "## What happens next\n")?;
+    for sentence in next.sentences() {
+        writeln!(out, "- {}", text(&sentence))?;
+    }
+    out.push('\n');
     Ok(())
 }
 
@@ -288,42 +302,14 @@ pub(crate) fn status_word(status: RuleStatus) -> &'static str {
     }
 }
 
-/// Prose from the org, made inert: on one line, with every character Markdown (or the HTML a
-/// Markdown viewer passes through) could read as syntax backslash-escaped. CommonMark renders a
-/// backslash-escaped punctuation character as itself, so the reader sees the original text.
+/// Prose from the org, made inert (see [`crate::text::markdown`]).
 fn text(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for ch in one_line(raw).chars() {
-        if matches!(
-            ch,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '~'
-        ) {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
+    crate::text::markdown(raw)
 }
 
-/// An identifier (username, id, license name) as a code span for a table cell: shown verbatim,
-/// with `|` escaped because GitHub-flavoured tables split cells on it even inside code spans.
+/// An identifier as a code span for a table cell (see [`crate::text::markdown_code`]).
 fn code(raw: &str) -> String {
-    let inner = one_line(raw).replace('|', "\\|");
-    // A code span's fence must be longer than any run of backticks inside it.
-    let longest_run = inner.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest_run + 1);
-    // A space on each side stops a leading or trailing backtick from joining the fence; the
-    // renderer strips one space from each side.
-    if inner.starts_with('`') || inner.ends_with('`') {
-        format!("{fence} {inner} {fence}")
-    } else {
-        format!("{fence}{inner}{fence}")
-    }
-}
-
-/// Line breaks would end a table row or a list item.
-fn one_line(raw: &str) -> String {
-    raw.replace("\r\n", " ").replace(['\r', '\n'], " ")
+    crate::text::markdown_code(raw)
 }
 
 #[cfg(test)]

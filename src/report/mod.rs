@@ -1,7 +1,8 @@
 //! The scan report: the run's outcome as data, and its renderers.
 //!
 //! Owns: [`ScanReport`] (the versioned `report.json` schema, documented in the README) and the
-//! pure renderers of it — [`json`], [`markdown`], [`csv`], [`html`] — plus [`write::write_report_dir`],
+//! pure renderers of it — [`json`], [`markdown`], [`csv`], [`html`] — and [`next`] (what happens
+//! next, worked out from the config at an instant given as data), plus [`write::write_report_dir`],
 //! the one function here that touches the file system.
 //! Must not: compute findings or seats (it renders what the rules, ledger and plan decided).
 
@@ -9,6 +10,7 @@ pub mod csv;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod next;
 pub mod write;
 
 use serde::{Deserialize, Serialize};
@@ -41,6 +43,10 @@ pub struct ScanReport {
     pub plan: Plan,
     /// API calls this scan used, and the org's daily usage after it.
     pub api: ApiInfo,
+    /// What happens next: mode, window, when the fix could run, the daemon's schedule. `None`
+    /// only in a report written before it existed.
+    #[serde(default)]
+    pub next: Option<next::NextInfo>,
 }
 
 /// The program that wrote the report.

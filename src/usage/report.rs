@@ -267,14 +267,15 @@ impl UsageReport {
 
     /// `usage.md`.
     pub fn render_markdown(&self) -> String {
-        let md = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+        // Keys and details come from the org's VoiceCall records (see `crate::text`).
+        let md = crate::text::markdown;
         let mut out = format!(
-            "# Voice minutes: org `{}`, {}\n\n- Org id: `{}`\n- Period: {} to {} (days in {})\n- \
+            "# Voice minutes: org {}, {}\n\n- Org id: {}\n- Period: {} to {} (days in {})\n- \
              Calls: {}, segments: {}\n- **SCV minutes: {:.1}** (each call rounded up to 10 s)\n- \
              **Telephony minutes: {}** (each leg rounded up to a minute)\n",
-            md(&self.org),
+            crate::text::markdown_code(&self.org),
             self.period.label,
-            self.org_id,
+            crate::text::markdown_code(&self.org_id),
             self.period.from,
             self.period.to,
             self.period.time_zone,
@@ -311,7 +312,13 @@ impl UsageReport {
         } else {
             out.push_str("| Record | Issue | How it was counted |\n|---|---|---|\n");
             for d in &self.data_quality {
-                let _ = writeln!(out, "| {} | {} | {} |", d.record_id, d.issue, md(&d.detail));
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} |",
+                    md(&d.record_id),
+                    d.issue,
+                    md(&d.detail)
+                );
             }
         }
         out
