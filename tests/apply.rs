@@ -879,13 +879,50 @@ async fn the_scans_free_after_fix_is_what_the_org_has_after_apply() {
 
 /// The newest `report.json` under `dir/reports/sim`.
 fn latest_report_json(dir: &Path) -> Value {
+    let path = latest_run_file(dir, "report.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("report.json")).expect("JSON")
+}
+
+/// Issue 13: a fix with a manual step (the Voice set through a permission set group) is shown as
+/// needing the admin in apply's output and apply.md, never as drift.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manual_step_is_shown_as_needing_the_admin_not_as_drift() {
+    let fixture = repo_root().join("mocks/fixtures/scan-voice-via-group.json");
+    let sim = Sim::with(Org::from_fixture_file(&fixture).expect("fixture loads")).await;
+    let dir = scratch_dir("apply_manual_wording");
+    let cfg = config(&dir, &sim, LONDON_NIGHTS);
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["apply", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("0 drifted"), "{stdout}");
+    assert!(
+        stdout.contains("2 need the admin (manual steps"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("- [needs the admin] user2@seed-example.org holds permission set"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("[skipped]"), "{stdout}");
+    let md = std::fs::read_to_string(latest_run_file(&dir, "apply.md")).expect("apply.md");
+    assert!(md.contains("## Needs the admin"), "{md}");
+    assert!(
+        md.contains("- needs the admin: user2@seed-example.org holds permission set"),
+        "{md}"
+    );
+    assert!(!md.contains("| skipped |"), "{md}");
+    assert!(md.contains(" 0 drifted"), "{md}");
+    // Nothing was changed: the seat stays until the admin acts.
+    assert_eq!(sim.sim.org.used_licenses(VOICE_PSL), Some(2));
+}
+
+/// `name` in the newest report folder under `dir/reports/sim` that has it.
+fn latest_run_file(dir: &Path, name: &str) -> PathBuf {
     let base = dir.join("reports/sim");
     let mut runs: Vec<PathBuf> = std::fs::read_dir(&base)
         .unwrap_or_else(|e| panic!("no reports in {}: {e}", base.display()))
         .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.join("report.json").exists())
+        .filter(|p| p.join(name).exists())
         .collect();
     runs.sort();
-    let path = runs.pop().expect("a report folder").join("report.json");
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("report.json")).expect("JSON")
+    runs.pop().expect("a report folder").join(name)
 }

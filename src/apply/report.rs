@@ -334,7 +334,12 @@ impl RunReport {
                 a.record_id.as_deref().unwrap_or(""),
                 md(&a.username),
                 md(&a.description),
-                md(a.reason.as_deref().unwrap_or(""))
+                if a.needs_admin && a.op == "manual" {
+                    // The step itself is the description; it is listed under "Needs the admin".
+                    "a manual step: the admin makes it (see Needs the admin)".to_string()
+                } else {
+                    md(a.reason.as_deref().unwrap_or(""))
+                }
             ));
         }
         if !self.new_since_plan.is_empty() {
