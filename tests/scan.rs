@@ -220,9 +220,30 @@ fn a_user_holding_both_contact_center_kinds_needs_both_seats() {
 fn the_voice_set_through_a_group_is_found_and_planned_as_a_manual_step() {
     let dir = scratch_dir("scan_group");
     let cfg = config_for(&dir, "scan-voice-via-group.json", "");
-    let (code, _, stderr) = scan(&dir, &cfg, &[]);
+    let (code, stdout, stderr) = scan(&dir, &cfg, &[]);
     assert_eq!(code, Some(2), "{stderr}");
+    // Issue 13: the manual fix is not counted as freed, anywhere.
+    assert!(
+        stdout.contains("the plan frees 0 seat(s) by itself; 1 more need(s) the admin first"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("needs the admin: user2@seed-example.org"),
+        "{stdout}"
+    );
     let report = report_json(&dir);
+    let voice = ledger_row(&report, "ServiceCloudVoicePsl");
+    assert_eq!(
+        (&voice["freed_by_plan"], &voice["needs_admin"]),
+        (&Value::from(0), &Value::from(1)),
+        "{voice}"
+    );
+    assert_eq!(voice["free_after_fix"], voice["free"], "{voice}");
+    let md = std::fs::read_to_string(report_dir(&dir).join("report.md")).expect("report.md");
+    assert!(
+        md.contains("- needs the admin: user2@seed-example.org"),
+        "{md}"
+    );
     assert_eq!(
         findings(&report),
         [(
