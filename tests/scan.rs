@@ -220,9 +220,30 @@ fn a_user_holding_both_contact_center_kinds_needs_both_seats() {
 fn the_voice_set_through_a_group_is_found_and_planned_as_a_manual_step() {
     let dir = scratch_dir("scan_group");
     let cfg = config_for(&dir, "scan-voice-via-group.json", "");
-    let (code, _, stderr) = scan(&dir, &cfg, &[]);
+    let (code, stdout, stderr) = scan(&dir, &cfg, &[]);
     assert_eq!(code, Some(2), "{stderr}");
+    // Issue 13: the manual fix is not counted as freed, anywhere.
+    assert!(
+        stdout.contains("the plan frees 0 seat(s) by itself; 1 more need(s) the admin first"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("needs the admin: user2@seed-example.org"),
+        "{stdout}"
+    );
     let report = report_json(&dir);
+    let voice = ledger_row(&report, "ServiceCloudVoicePsl");
+    assert_eq!(
+        (&voice["freed_by_plan"], &voice["needs_admin"]),
+        (&Value::from(0), &Value::from(1)),
+        "{voice}"
+    );
+    assert_eq!(voice["free_after_fix"], voice["free"], "{voice}");
+    let md = std::fs::read_to_string(report_dir(&dir).join("report.md")).expect("report.md");
+    assert!(
+        md.contains("- needs the admin: user2@seed-example.org"),
+        "{md}"
+    );
     assert_eq!(
         findings(&report),
         [(
@@ -252,7 +273,7 @@ fn an_orphan_seat_is_reported_but_not_reclaimed_by_default() {
     assert_eq!(code, Some(2), "{stderr}");
     // User-2's Voice seat is planned; User-3's orphan seat is only reported.
     assert!(
-        stdout.contains("2 recoverable seat(s); the plan frees 1 seat(s)"),
+        stdout.contains("2 recoverable seat(s): the plan frees 1 seat(s) by itself; 1 orphaned seat(s) only if `reclaim_orphan_seats` is turned on"),
         "{stdout}"
     );
     let report = report_json(&dir);
@@ -371,4 +392,143 @@ fn plan_out_saves_the_plan_with_its_digest() {
     let plan = pslwarden::plan::Plan::from_json(&text).expect("a valid plan");
     assert_eq!(plan.actions.len(), 2);
     assert_eq!(report_json(&dir)["plan"]["digest"], plan.digest.as_str());
+}
+
+/// The seed org with the Voice license cut to one seat while two are used: over-allocated.
+fn over_allocated_fixture(dir: &Path) -> PathBuf {
+    let root = repo_root();
+    let mut fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("mocks/fixtures/seed-example.json")).expect("seed"),
+    )
+    .expect("seed JSON");
+    fixture["_org"]["connected_app"]["jwt_public_key_file"] = Value::from(
+        root.join("mocks/keys/demo-only-jwt-public.pem")
+            .display()
+            .to_string(),
+    );
+    for license in fixture["PermissionSetLicense"]
+        .as_array_mut()
+        .expect("licenses")
+    {
+        if license["DeveloperName"] == "ServiceCloudVoicePsl" {
+            license["TotalLicenses"] = Value::from(1);
+        }
+    }
+    let path = dir.join("over-allocated.json");
+    std::fs::write(&path, fixture.to_string()).expect("write fixture");
+    path
+}
+
+/// Issue 13: a license used beyond its total is flagged in the terminal, report.json, .md,
+/// .csv, .html and `licenses` (table and JSON).
+#[test]
+fn an_over_allocated_license_is_flagged_in_every_output() {
+    let dir = scratch_dir("scan_over_allocated");
+    let fixture = over_allocated_fixture(&dir);
+    let cfg = config_for(&dir, fixture.to_str().expect("utf8"), "");
+    let (code, stdout, stderr) = scan(&dir, &cfg, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let flag = "ServiceCloudVoicePsl is over-allocated: 2 seats used of 1 bought";
+    assert!(stdout.contains(&format!("warning: {flag}")), "{stdout}");
+    let report = report_json(&dir);
+    let voice = ledger_row(&report, "ServiceCloudVoicePsl");
+    assert_eq!(voice["over_allocated"], true, "{voice}");
+    assert_eq!(
+        ledger_row(&report, "SalesConsoleUser")["over_allocated"],
+        false
+    );
+    let folder = report_dir(&dir);
+    let read = |name: &str| std::fs::read_to_string(folder.join(name)).expect(name);
+    assert!(
+        read("report.md").contains("**Over-allocated**"),
+        "report.md"
+    );
+    assert!(
+        read("report.md").contains("2 **over-allocated**"),
+        "report.md"
+    );
+    let csv = read("report.csv");
+    assert!(
+        csv.lines().any(|l| l.starts_with("license,")
+            && l.contains("ServiceCloudVoicePsl")
+            && l.contains(",true,")),
+        "{csv}"
+    );
+    let html = read("report.html");
+    assert!(
+        html.contains("over-allocated: 2 used of 1 bought"),
+        "report.html"
+    );
+    assert!(html.contains(flag), "report.html");
+
+    let out = pslwarden(
+        &dir,
+        &[
+            "--config",
+            cfg.to_str().expect("utf8"),
+            "licenses",
+            "--format",
+            "json",
+        ],
+    );
+    let (json, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let json: Value = serde_json::from_str(&json).expect("JSON");
+    let voice = json["licenses"]
+        .as_array()
+        .expect("licenses")
+        .iter()
+        .find(|l| l["psl"] == "ServiceCloudVoicePsl")
+        .expect("voice");
+    assert_eq!(voice["over_allocated"], true, "{voice}");
+    let out = pslwarden(&dir, &["--config", cfg.to_str().expect("utf8"), "licenses"]);
+    let (table, _) = text(&out);
+    assert!(table.contains(&format!("warning: {flag}")), "{table}");
+}
+
+/// Issue 13: the what-if never offers the Voice permission set itself (giving it is what wastes
+/// the seats).
+#[test]
+fn the_what_if_does_not_offer_the_voice_permission_set() {
+    let dir = scratch_dir("scan_what_if");
+    let cfg = config_for(&dir, "seed-example.json", "");
+    let (code, _, stderr) = scan(&dir, &cfg, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let report = report_json(&dir);
+    let sets: Vec<&str> = ledger_row(&report, "ServiceCloudVoicePsl")["licensed_permission_sets"]
+        .as_array()
+        .expect("sets")
+        .iter()
+        .map(|s| s.as_str().expect("name"))
+        .collect();
+    assert!(sets.contains(&"ContactCenterAgent"), "{sets:?}");
+    assert!(!sets.contains(&"SalesforceVoicePermissionSet"), "{sets:?}");
+    let md = std::fs::read_to_string(report_dir(&dir).join("report.md")).expect("md");
+    let what_if = md
+        .lines()
+        .find(|l| l.contains("more user(s) could be given"))
+        .expect("a what-if line");
+    assert!(
+        !what_if.contains("SalesforceVoicePermissionSet"),
+        "{what_if}"
+    );
+}
+
+/// Issue 13: a deactivated user's finding is not `high` severity (nobody is blocked by it).
+#[test]
+fn an_inactive_users_finding_is_not_high_severity() {
+    let dir = scratch_dir("scan_inactive_severity");
+    let cfg = config_for(&dir, "scan-inactive-user.json", "");
+    let (code, _, stderr) = scan(&dir, &cfg, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let report = report_json(&dir);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["user_active"], false);
+    assert_ne!(finding["severity"], "high", "{finding}");
+    let csv = std::fs::read_to_string(report_dir(&dir).join("report.csv")).expect("csv");
+    assert!(
+        !csv.lines()
+            .any(|l| l.starts_with("finding,") && l.contains(",high,")),
+        "{csv}"
+    );
 }

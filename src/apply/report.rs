@@ -12,6 +12,13 @@ use crate::state::{ActionStatus, RunId, RunKind, RunStatus, StoredAction};
 /// The report schema version of `apply.json` / `rollback.json`.
 pub const RUN_REPORT_SCHEMA_VERSION: u32 = 1;
 
+/// How a skip reason starts when the action is the admin's to do (a fix with a manual step),
+/// not drift: every output says "needs the admin", never "drifted".
+pub const NEEDS_ADMIN: &str = "needs the admin: ";
+
+/// The tag of such an action in the terminal list.
+const NEEDS_ADMIN_TAG: &str = "needs the admin";
+
 /// One run's report.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -68,6 +75,9 @@ pub struct ActionLine {
     pub outcome: Option<String>,
     pub reason: Option<String>,
     pub batch: Option<u32>,
+    /// Skipped because the admin must do it (its fix has a manual step), not because the org
+    /// drifted: shown apart, as "needs the admin".
+    pub needs_admin: bool,
 }
 
 impl ActionLine {
@@ -84,6 +94,10 @@ impl ActionLine {
             outcome: a.outcome.clone(),
             reason: a.reason.clone(),
             batch: a.batch,
+            needs_admin: a.status == ActionStatus::Skipped
+                && a.reason
+                    .as_deref()
+                    .is_some_and(|r| r.starts_with(NEEDS_ADMIN)),
         }
     }
 }
@@ -106,7 +120,15 @@ pub struct SeatLine {
 
 impl RunReport {
     fn count(&self, status: ActionStatus) -> usize {
-        self.actions.iter().filter(|a| a.status == status).count()
+        self.actions
+            .iter()
+            .filter(|a| a.status == status && !a.needs_admin)
+            .count()
+    }
+
+    /// The actions left to the admin.
+    fn for_admin(&self) -> impl Iterator<Item = &ActionLine> {
+        self.actions.iter().filter(|a| a.needs_admin)
     }
 
     /// The terminal summary.
@@ -123,11 +145,12 @@ impl RunReport {
             self.status
         );
         out.push_str(&format!(
-            "{} done, {} failed, {} skipped; {} left for the next run; {} write call(s), {} API \
-             call(s)\n",
+            "{} done, {} failed, {} skipped, {} need the admin; {} left for the next run; {} \
+             write call(s), {} API call(s)\n",
             self.count(ActionStatus::Done),
             self.count(ActionStatus::Failed),
             self.count(ActionStatus::Skipped),
+            self.for_admin().count(),
             self.left_for_next_run,
             self.write_calls,
             self.api_calls
@@ -186,7 +209,7 @@ impl RunReport {
         for a in self
             .actions
             .iter()
-            .filter(|a| a.status == ActionStatus::Skipped)
+            .filter(|a| a.status == ActionStatus::Skipped && !a.needs_admin)
         {
             let reason = a.reason.as_deref().unwrap_or("no reason recorded");
             match skipped.iter_mut().find(|(r, ..)| *r == reason) {
@@ -224,6 +247,17 @@ impl RunReport {
                     term(reason)
                 ));
             }
+        }
+        // Manual steps one by one: each is something the admin has to go and do.
+        let manual: Vec<&ActionLine> = self.for_admin().filter(|a| a.op == "manual").collect();
+        for a in manual.iter().take(10) {
+            out.push_str(&format!("- [{NEEDS_ADMIN_TAG}] {}\n", a.description));
+        }
+        if manual.len() > 10 {
+            out.push_str(&format!(
+                "- ... and {} more manual step(s) (see the report)\n",
+                manual.len() - 10
+            ));
         }
         for step in self.new_since_plan.iter().take(10) {
             out.push_str(&format!("- [new, not applied] {}\n", term(step)));
@@ -291,18 +325,40 @@ impl RunReport {
             }
             out.push('\n');
         }
+        let manual: Vec<&ActionLine> = self.for_admin().filter(|a| a.op == "manual").collect();
+        if !manual.is_empty() {
+            out.push_str(&format!(
+                "## Needs the admin\n\n{} manual step(s): pslwarden does not make them, and their \
+                 seats stay taken until the admin has.\n\n",
+                manual.len()
+            ));
+            for a in &manual {
+                out.push_str(&format!("- needs the admin: {}\n", md(&a.description)));
+            }
+            out.push('\n');
+        }
         out.push_str("## Actions\n\n| # | Status | Op | Object | Record | User | What | Why |\n|---:|---|---|---|---|---|---|---|\n");
         for a in &self.actions {
+            let status = if a.needs_admin {
+                NEEDS_ADMIN_TAG.to_string()
+            } else {
+                a.status.to_string()
+            };
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 a.seq,
-                a.status,
+                status,
                 a.op,
                 code(&a.sobject),
                 a.record_id.as_deref().map(code).unwrap_or_default(),
                 md(&a.username),
                 md(&a.description),
-                md(a.reason.as_deref().unwrap_or(""))
+                if a.needs_admin && a.op == "manual" {
+                    // The step itself is the description; it is listed under "Needs the admin".
+                    "a manual step: the admin makes it (see Needs the admin)".to_string()
+                } else {
+                    md(a.reason.as_deref().unwrap_or(""))
+                }
             ));
         }
         if !self.new_since_plan.is_empty() {

@@ -25,7 +25,9 @@ use super::scan::{ScanOptions, evaluate, scan_connected};
 use crate::apply::clock::Clock;
 use crate::apply::engine::{self, RunCtx};
 use crate::apply::gate::{self, CapItem, Decision, Mode, select_within_caps};
-use crate::apply::report::{ActionLine, RUN_REPORT_SCHEMA_VERSION, RunReport, SeatLine};
+use crate::apply::report::{
+    ActionLine, NEEDS_ADMIN, RUN_REPORT_SCHEMA_VERSION, RunReport, SeatLine,
+};
 use crate::apply::verify::{self, Pending, PlanContext, Verdict};
 use crate::apply::{ApplyError, restore_fields, same_step, update_restore_fields};
 use crate::config::{OrgSettings, Settings};
@@ -358,11 +360,21 @@ impl Run<'_> {
                 verify::verify(&index, &judged, &ctx)
             };
             let mut skips: Vec<(ActionId, String)> = Vec::new();
+            let mut for_admin: Vec<(ActionId, String)> = Vec::new();
             let mut already: Vec<Outcome> = Vec::new();
             let mut already_restores = Vec::new();
+            // A fix with a manual step is the admin's whole: not drift, and said so.
+            let manual_fixes: BTreeSet<usize> = all
+                .iter()
+                .filter(|a| a.op == Op::Manual)
+                .map(|a| a.finding)
+                .collect();
             for (a, verdict) in pending.iter().zip(verdicts) {
                 match verdict {
                     Verdict::Keep => keep.push(a),
+                    Verdict::Skip(_) if manual_fixes.contains(&a.finding) => {
+                        for_admin.push((a.id, needs_admin_reason(a)));
+                    }
                     Verdict::Skip(reason) => skips.push((a.id, reason)),
                     Verdict::AlreadyDone(reason) => {
                         // Gone before this read: its fields come from the plan's own facts, so
@@ -387,14 +399,17 @@ impl Run<'_> {
             }
             checked.plan_check.push(format!(
                 "read the facts of {} pending action(s) again for {} user(s): {} still hold, {} \
-                 drifted (skipped), {} already done",
+                 drifted (skipped), {} need the admin (manual steps, not done by pslwarden), {} \
+                 already done",
                 pending.len(),
                 users.len(),
-                pending.len() - drifted - already.len(),
+                pending.len() - drifted - for_admin.len() - already.len(),
                 drifted,
+                for_admin.len(),
                 already.len()
             ));
             self.store.skip(self.id, &skips)?;
+            self.store.skip(self.id, &for_admin)?;
             self.store.record(self.id, &already)?;
             licenses_before = fresh.licenses.clone();
             fresh_snapshot = Some(fresh);
@@ -757,6 +772,21 @@ fn seat_fields_from_facts(a: &StoredAction) -> Option<std::collections::BTreeMap
         }
         _ => None,
     })
+}
+
+/// Why an action of a fix with a manual step is left to the admin, in the words every output
+/// uses ("needs the admin: ..."): the manual step's own description, or for the fix's other
+/// actions, that the fix is left whole.
+fn needs_admin_reason(a: &StoredAction) -> String {
+    if a.op == Op::Manual {
+        format!("{NEEDS_ADMIN}{}", a.description)
+    } else {
+        format!(
+            "{NEEDS_ADMIN}this fix has a manual step (a permission set that comes through a \
+             group), so it is left whole to the admin: {}",
+            a.description
+        )
+    }
 }
 
 fn short(digest: &str) -> &str {

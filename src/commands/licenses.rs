@@ -1,10 +1,12 @@
-//! `pslwarden licenses`: every permission set license in the org with its seats.
+//! `pslwarden licenses`: every permission set license in the org with its seats, flagging any
+//! used beyond its total (over-allocated).
 
 use serde::Serialize;
 
 use super::{CommandError, Format, render_table};
 use crate::config::OrgSettings;
 use crate::connect::connect;
+use crate::ledger::over_allocation_text;
 use crate::snapshot::PermissionSetLicense;
 use crate::snapshot::wire::{LICENSES_SOQL, PslRow};
 
@@ -19,8 +21,10 @@ pub struct LicenseSeats {
     pub id: String,
     pub total: i64,
     pub used: i64,
-    /// `total - used`, never below zero (an over-assigned org shows 0 free and `used > total`).
+    /// `total - used`, never below zero (an over-allocated org shows 0 free and `used > total`).
     pub free: i64,
+    /// `used > total`: more seats in use than bought; flagged, since `free` (0) hides it.
+    pub over_allocated: bool,
     /// `Active` or `Disabled`.
     pub status: String,
     /// `YYYY-MM-DD`, when the licenses lapse.
@@ -39,6 +43,7 @@ impl From<PermissionSetLicense> for LicenseSeats {
     fn from(l: PermissionSetLicense) -> Self {
         LicenseSeats {
             free: i64::from(l.total.saturating_sub(l.used)),
+            over_allocated: l.used > l.total,
             total: i64::from(l.total),
             used: i64::from(l.used),
             psl: l.developer_name,
@@ -89,17 +94,32 @@ impl LicensesReport {
                             l.psl.clone(),
                             l.label.clone(),
                             l.total.to_string(),
-                            l.used.to_string(),
+                            if l.over_allocated {
+                                format!("{} OVER", l.used)
+                            } else {
+                                l.used.to_string()
+                            },
                             l.free.to_string(),
                             l.status.clone(),
                         ]
                     })
                     .collect();
-                render_table(
+                let mut out = render_table(
                     &["PSL", "Label", "Total", "Used", "Free", "Status"],
                     &rows,
                     &[false, false, true, true, true, false],
-                )
+                );
+                for l in self.licenses.iter().filter(|l| l.over_allocated) {
+                    out.push_str(&format!(
+                        "warning: {}\n",
+                        over_allocation_text(
+                            &l.psl,
+                            u32::try_from(l.used).unwrap_or(u32::MAX),
+                            u32::try_from(l.total).unwrap_or(u32::MAX)
+                        )
+                    ));
+                }
+                out
             }
         }
     }

@@ -8,13 +8,13 @@ use super::{CommandError, now_rfc3339, render_table};
 use crate::config::{OrgSettings, Settings};
 use crate::connect::connect;
 use crate::ledger::{LedgerRow, compute_ledger};
-use crate::plan::{LICENSE_ASSIGNMENT, Op, Plan, build_plan};
+use crate::plan::{Plan, build_plan};
 use crate::report::next::NextInfo;
 use crate::report::write::{ReportPaths, write_report_dir};
 use crate::report::{ApiInfo, OrgInfo, RuleSummary, RunInfo, ScanReport, ToolInfo};
 use crate::rules::{
-    RuleOutcome, RuleStatus, SnapshotIndex, all_findings, builtin_rules, evaluate_all,
-    scv_double_consumption,
+    RuleOutcome, RuleStatus, SnapshotIndex, VoicePermissionSet, all_findings, builtin_rules,
+    evaluate_all, find_voice_permission_set, scv_double_consumption,
 };
 use crate::snapshot::{FetchProgress, FetchStats, OrgSnapshot, fetch_snapshot};
 
@@ -204,12 +204,25 @@ pub fn evaluate(
         source,
     })?;
     let findings = all_findings(&outcomes);
-    let ledger = compute_ledger(snapshot, &findings);
     let plan = build_plan(&index, &findings, &org.plan).map_err(|source| ScanError::Plan {
         org: org.name.clone(),
         source,
     })?;
+    let not_offered = voice_set_ids(snapshot, &org.rules);
+    let ledger = compute_ledger(snapshot, &findings, &plan, &not_offered);
     Ok((outcomes, ledger, plan))
+}
+
+/// The Voice permission set (or, undetermined, every set that could be it): the what-if does
+/// not offer it, since giving it is what wastes the seats. The rules already checked the config.
+fn voice_set_ids<'a>(snapshot: &'a OrgSnapshot, ctx: &crate::rules::RuleContext) -> Vec<&'a str> {
+    match find_voice_permission_set(snapshot, ctx) {
+        Ok(VoicePermissionSet::Linked { permission_set, .. }) => vec![permission_set.id.as_str()],
+        Ok(VoicePermissionSet::Ambiguous { candidates }) => {
+            candidates.iter().map(|set| set.id.as_str()).collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -329,30 +342,40 @@ impl ScanOutcome {
             crate::text::terminal(&r.org.name),
             crate::text::terminal(&r.org.org_id)
         );
-        let seats_planned = r
-            .plan
-            .actions
-            .iter()
-            .filter(|a| a.op == Op::Delete && a.sobject == LICENSE_ASSIGNMENT)
-            .count();
+        let seats = r.seat_totals();
         out.push_str(&format!(
-            "{} finding(s), {} recoverable seat(s); the plan frees {seats_planned} seat(s) in {} \
-             action(s) (dry run: nothing was changed)\n\n",
+            "{} finding(s), {} recoverable seat(s): {}; {} plan action(s) (dry run: nothing was \
+             changed)\n",
             r.findings.len(),
-            r.recoverable_seats(),
+            seats.recoverable(),
+            seats.sentence(),
             r.plan.actions.len()
         ));
+        for over in r.over_allocations() {
+            out.push_str(&format!("warning: {over}\n"));
+        }
+        out.push('\n');
         let rows: Vec<Vec<String>> = r
             .ledger
             .iter()
-            .filter(|l| l.consumed_by_findings > 0 || l.psl.starts_with("ServiceCloudVoice"))
+            .filter(|l| {
+                l.consumed_by_findings > 0
+                    || l.over_allocated
+                    || l.psl.starts_with("ServiceCloudVoice")
+            })
             .map(|l| {
                 vec![
                     l.psl.clone(),
                     l.total.to_string(),
-                    l.used.to_string(),
+                    if l.over_allocated {
+                        format!("{} OVER", l.used)
+                    } else {
+                        l.used.to_string()
+                    },
                     l.free.to_string(),
-                    l.recoverable.to_string(),
+                    l.freed_by_plan.to_string(),
+                    l.needs_admin.to_string(),
+                    l.needs_orphan_reclaim.to_string(),
                     l.free_after_fix.to_string(),
                 ]
             })
@@ -364,12 +387,27 @@ impl ScanOutcome {
                     "Total",
                     "Used",
                     "Free",
-                    "Recoverable",
+                    "Freed by plan",
+                    "Needs admin",
+                    "Orphans (reclaim off)",
                     "Free after fix",
                 ],
                 &rows,
-                &[false, true, true, true, true, true],
+                &[false, true, true, true, true, true, true, true],
             ));
+            out.push('\n');
+        }
+        let steps: Vec<&crate::plan::Action> = r.admin_steps().collect();
+        for step in steps.iter().take(10) {
+            out.push_str(&format!("needs the admin: {}\n", step.description));
+        }
+        if steps.len() > 10 {
+            out.push_str(&format!(
+                "... and {} more manual step(s) in the report\n",
+                steps.len() - 10
+            ));
+        }
+        if !steps.is_empty() {
             out.push('\n');
         }
         if !r.findings.is_empty() {

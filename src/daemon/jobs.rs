@@ -94,7 +94,11 @@ async fn scan(
     let report = &outcome.report;
     shared.metrics.update(&org.name, |m| {
         m.findings = Some(report.findings.len() as u64);
-        m.recoverable_seats = Some(u64::from(report.recoverable_seats()));
+        let seats = report.seat_totals();
+        m.recoverable_seats = Some(u64::from(seats.recoverable()));
+        m.seats_freed_by_plan = Some(u64::from(seats.freed_by_plan));
+        m.seats_needing_admin = Some(u64::from(seats.needs_admin));
+        m.over_allocated_licenses = Some(report.over_allocations().len() as u64);
         m.api_calls += report.api.calls;
         m.api_daily_used = report.api.daily_used.or(m.api_daily_used);
         m.api_daily_max = report.api.daily_max.or(m.api_daily_max);

@@ -66,6 +66,12 @@ pub struct OrgMetrics {
     /// Findings and recoverable seats of the last scan.
     pub findings: Option<u64>,
     pub recoverable_seats: Option<u64>,
+    /// Of those, the seats the plan frees by itself and those needing the admin's manual step
+    /// (the ledger's definition), so a dashboard does not count manual fixes as freed.
+    pub seats_freed_by_plan: Option<u64>,
+    pub seats_needing_admin: Option<u64>,
+    /// Licenses the last scan found used beyond their total.
+    pub over_allocated_licenses: Option<u64>,
     /// Seats freed by applies since the daemon started (the journal's count).
     pub seats_freed: u64,
     /// REST calls made by the org's jobs since the daemon started.
@@ -232,6 +238,24 @@ pub fn render(
         per_org(&|m| m.recoverable_seats.map(|v| v as f64)),
     );
     family(
+        "pslwarden_seats_freed_by_plan",
+        "gauge",
+        "Seats the plan of the org's last scan frees by itself when applied.",
+        per_org(&|m| m.seats_freed_by_plan.map(|v| v as f64)),
+    );
+    family(
+        "pslwarden_seats_needing_admin",
+        "gauge",
+        "Seats of the org's last scan freed only after an admin's manual step.",
+        per_org(&|m| m.seats_needing_admin.map(|v| v as f64)),
+    );
+    family(
+        "pslwarden_over_allocated_licenses",
+        "gauge",
+        "Licenses the org's last scan found used beyond their total.",
+        per_org(&|m| m.over_allocated_licenses.map(|v| v as f64)),
+    );
+    family(
         "pslwarden_seats_freed_total",
         "counter",
         "Seats freed by applies since the daemon started (journal count).",
@@ -303,7 +327,12 @@ mod tests {
             },
         );
         metrics.update("seed-demo", |m| m.seats_freed += 1);
+        metrics.update("seed-demo", |m| m.seats_needing_admin = Some(2));
         let text = render(&metrics.snapshot(), &settings, now);
+        assert!(
+            text.contains("pslwarden_seats_needing_admin{org=\"seed-demo\"} 2"),
+            "{text}"
+        );
         assert!(
             text.contains("# TYPE pslwarden_seats_freed_total counter"),
             "{text}"

@@ -122,14 +122,22 @@ impl Event {
     /// The outcome of an apply or rollback run that did something.
     pub fn run_result(org: &str, report: &crate::apply::report::RunReport) -> Event {
         let freed: i64 = report.seats.iter().map(|s| s.expected_change).sum();
-        let count = |status| report.actions.iter().filter(|a| a.status == status).count();
+        // Steps left to the admin are not drift: counted apart, as in apply's own output.
+        let count = |status| {
+            report
+                .actions
+                .iter()
+                .filter(|a| a.status == status && !a.needs_admin)
+                .count()
+        };
+        let for_admin = report.actions.iter().filter(|a| a.needs_admin).count();
         use crate::state::ActionStatus::{Done, Failed, Skipped};
         Event {
             event: EventKind::Apply.as_str(),
             org: org.to_string(),
             summary: format!(
-                "pslwarden: {} run {} of org `{org}` {}: {} done, {} failed, {} skipped, {freed} \
-                 seat(s) freed{}",
+                "pslwarden: {} run {} of org `{org}` {}: {} done, {} failed, {} skipped, \
+                 {for_admin} need the admin, {freed} seat(s) freed{}",
                 report.kind.as_str(),
                 report.run_id,
                 report.status,

@@ -1,4 +1,5 @@
-//! `report.csv`: the report for spreadsheets, one row per finding and one per plan action.
+//! `report.csv`: the report for spreadsheets, one row per finding, one per plan action and one
+//! per license (the seat ledger).
 //!
 //! Owns: the CSV text (RFC 4180: CRLF line ends, fields quoted when they hold a comma, a quote
 //! or a line break, quotes doubled) and its column set ([`COLUMNS`]).
@@ -7,10 +8,12 @@
 //! before such a character) gets a leading `'`, which spreadsheets show and do not evaluate.
 
 use super::ScanReport;
+use crate::plan::Op;
 
-/// The header row. `row_type` tells the two kinds of rows apart; columns that do not apply to a
-/// row's kind are empty.
-pub const COLUMNS: [&str; 14] = [
+/// The header row. `row_type` tells the kinds of rows apart (`finding`, `action`, `license`);
+/// columns that do not apply to a row's kind are empty. The seat columns are the ledger's (see
+/// `crate::ledger`), on `license` rows only.
+pub const COLUMNS: [&str; 22] = [
     "row_type",
     "finding",
     "rule",
@@ -25,32 +28,54 @@ pub const COLUMNS: [&str; 14] = [
     "sobject",
     "record_id",
     "description",
+    "total",
+    "used",
+    "free",
+    "over_allocated",
+    "freed_by_plan",
+    "needs_admin",
+    "needs_orphan_reclaim",
+    "free_after_fix",
 ];
 
-/// The report as CSV: the header, then one `finding` row per finding (in report order), then one
-/// `action` row per plan action (in execution order).
+/// A row from (column, value) pairs; every other column stays empty.
+fn row(cells: &[(&str, String)]) -> [String; COLUMNS.len()] {
+    let mut out: [String; COLUMNS.len()] = Default::default();
+    for (name, value) in cells {
+        let index = COLUMNS
+            .iter()
+            .position(|c| c == name)
+            .expect("a column of COLUMNS");
+        out[index] = value.clone();
+    }
+    out
+}
+
+/// The report as CSV: the header, then one `finding` row per finding (in report order), one
+/// `action` row per plan action (in execution order), and one `license` row per ledger row.
 pub fn render(report: &ScanReport) -> String {
     let mut out = String::new();
     push_row(&mut out, &COLUMNS.map(String::from));
     for (position, finding) in report.findings.iter().enumerate() {
         push_row(
             &mut out,
-            &[
-                "finding".to_string(),
-                position.to_string(),
-                finding.rule.clone(),
-                finding.kind.clone(),
-                severity_word(finding.severity).to_string(),
-                finding.user_id.clone(),
-                finding.username.clone(),
-                finding.user_active.to_string(),
-                finding.psl.clone(),
-                finding.recoverable_seats.to_string(),
-                String::new(),
-                String::new(),
-                finding.license_assignment_id.clone().unwrap_or_default(),
-                finding.summary.clone(),
-            ],
+            &row(&[
+                ("row_type", "finding".to_string()),
+                ("finding", position.to_string()),
+                ("rule", finding.rule.clone()),
+                ("kind", finding.kind.clone()),
+                ("severity", severity_word(finding.severity).to_string()),
+                ("user_id", finding.user_id.clone()),
+                ("username", finding.username.clone()),
+                ("user_active", finding.user_active.to_string()),
+                ("psl", finding.psl.clone()),
+                ("recoverable_seats", finding.recoverable_seats.to_string()),
+                (
+                    "record_id",
+                    finding.license_assignment_id.clone().unwrap_or_default(),
+                ),
+                ("description", finding.summary.clone()),
+            ]),
         );
     }
     for action in &report.plan.actions {
@@ -61,24 +86,53 @@ pub fn render(report: &ScanReport) -> String {
             .get(action.finding)
             .map(|finding| finding.psl.clone())
             .unwrap_or_default();
+        let description = if action.op == Op::Manual {
+            format!("needs the admin: {}", action.description)
+        } else {
+            action.description.clone()
+        };
         push_row(
             &mut out,
-            &[
-                "action".to_string(),
-                action.finding.to_string(),
-                action.rule.clone(),
-                String::new(),
-                String::new(),
-                action.user_id.clone(),
-                action.username.clone(),
-                String::new(),
-                psl,
-                String::new(),
-                action.op.to_string(),
-                action.sobject.clone(),
-                action.id.clone().unwrap_or_default(),
-                action.description.clone(),
-            ],
+            &row(&[
+                ("row_type", "action".to_string()),
+                ("finding", action.finding.to_string()),
+                ("rule", action.rule.clone()),
+                ("user_id", action.user_id.clone()),
+                ("username", action.username.clone()),
+                ("psl", psl),
+                ("op", action.op.to_string()),
+                ("sobject", action.sobject.clone()),
+                ("record_id", action.id.clone().unwrap_or_default()),
+                ("description", description),
+            ]),
+        );
+    }
+    for license in &report.ledger {
+        push_row(
+            &mut out,
+            &row(&[
+                ("row_type", "license".to_string()),
+                ("psl", license.psl.clone()),
+                ("recoverable_seats", license.recoverable.to_string()),
+                ("record_id", license.psl_id.clone()),
+                (
+                    "description",
+                    license
+                        .over_allocation()
+                        .unwrap_or_else(|| license.what_if()),
+                ),
+                ("total", license.total.to_string()),
+                ("used", license.used.to_string()),
+                ("free", license.free.to_string()),
+                ("over_allocated", license.over_allocated.to_string()),
+                ("freed_by_plan", license.freed_by_plan.to_string()),
+                ("needs_admin", license.needs_admin.to_string()),
+                (
+                    "needs_orphan_reclaim",
+                    license.needs_orphan_reclaim.to_string(),
+                ),
+                ("free_after_fix", license.free_after_fix.to_string()),
+            ]),
         );
     }
     out
@@ -167,19 +221,24 @@ mod tests {
         assert_eq!(records[0], COLUMNS);
         assert_eq!(
             records.len(),
-            1 + report.findings.len() + report.plan.actions.len()
+            1 + report.findings.len() + report.plan.actions.len() + report.ledger.len()
         );
         let types: Vec<&str> = records[1..]
             .iter()
             .map(|r| r[column("row_type")].as_str())
             .collect();
-        assert_eq!(types, ["finding", "finding", "action", "action", "action"]);
+        assert_eq!(
+            types,
+            [
+                "finding", "finding", "action", "action", "action", "license", "license", "license"
+            ]
+        );
         assert!(records.iter().all(|r| r.len() == COLUMNS.len()));
         let first = &records[1];
         assert_eq!(first[column("username")], "user2@seed-example.org");
         assert_eq!(first[column("psl")], "ServiceCloudVoicePsl");
         assert_eq!(first[column("recoverable_seats")], "1");
-        let last = &records[records.len() - 1];
+        let last = &records[records.len() - 1 - report.ledger.len()];
         assert_eq!(last[column("op")], "delete");
         assert_eq!(last[column("record_id")], fixture::ORPHAN_SEAT);
         assert_eq!(last[column("psl")], "SalesConsoleUser");
@@ -196,7 +255,7 @@ mod tests {
         assert_eq!(records[1][column("username")], nasty);
         assert_eq!(
             records.len(),
-            1 + report.findings.len() + report.plan.actions.len()
+            1 + report.findings.len() + report.plan.actions.len() + report.ledger.len()
         );
     }
 
@@ -220,5 +279,31 @@ mod tests {
         ] {
             assert_eq!(field(raw), guarded);
         }
+    }
+
+    #[test]
+    fn license_rows_carry_the_ledger_and_flag_over_allocation() {
+        let mut report = fixture::report();
+        report.ledger[0].used = 5;
+        report.ledger[0].total = 2;
+        report.ledger[0].over_allocated = true;
+        let records = parse(&render(&report));
+        let license = records
+            .iter()
+            .find(|r| r[column("row_type")] == "license")
+            .expect("a license row");
+        assert_eq!(license[column("over_allocated")], "true");
+        assert!(
+            license[column("description")].contains("over-allocated: 5 seats used of 2"),
+            "{license:?}"
+        );
+        let voice = records
+            .iter()
+            .find(|r| {
+                r[column("row_type")] == "license" && r[column("psl")] == "ServiceCloudVoicePsl"
+            })
+            .expect("voice row");
+        assert_eq!(voice[column("freed_by_plan")], "1");
+        assert_eq!(voice[column("needs_admin")], "0");
     }
 }

@@ -53,6 +53,8 @@ svg text { font: 12px system-ui, sans-serif; fill: var(--ink); }
 .bar-free { fill: #ffffff; stroke: #57606a; }
 .bar-freed { stroke: #1a7f37; }
 .total-mark { stroke: #cf222e; stroke-width: 2; }
+.over { color: #cf222e; font-weight: 600; }
+.admin { border-left: .4rem solid #9a6700; background: #fffbea; padding: .25rem .75rem; }
 details summary { cursor: pointer; }
 ul.evidence, ul.facts { margin: .25rem 0; padding-left: 1.2rem; }
 @media print { th button::after { content: ""; } details { display: block; } }
@@ -230,17 +232,23 @@ fn write_next(out: &mut String, report: &ScanReport) -> std::fmt::Result {
 }
 
 fn write_summary(out: &mut String, report: &ScanReport) -> std::fmt::Result {
-    // The ledger counts each seat once even when two findings name it, so its sum is the total.
-    let recoverable: u32 = report.ledger.iter().map(|row| row.recoverable).sum();
+    // The ledger counts each seat once even when two findings name it, so its sums are totals.
+    let seats = report.seat_totals();
     writeln!(out, "<section aria-labelledby=\"summary\">")?;
     writeln!(out, "<h2 id=\"summary\">Summary</h2>")?;
     writeln!(
         out,
-        "<p>{} finding(s), {} seat(s) recoverable, {} plan action(s).</p>",
+        "<p>{} finding(s), {} seat(s) recoverable: {}. {} plan action(s).</p>",
         report.findings.len(),
-        recoverable,
+        seats.recoverable(),
+        escape(&seats.sentence()),
         report.plan.actions.len()
     )?;
+    let over = report.over_allocations();
+    if !over.is_empty() {
+        writeln!(out, "<p class=\"over\">Over-allocated:</p>")?;
+        write_list(out, &over, "over")?;
+    }
     let what_ifs: Vec<String> = report
         .ledger
         .iter()
@@ -250,6 +258,21 @@ fn write_summary(out: &mut String, report: &ScanReport) -> std::fmt::Result {
     if !what_ifs.is_empty() {
         writeln!(out, "<p>What the fix allows:</p>")?;
         write_list(out, &what_ifs, "")?;
+    }
+    let steps: Vec<String> = report
+        .admin_steps()
+        .map(|step| format!("needs the admin: {}", step.description))
+        .collect();
+    if !steps.is_empty() {
+        writeln!(out, "<div class=\"admin\">")?;
+        writeln!(
+            out,
+            "<p>Needs the admin: {} manual step(s). Apply leaves these fixes whole to you, and \
+             their seats are not counted as freed.</p>",
+            steps.len()
+        )?;
+        write_list(out, &steps, "")?;
+        writeln!(out, "</div>")?;
     }
     writeln!(out, "</section>")
 }
@@ -279,17 +302,41 @@ const BAR_HEIGHT: f64 = 20.0;
 /// number is also written out, so the chart reads without colour (and a screen reader gets the
 /// same sentences from `<title>` and `<desc>`).
 fn write_chart(out: &mut String, n: usize, row: &LedgerRow) -> std::fmt::Result {
-    let used_after = row.used.saturating_sub(row.recoverable);
+    let used_after = row.used.saturating_sub(row.freed_by_plan);
     let freed = row.used - used_after;
+    // Seats that come free only after someone acts, said in words next to the bars.
+    let mut pending = Vec::new();
+    if row.needs_admin > 0 {
+        pending.push(format!(
+            "{} more after the admin's manual steps",
+            row.needs_admin
+        ));
+    }
+    if row.needs_orphan_reclaim > 0 {
+        pending.push(format!(
+            "{} more if reclaim_orphan_seats is on",
+            row.needs_orphan_reclaim
+        ));
+    }
+    let pending = if pending.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", pending.join("; "))
+    };
+    let over = if row.over_allocated {
+        format!(" ({} over)", row.used - row.total)
+    } else {
+        String::new()
+    };
     // An over-assigned license (used > total) still fits: the scale is whichever is larger.
     let scale = f64::from(row.total.max(row.used).max(1));
     let width = |seats: u32| f64::from(seats) / scale * BAR_WIDTH;
     let before = format!(
-        "Before: {} of {} used, {} free.",
+        "Before: {} of {} used, {} free{over}.",
         row.used, row.total, row.free
     );
     let after = format!(
-        "After the fix: {used_after} of {} used, {} free ({freed} freed).",
+        "After the fix: {used_after} of {} used, {} free ({freed} freed by the plan){pending}.",
         row.total, row.free_after_fix
     );
     let title = format!("{} seats before and after the fix", row.psl);
@@ -297,9 +344,17 @@ fn write_chart(out: &mut String, n: usize, row: &LedgerRow) -> std::fmt::Result 
     writeln!(out, "<figure class=\"chart\">")?;
     writeln!(
         out,
-        "<figcaption><code>{}</code> <span class=\"muted\">{}</span></figcaption>",
+        "<figcaption><code>{}</code> <span class=\"muted\">{}</span>{}</figcaption>",
         escape(&row.psl),
-        escape(&row.label)
+        escape(&row.label),
+        if row.over_allocated {
+            format!(
+                " <span class=\"over\">over-allocated: {} used of {} bought</span>",
+                row.used, row.total
+            )
+        } else {
+            String::new()
+        }
     )?;
     writeln!(
         out,
@@ -330,7 +385,7 @@ fn write_chart(out: &mut String, n: usize, row: &LedgerRow) -> std::fmt::Result 
             8.0,
             row.used,
             0,
-            format!("{} used, {} free", row.used, row.free),
+            format!("{} used, {} free{over}", row.used, row.free),
         ),
         (
             "After fix",
@@ -338,8 +393,13 @@ fn write_chart(out: &mut String, n: usize, row: &LedgerRow) -> std::fmt::Result 
             used_after,
             freed,
             format!(
-                "{used_after} used, {} free ({freed} freed)",
-                row.free_after_fix
+                "{used_after} used, {} free ({freed} freed{})",
+                row.free_after_fix,
+                if row.needs_admin > 0 {
+                    format!(", {} need the admin", row.needs_admin)
+                } else {
+                    String::new()
+                }
             ),
         ),
     ];
@@ -410,10 +470,11 @@ fn write_ledger(out: &mut String, report: &ScanReport) -> std::fmt::Result {
             ("Used", true),
             ("Free", true),
             ("Consumed by findings", true),
-            ("Recoverable", true),
+            ("Freed by the plan", true),
+            ("Needs the admin", true),
+            ("Orphans (reclaim off)", true),
             ("Free after fix", true),
             ("Assignable after fix", true),
-            ("What if", false),
         ],
     )?;
     writeln!(out, "<tbody>")?;
@@ -424,18 +485,30 @@ fn write_ledger(out: &mut String, report: &ScanReport) -> std::fmt::Result {
             escape(&row.psl),
             escape(&row.label)
         )?;
+        write!(out, "<td class=\"num\">{}</td>", row.total)?;
+        if row.over_allocated {
+            write!(
+                out,
+                "<td class=\"num over\">{} <span>over-allocated</span></td>",
+                row.used
+            )?;
+        } else {
+            write!(out, "<td class=\"num\">{}</td>", row.used)?;
+        }
         for number in [
-            row.total,
-            row.used,
             row.free,
             row.consumed_by_findings,
-            row.recoverable,
+            row.freed_by_plan,
+            row.needs_admin,
+            row.needs_orphan_reclaim,
             row.free_after_fix,
             row.assignable_after_fix,
         ] {
             write!(out, "<td class=\"num\">{number}</td>")?;
         }
-        writeln!(out, "<td>{}</td></tr>", escape(&row.what_if()))?;
+        // The what-if sentences are in the summary: a wide column here would push the table
+        // off the page.
+        writeln!(out, "</tr>")?;
     }
     writeln!(out, "</tbody>")?;
     writeln!(out, "</table>")?;
@@ -750,7 +823,8 @@ mod tests {
         );
         assert!(
             html.contains(
-                "Before: 2 of 2 used, 0 free. After the fix: 1 of 2 used, 1 free (1 freed)."
+                "Before: 2 of 2 used, 0 free. After the fix: 1 of 2 used, 1 free (1 freed by the \
+                 plan)."
             ),
             "{html}"
         );
@@ -761,9 +835,14 @@ mod tests {
         let mut report = fixture::report();
         report.ledger[0].used = 5;
         report.ledger[0].total = 2;
+        report.ledger[0].over_allocated = true;
         let html = render(&report);
         let chart = html.split("<svg").nth(1).expect("first chart");
-        assert!(chart.contains("5 used, 0 free"), "{chart}");
+        assert!(chart.contains("5 used, 0 free (3 over)"), "{chart}");
+        assert!(
+            html.contains("over-allocated: 5 used of 2 bought"),
+            "the caption flags it"
+        );
         // Used spans the whole bar; the total mark sits at 2/5 of it.
         assert!(chart.contains("width=\"300.0\""), "{chart}");
         assert!(chart.contains("x1=\"200.0\""), "{chart}");

@@ -84,7 +84,7 @@ pub(crate) mod fixture {
                 notes: voice.notes.clone(),
             },
             rules: outcomes.iter().map(RuleSummary::of).collect(),
-            ledger: compute_ledger(&snapshot, &findings),
+            ledger: compute_ledger(&snapshot, &findings, &plan, &[testkit::VOICE_PS]),
             findings,
             plan,
             api: ApiInfo {
@@ -145,7 +145,7 @@ mod tests {
     #[test]
     fn the_issue_fields_are_at_their_documented_paths() {
         let value: Value = serde_json::from_str(&render(&report())).expect("json");
-        assert_eq!(value["schema_version"], 1);
+        assert_eq!(value["schema_version"], 2);
         assert_eq!(value["org"]["affected"], true);
 
         let finding = &value["findings"][0];

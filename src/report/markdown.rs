@@ -105,27 +105,31 @@ fn write_next(out: &mut String, report: &ScanReport) -> std::fmt::Result {
 
 fn write_summary(out: &mut String, report: &ScanReport) -> std::fmt::Result {
     writeln!(out, "## Summary\n")?;
-    // The ledger counts each seat once even when two findings name it, so its sum is the total.
-    let recoverable: u32 = report.ledger.iter().map(|row| row.recoverable).sum();
+    // The ledger counts each seat once even when two findings name it, so its sums are totals.
+    let seats = report.seat_totals();
     writeln!(
         out,
-        "- {} finding(s), {} seat(s) recoverable, {} plan action(s).",
+        "- {} finding(s), {} seat(s) recoverable: {}. {} plan action(s).",
         report.findings.len(),
-        recoverable,
+        seats.recoverable(),
+        text(&seats.sentence()),
         report.plan.actions.len()
     )?;
     let per_license: Vec<String> = report
         .ledger
         .iter()
-        .filter(|row| row.recoverable > 0)
-        .map(|row| format!("{} {}", text(&row.psl), row.recoverable))
+        .filter(|row| row.freed_by_plan > 0)
+        .map(|row| format!("{} {}", text(&row.psl), row.freed_by_plan))
         .collect();
     if !per_license.is_empty() {
         writeln!(
             out,
-            "- Recoverable seats per license: {}.",
+            "- Seats the plan frees per license: {}.",
             per_license.join(", ")
         )?;
+    }
+    for over in report.over_allocations() {
+        writeln!(out, "- **Over-allocated**: {}.", text(&over))?;
     }
     out.push('\n');
     if !report.rules.is_empty() {
@@ -154,27 +158,37 @@ fn write_ledger(out: &mut String, report: &ScanReport) -> std::fmt::Result {
     }
     writeln!(
         out,
-        "| License | Label | Total | Used | Free | Consumed by findings | Recoverable | Free \
-         after fix | Assignable after fix |"
+        "| License | Label | Total | Used | Free | Consumed by findings | Freed by the plan | \
+         Needs the admin | Orphans (reclaim off) | Free after fix | Assignable after fix |"
     )?;
-    writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
+    writeln!(
+        out,
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )?;
     for row in &report.ledger {
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {}{} | {} | {} | {} | {} | {} | {} | {} |",
             code(&row.psl),
             text(&row.label),
             row.total,
             row.used,
+            if row.over_allocated {
+                " **over-allocated**"
+            } else {
+                ""
+            },
             row.free,
             row.consumed_by_findings,
-            row.recoverable,
+            row.freed_by_plan,
+            row.needs_admin,
+            row.needs_orphan_reclaim,
             row.free_after_fix,
             row.assignable_after_fix
         )?;
     }
     out.push('\n');
-    // The what-if only says something new where the fix frees a seat.
+    // The what-if only says something new where a fix could free a seat.
     let what_ifs: Vec<String> = report
         .ledger
         .iter()
@@ -185,6 +199,19 @@ fn write_ledger(out: &mut String, report: &ScanReport) -> std::fmt::Result {
         writeln!(out, "What the fix allows:\n")?;
         for what_if in what_ifs {
             writeln!(out, "- {}", text(&what_if))?;
+        }
+        out.push('\n');
+    }
+    let steps: Vec<&crate::plan::Action> = report.admin_steps().collect();
+    if !steps.is_empty() {
+        writeln!(
+            out,
+            "Needs the admin ({} manual step(s); apply leaves these fixes whole to you, and their \
+             seats are not counted as freed):\n",
+            steps.len()
+        )?;
+        for step in steps {
+            writeln!(out, "- needs the admin: {}", text(&step.description))?;
         }
         out.push('\n');
     }
@@ -354,7 +381,7 @@ mod tests {
         );
         assert!(
             md.contains(
-                "| `ServiceCloudVoicePsl` | ServiceCloudVoicePsl | 2 | 2 | 0 | 1 | 1 | 1 | 1 |"
+                "| `ServiceCloudVoicePsl` | ServiceCloudVoicePsl | 2 | 2 | 0 | 1 | 1 | 0 | 0 | 1 | 1 |"
             ),
             "{md}"
         );

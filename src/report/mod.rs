@@ -20,7 +20,7 @@ use crate::plan::Plan;
 use crate::rules::{Finding, RuleOutcome, RuleStatus};
 
 /// Version of the `report.json` schema. Bump on any change a consumer would notice.
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
 
 /// Everything one scan concluded, as written to `report.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -125,9 +125,72 @@ impl RuleSummary {
     }
 }
 
+/// The seats of every license, in the ledger's one definition (see [`crate::ledger`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SeatTotals {
+    /// Seats the plan frees by itself.
+    pub freed_by_plan: u32,
+    /// Seats freed only after an admin's manual step.
+    pub needs_admin: u32,
+    /// Orphaned seats freed only if `reclaim_orphan_seats` is turned on.
+    pub needs_orphan_reclaim: u32,
+}
+
+impl SeatTotals {
+    /// Every seat the findings could free.
+    pub fn recoverable(&self) -> u32 {
+        self.freed_by_plan + self.needs_admin + self.needs_orphan_reclaim
+    }
+
+    /// One sentence for every output: what the plan frees, and what needs someone first.
+    pub fn sentence(&self) -> String {
+        let mut text = format!("the plan frees {} seat(s) by itself", self.freed_by_plan);
+        if self.needs_admin > 0 {
+            text.push_str(&format!(
+                "; {} more need(s) the admin first (manual steps)",
+                self.needs_admin
+            ));
+        }
+        if self.needs_orphan_reclaim > 0 {
+            text.push_str(&format!(
+                "; {} orphaned seat(s) only if `reclaim_orphan_seats` is turned on",
+                self.needs_orphan_reclaim
+            ));
+        }
+        text
+    }
+}
+
 impl ScanReport {
-    /// Seats all findings would free.
+    /// Seats all findings could free, each seat once (the ledger's `recoverable`, summed).
     pub fn recoverable_seats(&self) -> u32 {
-        self.findings.iter().map(|f| f.recoverable_seats).sum()
+        self.seat_totals().recoverable()
+    }
+
+    /// The ledger's three routes to a free seat, summed over the licenses.
+    pub fn seat_totals(&self) -> SeatTotals {
+        self.ledger
+            .iter()
+            .fold(SeatTotals::default(), |total, row| SeatTotals {
+                freed_by_plan: total.freed_by_plan + row.freed_by_plan,
+                needs_admin: total.needs_admin + row.needs_admin,
+                needs_orphan_reclaim: total.needs_orphan_reclaim + row.needs_orphan_reclaim,
+            })
+    }
+
+    /// The plan's manual steps: what the admin must do before those seats come free.
+    pub fn admin_steps(&self) -> impl Iterator<Item = &crate::plan::Action> {
+        self.plan
+            .actions
+            .iter()
+            .filter(|a| a.op == crate::plan::Op::Manual)
+    }
+
+    /// One sentence per over-allocated license (`used > total`).
+    pub fn over_allocations(&self) -> Vec<String> {
+        self.ledger
+            .iter()
+            .filter_map(LedgerRow::over_allocation)
+            .collect()
     }
 }

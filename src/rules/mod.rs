@@ -158,6 +158,15 @@ pub enum Severity {
     High,
 }
 
+impl Severity {
+    /// `severity` for a finding about a user who is `active` or not: a deactivated user's
+    /// finding is [`Severity::Low`] whatever the rule says, since nobody is blocked by it (the
+    /// seat still costs money, so it stays reported).
+    pub fn for_user(severity: Severity, active: bool) -> Severity {
+        if active { severity } else { Severity::Low }
+    }
+}
+
 /// One seat consumed for nothing, by one user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {

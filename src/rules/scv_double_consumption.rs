@@ -317,7 +317,9 @@ impl Judge<'_, '_> {
         Verdict::Wasted(Box::new(Finding {
             rule: ID.to_string(),
             kind: KIND.to_string(),
-            severity: Severity::High,
+            // High: it blocks giving the seat to someone who needs it; unless the user is
+            // deactivated, when nobody is blocked.
+            severity: Severity::for_user(Severity::High, user.is_active),
             user_id: user.id.clone(),
             username: user.username.clone(),
             user_active: user.is_active,
@@ -482,6 +484,7 @@ mod tests {
         assert_eq!(users(&outcome), [USER2]);
         assert!(!outcome.findings[0].user_active);
         assert_eq!(outcome.findings[0].recoverable_seats, 1);
+        assert_eq!(outcome.findings[0].severity, Severity::Low);
     }
 
     #[test]

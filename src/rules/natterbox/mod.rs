@@ -302,13 +302,14 @@ impl NatterboxRule {
                 enabled: self.fixes.contains(&rule.id),
             }
         });
+        let user_active = record.user_active.unwrap_or(true);
         let base = Finding {
             rule: ID.to_string(),
             kind: rule.id.clone(),
-            severity: severity(rule.severity),
+            severity: Severity::for_user(severity(rule.severity), user_active),
             user_id: record.user_id.clone().unwrap_or_default(),
             username: username.clone(),
-            user_active: record.user_active.unwrap_or(true),
+            user_active,
             psl: self.label(&license),
             psl_id: record.id.clone(),
             license_assignment_id: None,
