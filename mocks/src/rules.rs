@@ -3,8 +3,9 @@
 //! - assigning a licensed permission set (directly or through a group) takes a PSL seat for the
 //!   assignee when they have none, or fails with `LICENSE_LIMIT_EXCEEDED` when no seat is free;
 //! - a PSL assignment cannot be deleted while something the user holds still needs it;
-//! - unassigning a permission set removes the PSL assignment nobody needs any more, except when
-//!   50 or more are unassigned at once or the assignment came through a group;
+//! - unassigning a permission set or a permission set group removes the PSL assignments nobody
+//!   needs any more (Salesforce Help, "Remove a permission set license from a user"), except when
+//!   50 or more are unassigned at once; removing a licensed set *from* a group frees nobody's seat;
 //! - putting a user in an Amazon Connect contact center auto-assigns the configured Voice
 //!   permission set (with its seat) when `_org.voice_auto_assign` is enabled;
 //! - duplicates answer `DUPLICATE_VALUE`.
@@ -133,6 +134,7 @@ pub fn apply_insert_defaults(def: &ObjectDef, fields: &mut Map<String, Value>, n
             default("Status", Value::String("Active".into()));
             default("TotalLicenses", Value::from(0));
         }
+        "UserLicense" => default("Status", Value::String("Active".into())),
         "VoiceCall" => default("CreatedDate", stamp),
         _ => {}
     }
@@ -485,15 +487,16 @@ impl Dml<'_> {
         {
             return Err(profile_owned());
         }
+        // What the assignment needed, read before it goes (a group's components are still there).
+        let needed = self.psls_for(ps.as_deref(), group.as_deref());
         self.store.delete(id);
         let auto_remove = self.settings.auto_remove_psl_on_unassign
-            && batch.permission_set_unassignments < AUTO_REMOVE_BATCH_LIMIT
-            && group.is_none();
+            && batch.permission_set_unassignments < AUTO_REMOVE_BATCH_LIMIT;
         if !auto_remove {
             return Ok(());
         }
         let user = text(fields, "AssigneeId").unwrap_or_default().to_string();
-        for psl in self.psls_for(ps.as_deref(), None) {
+        for psl in needed {
             if self.user_needs_psl(&user, &psl, None).is_none()
                 && let Some(psla) = self.user_psla(&user, &psl)
             {
@@ -911,10 +914,15 @@ mod tests {
 
     impl World {
         fn seed() -> World {
+            World::load("seed-example.json")
+        }
+        fn load(name: &str) -> World {
             let loaded = fixture::load_file(
-                &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-example.json"),
+                &Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("fixtures")
+                    .join(name),
             )
-            .expect("seed fixture loads");
+            .expect("fixture loads");
             World {
                 store: Store::from_records(loaded.records),
                 schema: loaded.schema,
@@ -1003,6 +1011,59 @@ mod tests {
             )
             .expect("delete works");
         assert!(world.has_psl(USER2, VOICE_PSL));
+    }
+
+    /// User-2 of `scan-voice-via-group.json` holds the Voice set only through group VoiceAccess.
+    const GROUP_ASSIGNMENT_OF_USER2: &str = "0Pa000000000008CAA";
+    const VOICE_IN_GROUP: &str = "0PH000000000001GAA";
+
+    #[test]
+    fn unassigning_a_group_frees_the_seat_nothing_else_needs() {
+        let mut world = World::load("scan-voice-via-group.json");
+        world
+            .dml()
+            .delete(
+                None,
+                GROUP_ASSIGNMENT_OF_USER2,
+                DeleteBatch {
+                    permission_set_unassignments: 1,
+                },
+            )
+            .expect("group unassigned");
+        assert!(!world.has_psl(USER2, VOICE_PSL), "freed with the group");
+        assert!(world.has_psl(USER2, PARTNER_PSL), "still needed: kept");
+        assert_eq!(world.store.used_licenses(VOICE_PSL), 1);
+    }
+
+    #[test]
+    fn unassigning_fifty_groups_at_once_frees_nothing() {
+        let mut world = World::load("scan-voice-via-group.json");
+        world
+            .dml()
+            .delete(
+                None,
+                GROUP_ASSIGNMENT_OF_USER2,
+                DeleteBatch {
+                    permission_set_unassignments: 50,
+                },
+            )
+            .expect("group unassigned");
+        assert!(world.has_psl(USER2, VOICE_PSL));
+    }
+
+    #[test]
+    fn removing_a_licensed_set_from_a_group_frees_no_member_seat() {
+        let mut world = World::load("scan-voice-via-group.json");
+        world
+            .dml()
+            .delete(None, VOICE_IN_GROUP, DeleteBatch::default())
+            .expect("component removed");
+        assert!(world.has_psl(USER2, VOICE_PSL), "the member keeps the seat");
+        // Nothing needs it now: it can be deleted by hand.
+        world
+            .dml()
+            .delete(None, "2LA000000000003GAA", DeleteBatch::default())
+            .expect("the seat goes by hand");
     }
 
     #[test]

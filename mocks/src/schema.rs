@@ -363,9 +363,14 @@ fn standard_objects() -> Vec<ObjectDef> {
                 F::string("Name").required().into(),
                 F::string("Label").required().into(),
                 F::string("Description").into(),
-                F::reference("LicenseId", "PermissionSetLicense", Some("License"))
-                    .create_only()
-                    .into(),
+                // Either kind of license (Object Reference, PermissionSet.LicenseId): a
+                // permission set license or the user license the set is tied to.
+                {
+                    let mut f = F::reference("LicenseId", "PermissionSetLicense", Some("License"))
+                        .create_only();
+                    f.def.reference_to.push("UserLicense".to_string());
+                    f.into()
+                },
                 F::boolean("IsOwnedByProfile").read_only().into(),
                 F::reference(
                     "PermissionSetGroupId",
@@ -386,7 +391,8 @@ fn standard_objects() -> Vec<ObjectDef> {
                 plural: "Permission Set Assignments",
                 prefix: "0Pa",
                 create: true,
-                update: false,
+                // Object Reference: update() is supported; only ExpirationDate can change.
+                update: true,
                 delete: true,
                 setup: true,
             },
@@ -406,7 +412,8 @@ fn standard_objects() -> Vec<ObjectDef> {
                 .create_only()
                 .into(),
                 F::boolean("IsActive").read_only().into(),
-                F::new("ExpirationDate", K::Date).create_only().into(),
+                // A dateTime, settable on create and update (API 52.0+).
+                F::new("ExpirationDate", K::DateTime).into(),
                 F::new("SystemModstamp", K::DateTime)
                     .read_only()
                     .not_nillable()
@@ -457,6 +464,26 @@ fn standard_objects() -> Vec<ObjectDef> {
                 .required()
                 .create_only()
                 .into(),
+            ],
+        ),
+        object(
+            ObjectSpec {
+                name: "UserLicense",
+                label: "User License",
+                plural: "User Licenses",
+                prefix: "100",
+                create: false,
+                update: false,
+                delete: false,
+                setup: true,
+            },
+            vec![
+                F::string("Name").read_only().into(),
+                F::string("MasterLabel").read_only().into(),
+                F::string("LicenseDefinitionKey").read_only().into(),
+                F::new("TotalLicenses", K::Int).read_only().into(),
+                F::new("UsedLicenses", K::Int).read_only().into(),
+                F::new("Status", K::Picklist).read_only().into(),
             ],
         ),
         object(
