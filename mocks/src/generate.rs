@@ -518,6 +518,8 @@ struct ProfileDef {
     id: String,
     /// Index into `Catalog::sets` of its profile-owned set.
     set: usize,
+    /// Index into `USER_LICENSES` of the user license the profile (and its set) is tied to.
+    user_license: usize,
 }
 
 /// Which region a contact center serves: drives users' time zones and call hours.
@@ -577,6 +579,8 @@ struct Catalog {
     group_by_name: BTreeMap<&'static str, usize>,
     /// Profiles by role.
     profiles: BTreeMap<&'static str, ProfileDef>,
+    /// `UserLicense` ids, parallel to `USER_LICENSES`.
+    user_licenses: Vec<String>,
     /// Contact centers.
     centers: Vec<CenterDef>,
     /// Indexes into `centers` of the Amazon Connect ones, in `AMAZON_CENTER_WEIGHTS` order.
@@ -713,6 +717,13 @@ const CUSTOM_SUBJECTS: &[&str] = &[
     "QuickText", "VoiceCall",
 ];
 const CUSTOM_ACTIONS: &[&str] = &["Read", "Edit", "Manage", "Export", "Admin"];
+
+/// User licenses: (`Name`, `LicenseDefinitionKey`). A profile-owned set's `LicenseId` names its
+/// profile's user license, as in a real org, so a scan meets sets tied to a `UserLicense` and must
+/// not take them for permission set licenses.
+const USER_LICENSES: &[(&str, &str)] = &[("Salesforce", "SFDC"), ("Salesforce Platform", "AUL")];
+/// Profiles on the Salesforce Platform user license; every other profile is on Salesforce.
+const PLATFORM_PROFILES: &[&str] = &["marketing"];
 
 /// Profiles by role: (key, profile name).
 const PROFILES: &[(&str, &str)] = &[
@@ -925,7 +936,15 @@ impl Catalog {
                     custom: false,
                 },
             );
-            profiles.insert(*key, ProfileDef { id, set });
+            let user_license = usize::from(PLATFORM_PROFILES.contains(key));
+            profiles.insert(
+                *key,
+                ProfileDef {
+                    id,
+                    set,
+                    user_license,
+                },
+            );
         }
 
         let by_name: BTreeMap<String, usize> = sets
@@ -1029,6 +1048,8 @@ impl Catalog {
                 .filter(|i| centers[*i].amazon == amazon)
                 .collect()
         };
+        // Their own prefix's counter: no other id of the fixture moves.
+        let user_licenses = USER_LICENSES.iter().map(|_| ids.next("100")).collect();
         Catalog {
             psls,
             sets,
@@ -1036,6 +1057,7 @@ impl Catalog {
             groups,
             group_by_name,
             profiles,
+            user_licenses,
             amazon_centers: of_kind(true),
             partner_centers: of_kind(false),
             other_profile_weights: OTHER_PROFILES.iter().map(|(_, w)| *w).collect(),
@@ -1083,10 +1105,46 @@ impl Catalog {
             .collect()
     }
 
+    /// `UserLicense` records; used counts the active users of the profiles on each.
+    fn user_license_records(&self, users: &[Value]) -> Vec<Value> {
+        let mut used = vec![0u64; USER_LICENSES.len()];
+        for user in users.iter().filter(|u| u["IsActive"] != false) {
+            if let Some(profile) = self
+                .profiles
+                .values()
+                .find(|p| user["ProfileId"].as_str() == Some(p.id.as_str()))
+            {
+                used[profile.user_license] += 1;
+            }
+        }
+        USER_LICENSES
+            .iter()
+            .zip(&self.user_licenses)
+            .zip(used)
+            .map(|(((name, key), id), used)| {
+                json!({
+                    "Id": id,
+                    "Name": name,
+                    "MasterLabel": name,
+                    "LicenseDefinitionKey": key,
+                    "TotalLicenses": used + 25 + used / 10,
+                    "UsedLicenses": used,
+                    "Status": "Active",
+                })
+            })
+            .collect()
+    }
+
     fn set_records(&self) -> Vec<Value> {
+        let user_license_of_set: BTreeMap<usize, &str> = self
+            .profiles
+            .values()
+            .map(|p| (p.set, self.user_licenses[p.user_license].as_str()))
+            .collect();
         self.sets
             .iter()
-            .map(|set| {
+            .enumerate()
+            .map(|(index, set)| {
                 let kind = if set.profile_owned {
                     "Profile"
                 } else if set.group.is_some() {
@@ -1098,7 +1156,10 @@ impl Catalog {
                     "Id": set.id,
                     "Name": set.name,
                     "Label": set.label,
-                    "LicenseId": set.license.map(|l| self.psls[l].id.clone()),
+                    "LicenseId": set
+                        .license
+                        .map(|l| self.psls[l].id.clone())
+                        .or_else(|| user_license_of_set.get(&index).map(|id| id.to_string())),
                     "IsOwnedByProfile": set.profile_owned,
                     "PermissionSetGroupId": set.group.map(|g| self.groups[g].id.clone()),
                     "NamespacePrefix": set.namespace,
@@ -1617,7 +1678,9 @@ impl<'a> OrgBuilder<'a> {
 
         let mut root = Map::new();
         root.insert("_org".into(), self.org_section(seed, users));
+        let user_licenses = catalog.user_license_records(&self.users);
         root.insert("User".into(), Value::Array(self.users));
+        root.insert("UserLicense".into(), Value::Array(user_licenses));
         root.insert("PermissionSet".into(), Value::Array(catalog.set_records()));
         root.insert(
             "PermissionSetLicense".into(),
@@ -2150,6 +2213,25 @@ mod tests {
             .collect();
         on_voice.sort_unstable();
         assert_eq!(on_voice, vec![VOICE_PERMISSION_SET]);
+    }
+
+    #[test]
+    fn profile_sets_are_tied_to_user_licenses_not_psls() {
+        let generated = generate(&small(5));
+        let user_licenses: BTreeSet<&str> = records(&generated.fixture, "UserLicense")
+            .iter()
+            .filter_map(|r| text(r, "Id"))
+            .collect();
+        assert_eq!(user_licenses.len(), USER_LICENSES.len());
+        let profile_sets: Vec<&Value> = records(&generated.fixture, "PermissionSet")
+            .iter()
+            .filter(|r| r["IsOwnedByProfile"] == true)
+            .collect();
+        assert_eq!(profile_sets.len(), PROFILES.len());
+        for set in profile_sets {
+            let license = text(set, "LicenseId").expect("a profile set has a license");
+            assert!(user_licenses.contains(license), "{set}");
+        }
     }
 
     #[test]
