@@ -71,8 +71,8 @@ impl RecordError {
 
     /// What a write or read of a deleted record of `object` answers: `ENTITY_IS_DELETED` while
     /// the record sits in the Recycle Bin, as for an unknown id once it is gone for good.
-    pub fn deleted(object: &str) -> Self {
-        if hard_deleted(object) {
+    pub fn deleted(object: &str, settings: &OrgSettings) -> Self {
+        if hard_deleted(object) || (object == PSLA && settings.seats_deleted_for_good) {
             RecordError::not_found()
         } else {
             RecordError::entity_is_deleted()
@@ -361,7 +361,7 @@ impl Dml<'_> {
             return Err(RecordError::not_found());
         }
         if row.deleted {
-            return Err(RecordError::deleted(&row.object));
+            return Err(RecordError::deleted(&row.object, self.settings));
         }
         let id = text(&row.fields, "Id").unwrap_or(id).to_string();
         let object = row.object.clone();
@@ -413,7 +413,7 @@ impl Dml<'_> {
             return Err(RecordError::not_found());
         }
         if row.deleted {
-            return Err(RecordError::deleted(&row.object));
+            return Err(RecordError::deleted(&row.object, self.settings));
         }
         let fields = row.fields.clone();
         let object = row.object.clone();

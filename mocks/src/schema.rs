@@ -158,6 +158,43 @@ impl Schema {
             .insert(object.name.to_ascii_lowercase(), object);
     }
 
+    /// Gives fields of a standard `object` this org's own names, or drops them (`None`), for
+    /// orgs whose objects differ from the reference (a field renamed or not there at all).
+    pub fn rename_fields(
+        &mut self,
+        object: &str,
+        renames: &BTreeMap<String, Option<String>>,
+    ) -> Result<(), String> {
+        let def = self
+            .objects
+            .get_mut(&object.to_ascii_lowercase())
+            .ok_or_else(|| format!("no object {object}"))?;
+        for (from, to) in renames {
+            let Some(at) = def
+                .fields
+                .iter()
+                .position(|f| f.name == *from && f.name != "Id")
+            else {
+                return Err(format!("{object} has no field {from} to rename or drop"));
+            };
+            match to {
+                None => {
+                    def.fields.remove(at);
+                }
+                Some(to) => {
+                    let valid = to.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                        && to.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                    if !valid || def.field(to).is_some() {
+                        return Err(format!("{to:?} is not a free field API name on {object}"));
+                    }
+                    def.fields[at].name = to.clone();
+                    def.fields[at].label = label_for(to);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// An object by name, case-insensitively.
     pub fn object(&self, name: &str) -> Option<&ObjectDef> {
         self.objects.get(&name.to_ascii_lowercase())
