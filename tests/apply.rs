@@ -926,3 +926,85 @@ fn latest_run_file(dir: &Path, name: &str) -> PathBuf {
     runs.sort();
     runs.pop().expect("a report folder").join(name)
 }
+
+/// The seed org with `_org` keys replaced by `org` (fixture files stay relative to the seed's
+/// folder).
+fn seed_with(org: Value) -> Org {
+    let path = repo_root().join("mocks/fixtures/seed-example.json");
+    let mut fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("seed")).expect("JSON");
+    for (key, value) in org.as_object().expect("an object") {
+        fixture["_org"][key] = value.clone();
+    }
+    Org::from_fixture_str(&fixture.to_string(), path.parent().expect("folder"))
+        .expect("seed variant loads")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seat_delete_refused_because_still_needed_is_skipped_with_the_reason() {
+    let sim = Sim::seed().await;
+    // Seed 14 makes the first three record writes meet a locked row and the fourth not: the
+    // Voice set's unassignment fails after its three attempts, so the seat delete that follows
+    // finds the Voice set still needing the seat, and Salesforce refuses it.
+    sim.sim.org.set_faults(Faults {
+        seed: 14,
+        lock_row_rate: 0.5,
+        ..Faults::default()
+    });
+    let dir = scratch_dir("apply_seat_still_needed");
+    let cfg = config(&dir, &sim, "[org.window]\nalways_open = true\n");
+    let (_, stdout, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["apply", "--yes"]).await);
+    let all = journal(&dir);
+    let seat = all
+        .iter()
+        .find(|a| a.sobject == "PermissionSetLicenseAssign")
+        .expect("a seat delete was planned");
+    assert_eq!(
+        seat.status,
+        ActionStatus::Skipped,
+        "{all:?}\n{stdout}\n{stderr}"
+    );
+    assert_eq!(seat.outcome.as_deref(), Some("still_needed"));
+    let reason = seat.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("still holds needs it") && reason.contains("SalesforceVoicePermissionSet"),
+        "{reason}"
+    );
+    assert!(
+        stdout.contains("[skipped]") && stdout.contains("Salesforce kept the seat"),
+        "{stdout}"
+    );
+    assert_eq!(
+        sim.sim.org.used_licenses(VOICE_PSL),
+        Some(2),
+        "nothing freed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seat_already_gone_under_another_code_is_read_back_and_done() {
+    // This org deletes seats for good: the seat Salesforce removed with the Voice set answers
+    // INVALID_CROSS_REFERENCE_KEY, not ENTITY_IS_DELETED, when apply then deletes it.
+    let sim = Sim::with(seed_with(json!({"seats_deleted_for_good": true}))).await;
+    let dir = scratch_dir("apply_seat_gone_other_code");
+    let cfg = config(&dir, &sim, "[org.window]\nalways_open = true\n");
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["apply", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let all = journal(&dir);
+    let seat = all
+        .iter()
+        .find(|a| a.sobject == "PermissionSetLicenseAssign")
+        .expect("a seat delete was planned");
+    assert_eq!(seat.status, ActionStatus::Done, "{all:?}");
+    assert_eq!(seat.outcome.as_deref(), Some("already_gone"));
+    let reason = seat.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("INVALID_CROSS_REFERENCE_KEY") && reason.contains("confirmed"),
+        "{reason}"
+    );
+    assert!(
+        all.iter().all(|a| a.status == ActionStatus::Done),
+        "{all:?}"
+    );
+    assert_eq!(sim.sim.org.used_licenses(VOICE_PSL), Some(1));
+}

@@ -532,3 +532,55 @@ fn an_inactive_users_finding_is_not_high_severity() {
         "{csv}"
     );
 }
+
+#[test]
+fn sets_tied_to_a_user_license_are_not_taken_for_permission_set_licenses() {
+    // `scan-user-license.json`: the orphan-seat org, with the profile set tied to the
+    // `Salesforce` user license and User-3 holding `Platform_Reports`, tied to the `Salesforce
+    // Platform` user license (PermissionSet.LicenseId may name either kind of license).
+    let dir = scratch_dir("scan_user_license");
+    let cfg = config_for(&dir, "scan-user-license.json", "");
+    let (code, stdout, stderr) = scan(&dir, &cfg, &[]);
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("2 recoverable seat(s); the plan frees 1 seat(s)"),
+        "{stdout}"
+    );
+    let report = report_json(&dir);
+    let found = findings(&report);
+    assert!(
+        found.contains(&(
+            "orphan-psl".to_string(),
+            "user3@seed-example.org".to_string(),
+            true
+        )),
+        "User-3's seat is still nobody's need: {found:?}"
+    );
+    let mut ledger: Vec<&str> = report["ledger"]
+        .as_array()
+        .expect("ledger[]")
+        .iter()
+        .filter_map(|l| l["psl"].as_str())
+        .collect();
+    ledger.sort_unstable();
+    assert_eq!(
+        ledger,
+        vec![
+            "SalesConsoleUser",
+            "ServiceCloudVoiceExternalTelephonyPsl",
+            "ServiceCloudVoicePsl"
+        ],
+        "user licenses are no ledger rows"
+    );
+    let orphan = report["findings"]
+        .as_array()
+        .expect("findings[]")
+        .iter()
+        .find(|f| f["rule"] == "orphan-psl")
+        .expect("the orphan finding");
+    let evidence = orphan["evidence"].to_string();
+    assert!(
+        !evidence.contains("Platform_Reports") && !evidence.contains("100000000000002AAA"),
+        "a set on a user license is not a licensed set the user holds: {evidence}"
+    );
+}

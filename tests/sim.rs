@@ -20,6 +20,7 @@ const AGENT_PS: &str = "0PS000000000002GAA";
 const VOICE_PS: &str = "0PS000000000007GAA";
 const USER2_VOICE_PSA: &str = "0Pa000000000008CAA";
 const USER1_VOICE_PSLA: &str = "2LA000000000001GAA";
+const USER2_VOICE_PSLA: &str = "2LA000000000003GAA";
 const AMAZON_CENTER: &str = "04v000000000001AAA";
 
 fn error_code(body: &Value) -> &str {
@@ -242,14 +243,84 @@ async fn assigning_a_set_twice_answers_duplicate_value() {
 }
 
 #[tokio::test]
-async fn a_deleted_record_answers_entity_is_deleted() {
+async fn a_deleted_record_answers_as_its_object_is_deleted() {
     let sim = Sim::seed().await;
+    // The seat goes to the Recycle Bin with the unassignment: ENTITY_IS_DELETED.
     let path = format!("sobjects/PermissionSetAssignment/{USER2_VOICE_PSA}");
     assert_eq!(sim.delete(&path).await.0, 204);
+    let seat = format!("sobjects/PermissionSetLicenseAssign/{USER2_VOICE_PSLA}");
+    let (status, body) = sim.get(&seat).await;
+    assert_eq!((status, error_code(&body)), (404, "ENTITY_IS_DELETED"));
+    let (status, body) = sim.delete(&seat).await;
+    assert_eq!((status, error_code(&body)), (404, "ENTITY_IS_DELETED"));
+    // An assignment has no IsDeleted field: it is gone for good, like an id never seen.
     let (status, body) = sim.get(&path).await;
-    assert_eq!((status, error_code(&body)), (404, "ENTITY_IS_DELETED"));
+    assert_eq!((status, error_code(&body)), (404, "NOT_FOUND"));
     let (status, body) = sim.delete(&path).await;
-    assert_eq!((status, error_code(&body)), (404, "ENTITY_IS_DELETED"));
+    assert_eq!((status, error_code(&body)), (404, "NOT_FOUND"));
+    // In a collection, both kinds answer per record.
+    let (status, body) = sim
+        .send(sim.http.delete(sim.url(&format!(
+            "composite/sobjects?ids={USER2_VOICE_PSA},{USER2_VOICE_PSLA},{USER1_VOICE_PSLA}"
+        ))))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let codes: Vec<&str> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["errors"][0]["statusCode"].as_str().unwrap_or("<none>"))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            "INVALID_CROSS_REFERENCE_KEY",
+            "ENTITY_IS_DELETED",
+            "FIELD_INTEGRITY_EXCEPTION"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn unassigning_a_group_frees_the_seat_nothing_else_needs() {
+    let org = Org::from_fixture_file(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/mocks/fixtures/scan-voice-via-group.json"
+    )))
+    .unwrap();
+    let sim = Sim::with(org).await;
+    assert_eq!(sim.sim.org.used_licenses("ServiceCloudVoicePsl"), Some(2));
+    // User-2 holds the Voice set only through group VoiceAccess (assignment ...8CAA).
+    let (status, _) = sim
+        .delete("sobjects/PermissionSetAssignment/0Pa000000000008CAA")
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(sim.sim.org.used_licenses("ServiceCloudVoicePsl"), Some(1));
+    assert_eq!(
+        sim.sim
+            .org
+            .used_licenses("ServiceCloudVoiceExternalTelephonyPsl"),
+        Some(1),
+        "the partner seat is still needed"
+    );
+}
+
+#[tokio::test]
+async fn an_assignment_expiry_can_be_changed_but_not_its_user() {
+    let sim = Sim::seed().await;
+    let path = format!("sobjects/PermissionSetAssignment/{USER2_VOICE_PSA}");
+    let (status, body) = sim
+        .patch(&path, json!({"ExpirationDate": "2027-01-31T09:30:00Z"}))
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let (_, row) = sim.get(&path).await;
+    assert_eq!(row["ExpirationDate"], "2027-01-31T09:30:00.000+0000");
+    let (status, body) = sim.patch(&path, json!({"AssigneeId": USER3})).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "INVALID_FIELD_FOR_INSERT_UPDATE"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -213,3 +213,78 @@ fn a_bad_usage_option_fails_at_start_with_its_line() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("before --from"), "{stderr}");
 }
+
+#[test]
+fn an_org_naming_voice_call_fields_differently_still_gets_its_report() {
+    // `voice-calls-renamed.json`: the same calls in an org whose VoiceCall has `ToNumber` for
+    // `ToPhoneNumber` and no `QueueName` at all.
+    let dir = scratch_dir("usage_renamed_fields");
+    let cfg = crate::scan::config_for(&dir, "voice-calls-renamed.json", RATES);
+    let report = usage(&dir, &cfg, &["--month", "2026-01"]);
+    assert_eq!(report["totals"]["calls"], 11);
+    assert_eq!(report["totals"]["telephony_minutes"], 66);
+    assert_eq!(report["totals"]["scv_seconds"], 3030);
+    // The +44 destination rate still applies: the numbers were read from ToNumber.
+    let cost = report["billing"]["telephony_cost"].as_f64().unwrap();
+    assert!((cost - 0.374).abs() < 1e-9, "{cost}");
+    let notes: Vec<&str> = report["field_notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.contains("read from ToNumber")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("QueueName") && n.contains("no breakdown by queue")),
+        "{notes:?}"
+    );
+    assert!(
+        report["by_queue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|q| q["key"] != "Sales")
+    );
+}
+
+#[test]
+fn a_voice_call_object_without_its_start_field_is_a_clear_error() {
+    let dir = scratch_dir("usage_missing_start");
+    let mut fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture()).unwrap()).unwrap();
+    fixture["_org"]["voice_call_fields"] = serde_json::json!({"CallStartDateTime": null});
+    for call in fixture["VoiceCall"].as_array_mut().unwrap() {
+        call.as_object_mut().unwrap().remove("CallStartDateTime");
+    }
+    // Written beside the test's config; the demo key then needs its full path.
+    fixture["_org"]["connected_app"]["jwt_public_key_file"] = repo_root()
+        .join("mocks/keys/demo-only-jwt-public.pem")
+        .to_str()
+        .unwrap()
+        .into();
+    let path = dir.join("voice-calls-without-start.json");
+    std::fs::write(&path, fixture.to_string()).unwrap();
+    let cfg = crate::scan::config_for(&dir, path.to_str().unwrap(), RATES);
+    let out = pslwarden(
+        &dir,
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "usage",
+            "--month",
+            "2026-01",
+        ],
+    );
+    let (stdout, stderr) = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("VoiceCall has no call start field (CallStartDateTime)"),
+        "{stderr}"
+    );
+    assert!(!dir.join("reports/sim").exists(), "no report written");
+}

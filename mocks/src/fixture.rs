@@ -118,7 +118,7 @@ pub fn load_str(json: &str, base_dir: &Path) -> Result<LoadedFixture, FixtureErr
     let Value::Object(mut root) = root else {
         return Err(FixtureError::NotAnObject);
     };
-    let org_section = root.remove("_org");
+    let mut org_section = root.remove("_org");
     let mut schema = Schema::standard();
 
     // Shape checks and custom object discovery.
@@ -240,6 +240,27 @@ pub fn load_str(json: &str, base_dir: &Path) -> Result<LoadedFixture, FixtureErr
     }
 
     infer_custom_fields(&mut schema, &tables, &id_owner)?;
+
+    // `_org.voice_call_fields`: this org's names for VoiceCall fields (null: the org lacks it).
+    if let Some(renames) = org_section
+        .as_mut()
+        .and_then(Value::as_object_mut)
+        .and_then(|section| section.remove("voice_call_fields"))
+    {
+        let renames: BTreeMap<String, Option<String>> =
+            serde_json::from_value(renames).map_err(|e| FixtureError::Org {
+                field: "voice_call_fields".into(),
+                problem: format!(
+                    "{e}: expected {{\"<standard field>\": \"<this org's name>\" or null}}"
+                ),
+            })?;
+        schema
+            .rename_fields("VoiceCall", &renames)
+            .map_err(|problem| FixtureError::Org {
+                field: "voice_call_fields".into(),
+                problem,
+            })?;
+    }
 
     let settings = parse_org(org_section, base_dir)?;
     let now = Utc::now();
@@ -586,6 +607,7 @@ struct OrgSection {
     integration_user: Option<String>,
     voice_auto_assign: Option<VoiceSection>,
     auto_remove_psl_on_unassign: Option<bool>,
+    seats_deleted_for_good: Option<bool>,
     connected_app: Option<AppSection>,
 }
 
@@ -699,6 +721,9 @@ fn parse_org(section: Option<Value>, base_dir: &Path) -> Result<OrgSettings, Fix
     }
     if let Some(auto_remove) = section.auto_remove_psl_on_unassign {
         settings.auto_remove_psl_on_unassign = auto_remove;
+    }
+    if let Some(for_good) = section.seats_deleted_for_good {
+        settings.seats_deleted_for_good = for_good;
     }
     if let Some(app) = section.connected_app {
         settings.connected_app = Some(parse_app(app, base_dir)?);

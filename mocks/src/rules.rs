@@ -3,8 +3,9 @@
 //! - assigning a licensed permission set (directly or through a group) takes a PSL seat for the
 //!   assignee when they have none, or fails with `LICENSE_LIMIT_EXCEEDED` when no seat is free;
 //! - a PSL assignment cannot be deleted while something the user holds still needs it;
-//! - unassigning a permission set removes the PSL assignment nobody needs any more, except when
-//!   50 or more are unassigned at once or the assignment came through a group;
+//! - unassigning a permission set or a permission set group removes the PSL assignments nobody
+//!   needs any more (Salesforce Help, "Remove a permission set license from a user"), except when
+//!   50 or more are unassigned at once; removing a licensed set *from* a group frees nobody's seat;
 //! - putting a user in an Amazon Connect contact center auto-assigns the configured Voice
 //!   permission set (with its seat) when `_org.voice_auto_assign` is enabled;
 //! - duplicates answer `DUPLICATE_VALUE`.
@@ -68,10 +69,28 @@ impl RecordError {
         RecordError::new("ENTITY_IS_DELETED", "entity is deleted")
     }
 
+    /// What a write or read of a deleted record of `object` answers: `ENTITY_IS_DELETED` while
+    /// the record sits in the Recycle Bin, as for an unknown id once it is gone for good.
+    pub fn deleted(object: &str, settings: &OrgSettings) -> Self {
+        if hard_deleted(object) || (object == PSLA && settings.seats_deleted_for_good) {
+            RecordError::not_found()
+        } else {
+            RecordError::entity_is_deleted()
+        }
+    }
+
     /// True for the errors the single-record REST endpoints answer with 404.
     pub fn is_not_found(&self) -> bool {
         self.status_code == "NOT_FOUND" || self.status_code == "ENTITY_IS_DELETED"
     }
+}
+
+/// Objects deleted for good, without a stay in the Recycle Bin. The Object Reference lists no
+/// `IsDeleted` field for `PermissionSetAssignment` (it does for `PermissionSetLicenseAssign`), so
+/// an unassigned permission set cannot be undeleted and its id then answers like an unknown one.
+/// Query cursors opened before the delete still show it (the store keeps the row).
+pub fn hard_deleted(object: &str) -> bool {
+    object == PSA
 }
 
 /// Facts about the surrounding request that change how a delete behaves.
@@ -133,6 +152,7 @@ pub fn apply_insert_defaults(def: &ObjectDef, fields: &mut Map<String, Value>, n
             default("Status", Value::String("Active".into()));
             default("TotalLicenses", Value::from(0));
         }
+        "UserLicense" => default("Status", Value::String("Active".into())),
         "VoiceCall" => default("CreatedDate", stamp),
         _ => {}
     }
@@ -341,7 +361,7 @@ impl Dml<'_> {
             return Err(RecordError::not_found());
         }
         if row.deleted {
-            return Err(RecordError::entity_is_deleted());
+            return Err(RecordError::deleted(&row.object, self.settings));
         }
         let id = text(&row.fields, "Id").unwrap_or(id).to_string();
         let object = row.object.clone();
@@ -393,7 +413,7 @@ impl Dml<'_> {
             return Err(RecordError::not_found());
         }
         if row.deleted {
-            return Err(RecordError::entity_is_deleted());
+            return Err(RecordError::deleted(&row.object, self.settings));
         }
         let fields = row.fields.clone();
         let object = row.object.clone();
@@ -485,15 +505,16 @@ impl Dml<'_> {
         {
             return Err(profile_owned());
         }
+        // What the assignment needed, read before it goes (a group's components are still there).
+        let needed = self.psls_for(ps.as_deref(), group.as_deref());
         self.store.delete(id);
         let auto_remove = self.settings.auto_remove_psl_on_unassign
-            && batch.permission_set_unassignments < AUTO_REMOVE_BATCH_LIMIT
-            && group.is_none();
+            && batch.permission_set_unassignments < AUTO_REMOVE_BATCH_LIMIT;
         if !auto_remove {
             return Ok(());
         }
         let user = text(fields, "AssigneeId").unwrap_or_default().to_string();
-        for psl in self.psls_for(ps.as_deref(), None) {
+        for psl in needed {
             if self.user_needs_psl(&user, &psl, None).is_none()
                 && let Some(psla) = self.user_psla(&user, &psl)
             {
@@ -911,10 +932,15 @@ mod tests {
 
     impl World {
         fn seed() -> World {
+            World::load("seed-example.json")
+        }
+        fn load(name: &str) -> World {
             let loaded = fixture::load_file(
-                &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-example.json"),
+                &Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("fixtures")
+                    .join(name),
             )
-            .expect("seed fixture loads");
+            .expect("fixture loads");
             World {
                 store: Store::from_records(loaded.records),
                 schema: loaded.schema,
@@ -1003,6 +1029,59 @@ mod tests {
             )
             .expect("delete works");
         assert!(world.has_psl(USER2, VOICE_PSL));
+    }
+
+    /// User-2 of `scan-voice-via-group.json` holds the Voice set only through group VoiceAccess.
+    const GROUP_ASSIGNMENT_OF_USER2: &str = "0Pa000000000008CAA";
+    const VOICE_IN_GROUP: &str = "0PH000000000001GAA";
+
+    #[test]
+    fn unassigning_a_group_frees_the_seat_nothing_else_needs() {
+        let mut world = World::load("scan-voice-via-group.json");
+        world
+            .dml()
+            .delete(
+                None,
+                GROUP_ASSIGNMENT_OF_USER2,
+                DeleteBatch {
+                    permission_set_unassignments: 1,
+                },
+            )
+            .expect("group unassigned");
+        assert!(!world.has_psl(USER2, VOICE_PSL), "freed with the group");
+        assert!(world.has_psl(USER2, PARTNER_PSL), "still needed: kept");
+        assert_eq!(world.store.used_licenses(VOICE_PSL), 1);
+    }
+
+    #[test]
+    fn unassigning_fifty_groups_at_once_frees_nothing() {
+        let mut world = World::load("scan-voice-via-group.json");
+        world
+            .dml()
+            .delete(
+                None,
+                GROUP_ASSIGNMENT_OF_USER2,
+                DeleteBatch {
+                    permission_set_unassignments: 50,
+                },
+            )
+            .expect("group unassigned");
+        assert!(world.has_psl(USER2, VOICE_PSL));
+    }
+
+    #[test]
+    fn removing_a_licensed_set_from_a_group_frees_no_member_seat() {
+        let mut world = World::load("scan-voice-via-group.json");
+        world
+            .dml()
+            .delete(None, VOICE_IN_GROUP, DeleteBatch::default())
+            .expect("component removed");
+        assert!(world.has_psl(USER2, VOICE_PSL), "the member keeps the seat");
+        // Nothing needs it now: it can be deleted by hand.
+        world
+            .dml()
+            .delete(None, "2LA000000000003GAA", DeleteBatch::default())
+            .expect("the seat goes by hand");
     }
 
     #[test]
@@ -1151,7 +1230,7 @@ mod tests {
     }
 
     #[test]
-    fn deleting_twice_answers_entity_is_deleted() {
+    fn deleting_twice_answers_as_the_object_is_deleted() {
         let mut world = World::seed();
         world
             .dml()
@@ -1161,7 +1240,52 @@ mod tests {
             .dml()
             .delete(None, VOICE_PS_OF_USER2, DeleteBatch::default())
             .unwrap_err();
+        assert_eq!(
+            err.status_code, "NOT_FOUND",
+            "an assignment is gone for good"
+        );
+        // The seat went with it (auto-removal) and sits in the Recycle Bin.
+        let err = world
+            .dml()
+            .delete(None, "2LA000000000003GAA", DeleteBatch::default())
+            .unwrap_err();
         assert_eq!(err.status_code, "ENTITY_IS_DELETED");
+    }
+
+    #[test]
+    fn an_assignment_expiry_is_a_datetime_set_on_create_and_update() {
+        let mut world = World::seed();
+        let id = world
+            .dml()
+            .insert(
+                PSA,
+                &World::body(
+                    json!({"AssigneeId": USER2, "PermissionSetId": "0PS000000000008GAA",
+                    "ExpirationDate": "2027-01-31T00:00:00Z"}),
+                ),
+            )
+            .expect("created with an expiry");
+        let row = world.store.live(&id).expect("created");
+        assert_eq!(row.fields["ExpirationDate"], "2027-01-31T00:00:00.000+0000");
+        world
+            .dml()
+            .update(
+                None,
+                VOICE_PS_OF_USER2,
+                &World::body(json!({"ExpirationDate": "2027-01-31T09:30:00Z"})),
+            )
+            .expect("ExpirationDate is updateable");
+        let row = world.store.live(VOICE_PS_OF_USER2).expect("still there");
+        assert_eq!(row.fields["ExpirationDate"], "2027-01-31T09:30:00.000+0000");
+        let err = world
+            .dml()
+            .update(
+                None,
+                VOICE_PS_OF_USER2,
+                &World::body(json!({"AssigneeId": USER3})),
+            )
+            .unwrap_err();
+        assert_eq!(err.status_code, "INVALID_FIELD_FOR_INSERT_UPDATE");
     }
 
     #[test]

@@ -158,6 +158,43 @@ impl Schema {
             .insert(object.name.to_ascii_lowercase(), object);
     }
 
+    /// Gives fields of a standard `object` this org's own names, or drops them (`None`), for
+    /// orgs whose objects differ from the reference (a field renamed or not there at all).
+    pub fn rename_fields(
+        &mut self,
+        object: &str,
+        renames: &BTreeMap<String, Option<String>>,
+    ) -> Result<(), String> {
+        let def = self
+            .objects
+            .get_mut(&object.to_ascii_lowercase())
+            .ok_or_else(|| format!("no object {object}"))?;
+        for (from, to) in renames {
+            let Some(at) = def
+                .fields
+                .iter()
+                .position(|f| f.name == *from && f.name != "Id")
+            else {
+                return Err(format!("{object} has no field {from} to rename or drop"));
+            };
+            match to {
+                None => {
+                    def.fields.remove(at);
+                }
+                Some(to) => {
+                    let valid = to.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                        && to.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                    if !valid || def.field(to).is_some() {
+                        return Err(format!("{to:?} is not a free field API name on {object}"));
+                    }
+                    def.fields[at].name = to.clone();
+                    def.fields[at].label = label_for(to);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// An object by name, case-insensitively.
     pub fn object(&self, name: &str) -> Option<&ObjectDef> {
         self.objects.get(&name.to_ascii_lowercase())
@@ -363,9 +400,14 @@ fn standard_objects() -> Vec<ObjectDef> {
                 F::string("Name").required().into(),
                 F::string("Label").required().into(),
                 F::string("Description").into(),
-                F::reference("LicenseId", "PermissionSetLicense", Some("License"))
-                    .create_only()
-                    .into(),
+                // Either kind of license (Object Reference, PermissionSet.LicenseId): a
+                // permission set license or the user license the set is tied to.
+                {
+                    let mut f = F::reference("LicenseId", "PermissionSetLicense", Some("License"))
+                        .create_only();
+                    f.def.reference_to.push("UserLicense".to_string());
+                    f.into()
+                },
                 F::boolean("IsOwnedByProfile").read_only().into(),
                 F::reference(
                     "PermissionSetGroupId",
@@ -386,7 +428,8 @@ fn standard_objects() -> Vec<ObjectDef> {
                 plural: "Permission Set Assignments",
                 prefix: "0Pa",
                 create: true,
-                update: false,
+                // Object Reference: update() is supported; only ExpirationDate can change.
+                update: true,
                 delete: true,
                 setup: true,
             },
@@ -406,7 +449,8 @@ fn standard_objects() -> Vec<ObjectDef> {
                 .create_only()
                 .into(),
                 F::boolean("IsActive").read_only().into(),
-                F::new("ExpirationDate", K::Date).create_only().into(),
+                // A dateTime, settable on create and update (API 52.0+).
+                F::new("ExpirationDate", K::DateTime).into(),
                 F::new("SystemModstamp", K::DateTime)
                     .read_only()
                     .not_nillable()
@@ -457,6 +501,26 @@ fn standard_objects() -> Vec<ObjectDef> {
                 .required()
                 .create_only()
                 .into(),
+            ],
+        ),
+        object(
+            ObjectSpec {
+                name: "UserLicense",
+                label: "User License",
+                plural: "User Licenses",
+                prefix: "100",
+                create: false,
+                update: false,
+                delete: false,
+                setup: true,
+            },
+            vec![
+                F::string("Name").read_only().into(),
+                F::string("MasterLabel").read_only().into(),
+                F::string("LicenseDefinitionKey").read_only().into(),
+                F::new("TotalLicenses", K::Int).read_only().into(),
+                F::new("UsedLicenses", K::Int).read_only().into(),
+                F::new("Status", K::Picklist).read_only().into(),
             ],
         ),
         object(

@@ -35,6 +35,10 @@ pub struct OrgSettings {
     /// Whether deleting a permission set assignment also removes the PSL assignment nobody needs
     /// any more (Salesforce's default today; the exceptions are modelled in the store).
     pub auto_remove_psl_on_unassign: bool,
+    /// Seats (`PermissionSetLicenseAssign`) skip the Recycle Bin, so deleting one again answers
+    /// `INVALID_CROSS_REFERENCE_KEY` instead of `ENTITY_IS_DELETED`. Salesforce does not document
+    /// which a real org answers; the switch lets tests check the client survives both.
+    pub seats_deleted_for_good: bool,
     /// The connected app allowed at the token endpoint; `None` refuses every grant.
     pub connected_app: Option<ConnectedApp>,
 }
@@ -177,6 +181,7 @@ impl Default for OrgSettings {
             integration_user: None,
             voice_auto_assign: VoiceAutoAssign::default(),
             auto_remove_psl_on_unassign: true,
+            seats_deleted_for_good: false,
             connected_app: None,
         }
     }
@@ -216,6 +221,7 @@ impl fmt::Debug for OrgSettings {
                 "auto_remove_psl_on_unassign",
                 &self.auto_remove_psl_on_unassign,
             )
+            .field("seats_deleted_for_good", &self.seats_deleted_for_good)
             .field("connected_app", &self.connected_app)
             .finish_non_exhaustive()
     }

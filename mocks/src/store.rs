@@ -1,6 +1,7 @@
 //! The record store of one simulated org: every record in a slot of its own, an index by id,
 //! per-object insertion order, tombstones for deleted records (so a second delete answers
-//! `ENTITY_IS_DELETED`, and a query cursor opened before the delete can still show the record),
+//! `ENTITY_IS_DELETED`, or as for an unknown id for objects deleted for good — `rules` decides —
+//! and a query cursor opened before the delete can still show the record),
 //! and an undo journal so a failed record, or a whole all-or-none request, leaves no trace.
 //!
 //! Owns storage and `PermissionSetLicense.UsedLicenses`, which it keeps equal to the live count

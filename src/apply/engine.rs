@@ -124,11 +124,16 @@ pub async fn execute(
         executed.batches += 1;
         match result {
             Ok(outcomes) => {
+                let known: Vec<Option<RecordOutcome>> = outcomes.into_iter().map(Some).collect();
+                let gone = confirm_gone(ctx.client, &batch, &known).await;
                 let recorded: Vec<Outcome> = batch
                     .actions
                     .iter()
-                    .zip(&outcomes)
-                    .map(|(action, outcome)| outcome_for(action, outcome))
+                    .zip(&known)
+                    .zip(&gone)
+                    .filter_map(|((action, outcome), gone)| {
+                        outcome.as_ref().map(|o| judge(action, o, *gone))
+                    })
                     .collect();
                 ctx.store
                     .record(ctx.run, &recorded)
@@ -140,11 +145,12 @@ pub async fn execute(
                     SfError::BatchInterrupted { outcomes, .. } => outcomes.clone(),
                     _ => vec![None; batch.actions.len()],
                 };
+                let gone = confirm_gone(ctx.client, &batch, &known).await;
                 let mut recorded = Vec::new();
                 let mut unknown: Vec<&StoredAction> = Vec::new();
-                for (action, outcome) in batch.actions.iter().zip(known) {
+                for ((action, outcome), gone) in batch.actions.iter().zip(known).zip(gone) {
                     match outcome {
-                        Some(o) => recorded.push(outcome_for(action, &o)),
+                        Some(o) => recorded.push(judge(action, &o, gone)),
                         None => unknown.push(action),
                     }
                 }
@@ -246,6 +252,118 @@ fn fields_json(fields: &BTreeMap<String, String>) -> Map<String, Value> {
         .collect()
 }
 
+/// For each action of a delete batch whose answer can mean "already gone" (see
+/// [`RecordOutcome::may_be_gone`]), whether a read confirms the record no longer exists:
+/// `Some(true)` gone, `Some(false)` still there, `None` not asked or the read failed. One read
+/// for the whole batch; orgs answer a second delete with different codes, so the code alone
+/// never decides.
+async fn confirm_gone(
+    client: &Client,
+    batch: &Batch<'_>,
+    outcomes: &[Option<RecordOutcome>],
+) -> Vec<Option<bool>> {
+    let mut verdicts = vec![None; batch.actions.len()];
+    if batch.op != Op::Delete {
+        return verdicts;
+    }
+    let asked: Vec<(usize, String)> = batch
+        .actions
+        .iter()
+        .zip(outcomes)
+        .enumerate()
+        .filter(|(_, (_, o))| o.as_ref().is_some_and(RecordOutcome::may_be_gone))
+        .filter_map(|(i, (a, _))| Some((i, a.record_id.clone()?)))
+        .collect();
+    if asked.is_empty() {
+        return verdicts;
+    }
+    let ids: Vec<String> = asked.iter().map(|(_, id)| id.clone()).collect();
+    match probe::existing_ids(client, batch.sobject, &ids).await {
+        Ok(present) => {
+            for (i, id) in asked {
+                verdicts[i] = Some(!present.contains(&id));
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, records = ids.len(), "cannot read back records a delete found gone");
+        }
+    }
+    verdicts
+}
+
+/// [`outcome_for`], with the read-back of a delete whose answer said "gone": confirmed gone is
+/// done, whatever code the org used; still present is a failure with the org's answer.
+pub fn judge(action: &StoredAction, outcome: &RecordOutcome, gone: Option<bool>) -> Outcome {
+    let codes = || {
+        if outcome.errors.is_empty() {
+            ApiErrorCode::EntityIsDeleted.as_str().to_string()
+        } else {
+            outcome
+                .errors
+                .iter()
+                .map(|e| e.code.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    match gone {
+        Some(true) if action.op == Op::Delete => Outcome {
+            action: action.id,
+            status: ActionStatus::Done,
+            outcome: "already_gone".into(),
+            reason: Some(format!(
+                "already gone when the delete arrived (Salesforce answered {}; reading the record \
+                 confirmed it no longer exists). Salesforce removes a seat itself when the last \
+                 permission set needing it is unassigned",
+                codes()
+            )),
+            result_id: None,
+        },
+        Some(false) if outcome.already_done => Outcome {
+            action: action.id,
+            status: ActionStatus::Failed,
+            outcome: ApiErrorCode::EntityIsDeleted.as_str().into(),
+            reason: Some(
+                "Salesforce answered ENTITY_IS_DELETED, yet the record can still be read: \
+                 check it by hand"
+                    .into(),
+            ),
+            result_id: None,
+        },
+        _ if gone.is_none() && !outcome.already_done && outcome.may_be_gone() => {
+            let mut o = outcome_for(action, outcome);
+            if let Some(reason) = &mut o.reason {
+                reason.push_str(" (the record may be gone already; reading it back failed)");
+            }
+            o
+        }
+        _ => outcome_for(action, outcome),
+    }
+}
+
+/// Codes an org may use to refuse deleting a seat that something the user holds still needs.
+/// Salesforce does not document the code; sfsim answers `FIELD_INTEGRITY_EXCEPTION` and the
+/// others are the likeliest alternatives (mocks/README.md, "Behaviour table").
+const SEAT_STILL_NEEDED_CODES: &[&str] = &[
+    "FIELD_INTEGRITY_EXCEPTION",
+    "DELETE_FAILED",
+    "INVALID_OPERATION",
+    "CANNOT_DELETE_ASSIGNED_LICENSE",
+];
+
+/// A seat delete refused because the seat is still needed: nothing is wrong with the org and
+/// nothing was changed, so the action is skipped with Salesforce's reason, not failed.
+fn seat_still_needed(action: &StoredAction, outcome: &RecordOutcome) -> bool {
+    action.op == Op::Delete
+        && action.sobject == crate::plan::LICENSE_ASSIGNMENT
+        && !outcome.success
+        && !outcome.errors.is_empty()
+        && outcome
+            .errors
+            .iter()
+            .all(|e| SEAT_STILL_NEEDED_CODES.contains(&e.code.as_str()))
+}
+
 /// What Salesforce's answer for one record means for the journal.
 pub fn outcome_for(action: &StoredAction, outcome: &RecordOutcome) -> Outcome {
     let errors = || {
@@ -262,6 +380,16 @@ pub fn outcome_for(action: &StoredAction, outcome: &RecordOutcome) -> Outcome {
         .map(|e| e.code.as_str().to_string())
         .unwrap_or_else(|| "ERROR".to_string());
     match action.op {
+        _ if seat_still_needed(action, outcome) => Outcome {
+            action: action.id,
+            status: ActionStatus::Skipped,
+            outcome: "still_needed".into(),
+            reason: Some(format!(
+                "Salesforce kept the seat: something the user still holds needs it ({})",
+                errors()
+            )),
+            result_id: None,
+        },
         Op::Delete if outcome.already_done => Outcome {
             action: action.id,
             status: ActionStatus::Done,
@@ -554,6 +682,45 @@ mod tests {
                 (Op::Delete, PSLA, vec![5, 6]),
             ]
         );
+    }
+
+    #[test]
+    fn a_seat_still_needed_is_skipped_and_a_gone_record_needs_a_read() {
+        use crate::salesforce::RecordError;
+        let seat = stored(1, Op::Delete, crate::plan::LICENSE_ASSIGNMENT);
+        let refused = RecordOutcome {
+            id: seat.record_id.clone(),
+            success: false,
+            already_done: false,
+            errors: vec![RecordError {
+                code: ApiErrorCode::Other("FIELD_INTEGRITY_EXCEPTION".into()),
+                message: "the assigned permission set Voice requires it".into(),
+                fields: vec![],
+            }],
+        };
+        let o = outcome_for(&seat, &refused);
+        assert_eq!(
+            (o.status, o.outcome.as_str()),
+            (ActionStatus::Skipped, "still_needed")
+        );
+        assert!(o.reason.unwrap().contains("Voice requires it"));
+
+        let gone = RecordOutcome {
+            errors: vec![RecordError {
+                code: ApiErrorCode::InvalidCrossReferenceKey,
+                message: "invalid cross reference id".into(),
+                fields: vec![],
+            }],
+            ..refused
+        };
+        assert_eq!(judge(&seat, &gone, Some(true)).status, ActionStatus::Done);
+        assert_eq!(
+            judge(&seat, &gone, Some(false)).status,
+            ActionStatus::Failed
+        );
+        let unread = judge(&seat, &gone, None);
+        assert_eq!(unread.status, ActionStatus::Failed);
+        assert!(unread.reason.unwrap().contains("reading it back failed"));
     }
 
     #[test]

@@ -116,7 +116,7 @@ pub async fn run(
     let session = connect(org).await?;
     let client = &session.client;
     let calls_before = client.calls_made();
-    let (segments, stats) =
+    let (segments, stats, field_notes) =
         crate::snapshot::fetch::fetch_voice_calls(client, read_from, read_to, &|_| {})
             .await
             .map_err(|source| CommandError::Fetch {
@@ -144,7 +144,7 @@ pub async fn run(
             org: org.name.clone(),
             source,
         })?;
-    let report = UsageReport::new(
+    let mut report = UsageReport::new(
         &org.name,
         &identity.org_id,
         Period {
@@ -159,6 +159,7 @@ pub async fn run(
         client.calls_made() - calls_before,
         stats.pages,
     );
+    report.field_notes = field_notes;
     let started = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let dir = crate::report::write::write_run_files(
         &settings.reports_dir,

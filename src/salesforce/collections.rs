@@ -2,7 +2,8 @@
 //!
 //! Owns: chunking, per-record outcomes in input order, and the retry rules for writes:
 //! deletes are resent freely (a record already gone reports `ENTITY_IS_DELETED`, which counts as
-//! done); creates are resent only for records that failed with `UNABLE_TO_LOCK_ROW` (or were
+//! done, or another "gone" code that [`RecordOutcome::may_be_gone`] flags for the caller to
+//! confirm by reading); creates are resent only for records that failed with `UNABLE_TO_LOCK_ROW` (or were
 //! rolled back only because of such a record), never when the outcome of a call is unknown.
 //! Must not decide what to create or delete, nor mix object types (Salesforce refuses to mix
 //! setup objects such as `PermissionSetAssignment` with others in one call; callers keep them
@@ -86,6 +87,27 @@ pub struct RecordOutcome {
     pub already_done: bool,
     /// Why it failed (empty on success).
     pub errors: Vec<RecordError>,
+}
+
+impl RecordOutcome {
+    /// A delete that did not go through with a code that can mean the record no longer exists.
+    /// Orgs differ here (`ENTITY_IS_DELETED` for a record in the Recycle Bin,
+    /// `INVALID_CROSS_REFERENCE_KEY` or `NOT_FOUND` for one deleted for good, `INVALID_ID_FIELD`
+    /// seen from some orgs), so the caller confirms by reading the record before counting the
+    /// delete as done.
+    pub fn may_be_gone(&self) -> bool {
+        self.already_done
+            || (!self.success
+                && !self.errors.is_empty()
+                && self.errors.iter().all(|e| {
+                    matches!(
+                        e.code,
+                        ApiErrorCode::EntityIsDeleted
+                            | ApiErrorCode::InvalidCrossReferenceKey
+                            | ApiErrorCode::NotFound
+                    ) || e.code.as_str() == "INVALID_ID_FIELD"
+                }))
+    }
 }
 
 /// One reason a record failed.
@@ -574,6 +596,25 @@ mod tests {
         );
         assert!(o.success && o.already_done && o.errors.is_empty());
         assert_eq!(o.id.as_deref(), Some("0Pa000000000001CAA"));
+    }
+
+    #[test]
+    fn other_gone_codes_are_flagged_for_a_read_not_counted_as_done() {
+        let ids = vec!["0Pa000000000001CAA".to_string()];
+        for code in [
+            "INVALID_CROSS_REFERENCE_KEY",
+            "NOT_FOUND",
+            "INVALID_ID_FIELD",
+        ] {
+            let o = outcome_of(WriteBatch::Delete(&ids), 0, result(false, None, &[code]));
+            assert!(!o.success && !o.already_done && o.may_be_gone(), "{code}");
+        }
+        let refused = outcome_of(
+            WriteBatch::Delete(&ids),
+            0,
+            result(false, None, &["FIELD_INTEGRITY_EXCEPTION"]),
+        );
+        assert!(!refused.may_be_gone());
     }
 
     #[test]

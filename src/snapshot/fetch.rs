@@ -126,9 +126,6 @@ enum Record {
     Assignment(model::PermissionSetAssignment),
     User(model::User),
     Organization(wire::OrganizationRow),
-    /// Boxed, like the other rare or large variants, so every `Record` of a large scan stays as
-    /// small as the common ones (half a million of them are held at once).
-    VoiceCall(Box<crate::usage::compute::Segment>),
     /// A row whose fields come from data (the Natterbox pack), read as a JSON object.
     Raw(Box<serde_json::Map<String, serde_json::Value>>),
     Package(Box<wire::PackageLicenseRow>),
@@ -139,12 +136,6 @@ macro_rules! converter {
     ($wire:ty, $variant:ident) => {
         |v: &RawValue| serde_json::from_str::<$wire>(v.get()).map(|w| Record::$variant(w.into()))
     };
-}
-
-/// A `VoiceCall` row into its (boxed) record.
-fn voice_call_record(v: &RawValue) -> Result<Record, serde_json::Error> {
-    serde_json::from_str::<wire::VoiceCallRow>(v.get())
-        .map(|w| Record::VoiceCall(Box::new(w.into())))
 }
 
 /// Picks one kind of record out of a query's rows (every row of a query is of one kind).
@@ -648,37 +639,72 @@ async fn fetch_scoped(
 
 /// Every `VoiceCall` segment that starts in `[from, to)`, and the segments they link to
 /// (`PreviousCallId` / `NextCallId`) outside it, so a call is counted whole. Pages five per
-/// composite call, like the snapshot's.
+/// composite call, like the snapshot's. The fields are those a describe of `VoiceCall` shows
+/// (`usage::fields`): a field under another name is read under it, a missing optional one is
+/// left out with a note (returned third), a missing required one is an error naming it.
 pub async fn fetch_voice_calls(
     client: &Client,
     from: chrono::DateTime<chrono::Utc>,
     to: chrono::DateTime<chrono::Utc>,
     progress: &(dyn Fn(FetchProgress) + Sync),
-) -> Result<(Vec<crate::usage::compute::Segment>, FetchStats), FetchError> {
+) -> Result<(Vec<crate::usage::compute::Segment>, FetchStats, Vec<String>), FetchError> {
+    use crate::usage::fields::VoiceCallFields;
     use std::collections::HashSet;
+    let describe = match client.get_json("sobjects/VoiceCall/describe").await {
+        Ok(d) => d,
+        Err(e) if e.api_code() == Some(&crate::salesforce::ApiErrorCode::NotFound) => {
+            return Err(FetchError::Shape {
+                what: "voice calls",
+                detail: "the org has no VoiceCall object: Service Cloud Voice is not enabled, \
+                         or the integration user cannot see it"
+                    .into(),
+            });
+        }
+        Err(source) => {
+            return Err(FetchError::Query {
+                what: "the VoiceCall describe",
+                source,
+            });
+        }
+    };
+    let described: Vec<String> = describe["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["name"].as_str().map(str::to_string))
+        .collect();
+    let (fields, notes) =
+        VoiceCallFields::resolve(&described).map_err(|missing| FetchError::Shape {
+            what: "voice calls",
+            detail: missing.to_string(),
+        })?;
+    let select = fields.select_list();
     let literal =
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // Rows stay JSON objects: their keys are this org's field names, mapped by `fields`.
+    let raw: fn(&RawValue) -> Result<Record, serde_json::Error> =
+        |v| serde_json::from_str(v.get()).map(|row| Record::Raw(Box::new(row)));
     let mut stats = FetchStats::default();
     let spec = Spec {
         what: "voice calls",
         soql: format!(
-            "SELECT {} FROM VoiceCall WHERE CallStartDateTime >= {} AND CallStartDateTime < {}",
-            wire::VOICE_CALL_FIELDS,
+            "SELECT {select} FROM VoiceCall WHERE {start} >= {} AND {start} < {}",
             literal(from),
-            literal(to)
+            literal(to),
+            start = fields.start(),
         ),
-        convert: voice_call_record,
+        convert: raw,
     };
-    let mut segments: Vec<crate::usage::compute::Segment> = take!(
+    let rows = take!(
         fetch_all(client, &[spec], &mut stats, progress)
             .await?
             .into_iter()
             .flatten(),
-        VoiceCall
-    )
-    .into_iter()
-    .map(|b| *b)
-    .collect();
+        Raw
+    );
+    let mut segments: Vec<crate::usage::compute::Segment> =
+        rows.iter().filter_map(|r| fields.segment(r)).collect();
+    drop(rows);
     // Linked segments outside the range, a few rounds deep (a chain of transfers).
     let mut known: HashSet<String> = segments.iter().map(|s| s.id.clone()).collect();
     for _ in 0..5 {
@@ -697,25 +723,19 @@ pub async fn fetch_voice_calls(
         let specs = split_specs(
             "linked voice calls",
             &[&missing],
-            &|l| {
-                format!(
-                    "SELECT {} FROM VoiceCall WHERE Id IN ({})",
-                    wire::VOICE_CALL_FIELDS,
-                    l[0]
-                )
-            },
-            voice_call_record,
+            &|l| format!("SELECT {select} FROM VoiceCall WHERE Id IN ({})", l[0]),
+            raw,
         )?;
         let more = take!(
             fetch_all(client, &specs, &mut stats, progress)
                 .await?
                 .into_iter()
                 .flatten(),
-            VoiceCall
+            Raw
         );
-        segments.extend(more.into_iter().map(|b| *b));
+        segments.extend(more.iter().filter_map(|r| fields.segment(r)));
     }
-    Ok((segments, stats))
+    Ok((segments, stats, notes))
 }
 
 /// Runs `specs` and reads every page of each (see [`super::paging`]). Returns each query's

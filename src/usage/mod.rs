@@ -12,6 +12,7 @@
 
 pub mod billing;
 pub mod compute;
+pub mod fields;
 pub mod report;
 
 use chrono_tz::Tz;

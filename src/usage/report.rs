@@ -36,6 +36,9 @@ pub struct UsageReport {
     pub billing: Billing,
     /// Records the rules had to count by a fallback, or leave out.
     pub data_quality: Vec<DataIssue>,
+    /// `VoiceCall` fields this org lacks or names differently (from its describe), and what the
+    /// report does without them. Set by the command after [`UsageReport::new`].
+    pub field_notes: Vec<String>,
     /// Every call of the period.
     pub calls: Vec<super::compute::CallUsage>,
     /// REST calls made and query pages read.
@@ -135,6 +138,7 @@ impl UsageReport {
                 .collect(),
             billing,
             data_quality: usage.data_quality,
+            field_notes: Vec::new(),
             calls: usage.calls,
             api_calls,
             query_pages,
@@ -262,6 +266,9 @@ impl UsageReport {
                 self.data_quality.len()
             ));
         }
+        for note in &self.field_notes {
+            out.push_str(&format!("note: {note}\n"));
+        }
         out
     }
 
@@ -307,6 +314,12 @@ impl UsageReport {
         table(&mut out, "Queue", &self.by_queue);
         table(&mut out, "Day", &self.by_day);
         out.push_str("\n## Data quality\n\n");
+        for note in &self.field_notes {
+            let _ = writeln!(out, "- {}", md(note));
+        }
+        if !self.field_notes.is_empty() {
+            out.push('\n');
+        }
         if self.data_quality.is_empty() {
             out.push_str("Every record had what the counting rules need.\n");
         } else {

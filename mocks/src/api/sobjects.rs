@@ -170,7 +170,7 @@ pub(super) fn get_row(
         return SimResponse::not_found();
     };
     if row.deleted {
-        return SimResponse::record_error(&RecordError::entity_is_deleted());
+        return SimResponse::record_error(&RecordError::deleted(&row.object, &state.settings));
     }
     let mut only = None;
     if let Some(list) = req.query_param("fields") {
