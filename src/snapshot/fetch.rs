@@ -24,7 +24,7 @@
 //!
 //! Must not: judge anything (that is the rules'), or write anything to the org.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde_json::value::RawValue;
 
@@ -90,7 +90,7 @@ fn split_specs(
 /// Drops the rows whose id an earlier row had: split `OR` filters (a set list and a group
 /// list; a name list next to `LicenseId != null`) can match a record in two queries.
 fn dedup_by_id<T>(rows: &mut Vec<T>, id: impl Fn(&T) -> &str) {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     rows.retain(|r| seen.insert(id(r).to_string()));
 }
 
@@ -456,6 +456,8 @@ async fn fetch_scoped(
     let psla_what = "permission set license assignments";
     let psa_what = "permission set assignments";
     let mut round2 = Vec::new();
+    // Whether the full scan's user query was cut in several (their rows can overlap).
+    let mut users_split = false;
     match users {
         None => {
             match psl_scope {
@@ -480,6 +482,7 @@ async fn fetch_scoped(
                         &|l| format!("{PSLA_SELECT} WHERE PermissionSetLicenseId IN ({})", l[0]),
                         psla_convert,
                     )?);
+                    let before = round2.len();
                     round2.extend(split_specs(
                         "users",
                         &[psls],
@@ -492,6 +495,7 @@ async fn fetch_scoped(
                         },
                         user_convert,
                     )?);
+                    users_split = round2.len() - before > 1;
                 }
             }
             round2.extend(split_specs(
@@ -634,10 +638,28 @@ async fn fetch_scoped(
             _ => {}
         }
     }
-    // A permission set assignment can match both the set list and the group list, a user the
-    // seats of several license chunks.
-    dedup_by_id(&mut snapshot.permission_set_assignments, |a| &a.id);
-    dedup_by_id(&mut snapshot.users, |u| &u.id);
+    // An assignment of a licensed set that came through a group matches both the set queries
+    // and the group queries: keep one copy. Only those few rows are tracked, so a large scan
+    // does not pay for a set of every id.
+    {
+        let sets: HashSet<&str> = licensed_set_ids.iter().map(String::as_str).collect();
+        let groups: HashSet<&str> = group_ids.iter().map(String::as_str).collect();
+        let mut seen = HashSet::new();
+        snapshot.permission_set_assignments.retain(|a| {
+            let both = a
+                .permission_set_id
+                .as_deref()
+                .is_some_and(|s| sets.contains(s))
+                && a.permission_set_group_id
+                    .as_deref()
+                    .is_some_and(|g| groups.contains(g));
+            !both || seen.insert(a.id.clone())
+        });
+    }
+    // A user holding seats of licenses in two chunks of a split license list comes twice.
+    if users_split {
+        dedup_by_id(&mut snapshot.users, |u| &u.id);
+    }
     if let (Some(pack), Some(absent)) = (natterbox, natterbox_absent) {
         snapshot.natterbox = Some(model::NatterboxData {
             object: pack.object.clone(),
@@ -665,7 +687,6 @@ pub async fn fetch_voice_calls(
     to: chrono::DateTime<chrono::Utc>,
     progress: &(dyn Fn(FetchProgress) + Sync),
 ) -> Result<(Vec<crate::usage::compute::Segment>, FetchStats), FetchError> {
-    use std::collections::HashSet;
     let literal =
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut stats = FetchStats::default();
