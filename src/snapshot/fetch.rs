@@ -24,7 +24,7 @@
 //!
 //! Must not: judge anything (that is the rules'), or write anything to the org.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde_json::value::RawValue;
 
@@ -90,7 +90,7 @@ fn split_specs(
 /// Drops the rows whose id an earlier row had: split `OR` filters (a set list and a group
 /// list; a name list next to `LicenseId != null`) can match a record in two queries.
 fn dedup_by_id<T>(rows: &mut Vec<T>, id: impl Fn(&T) -> &str) {
-    let mut seen = HashSet::new();
+    let mut seen = std::collections::HashSet::new();
     rows.retain(|r| seen.insert(id(r).to_string()));
 }
 
@@ -642,6 +642,7 @@ async fn fetch_scoped(
     // and the group queries: keep one copy. Only those few rows are tracked, so a large scan
     // does not pay for a set of every id.
     {
+        use std::collections::HashSet;
         let sets: HashSet<&str> = licensed_set_ids.iter().map(String::as_str).collect();
         let groups: HashSet<&str> = group_ids.iter().map(String::as_str).collect();
         let mut seen = HashSet::new();
@@ -687,6 +688,7 @@ pub async fn fetch_voice_calls(
     to: chrono::DateTime<chrono::Utc>,
     progress: &(dyn Fn(FetchProgress) + Sync),
 ) -> Result<(Vec<crate::usage::compute::Segment>, FetchStats), FetchError> {
+    use std::collections::HashSet;
     let literal =
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut stats = FetchStats::default();
