@@ -437,6 +437,8 @@ async fn fetch_scoped(
     let psla_what = "permission set license assignments";
     let psa_what = "permission set assignments";
     let mut round2 = Vec::new();
+    // Whether the full scan's user query was cut in several (their rows can overlap).
+    let mut users_split = false;
     match users {
         None => {
             match psl_scope {
@@ -461,6 +463,7 @@ async fn fetch_scoped(
                         &|l| format!("{PSLA_SELECT} WHERE PermissionSetLicenseId IN ({})", l[0]),
                         psla_convert,
                     )?);
+                    let before = round2.len();
                     round2.extend(split_specs(
                         "users",
                         &[psls],
@@ -473,6 +476,7 @@ async fn fetch_scoped(
                         },
                         user_convert,
                     )?);
+                    users_split = round2.len() - before > 1;
                 }
             }
             round2.extend(split_specs(
@@ -615,10 +619,29 @@ async fn fetch_scoped(
             _ => {}
         }
     }
-    // A permission set assignment can match both the set list and the group list, a user the
-    // seats of several license chunks.
-    dedup_by_id(&mut snapshot.permission_set_assignments, |a| &a.id);
-    dedup_by_id(&mut snapshot.users, |u| &u.id);
+    // An assignment of a licensed set that came through a group matches both the set queries
+    // and the group queries: keep one copy. Only those few rows are tracked, so a large scan
+    // does not pay for a set of every id.
+    {
+        use std::collections::HashSet;
+        let sets: HashSet<&str> = licensed_set_ids.iter().map(String::as_str).collect();
+        let groups: HashSet<&str> = group_ids.iter().map(String::as_str).collect();
+        let mut seen = HashSet::new();
+        snapshot.permission_set_assignments.retain(|a| {
+            let both = a
+                .permission_set_id
+                .as_deref()
+                .is_some_and(|s| sets.contains(s))
+                && a.permission_set_group_id
+                    .as_deref()
+                    .is_some_and(|g| groups.contains(g));
+            !both || seen.insert(a.id.clone())
+        });
+    }
+    // A user holding seats of licenses in two chunks of a split license list comes twice.
+    if users_split {
+        dedup_by_id(&mut snapshot.users, |u| &u.id);
+    }
     if let (Some(pack), Some(absent)) = (natterbox, natterbox_absent) {
         snapshot.natterbox = Some(model::NatterboxData {
             object: pack.object.clone(),
