@@ -543,7 +543,7 @@ fn sets_tied_to_a_user_license_are_not_taken_for_permission_set_licenses() {
     let (code, stdout, stderr) = scan(&dir, &cfg, &[]);
     assert_eq!(code, Some(2), "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("2 recoverable seat(s); the plan frees 1 seat(s)"),
+        stdout.contains("2 recoverable seat(s): the plan frees 1 seat(s) by itself"),
         "{stdout}"
     );
     let report = report_json(&dir);
