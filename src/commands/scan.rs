@@ -33,6 +33,8 @@ pub struct ScanOutcome {
     pub paths: ReportPaths,
     /// How the snapshot was fetched (`None` when replayed from a file).
     pub fetch: Option<FetchStats>,
+    /// For a replay: whose snapshot it is, and whether that was checked against the org.
+    pub replay_note: Option<String>,
 }
 
 /// Why a scan failed, beyond the common errors.
@@ -50,6 +52,20 @@ pub enum ScanError {
     SnapshotParse {
         path: PathBuf,
         source: crate::snapshot::SnapshotError,
+    },
+    #[error(
+        "snapshot file {path} is of org {snapshot_org_id} ({snapshot_org_name}), but org `{org}` \
+         is {org_id} (as read live on {seen_at}, report {report}): a snapshot is replayed only \
+         under the org it was taken from. Pass the right --org, or use that org's snapshot.json"
+    )]
+    ForeignSnapshot {
+        path: PathBuf,
+        snapshot_org_id: String,
+        snapshot_org_name: String,
+        org: String,
+        org_id: String,
+        seen_at: String,
+        report: PathBuf,
     },
     #[error("taking the snapshot of org `{org}` failed: {source}")]
     Fetch {
@@ -84,7 +100,7 @@ pub async fn run(
     let started_at = now_rfc3339();
     let (snapshot, source, fetch, api) = match &options.snapshot {
         Some(path) => (
-            read_snapshot(path)?,
+            read_snapshot(settings, org, path)?,
             path.display().to_string(),
             None,
             ApiInfo {
@@ -99,9 +115,12 @@ pub async fn run(
             return scan_connected(settings, org, &session.client, options, started_at, 0).await;
         }
     };
-    finish(
+    let (snapshot, note) = snapshot;
+    let mut outcome = finish(
         settings, org, options, snapshot, started_at, source, fetch, api,
-    )
+    )?;
+    outcome.replay_note = Some(note);
+    Ok(outcome)
 }
 
 /// Scans through a client that is already signed in (`apply` scans before it acts, on the
@@ -174,6 +193,7 @@ fn finish(
         report,
         paths,
         fetch,
+        replay_note: None,
     })
 }
 
@@ -247,14 +267,92 @@ fn assemble(
     }
 }
 
-fn read_snapshot(path: &Path) -> Result<OrgSnapshot, ScanError> {
+/// Reads a saved snapshot (its digest and references checked by the model) and checks it is
+/// `org`'s, as far as `org`'s id is known offline; returns it with a note saying whose it is.
+fn read_snapshot(
+    settings: &Settings,
+    org: &OrgSettings,
+    path: &Path,
+) -> Result<(OrgSnapshot, String), ScanError> {
     let text = std::fs::read_to_string(path).map_err(|source| ScanError::SnapshotRead {
         path: path.to_path_buf(),
         source,
     })?;
-    OrgSnapshot::from_json(&text).map_err(|source| ScanError::SnapshotParse {
+    let snapshot = OrgSnapshot::from_json(&text).map_err(|source| ScanError::SnapshotParse {
         path: path.to_path_buf(),
         source,
+    })?;
+    let whose = format!(
+        "replayed snapshot of org {} ({}), taken {}",
+        snapshot.org_id, snapshot.org_name, snapshot.taken_at
+    );
+    let note = match last_live_org_id(&settings.reports_dir, &org.name) {
+        Some(seen) if seen.org_id != snapshot.org_id => {
+            return Err(ScanError::ForeignSnapshot {
+                path: path.to_path_buf(),
+                snapshot_org_id: snapshot.org_id.clone(),
+                snapshot_org_name: snapshot.org_name.clone(),
+                org: org.name.clone(),
+                org_id: seen.org_id,
+                seen_at: seen.started_at,
+                report: seen.report,
+            });
+        }
+        Some(_) => format!("{whose}: org `{}` has this id", org.name),
+        None => format!(
+            "{whose}. Org `{}` has never been read live into {}, so its id is not known here \
+             and was NOT compared: make sure this is its snapshot",
+            org.name,
+            settings.reports_dir.display()
+        ),
+    };
+    Ok((snapshot, note))
+}
+
+/// What a live read said an org's id was.
+struct SeenOrgId {
+    org_id: String,
+    started_at: String,
+    report: PathBuf,
+}
+
+/// How many of an org's newest report folders are searched for a live read.
+const REPORTS_SEARCHED: usize = 50;
+
+/// The org id of the newest report of `org` (under `reports_dir`) whose data was read from the
+/// org, not replayed: the id pslwarden last signed in to under that name. `None` when there is
+/// none; unreadable folders and reports are passed over (they only make the id unknown).
+fn last_live_org_id(reports_dir: &Path, org: &str) -> Option<SeenOrgId> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        run: RunHead,
+        org: OrgHead,
+    }
+    #[derive(serde::Deserialize)]
+    struct RunHead {
+        started_at: String,
+        snapshot_source: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct OrgHead {
+        org_id: String,
+    }
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(reports_dir.join(org))
+        .ok()?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_dir())
+        .collect();
+    // Folder names are UTC stamps (`20260105T230000Z`, `...-2`): newest last once sorted.
+    folders.sort();
+    folders.iter().rev().take(REPORTS_SEARCHED).find_map(|dir| {
+        let report = dir.join("report.json");
+        let text = std::fs::read_to_string(&report).ok()?;
+        let head: Head = serde_json::from_str(&text).ok()?;
+        (head.run.snapshot_source == "org").then(|| SeenOrgId {
+            org_id: head.org.org_id,
+            started_at: head.run.started_at,
+            report,
+        })
     })
 }
 
@@ -308,6 +406,9 @@ impl ScanOutcome {
             RuleStatus::Undetermined => "undetermined: see the notes in the report",
         };
         let mut out = format!("Org `{}` ({}) — {verdict}\n", r.org.name, r.org.org_id);
+        if let Some(note) = &self.replay_note {
+            out.push_str(&format!("{note}\n"));
+        }
         let seats_planned = r
             .plan
             .actions

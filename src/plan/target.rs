@@ -34,30 +34,46 @@ pub fn problem(t: &Target<'_>) -> Option<String> {
     match (t.op, t.sobject) {
         (Op::Delete | Op::Manual, PERMISSION_SET_ASSIGNMENT) => {
             let id = t.record_id?;
-            let named: Vec<(&str, &str, Option<&str>)> = t
+            // Context facts name the user's other assignments too: the one removed is the one
+            // whose set the facts say needs the license.
+            let needing: Vec<&str> = t
+                .facts
+                .iter()
+                .filter_map(|f| match f {
+                    Fact::PermissionSetNeedsLicense {
+                        permission_set_id, ..
+                    } => Some(permission_set_id.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let named: Vec<(&str, &str, &str, Option<&str>)> = t
                 .facts
                 .iter()
                 .filter_map(|f| match f {
                     Fact::UserHoldsPermissionSet {
                         user_id,
+                        permission_set_id,
                         assignment_id,
                         via_group_id,
-                        ..
-                    } => Some((
+                    } if needing.contains(&permission_set_id.as_str()) => Some((
                         assignment_id.as_str(),
                         user_id.as_str(),
+                        permission_set_id.as_str(),
                         via_group_id.as_deref(),
                     )),
                     _ => None,
                 })
                 .collect();
             match named.iter().find(|(a, ..)| *a == id) {
-                None => Some(names_other(&what, "permission set assignment", &named)),
-                Some((_, user, _)) if *user != t.user_id => Some(format!(
+                None => {
+                    let ids: Vec<&str> = named.iter().map(|(a, ..)| *a).collect();
+                    Some(names_other(&what, "permission set assignment", &ids))
+                }
+                Some((_, user, ..)) if *user != t.user_id => Some(format!(
                     "{what} is for user {}, but its facts say assignment {id} is user {user}'s",
                     t.user_id
                 )),
-                Some((_, _, Some(group))) if t.op == Op::Delete => Some(format!(
+                Some((.., Some(group))) if t.op == Op::Delete => Some(format!(
                     "{what}: its facts say assignment {id} gives the set through permission set \
                      group {group}, and pslwarden never deletes a group assignment (a manual step)"
                 )),
@@ -66,21 +82,36 @@ pub fn problem(t: &Target<'_>) -> Option<String> {
         }
         (Op::Delete | Op::Manual, LICENSE_ASSIGNMENT) => {
             let id = t.record_id?;
-            let named: Vec<(&str, &str, Option<&str>)> = t
+            // Context facts name the user's other seats too: the one freed is the seat of the
+            // license the facts say nothing else needs.
+            let freed: Vec<&str> = t
+                .facts
+                .iter()
+                .filter_map(|f| match f {
+                    Fact::NothingElseNeedsLicense { license_id, .. } => Some(license_id.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let named: Vec<(&str, &str)> = t
                 .facts
                 .iter()
                 .filter_map(|f| match f {
                     Fact::UserHoldsSeat {
                         user_id,
+                        license_id,
                         assignment_id,
-                        ..
-                    } => Some((assignment_id.as_str(), user_id.as_str(), None)),
+                    } if freed.contains(&license_id.as_str()) => {
+                        Some((assignment_id.as_str(), user_id.as_str()))
+                    }
                     _ => None,
                 })
                 .collect();
-            match named.iter().find(|(a, ..)| *a == id) {
-                None => Some(names_other(&what, "license assignment", &named)),
-                Some((_, user, _)) if *user != t.user_id => Some(format!(
+            match named.iter().find(|(a, _)| *a == id) {
+                None => {
+                    let ids: Vec<&str> = named.iter().map(|(a, _)| *a).collect();
+                    Some(names_other(&what, "license assignment", &ids))
+                }
+                Some((_, user)) if *user != t.user_id => Some(format!(
                     "{what} is for user {}, but its facts say seat {id} is user {user}'s",
                     t.user_id
                 )),
@@ -167,13 +198,12 @@ fn update_problem(t: &Target<'_>, what: &str) -> Option<String> {
 }
 
 /// "action deletes X, but its facts name Y" (or name none).
-fn names_other(what: &str, kind: &str, named: &[(&str, &str, Option<&str>)]) -> String {
-    if named.is_empty() {
-        format!("{what}, but none of its facts names a {kind}")
+fn names_other(what: &str, kind: &str, ids: &[&str]) -> String {
+    if ids.is_empty() {
+        format!("{what}, but none of its facts names the {kind} to remove")
     } else {
-        let ids: Vec<&str> = named.iter().map(|(a, ..)| *a).collect();
         format!(
-            "{what}, but its facts name {kind} {} instead",
+            "{what}, but its facts are about {kind} {} instead",
             ids.join(", ")
         )
     }
@@ -205,6 +235,13 @@ mod tests {
         }
     }
 
+    fn needs() -> Fact {
+        Fact::PermissionSetNeedsLicense {
+            permission_set_id: "0PS1".into(),
+            license_id: "0PL1".into(),
+        }
+    }
+
     fn target<'a>(
         op: Op,
         sobject: &'a str,
@@ -224,7 +261,7 @@ mod tests {
 
     #[test]
     fn a_delete_of_the_assignment_its_facts_name_is_fine() {
-        let facts = [holds("0PaX", "005A")];
+        let facts = [holds("0PaX", "005A"), needs()];
         let none = BTreeMap::new();
         let t = target(Op::Delete, PERMISSION_SET_ASSIGNMENT, "0PaX", &none, &facts);
         assert_eq!(problem(&t), None);
@@ -232,7 +269,7 @@ mod tests {
 
     #[test]
     fn a_delete_of_another_assignment_than_its_facts_name_is_refused() {
-        let facts = [holds("0PaY", "005A")];
+        let facts = [holds("0PaY", "005A"), needs()];
         let none = BTreeMap::new();
         let t = target(Op::Delete, PERMISSION_SET_ASSIGNMENT, "0PaX", &none, &facts);
         let why = problem(&t).expect("re-targeted");
@@ -240,8 +277,24 @@ mod tests {
     }
 
     #[test]
+    fn an_assignment_named_only_as_context_is_not_a_target() {
+        // The user's other set, named because it stays: deleting it is not what the facts ask.
+        let other = Fact::UserHoldsPermissionSet {
+            user_id: "005A".into(),
+            permission_set_id: "0PS2".into(),
+            assignment_id: "0PaZ".into(),
+            via_group_id: None,
+        };
+        let facts = [holds("0PaX", "005A"), needs(), other];
+        let none = BTreeMap::new();
+        let t = target(Op::Delete, PERMISSION_SET_ASSIGNMENT, "0PaZ", &none, &facts);
+        let why = problem(&t).expect("context, not target");
+        assert!(why.contains("0PaZ") && why.contains("0PaX"), "{why}");
+    }
+
+    #[test]
     fn another_users_assignment_or_a_foreign_sobject_is_refused() {
-        let facts = [holds("0PaX", "005B")];
+        let facts = [holds("0PaX", "005B"), needs()];
         let none = BTreeMap::new();
         let t = target(Op::Delete, PERMISSION_SET_ASSIGNMENT, "0PaX", &none, &facts);
         assert!(problem(&t).expect("other user").contains("005B"));
