@@ -53,20 +53,8 @@ pub enum ScanError {
         path: PathBuf,
         source: crate::snapshot::SnapshotError,
     },
-    #[error(
-        "snapshot file {path} is of org {snapshot_org_id} ({snapshot_org_name}), but org `{org}` \
-         is {org_id} (as read live on {seen_at}, report {report}): a snapshot is replayed only \
-         under the org it was taken from. Pass the right --org, or use that org's snapshot.json"
-    )]
-    ForeignSnapshot {
-        path: PathBuf,
-        snapshot_org_id: String,
-        snapshot_org_name: String,
-        org: String,
-        org_id: String,
-        seen_at: String,
-        report: PathBuf,
-    },
+    #[error(transparent)]
+    ForeignSnapshot(Box<ForeignSnapshot>),
     #[error("taking the snapshot of org `{org}` failed: {source}")]
     Fetch {
         org: String,
@@ -89,6 +77,25 @@ pub enum ScanError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// A replayed snapshot is of another org than the one named.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "snapshot file {path} is of org {snapshot_org_id} ({snapshot_org_name}), but org `{org}` is \
+     {org_id} (as read live on {seen_at}, report {report}): a snapshot is replayed only under the \
+     org it was taken from. Pass the right --org, or use that org's snapshot.json"
+)]
+pub struct ForeignSnapshot {
+    pub path: PathBuf,
+    pub snapshot_org_id: String,
+    pub snapshot_org_name: String,
+    /// The org named (`--org`, or the only one) and its id as last read live.
+    pub org: String,
+    pub org_id: String,
+    /// When and where that id was read, so the admin can check it.
+    pub seen_at: String,
+    pub report: PathBuf,
 }
 
 /// Runs the scan for `org`.
@@ -288,7 +295,7 @@ fn read_snapshot(
     );
     let note = match last_live_org_id(&settings.reports_dir, &org.name) {
         Some(seen) if seen.org_id != snapshot.org_id => {
-            return Err(ScanError::ForeignSnapshot {
+            return Err(ScanError::ForeignSnapshot(Box::new(ForeignSnapshot {
                 path: path.to_path_buf(),
                 snapshot_org_id: snapshot.org_id.clone(),
                 snapshot_org_name: snapshot.org_name.clone(),
@@ -296,7 +303,7 @@ fn read_snapshot(
                 org_id: seen.org_id,
                 seen_at: seen.started_at,
                 report: seen.report,
-            });
+            })));
         }
         Some(_) => format!("{whose}: org `{}` has this id", org.name),
         None => format!(
@@ -348,7 +355,7 @@ fn last_live_org_id(reports_dir: &Path, org: &str) -> Option<SeenOrgId> {
         let report = dir.join("report.json");
         let text = std::fs::read_to_string(&report).ok()?;
         let head: Head = serde_json::from_str(&text).ok()?;
-        (head.run.snapshot_source == "org").then(|| SeenOrgId {
+        (head.run.snapshot_source == "org").then_some(SeenOrgId {
             org_id: head.org.org_id,
             started_at: head.run.started_at,
             report,
