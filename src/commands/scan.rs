@@ -46,8 +46,8 @@ pub enum ScanError {
         source: std::io::Error,
     },
     #[error(
-        "snapshot file {path} is not a pslwarden snapshot: {source}. Use a snapshot.json from a \
-         report folder (reports/<org>/<time>/snapshot.json)"
+        "snapshot file {path} cannot be replayed: {source} (a run's snapshot is \
+         reports/<org>/<time>/snapshot.json)"
     )]
     SnapshotParse {
         path: PathBuf,
