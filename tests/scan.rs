@@ -458,7 +458,7 @@ fn another_orgs_snapshot_is_refused_and_an_unknown_orgs_says_whose_it_is() {
     std::fs::write(&own, &text).expect("write");
     let (code, stdout, stderr) = scan(&dir, &cfg, &["--snapshot", own.to_str().expect("utf8")]);
     assert_eq!(code, Some(2), "{stdout}\n{stderr}");
-    assert!(stdout.contains("org `sim` has this id"), "{stdout}");
+    assert!(stderr.contains("org `sim` has this id"), "{stderr}");
 
     // Where the org was never read live, the id cannot be compared: the summary says so.
     let elsewhere = scratch_dir("scan_foreign_snapshot_unknown");
@@ -470,8 +470,8 @@ fn another_orgs_snapshot_is_refused_and_an_unknown_orgs_says_whose_it_is() {
     );
     assert_eq!(code, Some(2), "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("replayed snapshot of org 00D000000000099AAA (Another Org)")
-            && stdout.contains("NOT compared"),
-        "{stdout}"
+        stderr.contains("replayed snapshot of org 00D000000000099AAA (Another Org)")
+            && stderr.contains("NOT compared"),
+        "{stderr}"
     );
 }

@@ -33,8 +33,6 @@ pub struct ScanOutcome {
     pub paths: ReportPaths,
     /// How the snapshot was fetched (`None` when replayed from a file).
     pub fetch: Option<FetchStats>,
-    /// For a replay: whose snapshot it is, and whether that was checked against the org.
-    pub replay_note: Option<String>,
 }
 
 /// Why a scan failed, beyond the common errors.
@@ -122,12 +120,9 @@ pub async fn run(
             return scan_connected(settings, org, &session.client, options, started_at, 0).await;
         }
     };
-    let (snapshot, note) = snapshot;
-    let mut outcome = finish(
+    finish(
         settings, org, options, snapshot, started_at, source, fetch, api,
-    )?;
-    outcome.replay_note = Some(note);
-    Ok(outcome)
+    )
 }
 
 /// Scans through a client that is already signed in (`apply` scans before it acts, on the
@@ -200,7 +195,6 @@ fn finish(
         report,
         paths,
         fetch,
-        replay_note: None,
     })
 }
 
@@ -275,12 +269,13 @@ fn assemble(
 }
 
 /// Reads a saved snapshot (its digest and references checked by the model) and checks it is
-/// `org`'s, as far as `org`'s id is known offline; returns it with a note saying whose it is.
+/// `org`'s, as far as `org`'s id is known offline; says on stderr whose it is (stdout is the
+/// summary, and other commands' formats).
 fn read_snapshot(
     settings: &Settings,
     org: &OrgSettings,
     path: &Path,
-) -> Result<(OrgSnapshot, String), ScanError> {
+) -> Result<OrgSnapshot, ScanError> {
     let text = std::fs::read_to_string(path).map_err(|source| ScanError::SnapshotRead {
         path: path.to_path_buf(),
         source,
@@ -313,7 +308,8 @@ fn read_snapshot(
             settings.reports_dir.display()
         ),
     };
-    Ok((snapshot, note))
+    eprintln!("note: {note}");
+    Ok(snapshot)
 }
 
 /// What a live read said an org's id was.
@@ -413,9 +409,6 @@ impl ScanOutcome {
             RuleStatus::Undetermined => "undetermined: see the notes in the report",
         };
         let mut out = format!("Org `{}` ({}) — {verdict}\n", r.org.name, r.org.org_id);
-        if let Some(note) = &self.replay_note {
-            out.push_str(&format!("{note}\n"));
-        }
         let seats_planned = r
             .plan
             .actions
