@@ -625,8 +625,14 @@ async fn a_corrupt_or_foreign_plan_file_is_refused_and_nothing_changes() {
             "truncated",
         ),
         (
+            // Another org's plan, as `scan` would have written it there.
             "foreign.json",
-            good.replace("00D5g000004SeedEAC", "00D000000000099AAA"),
+            {
+                let mut plan = pslwarden::plan::Plan::from_json(&good).unwrap();
+                plan.org_id = "00D000000000099AAA".into();
+                plan.digest = pslwarden::plan::Plan::digest_of(&plan.org_id, &plan.actions);
+                plan.to_json_pretty()
+            },
             "only to the org it was made for",
         ),
         (
@@ -1007,4 +1013,140 @@ async fn a_seat_already_gone_under_another_code_is_read_back_and_done() {
         "{all:?}"
     );
     assert_eq!(sim.sim.org.used_licenses(VOICE_PSL), Some(1));
+}
+
+/// What the simulator has been asked so far: an edited plan must add nothing to it.
+fn traffic(sim: &Sim) -> (u64, u64, u64, Vec<(String, u64)>) {
+    let stats = sim.sim.org.stats();
+    (
+        stats.api_calls,
+        stats.write_calls,
+        stats.token_grants,
+        stats.requests.into_iter().collect(),
+    )
+}
+
+/// A plan of the seed org with a replacement set: delete User-2's Voice assignment, create the
+/// replacement assignment, delete the seat. Written by `scan --plan-out` into `dir/plan.json`.
+async fn seed_plan_with_replacement(dir: &Path, sim: &Sim) -> (PathBuf, Value) {
+    let cfg = config(
+        dir,
+        sim,
+        "[org.window]\nalways_open = true\n[org.plan]\nreplacement_permission_set = \
+         \"Service_Console_Users\"\n",
+    );
+    let plan = dir.join("plan.json");
+    let (code, stdout, stderr) = outcome(
+        &cli(
+            dir,
+            &cfg,
+            INSIDE,
+            &["scan", "--plan-out", plan.to_str().unwrap()],
+        )
+        .await,
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    let ops: Vec<&str> = value["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["op"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["delete", "create", "delete"], "{value:#}");
+    (cfg, value)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_plan_file_is_refused_before_sign_in_saying_what_changed() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("apply_edited_plan");
+    let (cfg, good) = seed_plan_with_replacement(&dir, &sim).await;
+    let edit = |change: &dyn Fn(&mut Value)| {
+        let mut plan = good.clone();
+        change(&mut plan);
+        serde_json::to_string_pretty(&plan).unwrap()
+    };
+    // (file name, the edited plan, what the refusal must say it found)
+    let cases = [
+        (
+            "op.json",
+            edit(&|p| p["actions"][1]["op"] = json!("delete")),
+            "action 2 (delete PermissionSetAssignment",
+        ),
+        (
+            "sobject.json",
+            edit(&|p| p["actions"][0]["sobject"] = json!("PermissionSetLicenseAssign")),
+            "action 1 (delete PermissionSetLicenseAssign 0Pa000000000008CAA)",
+        ),
+        (
+            "id.json",
+            edit(&|p| p["actions"][0]["id"] = json!("0Pa000000000007CAA")),
+            "action 1 (delete PermissionSetAssignment 0Pa000000000007CAA)",
+        ),
+        (
+            "field.json",
+            edit(&|p| p["actions"][1]["fields"]["PermissionSetId"] = json!(AGENT_PS)),
+            "action 2 (create PermissionSetAssignment -)",
+        ),
+        (
+            "org.json",
+            edit(&|p| p["org_id"] = json!("00D000000000099AAA")),
+            "the org id was changed (it now reads 00D000000000099AAA)",
+        ),
+        (
+            "order.json",
+            edit(&|p| p["actions"].as_array_mut().unwrap().swap(0, 2)),
+            "was action 3 in the order",
+        ),
+    ];
+    let before = traffic(&sim);
+    let org_before = assignments(&sim.sim.org);
+    for (name, contents, says) in cases {
+        let file = dir.join(name);
+        std::fs::write(&file, contents).unwrap();
+        let args = ["apply", "--yes", "--plan", file.to_str().unwrap()];
+        let (code, _, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &args).await);
+        assert_eq!(code, Some(1), "{name}: {stderr}");
+        assert!(
+            stderr.contains(name) && stderr.contains("the plan file was edited"),
+            "{name}: {stderr}"
+        );
+        assert!(stderr.contains(says), "{name}: {stderr}");
+        assert!(stderr.contains("Nothing was changed"), "{name}: {stderr}");
+        assert_eq!(
+            traffic(&sim),
+            before,
+            "{name}: the org was not even signed in to"
+        );
+    }
+    assert_eq!(assignments(&sim.sim.org), org_before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_re_targeted_action_is_refused_even_with_a_recomputed_digest() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("apply_re_targeted_plan");
+    let (cfg, good) = seed_plan_with_replacement(&dir, &sim).await;
+    // The Voice assignment's delete pointed at User-2's partner agent set instead, the digest
+    // recomputed: the facts (and the description) still speak of the Voice assignment.
+    let mut plan = pslwarden::plan::Plan::from_json(&good.to_string()).unwrap();
+    assert_eq!(plan.actions[0].id.as_deref(), Some("0Pa000000000008CAA"));
+    plan.actions[0].id = Some("0Pa000000000007CAA".into());
+    plan.digest = pslwarden::plan::Plan::digest_of(&plan.org_id, &plan.actions);
+    let file = dir.join("re-targeted.json");
+    std::fs::write(&file, plan.to_json_pretty()).unwrap();
+    let before = traffic(&sim);
+    let args = ["apply", "--yes", "--plan", file.to_str().unwrap()];
+    let (code, _, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &args).await);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("re-targeted.json")
+            && stderr.contains("do not match their own facts")
+            && stderr.contains("0Pa000000000007CAA")
+            && stderr.contains("0Pa000000000008CAA"),
+        "{stderr}"
+    );
+    assert_eq!(traffic(&sim), before);
+    assert!(record_ids(&sim.sim.org, "PermissionSetAssignment").contains("0Pa000000000007CAA"));
 }

@@ -584,3 +584,106 @@ fn sets_tied_to_a_user_license_are_not_taken_for_permission_set_licenses() {
         "a set on a user license is not a licensed set the user holds: {evidence}"
     );
 }
+
+/// A live scan of the seed fixture in `dir`; returns the config and its saved snapshot's text.
+fn live_snapshot(dir: &Path) -> (PathBuf, String) {
+    let cfg = config_for(dir, "seed-example.json", "");
+    let (code, _, stderr) = scan(dir, &cfg, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let text = std::fs::read_to_string(report_dir(dir).join("snapshot.json")).expect("snapshot");
+    (cfg, text)
+}
+
+/// The snapshot `text` changed by `change`, written as pslwarden writes one (with its digest).
+fn rewritten(text: &str, change: impl Fn(&mut pslwarden::snapshot::OrgSnapshot)) -> String {
+    let mut snapshot: pslwarden::snapshot::OrgSnapshot =
+        serde_json::from_str(text).expect("a snapshot");
+    change(&mut snapshot);
+    snapshot.to_json_pretty()
+}
+
+#[test]
+fn a_snapshot_edited_by_hand_is_refused() {
+    let dir = scratch_dir("scan_edited_snapshot");
+    let (cfg, text) = live_snapshot(&dir);
+    // User-2 turned into an inactive user by hand.
+    let mut value: Value = serde_json::from_str(&text).expect("json");
+    for user in value["users"].as_array_mut().expect("users") {
+        if user["id"] == "005000000000003AAA" {
+            user["is_active"] = Value::Bool(false);
+        }
+    }
+    let edited = dir.join("edited-snapshot.json");
+    std::fs::write(&edited, value.to_string()).expect("write");
+    let (code, stdout, stderr) = scan(&dir, &cfg, &["--snapshot", edited.to_str().expect("utf8")]);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("edited-snapshot.json") && stderr.contains("the snapshot was edited"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_snapshot_referring_to_records_it_lacks_is_refused() {
+    let dir = scratch_dir("scan_dangling_snapshot");
+    let (cfg, text) = live_snapshot(&dir);
+    // User-2 dropped, their seats kept; and an assignment of a set the snapshot lacks.
+    let dangling = rewritten(&text, |s| {
+        s.users.retain(|u| u.id != "005000000000003AAA");
+        s.permission_sets.retain(|p| p.id != "0PS000000000005GAA");
+    });
+    let file = dir.join("dangling.json");
+    std::fs::write(&file, dangling).expect("write");
+    let (code, stdout, stderr) = scan(&dir, &cfg, &["--snapshot", file.to_str().expect("utf8")]);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("dangling.json") && stderr.contains("not consistent"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("user 005000000000003AAA, who is not in `users`")
+            && stderr.contains("permission set 0PS000000000005GAA, which is not in"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn another_orgs_snapshot_is_refused_and_an_unknown_orgs_says_whose_it_is() {
+    let dir = scratch_dir("scan_foreign_snapshot");
+    let (cfg, text) = live_snapshot(&dir);
+    let foreign = rewritten(&text, |s| {
+        s.org_id = "00D000000000099AAA".into();
+        s.org_name = "Another Org".into();
+    });
+    let file = dir.join("foreign.json");
+    std::fs::write(&file, &foreign).expect("write");
+    let (code, stdout, stderr) = scan(&dir, &cfg, &["--snapshot", file.to_str().expect("utf8")]);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("foreign.json")
+            && stderr.contains("is of org 00D000000000099AAA (Another Org)")
+            && stderr.contains("org `sim` is 00D5g000004SeedEAC"),
+        "{stderr}"
+    );
+    // Its own snapshot replays, saying whose it is.
+    let own = dir.join("own.json");
+    std::fs::write(&own, &text).expect("write");
+    let (code, stdout, stderr) = scan(&dir, &cfg, &["--snapshot", own.to_str().expect("utf8")]);
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    assert!(stderr.contains("org `sim` has this id"), "{stderr}");
+
+    // Where the org was never read live, the id cannot be compared: the summary says so.
+    let elsewhere = scratch_dir("scan_foreign_snapshot_unknown");
+    let cfg = config_for(&elsewhere, "seed-example.json", "");
+    let (code, stdout, stderr) = scan(
+        &elsewhere,
+        &cfg,
+        &["--snapshot", file.to_str().expect("utf8")],
+    );
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("replayed snapshot of org 00D000000000099AAA (Another Org)")
+            && stderr.contains("NOT compared"),
+        "{stderr}"
+    );
+}

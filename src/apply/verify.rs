@@ -4,6 +4,11 @@
 //! that a finding's actions stand or fall together: when one action of a finding drifted, every
 //! pending action of that finding is skipped, with the reason of the first drift.
 //!
+//! Also owns the last check that an action touches the record its facts are about
+//! ([`crate::plan::target`]) and that, in the fresh read, that record is still the user's: a
+//! plan re-targeted after it was made (a stored plan, or a bug) never deletes a record its facts
+//! do not justify.
+//!
 //! Must not: do I/O. The fresh snapshot comes in as a [`SnapshotIndex`].
 //!
 //! "Already done" is not drift: a seat that vanished because an earlier action of the same
@@ -12,6 +17,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use crate::plan::target::{self, Target};
 use crate::plan::{Fact, LICENSE_ASSIGNMENT, Op, PERMISSION_SET_ASSIGNMENT};
 use crate::rules::SnapshotIndex;
 
@@ -21,6 +27,10 @@ pub struct Pending<'a> {
     pub op: Op,
     pub sobject: &'a str,
     pub record_id: Option<&'a str>,
+    /// The fields a create or update writes: they must be what the facts are about.
+    pub fields: &'a BTreeMap<String, String>,
+    /// The user whose access changes: the record touched must be theirs.
+    pub user_id: &'a str,
     /// The finding it fixes: actions of one finding stand or fall together.
     pub finding: usize,
     pub facts: &'a [Fact],
@@ -96,6 +106,25 @@ fn judge(fresh: &SnapshotIndex<'_>, action: &Pending<'_>, ctx: &PlanContext<'_>)
     if action.op == Op::Manual {
         return Verdict::Skip("a manual step: the admin does it (see its description)".into());
     }
+    // A rollback step carries no facts (its record comes from the journal): nothing to match.
+    if !action.facts.is_empty() {
+        let t = Target {
+            op: action.op,
+            sobject: action.sobject,
+            record_id: action.record_id,
+            fields: action.fields,
+            user_id: action.user_id,
+            facts: action.facts,
+        };
+        if let Some(why) = target::problem(&t) {
+            return Verdict::Skip(format!(
+                "the plan's step does not match its own facts: {why}"
+            ));
+        }
+        if let Some(why) = fresh_owner_problem(fresh, action) {
+            return Verdict::Skip(why);
+        }
+    }
     for fact in action.facts {
         if let Err(drift) = holds(fresh, fact, ctx) {
             // The record this action deletes is gone: done already when an earlier step of the
@@ -121,6 +150,39 @@ fn judge(fresh: &SnapshotIndex<'_>, action: &Pending<'_>, ctx: &PlanContext<'_>)
         }
     }
     Verdict::Keep
+}
+
+/// In the fresh read, the record a delete touches must still be the action's user's (and of the
+/// kind the sObject says): the facts are about it, so this is the same record they judged.
+fn fresh_owner_problem(fresh: &SnapshotIndex<'_>, action: &Pending<'_>) -> Option<String> {
+    if action.op != Op::Delete {
+        return None;
+    }
+    let id = action.record_id?;
+    let snapshot = fresh.snapshot();
+    let owner = match action.sobject {
+        PERMISSION_SET_ASSIGNMENT => snapshot
+            .permission_set_assignments
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| a.assignee_id.as_str()),
+        LICENSE_ASSIGNMENT => snapshot
+            .license_assignments
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.assignee_id.as_str()),
+        _ => None,
+    };
+    match owner {
+        Some(owner) if owner != action.user_id => Some(format!(
+            "{} {id} belongs to {} now, not to {}, whom the plan names",
+            action.sobject,
+            user_name(fresh, owner),
+            user_name(fresh, action.user_id)
+        )),
+        // Gone: the facts say so, and whether that is drift or done.
+        _ => None,
+    }
 }
 
 /// Whether one fact still holds; the error says what changed.
@@ -356,6 +418,8 @@ mod tests {
                 op: a.op,
                 sobject: &a.sobject,
                 record_id: a.id.as_deref(),
+                fields: &a.fields,
+                user_id: &a.user_id,
                 finding: a.finding,
                 facts: &a.facts,
             })
@@ -464,5 +528,54 @@ mod tests {
             &judge_all(&only_seat, &fresh, &[])[0],
             Verdict::Skip(r) if r.contains("already gone")
         ));
+    }
+
+    #[test]
+    fn an_action_re_targeted_at_another_record_is_skipped() {
+        let snapshot = testkit::seed();
+        let mut plan = seed_plan(&snapshot);
+        let user = plan.actions[0].user_id.clone();
+        let other = snapshot
+            .permission_set_assignments
+            .iter()
+            .find(|a| a.assignee_id == user && Some(&a.id) != plan.actions[0].id.as_ref())
+            .expect("another assignment of the user")
+            .id
+            .clone();
+        plan.actions[0].id = Some(other.clone());
+        let verdicts = judge_all(&plan, &snapshot, &[]);
+        assert!(
+            matches!(&verdicts[0], Verdict::Skip(r) if r.contains(&other) && r.contains("own facts")),
+            "{verdicts:?}"
+        );
+        assert!(
+            verdicts.iter().all(|v| matches!(v, Verdict::Skip(_))),
+            "{verdicts:?}"
+        );
+    }
+
+    #[test]
+    fn a_record_that_now_belongs_to_another_user_is_skipped() {
+        let snapshot = testkit::seed();
+        let plan = seed_plan(&snapshot);
+        let target = plan.actions[0].id.clone().expect("psa id");
+        let mut fresh = snapshot.clone();
+        let someone_else = fresh
+            .users
+            .iter()
+            .find(|u| u.id != plan.actions[0].user_id)
+            .expect("another user")
+            .id
+            .clone();
+        fresh
+            .permission_set_assignments
+            .iter_mut()
+            .filter(|a| a.id == target)
+            .for_each(|a| a.assignee_id = someone_else.clone());
+        let verdicts = judge_all(&plan, &fresh, &[]);
+        assert!(
+            matches!(&verdicts[0], Verdict::Skip(r) if r.contains("belongs to")),
+            "{verdicts:?}"
+        );
     }
 }

@@ -353,6 +353,8 @@ impl Run<'_> {
                         op: a.op,
                         sobject: &a.sobject,
                         record_id: a.record_id.as_deref(),
+                        fields: &a.fields,
+                        user_id: &a.user_id,
                         finding: a.finding,
                         facts: &a.facts,
                     })
@@ -639,8 +641,8 @@ impl Run<'_> {
         })?;
         if fresh_plan.digest == file_plan.digest {
             checked.plan_check.push(format!(
-                "the org still matches the plan file: the digest of a fresh plan's facts equals \
-                 the file's ({})",
+                "the org still matches the plan file: a fresh plan's digest equals the file's \
+                 ({})",
                 short(&file_plan.digest)
             ));
             return Ok(());

@@ -45,13 +45,15 @@ pub enum ScanError {
         source: std::io::Error,
     },
     #[error(
-        "snapshot file {path} is not a pslwarden snapshot: {source}. Use a snapshot.json from a \
-         report folder (reports/<org>/<time>/snapshot.json)"
+        "snapshot file {path} cannot be replayed: {source} (a run's snapshot is \
+         reports/<org>/<time>/snapshot.json)"
     )]
     SnapshotParse {
         path: PathBuf,
         source: crate::snapshot::SnapshotError,
     },
+    #[error(transparent)]
+    ForeignSnapshot(Box<ForeignSnapshot>),
     #[error("taking the snapshot of org `{org}` failed: {source}")]
     Fetch {
         org: String,
@@ -79,6 +81,25 @@ pub enum ScanError {
     },
 }
 
+/// A replayed snapshot is of another org than the one named.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "snapshot file {path} is of org {snapshot_org_id} ({snapshot_org_name}), but org `{org}` is \
+     {org_id} (as read live on {seen_at}, report {report}): a snapshot is replayed only under the \
+     org it was taken from. Pass the right --org, or use that org's snapshot.json"
+)]
+pub struct ForeignSnapshot {
+    pub path: PathBuf,
+    pub snapshot_org_id: String,
+    pub snapshot_org_name: String,
+    /// The org named (`--org`, or the only one) and its id as last read live.
+    pub org: String,
+    pub org_id: String,
+    /// When and where that id was read, so the admin can check it.
+    pub seen_at: String,
+    pub report: PathBuf,
+}
+
 /// Runs the scan for `org`.
 pub async fn run(
     settings: &Settings,
@@ -88,7 +109,7 @@ pub async fn run(
     let started_at = now_rfc3339();
     let (snapshot, source, fetch, api) = match &options.snapshot {
         Some(path) => (
-            read_snapshot(path)?,
+            read_snapshot(settings, org, path)?,
             path.display().to_string(),
             None,
             ApiInfo {
@@ -277,14 +298,94 @@ fn assemble(
     }
 }
 
-fn read_snapshot(path: &Path) -> Result<OrgSnapshot, ScanError> {
+/// Reads a saved snapshot (its digest and references checked by the model) and checks it is
+/// `org`'s, as far as `org`'s id is known offline; says on stderr whose it is (stdout is the
+/// summary, and other commands' formats).
+fn read_snapshot(
+    settings: &Settings,
+    org: &OrgSettings,
+    path: &Path,
+) -> Result<OrgSnapshot, ScanError> {
     let text = std::fs::read_to_string(path).map_err(|source| ScanError::SnapshotRead {
         path: path.to_path_buf(),
         source,
     })?;
-    OrgSnapshot::from_json(&text).map_err(|source| ScanError::SnapshotParse {
+    let snapshot = OrgSnapshot::from_json(&text).map_err(|source| ScanError::SnapshotParse {
         path: path.to_path_buf(),
         source,
+    })?;
+    let whose = format!(
+        "replayed snapshot of org {} ({}), taken {}",
+        snapshot.org_id, snapshot.org_name, snapshot.taken_at
+    );
+    let note = match last_live_org_id(&settings.reports_dir, &org.name) {
+        Some(seen) if seen.org_id != snapshot.org_id => {
+            return Err(ScanError::ForeignSnapshot(Box::new(ForeignSnapshot {
+                path: path.to_path_buf(),
+                snapshot_org_id: snapshot.org_id.clone(),
+                snapshot_org_name: snapshot.org_name.clone(),
+                org: org.name.clone(),
+                org_id: seen.org_id,
+                seen_at: seen.started_at,
+                report: seen.report,
+            })));
+        }
+        Some(_) => format!("{whose}: org `{}` has this id", org.name),
+        None => format!(
+            "{whose}. Org `{}` has never been read live into {}, so its id is not known here \
+             and was NOT compared: make sure this is its snapshot",
+            org.name,
+            settings.reports_dir.display()
+        ),
+    };
+    eprintln!("note: {note}");
+    Ok(snapshot)
+}
+
+/// What a live read said an org's id was.
+struct SeenOrgId {
+    org_id: String,
+    started_at: String,
+    report: PathBuf,
+}
+
+/// How many of an org's newest report folders are searched for a live read.
+const REPORTS_SEARCHED: usize = 50;
+
+/// The org id of the newest report of `org` (under `reports_dir`) whose data was read from the
+/// org, not replayed: the id pslwarden last signed in to under that name. `None` when there is
+/// none; unreadable folders and reports are passed over (they only make the id unknown).
+fn last_live_org_id(reports_dir: &Path, org: &str) -> Option<SeenOrgId> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        run: RunHead,
+        org: OrgHead,
+    }
+    #[derive(serde::Deserialize)]
+    struct RunHead {
+        started_at: String,
+        snapshot_source: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct OrgHead {
+        org_id: String,
+    }
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(reports_dir.join(org))
+        .ok()?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_dir())
+        .collect();
+    // Folder names are UTC stamps (`20260105T230000Z`, `...-2`): newest last once sorted.
+    folders.sort();
+    folders.iter().rev().take(REPORTS_SEARCHED).find_map(|dir| {
+        let report = dir.join("report.json");
+        let text = std::fs::read_to_string(&report).ok()?;
+        let head: Head = serde_json::from_str(&text).ok()?;
+        (head.run.snapshot_source == "org").then_some(SeenOrgId {
+            org_id: head.org.org_id,
+            started_at: head.run.started_at,
+            report,
+        })
     })
 }
 

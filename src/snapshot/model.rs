@@ -1,18 +1,28 @@
 //! The org snapshot: the license facts of one org at one moment, as plain serializable data.
 //!
 //! Owns: the domain types the rules, the ledger and the plan read (DOMAIN.md §2 fields in
-//! snake_case), the snapshot file's schema version, and reading a saved snapshot back
-//! (`scan --snapshot FILE` replays one offline).
+//! snake_case), the snapshot file's schema version and digest (every serialized snapshot carries
+//! the SHA-256 of its content), and reading a saved snapshot back (`scan --snapshot FILE`
+//! replays one offline): a file whose content no longer matches its digest, or whose records
+//! refer to records it does not hold, is refused.
 //!
 //! Must not: know the Salesforce wire format (nested `attributes`, relationship objects, paging),
 //! fetch anything, or read the clock: the caller fetches, converts wire records into these types,
 //! and passes `taken_at` in.
 
-use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize, Serializer};
+use sha2::{Digest, Sha256};
 
 /// The snapshot schema this build writes and reads. Bump it when a field changes meaning or is
 /// removed, so an old saved snapshot is refused with a clear message instead of misread.
-pub const SNAPSHOT_SCHEMA_VERSION: u32 = 1;
+/// Version 2: the file carries a `digest` of its content.
+pub const SNAPSHOT_SCHEMA_VERSION: u32 = 2;
+
+/// How many problems an error lists before "and N more".
+const SHOWN: usize = 8;
 
 /// A saved snapshot could not be read back.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +39,34 @@ pub enum SnapshotError {
          run `scan` against the org again to take a new snapshot"
     )]
     UnsupportedVersion { found: u32, supported: u32 },
+    /// The content no longer matches the digest written with it.
+    #[error(
+        "the snapshot was edited after pslwarden wrote it (its content no longer matches its \
+         digest{}): a replay judges only what was read from the org. Use an unedited \
+         snapshot.json, or run `scan` against the org again",
+        .detail.as_deref().map(|d| format!("; {d}")).unwrap_or_default()
+    )]
+    Edited { detail: Option<String> },
+    /// Records refer to records the snapshot does not hold: it cannot be judged.
+    #[error(
+        "the snapshot is not consistent: {}. A snapshot pslwarden wrote holds every record its \
+         records refer to; use an unedited snapshot.json, or run `scan` against the org again",
+        list(.problems)
+    )]
+    Inconsistent { problems: Vec<String> },
+}
+
+fn list(items: &[String]) -> String {
+    let mut shown = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if items.len() > SHOWN {
+        shown.push_str(&format!("; and {} more", items.len() - SHOWN));
+    }
+    shown
 }
 
 /// The license facts of one org at one moment.
@@ -57,7 +95,10 @@ pub enum SnapshotError {
 ///   create one that exists (Salesforce would answer `DUPLICATE_VALUE`).
 /// * `users`: every assignee of those license assignments.
 /// * `call_centers`: every contact center (there are few).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Serialized, it carries one more field, `digest`: the SHA-256 of the rest (see
+/// [`OrgSnapshot::content_digest`]), computed as it is written.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrgSnapshot {
     /// [`SNAPSHOT_SCHEMA_VERSION`] at the time of writing; checked when a saved snapshot is read.
@@ -90,8 +131,207 @@ pub struct OrgSnapshot {
     pub call_centers: Vec<CallCenter>,
     /// Natterbox's per-user license records, when its rule pack ran (`None`: not looked for;
     /// older snapshots have none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub natterbox: Option<NatterboxData>,
+    /// The digest a file carried, while [`OrgSnapshot::from_json`] checks it; `None` otherwise
+    /// (serializing computes the digest afresh, so it is never stale).
+    #[serde(default, rename = "digest")]
+    read_digest: Option<String>,
+}
+
+/// The content the digest covers: every field but the digest, in declaration order.
+struct Content<'a>(&'a OrgSnapshot);
+
+impl OrgSnapshot {
+    /// Writes every field but the digest; `natterbox` only when looked for.
+    fn write_fields<S: SerializeStruct>(&self, st: &mut S) -> Result<(), S::Error> {
+        st.serialize_field("schema_version", &self.schema_version)?;
+        st.serialize_field("org_id", &self.org_id)?;
+        st.serialize_field("org_name", &self.org_name)?;
+        st.serialize_field("taken_at", &self.taken_at)?;
+        st.serialize_field("api_version", &self.api_version)?;
+        st.serialize_field("users", &self.users)?;
+        st.serialize_field("permission_sets", &self.permission_sets)?;
+        st.serialize_field("licenses", &self.licenses)?;
+        st.serialize_field(
+            "permission_set_assignments",
+            &self.permission_set_assignments,
+        )?;
+        st.serialize_field("license_assignments", &self.license_assignments)?;
+        st.serialize_field("groups", &self.groups)?;
+        st.serialize_field("group_components", &self.group_components)?;
+        st.serialize_field("call_centers", &self.call_centers)?;
+        match &self.natterbox {
+            Some(n) => st.serialize_field("natterbox", n),
+            None => st.skip_field("natterbox"),
+        }
+    }
+
+    /// SHA-256 (hex) of the canonical JSON of the content (struct fields in declaration order,
+    /// maps as B-trees), streamed into the hash so a large org's snapshot is not copied.
+    pub fn content_digest(&self) -> String {
+        let mut hasher = HashWriter(Sha256::new());
+        serde_json::to_writer(&mut hasher, &Content(self))
+            .expect("a snapshot holds only strings, numbers and booleans, and hashing cannot fail");
+        hasher
+            .0
+            .finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
+    /// Records that refer to records the snapshot does not hold, or ids held twice. Only
+    /// references the fetcher guarantees are checked (see the contract above): an assignment of
+    /// a permission set may name a user absent here (one whose seat is of an excepted license).
+    pub fn consistency_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let users = ids(&self.users, |u| &u.id, "user", &mut problems);
+        let sets = ids(
+            &self.permission_sets,
+            |p| &p.id,
+            "permission set",
+            &mut problems,
+        );
+        let licenses = ids(
+            &self.licenses,
+            |l| &l.id,
+            "permission set license",
+            &mut problems,
+        );
+        let groups = ids(
+            &self.groups,
+            |g| &g.id,
+            "permission set group",
+            &mut problems,
+        );
+        let centers = ids(
+            &self.call_centers,
+            |c| &c.id,
+            "contact center",
+            &mut problems,
+        );
+        ids(
+            &self.permission_set_assignments,
+            |a| &a.id,
+            "permission set assignment",
+            &mut problems,
+        );
+        ids(
+            &self.license_assignments,
+            |a| &a.id,
+            "license assignment",
+            &mut problems,
+        );
+        for seat in &self.license_assignments {
+            if !users.contains(seat.assignee_id.as_str()) {
+                problems.push(format!(
+                    "license assignment {} is of user {}, who is not in `users`",
+                    seat.id, seat.assignee_id
+                ));
+            }
+            if !licenses.contains(seat.license_id.as_str()) {
+                problems.push(format!(
+                    "license assignment {} is a seat of license {}, which is not in `licenses`",
+                    seat.id, seat.license_id
+                ));
+            }
+        }
+        for a in &self.permission_set_assignments {
+            match (&a.permission_set_group_id, &a.permission_set_id) {
+                (Some(group), _) if !groups.contains(group.as_str()) => problems.push(format!(
+                    "permission set assignment {} gives group {group}, which is not in `groups`",
+                    a.id
+                )),
+                (None, Some(set)) if !sets.contains(set.as_str()) => problems.push(format!(
+                    "permission set assignment {} gives permission set {set}, which is not in \
+                     `permission_sets`",
+                    a.id
+                )),
+                (None, None) => problems.push(format!(
+                    "permission set assignment {} names neither a permission set nor a group",
+                    a.id
+                )),
+                _ => {}
+            }
+        }
+        for c in &self.group_components {
+            if !groups.contains(c.permission_set_group_id.as_str()) {
+                problems.push(format!(
+                    "group component {} is of group {}, which is not in `groups`",
+                    c.id, c.permission_set_group_id
+                ));
+            }
+            if !sets.contains(c.permission_set_id.as_str()) {
+                problems.push(format!(
+                    "group component {} holds permission set {}, which is not in \
+                     `permission_sets`",
+                    c.id, c.permission_set_id
+                ));
+            }
+        }
+        for u in &self.users {
+            if let Some(center) = &u.call_center_id
+                && !centers.contains(center.as_str())
+            {
+                problems.push(format!(
+                    "user {} is in contact center {center}, which is not in `call_centers`",
+                    u.id
+                ));
+            }
+        }
+        problems
+    }
+}
+
+/// The ids of `items`, noting any held twice.
+fn ids<'a, T>(
+    items: &'a [T],
+    id: impl Fn(&'a T) -> &'a String,
+    kind: &str,
+    problems: &mut Vec<String>,
+) -> HashSet<&'a str> {
+    let mut seen = HashSet::with_capacity(items.len());
+    for item in items {
+        let id = id(item).as_str();
+        if !seen.insert(id) {
+            problems.push(format!("{kind} {id} is in the snapshot twice"));
+        }
+    }
+    seen
+}
+
+impl Serialize for Content<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut st = serializer.serialize_struct("OrgSnapshot", 14)?;
+        self.0.write_fields(&mut st)?;
+        st.end()
+    }
+}
+
+impl Serialize for OrgSnapshot {
+    /// The content, then `digest`: every snapshot written carries the digest of what it holds.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let digest = self.content_digest();
+        let mut st = serializer.serialize_struct("OrgSnapshot", 15)?;
+        self.write_fields(&mut st)?;
+        st.serialize_field("digest", &digest)?;
+        st.end()
+    }
+}
+
+/// Feeds serialized bytes straight into the hash.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// What the Natterbox pack found in the org.
@@ -158,10 +398,12 @@ impl OrgSnapshot {
             group_components: Vec::new(),
             call_centers: Vec::new(),
             natterbox: None,
+            read_digest: None,
         }
     }
 
-    /// Reads a saved snapshot (the text of a `snapshot.json`), refusing other schema versions.
+    /// Reads a saved snapshot (the text of a `snapshot.json`), refusing other schema versions,
+    /// content that does not match its digest, and records referring to records it lacks.
     pub fn from_json(text: &str) -> Result<Self, SnapshotError> {
         // The version is read on its own first, so a snapshot from another version says so
         // instead of failing on whichever field changed.
@@ -176,7 +418,24 @@ impl OrgSnapshot {
                 supported: SNAPSHOT_SCHEMA_VERSION,
             });
         }
-        serde_json::from_str(text).map_err(SnapshotError::Malformed)
+        let mut snapshot: OrgSnapshot =
+            serde_json::from_str(text).map_err(SnapshotError::Malformed)?;
+        match snapshot.read_digest.take() {
+            None => {
+                return Err(SnapshotError::Edited {
+                    detail: Some("it has no `digest`".to_string()),
+                });
+            }
+            Some(digest) if digest != snapshot.content_digest() => {
+                return Err(SnapshotError::Edited { detail: None });
+            }
+            Some(_) => {}
+        }
+        let problems = snapshot.consistency_problems();
+        if !problems.is_empty() {
+            return Err(SnapshotError::Inconsistent { problems });
+        }
+        Ok(snapshot)
     }
 
     /// The snapshot as pretty JSON, the form saved with every run.
@@ -381,6 +640,49 @@ mod tests {
         assert!(
             matches!(error, SnapshotError::UnsupportedVersion { .. }),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn an_edited_snapshot_is_refused() {
+        let mut snapshot =
+            OrgSnapshot::new("00D000000000001AAA", "Org", "2026-01-01T00:00:00Z", "65.0");
+        snapshot.users.push(User {
+            id: "005000000000001AAA".into(),
+            username: "a@example.org".into(),
+            name: "A".into(),
+            is_active: true,
+            call_center_id: None,
+        });
+        let text = snapshot.to_json_pretty();
+        assert!(text.contains(&snapshot.content_digest()), "{text}");
+        let edited = text.replace("\"is_active\": true", "\"is_active\": false");
+        assert_ne!(edited, text);
+        let error = OrgSnapshot::from_json(&edited).expect_err("edited");
+        assert!(matches!(error, SnapshotError::Edited { .. }), "{error}");
+        assert!(error.to_string().contains("edited"), "{error}");
+    }
+
+    #[test]
+    fn a_seat_of_a_user_the_snapshot_lacks_is_refused() {
+        let mut snapshot =
+            OrgSnapshot::new("00D000000000001AAA", "Org", "2026-01-01T00:00:00Z", "65.0");
+        snapshot
+            .license_assignments
+            .push(PermissionSetLicenseAssignment {
+                id: "2LA000000000001AAA".into(),
+                assignee_id: "005000000000009AAA".into(),
+                license_id: "0PL000000000001AAA".into(),
+            });
+        let error = OrgSnapshot::from_json(&snapshot.to_json_pretty()).expect_err("dangling");
+        let text = error.to_string();
+        assert!(
+            matches!(error, SnapshotError::Inconsistent { ref problems } if problems.len() == 2),
+            "{text}"
+        );
+        assert!(
+            text.contains("005000000000009AAA") && text.contains("0PL000000000001AAA"),
+            "{text}"
         );
     }
 

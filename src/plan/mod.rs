@@ -1,8 +1,9 @@
 //! The fix plan: the ordered Salesforce changes that free the seats the findings name, each with
-//! the facts it relies on, and a digest of those facts.
+//! the facts it relies on, under a digest of the whole.
 //!
 //! Owns: [`Plan`], [`Action`], [`Fact`], [`build_plan`] (a pure function of the snapshot, the
-//! findings and [`PlanOptions`]) and the plan file format (`--plan-out FILE`).
+//! findings and [`PlanOptions`]). The digest and the plan file format (`--plan-out FILE`) are in
+//! [`file`]; whether an action's facts name the record it touches is in [`target`].
 //!
 //! Must not: change anything (applying a plan is `apply`'s job, inside the window gate), or
 //! change permission set groups: a Voice permission set that comes through a group is a `manual`
@@ -10,22 +11,28 @@
 //!
 //! Order: every permission set assignment delete comes before every license assignment delete
 //! (Salesforce's order: first remove what needs the license, then the seat); replacement creates
-//! sit between them. Apply can re-check each action's facts right before running it, and refuse
-//! a plan whose digest no longer matches its facts.
+//! sit between them. Apply re-checks each action's facts right before running it, and refuses
+//! a plan file whose digest no longer matches its content.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::rules::{
     Evidence, Finding, SnapshotIndex, natterbox, orphan_psl, scv_double_consumption,
 };
 use crate::snapshot::model::PermissionSet;
 
-/// The plan file schema this build writes and reads.
-pub const PLAN_SCHEMA_VERSION: u32 = 1;
+pub mod file;
+pub mod target;
+
+pub use file::PlanFileError;
+
+/// The plan file schema this build writes and reads. Version 2: the digest covers every action
+/// whole and the org id (version 1's covered the facts only), and the file carries per-part
+/// digests that say what was edited.
+pub const PLAN_SCHEMA_VERSION: u32 = 2;
 
 /// The config table [`PlanOptions`] is read from; error messages name it.
 pub const CONFIG_TABLE: &str = "org.plan";
@@ -74,29 +81,6 @@ pub enum PlanError {
          matches {count} permission sets: use the `prefix__Name` form to pick one"
     )]
     AmbiguousReplacement { name: String, count: usize },
-}
-
-/// A saved plan could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum PlanFileError {
-    /// Not JSON, truncated, or a field missing or of the wrong type.
-    #[error(
-        "the plan file is not a valid pslwarden plan ({0}); it may be truncated: run `scan` \
-         again with --plan-out"
-    )]
-    Malformed(#[source] serde_json::Error),
-    /// Written by another version of pslwarden.
-    #[error(
-        "the plan file has schema version {found}, this pslwarden reads version {supported}: run \
-         `scan` again with --plan-out"
-    )]
-    UnsupportedVersion { found: u32, supported: u32 },
-    /// The facts were edited after the plan was made.
-    #[error(
-        "the plan file's digest does not match its facts (it was edited after `scan` wrote it): \
-         run `scan` again with --plan-out rather than editing a plan"
-    )]
-    DigestMismatch,
 }
 
 /// What an action does.
@@ -311,72 +295,11 @@ pub struct Plan {
     pub actions: Vec<Action>,
     /// Findings that got no action, and why.
     pub notes: Vec<String>,
-    /// SHA-256 (hex) of the canonical JSON of every action's facts, in order: unchanged for the
-    /// same facts, changed by any change of a fact.
+    /// SHA-256 (hex) of everything that acts or that the admin reads before saying yes: the org
+    /// id and every action (op, sobject, record id, fields, which fix it belongs to, rule, user,
+    /// description and facts), in order (see [`file`]). Not the notes nor `snapshot_taken_at`,
+    /// so the same org gives the same digest at another time.
     pub digest: String,
-}
-
-impl Plan {
-    /// The digest of `actions`' facts (see [`Plan::digest`]).
-    pub fn digest_of(actions: &[Action]) -> String {
-        let facts: Vec<&[Fact]> = actions.iter().map(|a| a.facts.as_slice()).collect();
-        let mut hasher = HashWriter(Sha256::new());
-        // Canonical: serde_json writes struct fields in declaration order and facts hold no maps.
-        // Streamed into the hash, so a plan of 100 000 actions needs no second copy in memory.
-        serde_json::to_writer(&mut hasher, &facts)
-            .expect("facts hold only strings and lists of strings, and hashing cannot fail");
-        hasher
-            .0
-            .finalize()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
-    }
-
-    /// Whether [`Plan::digest`] still matches the facts.
-    pub fn digest_matches(&self) -> bool {
-        self.digest == Plan::digest_of(&self.actions)
-    }
-
-    /// Reads a saved plan, refusing another schema version or edited facts.
-    pub fn from_json(text: &str) -> Result<Plan, PlanFileError> {
-        #[derive(Deserialize)]
-        struct VersionOnly {
-            schema_version: u32,
-        }
-        let version: VersionOnly = serde_json::from_str(text).map_err(PlanFileError::Malformed)?;
-        if version.schema_version != PLAN_SCHEMA_VERSION {
-            return Err(PlanFileError::UnsupportedVersion {
-                found: version.schema_version,
-                supported: PLAN_SCHEMA_VERSION,
-            });
-        }
-        let plan: Plan = serde_json::from_str(text).map_err(PlanFileError::Malformed)?;
-        if !plan.digest_matches() {
-            return Err(PlanFileError::DigestMismatch);
-        }
-        Ok(plan)
-    }
-
-    /// The plan as pretty JSON, the form `--plan-out` saves.
-    pub fn to_json_pretty(&self) -> String {
-        serde_json::to_string_pretty(self)
-            .expect("a plan holds only strings, numbers and lists, which always serialize")
-    }
-}
-
-/// Feeds serialized bytes straight into the hash.
-struct HashWriter(Sha256);
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Where an action goes in the plan's order.
@@ -688,7 +611,7 @@ pub fn build_plan(
         schema_version: PLAN_SCHEMA_VERSION,
         org_id: snapshot.org_id.clone(),
         snapshot_taken_at: snapshot.taken_at.clone(),
-        digest: Plan::digest_of(&actions),
+        digest: Plan::digest_of(&snapshot.org_id, &actions),
         actions,
         notes,
     })
@@ -962,14 +885,51 @@ mod tests {
         let text = plan.to_json_pretty();
         assert_eq!(Plan::from_json(&text).expect("reads back"), plan);
         let edited = text.replace(USER2_SCV_SEAT, "2LA000000000099GAA");
-        assert!(matches!(
-            Plan::from_json(&edited),
-            Err(PlanFileError::DigestMismatch)
-        ));
+        let error = Plan::from_json(&edited).expect_err("edited");
+        assert!(
+            matches!(&error, PlanFileError::Edited { differences }
+                if differences.iter().any(|d| d.contains("action 2"))),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("the plan file was edited"),
+            "{error}"
+        );
         assert!(matches!(
             Plan::from_json(&text[..40]),
             Err(PlanFileError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn a_re_targeted_action_is_refused_even_with_a_recomputed_digest() {
+        let mut plan = plan_for(&testkit::seed(), &PlanOptions::default()).expect("plan");
+        // Whoever edits the file can recompute the digest; the facts still betray the edit.
+        plan.actions[0].id = Some("0Pa000000000099CAA".into());
+        plan.digest = Plan::digest_of(&plan.org_id, &plan.actions);
+        let error = Plan::from_json(&plan.to_json_pretty()).expect_err("re-targeted");
+        assert!(
+            matches!(error, PlanFileError::Mistargeted { .. }),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("0Pa000000000099CAA")
+                && error.to_string().contains(USER2_VOICE_ASSIGNMENT),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_reordered_plan_says_which_action_moved() {
+        let plan = plan_for(&testkit::seed(), &PlanOptions::default()).expect("plan");
+        let mut value: serde_json::Value =
+            serde_json::from_str(&plan.to_json_pretty()).expect("json");
+        value["actions"].as_array_mut().expect("actions").swap(0, 1);
+        let error = Plan::from_json(&value.to_string()).expect_err("reordered");
+        assert!(
+            error.to_string().contains("was action 2 in the order"),
+            "{error}"
+        );
     }
 
     #[test]
