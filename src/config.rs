@@ -692,21 +692,31 @@ impl Settings {
     pub fn org(&self, name: Option<&str>) -> Result<&OrgSettings, SelectOrgError> {
         let names = || self.orgs.iter().map(|o| o.name.clone()).collect::<Vec<_>>();
         match name {
-            Some(n) => {
-                self.orgs
-                    .iter()
-                    .find(|o| o.name == n)
-                    .ok_or_else(|| SelectOrgError::Unknown {
+            // Without a config file, a name the demo lacks means the admin meant a real org:
+            // say that no config was found rather than fall back on the simulator.
+            Some(n) => self.orgs.iter().find(|o| o.name == n).ok_or_else(|| {
+                if self.is_builtin_demo() {
+                    SelectOrgError::NoConfigForOrg {
+                        name: n.to_string(),
+                    }
+                } else {
+                    SelectOrgError::Unknown {
                         name: n.to_string(),
                         known: names(),
-                    })
-            }
+                    }
+                }
+            }),
             None => match self.orgs.as_slice() {
                 [only] => Ok(only),
                 [] => Err(SelectOrgError::NoOrgs),
                 _ => Err(SelectOrgError::Ambiguous { known: names() }),
             },
         }
+    }
+
+    /// True for the built-in demo settings (no config file was found or given).
+    pub fn is_builtin_demo(&self) -> bool {
+        self.source.is_none()
     }
 
     /// Describes where the settings came from, for messages.
@@ -736,6 +746,13 @@ pub const DEMO_APPLY_SCHEDULE: &str = "30 */5 * * * *";
 pub enum SelectOrgError {
     #[error("no org named `{name}` in the config; configured orgs: {}", known.join(", "))]
     Unknown { name: String, known: Vec<String> },
+    #[error(
+        "no org named `{name}`: no config file was given or found (no --config, no \
+         PSLWARDEN_CONFIG, no {DEFAULT_CONFIG_PATH} in the working directory), so the only org is \
+         the built-in simulated org `seed-demo`. Pass the config that defines `{name}` with \
+         --config FILE (start from config/example.toml)"
+    )]
+    NoConfigForOrg { name: String },
     #[error("the config has several orgs ({}): choose one with --org NAME", known.join(", "))]
     Ambiguous { known: Vec<String> },
     #[error("the config has no [[org]] block: add one (see config/example.toml)")]
@@ -753,6 +770,12 @@ pub struct SecretError {
 }
 
 impl OrgSettings {
+    /// True when the org is a simulator (the built-in one, or `[org.simulator]` in a config):
+    /// every report and output about it says so, so nobody mistakes it for a real org.
+    pub fn is_simulated(&self) -> bool {
+        self.simulator.is_some()
+    }
+
     /// Reads this org's secrets and builds the client's settings. `sim_url` is the base URL of
     /// the in-process simulator, for a simulated org.
     pub fn connection_settings(

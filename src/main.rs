@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use pslwarden::commands::{self, Format};
-use pslwarden::config::Settings;
+use pslwarden::config::{DEFAULT_CONFIG_PATH, OrgSettings, Settings};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -24,8 +24,9 @@ use pslwarden::config::Settings;
                   simulated org (the seed example), so every command can be tried without Salesforce."
 )]
 struct Cli {
-    /// Config file [default: config/pslwarden.toml, else the built-in simulated org]
-    #[arg(long, global = true, env = "PSLWARDEN_CONFIG", value_name = "FILE")]
+    /// Config file [default: $PSLWARDEN_CONFIG, else config/pslwarden.toml, else the built-in
+    /// simulated org]
+    #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Log format on stderr
     #[arg(long, global = true, value_enum, default_value = "human")]
@@ -155,6 +156,12 @@ enum LogFormat {
     Json,
 }
 
+/// Colour on stderr only at a terminal, and never when `NO_COLOR` is set to anything but the
+/// empty string (https://no-color.org).
+fn use_colour() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 fn init_logging(format: LogFormat, verbose: u8) {
     let default = match verbose {
         0 => "pslwarden=info,sfsim=warn,tokio_cron_scheduler=warn",
@@ -165,7 +172,7 @@ fn init_logging(format: LogFormat, verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(use_colour())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Human => builder.with_target(false).init(),
@@ -184,15 +191,102 @@ async fn main() -> ExitCode {
         }
     };
     init_logging(cli.log_format, cli.verbose);
+    let log_format = cli.log_format;
     match run(cli).await {
         Ok(Success::Clean) => ExitCode::SUCCESS,
         Ok(Success::Findings) => ExitCode::from(2),
         Err(e) => {
             // Every error's own message already names its cause; printing the chain would
             // repeat it.
-            eprintln!("error: {e}");
+            print_final_error(log_format, &e.to_string(), 1);
             ExitCode::from(1)
         }
+    }
+}
+
+/// The last line of a failed run, on stderr: `error: ...` for people, or with `--log-format
+/// json` one JSON line shaped like the log lines before it (`timestamp`, `level`, `fields`,
+/// `target`), plus the exit code, so a log shipper or script parses every line the same way.
+/// Written directly, not through the log filter, so `RUST_LOG` can never hide why a run failed.
+fn print_final_error(format: LogFormat, message: &str, exit_code: u8) {
+    match format {
+        LogFormat::Human => eprintln!("error: {message}"),
+        LogFormat::Json => {
+            let line = serde_json::json!({
+                "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "level": "ERROR",
+                "fields": { "message": message, "exit_code": exit_code },
+                "target": "pslwarden",
+            });
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// Where the config comes from: `--config`, then `PSLWARDEN_CONFIG`, then the default file in
+/// the working directory; `None` means none of them, so the built-in simulated org is used.
+/// A variable that is set but empty, or names no file, is an error: it means the admin meant a
+/// real config, and falling back on the simulator would report on an org that does not exist.
+fn config_path(flag: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
+    if flag.is_some() {
+        return Ok(flag);
+    }
+    match std::env::var_os("PSLWARDEN_CONFIG") {
+        None => Ok(None),
+        Some(v) if v.is_empty() => anyhow::bail!(
+            "PSLWARDEN_CONFIG is set but empty: set it to your config file, or unset it (and pass \
+             no --config) to try the built-in simulated org"
+        ),
+        Some(v) => {
+            let path = PathBuf::from(v);
+            if !path.is_file() {
+                anyhow::bail!(
+                    "PSLWARDEN_CONFIG points at {}, which is not a file: fix the path (it is \
+                     relative to the working directory), or unset PSLWARDEN_CONFIG to try the \
+                     built-in simulated org",
+                    path.display()
+                );
+            }
+            Ok(Some(path))
+        }
+    }
+}
+
+/// Says on stderr, before anything else happens, that a run talks to a simulator and not to a
+/// real Salesforce org, and how to point pslwarden at a real one.
+fn announce_simulated(format: LogFormat, settings: &Settings, org: Option<&OrgSettings>) {
+    let message = if settings.is_builtin_demo() {
+        format!(
+            "using the built-in simulated org `seed-demo` (SIMULATED ORG, not a real Salesforce \
+             org): no --config, no PSLWARDEN_CONFIG and no {DEFAULT_CONFIG_PATH} in the working \
+             directory. To use a real org, copy config/example.toml and pass it with --config FILE \
+             (or set PSLWARDEN_CONFIG)"
+        )
+    } else {
+        let simulated: Vec<&str> = match org {
+            Some(o) if o.is_simulated() => vec![o.name.as_str()],
+            Some(_) => return,
+            None => settings
+                .orgs
+                .iter()
+                .filter(|o| o.is_simulated())
+                .map(|o| o.name.as_str())
+                .collect(),
+        };
+        if simulated.is_empty() {
+            return;
+        }
+        format!(
+            "org(s) `{}` in {} are simulated orgs ([org.simulator], SIMULATED ORG, not a real \
+             Salesforce org). To use a real org, give it an [org.auth] login_url and no \
+             [org.simulator] (see config/example.toml)",
+            simulated.join("`, `"),
+            settings.source_label()
+        )
+    };
+    match format {
+        LogFormat::Human => eprintln!("note: {message}"),
+        LogFormat::Json => tracing::warn!(simulated = true, "{message}"),
     }
 }
 
@@ -205,7 +299,26 @@ enum Success {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<Success> {
-    let settings = Settings::load(cli.config.as_deref())?;
+    let config = config_path(cli.config)?;
+    let settings = Settings::load(config.as_deref())?;
+    let format = cli.log_format;
+    // The one org the command works on, checked before anything runs, so the simulated-org
+    // notice comes first and an unknown `--org` fails before any simulator starts.
+    let selected = match &cli.command {
+        Command::Scan { org, .. }
+        | Command::Doctor { org }
+        | Command::Licenses { org, .. }
+        | Command::Apply { org, .. }
+        | Command::Rollback { org, .. }
+        | Command::Usage { org, .. }
+        | Command::Window { org, .. } => Some(settings.org(org.as_deref())?),
+        Command::History { org, .. } => match org.as_deref() {
+            Some(name) => Some(settings.org(Some(name))?),
+            None => None,
+        },
+        Command::Daemon { .. } => None,
+    };
+    announce_simulated(format, &settings, selected);
     tracing::debug!(config = %settings.source_label(), "config loaded");
     let mut stdout = std::io::stdout().lock();
     let mut success = Success::Clean;
@@ -280,7 +393,7 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
         Command::Daemon { once } => {
             let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
             drop(stdout);
-            pslwarden::daemon::run(cli.config.clone(), settings, once, clock).await?;
+            pslwarden::daemon::run(config, settings, once, clock).await?;
             return Ok(success);
         }
         Command::Usage {

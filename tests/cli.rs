@@ -106,3 +106,162 @@ fn the_example_config_parses() {
     let names: Vec<&str> = settings.orgs.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["prod", "emea", "uat", "dev"]);
 }
+
+// ---- No silent demo (issue 13) ---------------------------------------------------------------
+
+/// Runs the binary in `cwd` with `PSLWARDEN_CONFIG` set to `config`.
+fn pslwarden_with_env_config(
+    cwd: &std::path::Path,
+    config: &str,
+    args: &[&str],
+) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pslwarden"))
+        .args(args)
+        .current_dir(cwd)
+        .env("PSLWARDEN_CONFIG", config)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run pslwarden")
+}
+
+/// The only report folder under `dir/reports/<org>/`.
+fn only_report_dir(dir: &std::path::Path, org: &str) -> std::path::PathBuf {
+    let mut dirs: Vec<_> = std::fs::read_dir(dir.join("reports").join(org))
+        .expect("reports/<org> exists")
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs.remove(0)
+}
+
+#[test]
+fn the_builtin_demo_says_so_and_marks_every_report_and_the_apply_output() {
+    let dir = scratch_dir("demo_marked");
+    let out = pslwarden(&dir, &["apply", "--yes"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(first.contains("built-in simulated org"), "{stderr}");
+    assert!(
+        first.contains("--config"),
+        "how to use a real org: {stderr}"
+    );
+    assert!(stdout.starts_with("SIMULATED ORG"), "{stdout}");
+    let run = only_report_dir(&dir, "seed-demo");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("report.json")).expect("report.json"))
+            .expect("JSON");
+    assert_eq!(report["org"]["simulated"], true, "{}", report["org"]);
+    let apply: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("apply.json")).expect("apply.json"))
+            .expect("JSON");
+    assert_eq!(apply["simulated"], true);
+    for file in ["report.md", "report.html", "apply.md"] {
+        let body = std::fs::read_to_string(run.join(file)).expect("report file");
+        assert!(
+            body.contains("SIMULATED ORG"),
+            "{file} is not marked:\n{body}"
+        );
+    }
+}
+
+#[test]
+fn every_command_on_the_demo_says_so_on_stderr() {
+    let dir = scratch_dir("demo_every_command");
+    for args in [
+        &["doctor"][..],
+        &["licenses"],
+        &["window"],
+        &["history"],
+        &["scan"],
+    ] {
+        let out = pslwarden(&dir, args);
+        let (stdout, stderr) = text(&out);
+        assert!(
+            out.status.success(),
+            "{args:?}\nstdout: {stdout}\nstderr: {stderr}"
+        );
+        assert!(
+            stderr.contains("built-in simulated org"),
+            "{args:?} ran on the demo silently: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn an_org_the_demo_does_not_have_is_an_error_not_the_demo() {
+    let dir = scratch_dir("demo_unknown_org");
+    let out = pslwarden(&dir, &["scan", "--org", "prod"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(stderr.contains("`prod`"), "{stderr}");
+    assert!(stderr.contains("no config file"), "{stderr}");
+    assert!(stderr.contains("--config"), "{stderr}");
+    assert!(
+        !dir.join("reports").exists(),
+        "the demo was scanned instead"
+    );
+}
+
+#[test]
+fn pslwarden_config_naming_a_missing_file_fails_instead_of_using_the_demo() {
+    let dir = scratch_dir("env_config_missing");
+    for value in ["missing.toml", ""] {
+        let out = pslwarden_with_env_config(&dir, value, &["scan"]);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{value:?}\nstdout: {stdout}\nstderr: {stderr}"
+        );
+        assert!(stderr.contains("PSLWARDEN_CONFIG"), "{stderr}");
+        assert!(
+            !stderr.contains("built-in simulated org `seed-demo` ("),
+            "{stderr}"
+        );
+        assert!(
+            !dir.join("reports").exists(),
+            "the demo was scanned instead"
+        );
+    }
+}
+
+#[test]
+fn a_simulated_org_in_a_real_config_is_marked_simulated() {
+    let dir = scratch_dir("config_simulated_org");
+    let root = repo_root();
+    let config = dir.join("sim.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[defaults]\nreports_dir = \"reports\"\nstate_path = \"state/s.sqlite\"\n\n\
+             [[org]]\nname = \"staging\"\nmode = \"apply\"\n\
+             [org.simulator]\nfixture = {fixture:?}\n\
+             [org.auth]\nflow = \"jwt\"\n\
+             consumer_key = \"3MVG9demoOnlyConsumerKeyForTheSimulatedOrg\"\n\
+             username = \"pslwarden.integration@seed-example.org\"\n\
+             private_key_file = {key:?}\n\
+             [org.window]\nalways_open = true\n",
+            fixture = root.join("mocks/fixtures/seed-example.json"),
+            key = root.join("mocks/keys/demo-only-jwt-private.pem"),
+        ),
+    )
+    .expect("write config");
+    let out = pslwarden(&dir, &["--config", "sim.toml", "scan"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stderr.contains("`staging`"), "{stderr}");
+    assert!(stderr.contains("simulated org"), "{stderr}");
+    assert!(stderr.contains("sim.toml"), "{stderr}");
+    let run = only_report_dir(&dir, "staging");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("report.json")).expect("report.json"))
+            .expect("JSON");
+    assert_eq!(report["org"]["simulated"], true);
+    let md = std::fs::read_to_string(run.join("report.md")).expect("report.md");
+    assert!(md.contains("SIMULATED ORG"), "{md}");
+}

@@ -78,7 +78,7 @@ pub async fn run(org: &OrgSettings) -> Result<DoctorReport, CommandError> {
         user_id: identity.user_id.clone(),
         username: users.into_iter().next().map(|u| u.username),
         instance_url: identity.instance_url.clone(),
-        simulated: session.simulator.is_some(),
+        simulated: org.is_simulated(),
         api_version: org.api_version.clone(),
         latest_api_version: versions
             .into_iter()

@@ -238,6 +238,7 @@ fn assemble(
             affected: affected_status == RuleStatus::Applies,
             affected_status,
             notes: scv.map(|o| o.notes.clone()).unwrap_or_default(),
+            simulated: org.is_simulated(),
         },
         rules: outcomes.iter().map(RuleSummary::of).collect(),
         findings: all_findings(&outcomes),
