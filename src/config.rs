@@ -251,6 +251,9 @@ pub struct RawWindow {
     pub end: Option<Spanned<String>>,
     /// The window closes on the day after it starts (end not after start, e.g. 22:00–05:00).
     pub crosses_midnight: Option<Spanned<bool>>,
+    /// A 24-hour window, said explicitly: `start == end` alone is as likely a slip (end not yet
+    /// edited) as a wish to be open all day, so it is refused without this.
+    pub all_day: Option<Spanned<bool>>,
     /// No batch starts when fewer minutes than this remain before the close.
     pub cutoff_minutes: Option<Spanned<u32>>,
     /// Local dates the window stays shut: "YYYY-MM-DD" strings or TOML dates.
@@ -280,6 +283,7 @@ impl RawWindow {
             "cutoff_minutes",
             self.cutoff_minutes.as_ref().map(Spanned::span),
         );
+        s("all_day", self.all_day.as_ref().map(Spanned::span));
         s(
             "blackout_dates",
             self.blackout_dates
@@ -1162,6 +1166,30 @@ impl Checker {
         };
         let start = time(&w.start, "start", "local opening time, e.g. \"22:00\"")?;
         let end = time(&w.end, "end", "local closing time, e.g. \"05:00\"")?;
+        let all_day = w.all_day.as_ref().is_some_and(|a| *a.get_ref());
+        match (start == end, all_day, &w.end, &w.all_day) {
+            (true, false, Some(end_raw), _) => {
+                return Err(self.invalid(
+                    end_raw.span(),
+                    &key("end"),
+                    format!(
+                        "start and end are both {start}: for a window open 24 hours from {start} \
+                         say so with `all_day = true`; otherwise set `end` to the closing time"
+                    ),
+                ));
+            }
+            (false, true, _, Some(all_day_raw)) => {
+                return Err(self.invalid(
+                    all_day_raw.span(),
+                    &key("all_day"),
+                    format!(
+                        "`all_day = true` is a 24-hour window from `start`, so `end` must equal \
+                         it ({start}); remove `all_day` for a {start}–{end} window"
+                    ),
+                ));
+            }
+            _ => {}
+        }
         let mut closed_days = Vec::new();
         for d in w.blackout_dates.iter().flatten() {
             let date = match d.get_ref() {
@@ -1194,7 +1222,8 @@ impl Checker {
             days,
             start,
             end,
-            crosses_midnight: w.crosses_midnight.as_ref().is_some_and(|c| *c.get_ref()),
+            // A 24-hour window ends on the next day at its start time.
+            crosses_midnight: all_day || w.crosses_midnight.as_ref().is_some_and(|c| *c.get_ref()),
             cutoff_minutes: w
                 .cutoff_minutes
                 .as_ref()
