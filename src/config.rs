@@ -79,6 +79,9 @@ pub struct RawConfig {
 pub struct RawDaemon {
     /// Address of the `/healthz` and `/metrics` endpoint, e.g. "127.0.0.1:9464".
     pub listen: Option<Spanned<String>>,
+    /// The explicit yes to serving `/metrics` beyond this machine: a non-loopback `listen` is
+    /// refused without it, because the metrics name orgs and count their users' seats.
+    pub listen_public: Option<Spanned<bool>>,
     /// Report folders kept per org (the newest); 0 keeps all.
     pub keep_reports: Option<Spanned<i64>>,
     /// `[[daemon.webhook]]`: where notifications go.
@@ -450,6 +453,9 @@ pub struct Settings {
 pub struct DaemonSettings {
     /// Where `/healthz` and `/metrics` listen.
     pub listen: std::net::SocketAddr,
+    /// `listen` is not loopback and the admin said `listen_public = true`: the daemon warns at
+    /// start that the metrics are reachable from other machines.
+    pub listen_public: bool,
     /// Report folders kept per org; 0 keeps all.
     pub keep_reports: usize,
     /// Webhooks, URLs still referenced (read when the daemon starts or reloads).
@@ -476,6 +482,7 @@ impl DaemonSettings {
     fn defaults(origin: Origin) -> DaemonSettings {
         DaemonSettings {
             listen: DEFAULT_LISTEN.parse().expect("a valid socket address"),
+            listen_public: false,
             keep_reports: DEFAULT_KEEP_REPORTS,
             webhooks: Vec::new(),
             origin,
@@ -1588,6 +1595,21 @@ impl Checker {
                     ),
                 )
             })?;
+            let public = d.listen_public.as_ref().is_some_and(|p| *p.get_ref());
+            if !daemon.listen.ip().is_loopback() && !public {
+                return Err(self.invalid(
+                    listen.span(),
+                    "daemon.listen",
+                    format!(
+                        "`{}` is not a loopback address: /metrics names your orgs and counts their \
+                         seats, so it is served beyond this machine only when you say so with \
+                         `listen_public = true` in [daemon] (and keep it behind a firewall or \
+                         network policy); otherwise use \"{DEFAULT_LISTEN}\"",
+                        listen.get_ref().trim()
+                    ),
+                ));
+            }
+            daemon.listen_public = public && !daemon.listen.ip().is_loopback();
         }
         if let Some(keep) = &d.keep_reports {
             let n = *keep.get_ref();
