@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use pslwarden::commands::window::WindowFormat as TextFormat;
 use pslwarden::commands::{self, Format};
 use pslwarden::config::{DEFAULT_CONFIG_PATH, OrgSettings, Settings};
 
@@ -54,12 +55,19 @@ enum Command {
         /// Exit 2 when there are findings (0 clean, 1 error), like `terraform plan -detailed-exitcode`
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Output format on stdout: text for people, json for scripts (the report files are
+        /// written either way)
+        #[arg(long, value_enum, default_value = "text")]
+        format: TextFormat,
     },
     /// Sign in and show org id, user, instance URL, API version and API usage
     Doctor {
         /// Org name from the config (needed when it has several)
         #[arg(long)]
         org: Option<String>,
+        /// Output format on stdout: text for people, json for scripts
+        #[arg(long, value_enum, default_value = "text")]
+        format: TextFormat,
     },
     /// List every permission set license with total, used and free seats
     Licenses {
@@ -85,6 +93,10 @@ enum Command {
         /// Carry out at most N actions in this run (never more than [org.apply] max_actions)
         #[arg(long, value_name = "N")]
         max_actions: Option<usize>,
+        /// Output format on stdout: text for people, json for scripts (the report files are
+        /// written either way)
+        #[arg(long, value_enum, default_value = "text")]
+        format: TextFormat,
     },
     /// Re-create what an apply run deleted (inside the window, like apply)
     Rollback {
@@ -97,6 +109,10 @@ enum Command {
         /// Do not ask for confirmation (needs mode = "apply" in the org's config)
         #[arg(long)]
         yes: bool,
+        /// Output format on stdout: text for people, json for scripts (the report files are
+        /// written either way)
+        #[arg(long, value_enum, default_value = "text")]
+        format: TextFormat,
     },
     /// List the runs in the state store and what each changed
     History {
@@ -306,7 +322,7 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
     // notice comes first and an unknown `--org` fails before any simulator starts.
     let selected = match &cli.command {
         Command::Scan { org, .. }
-        | Command::Doctor { org }
+        | Command::Doctor { org, .. }
         | Command::Licenses { org, .. }
         | Command::Apply { org, .. }
         | Command::Rollback { org, .. }
@@ -328,19 +344,28 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             snapshot,
             plan_out,
             detailed_exitcode,
+            format,
         } => {
             let org = settings.org(org.as_deref())?;
             let options = commands::scan::ScanOptions { snapshot, plan_out };
             let outcome = commands::scan::run(&settings, org, &options).await?;
-            stdout.write_all(outcome.render_summary().as_bytes())?;
+            let out = match format {
+                TextFormat::Text => outcome.render_summary(),
+                TextFormat::Json => commands::output::scan(&outcome),
+            };
+            stdout.write_all(out.as_bytes())?;
             if detailed_exitcode && !outcome.report.findings.is_empty() {
                 success = Success::Findings;
             }
         }
-        Command::Doctor { org } => {
+        Command::Doctor { org, format } => {
             let org = settings.org(org.as_deref())?;
             let report = commands::doctor::run(org).await?;
-            stdout.write_all(report.render().as_bytes())?;
+            let out = match format {
+                TextFormat::Text => report.render(),
+                TextFormat::Json => commands::output::doctor(&report),
+            };
+            stdout.write_all(out.as_bytes())?;
         }
         Command::Licenses { org, format } => {
             let org = settings.org(org.as_deref())?;
@@ -352,6 +377,7 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             plan,
             yes,
             max_actions,
+            format,
         } => {
             let org = settings.org(org.as_deref())?;
             let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
@@ -365,10 +391,22 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             let interactive = std::io::stdin().is_terminal().then_some(prompt);
             let outcome =
                 commands::apply::run(&settings, org, &options, clock.as_ref(), interactive).await?;
-            stdout.write_all(outcome.report.render_text().as_bytes())?;
-            writeln!(stdout, "Report: {}", outcome.dir.join("apply.md").display())?;
+            match format {
+                TextFormat::Text => {
+                    stdout.write_all(outcome.report.render_text().as_bytes())?;
+                    writeln!(stdout, "Report: {}", outcome.dir.join("apply.md").display())?;
+                }
+                TextFormat::Json => {
+                    stdout.write_all(commands::output::apply(&outcome).as_bytes())?
+                }
+            }
         }
-        Command::Rollback { org, run, yes } => {
+        Command::Rollback {
+            org,
+            run,
+            yes,
+            format,
+        } => {
             let org = settings.org(org.as_deref())?;
             let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
             let prompt: &(dyn Fn(&str) -> std::io::Result<bool> + Sync) = &ask_at_terminal;
@@ -376,12 +414,19 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             let outcome =
                 commands::rollback::run(&settings, org, run, yes, clock.as_ref(), interactive)
                     .await?;
-            stdout.write_all(outcome.report.render_text().as_bytes())?;
-            writeln!(
-                stdout,
-                "Report: {}",
-                outcome.dir.join("rollback.md").display()
-            )?;
+            match format {
+                TextFormat::Text => {
+                    stdout.write_all(outcome.report.render_text().as_bytes())?;
+                    writeln!(
+                        stdout,
+                        "Report: {}",
+                        outcome.dir.join("rollback.md").display()
+                    )?;
+                }
+                TextFormat::Json => {
+                    stdout.write_all(commands::output::rollback(&outcome).as_bytes())?
+                }
+            }
         }
         Command::History { org, run, format } => {
             if let Some(name) = org.as_deref() {

@@ -265,3 +265,86 @@ fn a_simulated_org_in_a_real_config_is_marked_simulated() {
     let md = std::fs::read_to_string(run.join("report.md")).expect("report.md");
     assert!(md.contains("SIMULATED ORG"), "{md}");
 }
+
+// ---- Every command speaks JSON for scripts (issue 13) ----------------------------------------
+
+/// stdout parsed as one JSON document, with the command's output envelope checked.
+fn envelope(out: &std::process::Output, command: &str) -> serde_json::Value {
+    let (stdout, stderr) = text(out);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{command}: stdout is not one JSON document ({e}):\n{stdout}"));
+    assert_eq!(json["schema_version"], 1, "{json}");
+    assert_eq!(json["command"], command, "{json}");
+    json
+}
+
+#[test]
+fn scan_doctor_apply_and_rollback_print_json_for_scripts() {
+    let dir = scratch_dir("json_everywhere");
+    let scan = envelope(&pslwarden(&dir, &["scan", "--format", "json"]), "scan");
+    assert_eq!(scan["report"]["schema_version"], 1);
+    assert_eq!(scan["report"]["findings"].as_array().map(Vec::len), Some(1));
+    let report_json = dir.join(scan["files"]["json"].as_str().expect("files.json"));
+    assert!(report_json.is_file(), "{}", report_json.display());
+
+    let doctor = envelope(&pslwarden(&dir, &["doctor", "--format", "json"]), "doctor");
+    assert_eq!(doctor["doctor"]["org_id"], "00D5g000004SeedEAC");
+    assert_eq!(doctor["doctor"]["simulated"], true);
+
+    let apply = envelope(
+        &pslwarden(&dir, &["apply", "--yes", "--format", "json"]),
+        "apply",
+    );
+    assert_eq!(apply["run"]["status"], "completed", "{apply}");
+    assert_eq!(apply["run"]["kind"], "apply");
+    assert!(
+        dir.join(apply["report_dir"].as_str().expect("dir"))
+            .join("apply.json")
+            .is_file()
+    );
+    let run = apply["run"]["run_id"].as_i64().expect("run id").to_string();
+
+    let rollback = envelope(
+        &pslwarden(
+            &dir,
+            &["rollback", "--run", &run, "--yes", "--format", "json"],
+        ),
+        "rollback",
+    );
+    assert_eq!(rollback["run"]["kind"], "rollback", "{rollback}");
+}
+
+#[test]
+fn with_json_logs_the_final_error_is_a_json_line_too() {
+    let dir = scratch_dir("json_final_error");
+    let out = pslwarden(&dir, &["--log-format", "json", "scan", "--org", "prod"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let last = lines.last().expect("an error line");
+    assert_eq!(last["level"], "ERROR", "{last}");
+    assert_eq!(last["fields"]["exit_code"], 1, "{last}");
+    let message = last["fields"]["message"].as_str().expect("message");
+    assert!(message.contains("`prod`"), "{message}");
+}
+
+#[test]
+fn with_json_logs_the_demo_notice_is_a_json_line() {
+    let dir = scratch_dir("json_demo_notice");
+    let out = pslwarden(
+        &dir,
+        &["--log-format", "json", "licenses", "--format", "json"],
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let first: serde_json::Value = serde_json::from_str(stderr.lines().next().expect("a line"))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
+    assert_eq!(first["level"], "WARN", "{first}");
+    let message = first["fields"]["message"].as_str().expect("message");
+    assert!(message.contains("built-in simulated org"), "{message}");
+}
