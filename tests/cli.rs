@@ -348,3 +348,49 @@ fn with_json_logs_the_demo_notice_is_a_json_line() {
     let message = first["fields"]["message"].as_str().expect("message");
     assert!(message.contains("built-in simulated org"), "{message}");
 }
+
+// ---- Files with org data are private (issue 13) ----------------------------------------------
+
+#[test]
+fn the_state_store_lock_files_and_reports_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = scratch_dir("private_files");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pslwarden"));
+    cmd.args(["apply", "--yes"])
+        .current_dir(&dir)
+        .env_remove("PSLWARDEN_CONFIG")
+        .env_remove("RUST_LOG");
+    // SAFETY: umask(2) is async-signal-safe and only changes the child's own mask.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0o022);
+            Ok(())
+        });
+    }
+    let out = cmd.output().expect("run pslwarden");
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let mut checked = 0;
+    let mut walk = vec![dir.join("state"), dir.join("reports")];
+    while let Some(path) = walk.pop() {
+        if path.is_dir() {
+            assert_eq!(mode(&path), 0o700, "{}", path.display());
+            walk.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+        checked += 1;
+    }
+    assert!(dir.join("state/pslwarden.sqlite").is_file());
+    assert!(dir.join("state/pslwarden.sqlite.seed-demo.lock").is_file());
+    // state/, the store, the lock; reports/, the org, the run, its eight files.
+    assert!(checked >= 14, "only {checked} paths");
+}

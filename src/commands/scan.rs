@@ -266,7 +266,15 @@ fn write_plan(path: &Path, plan: &Plan) -> Result<(), ScanError> {
         source,
     };
     let tmp = path.with_extension("json.partial");
-    std::fs::write(&tmp, plan.to_json_pretty()).map_err(fail)?;
+    // The plan names users and their licenses: 0600 like the report folder's own copy.
+    let mut file = crate::private_fs::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .map_err(fail)?;
+    std::io::Write::write_all(&mut file, plan.to_json_pretty().as_bytes()).map_err(fail)?;
+    drop(file);
     std::fs::rename(&tmp, path).map_err(fail)
 }
 
