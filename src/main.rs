@@ -201,9 +201,27 @@ async fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { 1 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            if !e.use_stderr() {
+                // --help, --version: text on stdout, exit 0.
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // A usage error: the arguments did not parse, so look for `--log-format json`
+            // among them by hand, to keep every stderr line JSON for a script that asked.
+            let args: Vec<String> = std::env::args().collect();
+            let json = args
+                .windows(2)
+                .any(|w| w[0] == "--log-format" && w[1] == "json")
+                || args.iter().any(|a| a == "--log-format=json");
+            if json {
+                let message = e.kind().to_string();
+                let detail = e.render().to_string();
+                let detail = detail.lines().next().unwrap_or(&message);
+                print_final_error(LogFormat::Json, detail.trim_start_matches("error: "), 1);
+            } else {
+                let _ = e.print();
+            }
+            return ExitCode::from(1);
         }
     };
     init_logging(cli.log_format, cli.verbose);

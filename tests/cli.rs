@@ -394,3 +394,18 @@ fn the_state_store_lock_files_and_reports_are_private_whatever_the_umask() {
     // state/, the store, the lock; reports/, the org, the run, its eight files.
     assert!(checked >= 14, "only {checked} paths");
 }
+
+#[test]
+fn with_json_logs_a_usage_error_is_a_json_line_too() {
+    let out = pslwarden(
+        repo_root(),
+        &["--log-format", "json", "licenses", "--format", "yaml"],
+    );
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let line: serde_json::Value = serde_json::from_str(stderr.trim())
+        .unwrap_or_else(|e| panic!("not one JSON line ({e}): {stderr}"));
+    assert_eq!(line["level"], "ERROR");
+    let message = line["fields"]["message"].as_str().expect("message");
+    assert!(message.contains("yaml"), "{message}");
+}
