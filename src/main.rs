@@ -368,6 +368,12 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             let options = commands::scan::ScanOptions { snapshot, plan_out };
             let outcome = commands::scan::run(&settings, org, &options).await?;
             let out = match format {
+                // The summary's numbers are the simulator's: say so above them.
+                TextFormat::Text if org.is_simulated() => format!(
+                    "{}\n{}",
+                    pslwarden::report::SIMULATED_ORG_NOTICE,
+                    outcome.render_summary()
+                ),
                 TextFormat::Text => outcome.render_summary(),
                 TextFormat::Json => commands::output::scan(&outcome),
             };

@@ -185,6 +185,9 @@ fn every_command_on_the_demo_says_so_on_stderr() {
             stderr.contains("built-in simulated org"),
             "{args:?} ran on the demo silently: {stderr}"
         );
+        if args == ["scan"] {
+            assert!(stdout.starts_with("SIMULATED ORG"), "{stdout}");
+        }
     }
 }
 
