@@ -17,7 +17,6 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::apply::gate::{ApplyLimits, MAX_BATCH_SIZE, Mode};
-use crate::daemon::notify::{EventKind, Webhook, WebhookFormat};
 use crate::daemon::schedule::{CronSchedule, OrgSchedule};
 use crate::plan::PlanOptions;
 use crate::rules::RuleContext;
@@ -28,6 +27,11 @@ use crate::salesforce::settings::{
 use crate::secret::Secret;
 use crate::usage::UsageSettings;
 use crate::window::{self, ClockTime, ClosedDay, Schedule, ScheduleSpec, Window};
+
+mod daemon;
+pub use daemon::{
+    DEFAULT_KEEP_REPORTS, DEFAULT_LISTEN, DaemonSettings, RawDaemon, RawWebhook, WebhookSpec,
+};
 
 /// The config file looked for when no `--config` is given, relative to the working directory.
 pub const DEFAULT_CONFIG_PATH: &str = "config/pslwarden.toml";
@@ -76,35 +80,6 @@ pub struct RawConfig {
     pub daemon: Option<Spanned<RawDaemon>>,
 }
 
-/// `[daemon]` as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawDaemon {
-    /// Address of the `/healthz` and `/metrics` endpoint, e.g. "127.0.0.1:9464".
-    pub listen: Option<Spanned<String>>,
-    /// Report folders kept per org (the newest); 0 keeps all.
-    pub keep_reports: Option<Spanned<i64>>,
-    /// `[[daemon.webhook]]`: where notifications go.
-    #[serde(default)]
-    pub webhook: Vec<Spanned<RawWebhook>>,
-}
-
-/// `[[daemon.webhook]]` as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawWebhook {
-    /// The URL is a secret (Slack's carries a token): an environment variable or a file.
-    pub url_env: Option<Spanned<String>>,
-    pub url_file: Option<Spanned<String>>,
-    /// Refused: a URL written in the file.
-    pub url: Option<Spanned<toml::Value>>,
-    /// "slack" (`{"text": ...}`, the default) or "json" (the event).
-    pub format: Option<Spanned<String>>,
-    /// Which events: "findings", "apply", "failure" (default all).
-    pub events: Option<Vec<Spanned<String>>>,
-}
-
-/// `[org.schedule]` as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSchedule {
@@ -256,6 +231,9 @@ pub struct RawWindow {
     pub end: Option<Spanned<String>>,
     /// The window closes on the day after it starts (end not after start, e.g. 22:00–05:00).
     pub crosses_midnight: Option<Spanned<bool>>,
+    /// A 24-hour window, said explicitly: `start == end` alone is as likely a slip (end not yet
+    /// edited) as a wish to be open all day, so it is refused without this.
+    pub all_day: Option<Spanned<bool>>,
     /// No batch starts when fewer minutes than this remain before the close.
     pub cutoff_minutes: Option<Spanned<u32>>,
     /// Local dates the window stays shut: "YYYY-MM-DD" strings or TOML dates.
@@ -285,6 +263,7 @@ impl RawWindow {
             "cutoff_minutes",
             self.cutoff_minutes.as_ref().map(Spanned::span),
         );
+        s("all_day", self.all_day.as_ref().map(Spanned::span));
         s(
             "blackout_dates",
             self.blackout_dates
@@ -446,60 +425,6 @@ pub struct Settings {
     pub orgs: Vec<OrgSettings>,
     /// The daemon's endpoint, retention and webhooks.
     pub daemon: DaemonSettings,
-}
-
-/// `[daemon]`, checked.
-#[derive(Debug, Clone)]
-pub struct DaemonSettings {
-    /// Where `/healthz` and `/metrics` listen.
-    pub listen: std::net::SocketAddr,
-    /// Report folders kept per org; 0 keeps all.
-    pub keep_reports: usize,
-    /// Webhooks, URLs still referenced (read when the daemon starts or reloads).
-    pub webhooks: Vec<WebhookSpec>,
-    /// Where they were configured, to locate secret errors.
-    origin: Origin,
-}
-
-/// One webhook with its URL unresolved.
-#[derive(Debug, Clone)]
-pub struct WebhookSpec {
-    pub url: SecretSpec,
-    pub format: WebhookFormat,
-    pub events: std::collections::BTreeSet<EventKind>,
-}
-
-/// The default metrics address: loopback only (the metrics name orgs and users' counts).
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";
-
-/// Report folders kept per org by default.
-pub const DEFAULT_KEEP_REPORTS: usize = 30;
-
-impl DaemonSettings {
-    fn defaults(origin: Origin) -> DaemonSettings {
-        DaemonSettings {
-            listen: DEFAULT_LISTEN.parse().expect("a valid socket address"),
-            keep_reports: DEFAULT_KEEP_REPORTS,
-            webhooks: Vec::new(),
-            origin,
-        }
-    }
-
-    /// Reads every webhook's URL; a missing variable or file names its config line.
-    pub fn webhooks(&self) -> Result<Vec<Webhook>, SecretError> {
-        self.webhooks
-            .iter()
-            .enumerate()
-            .map(|(index, w)| {
-                Ok(Webhook {
-                    url: read_secret(&self.origin, &w.url)?,
-                    format: w.format,
-                    events: w.events.clone(),
-                    index,
-                })
-            })
-            .collect()
-    }
 }
 
 /// One org, checked.
@@ -702,21 +627,31 @@ impl Settings {
     pub fn org(&self, name: Option<&str>) -> Result<&OrgSettings, SelectOrgError> {
         let names = || self.orgs.iter().map(|o| o.name.clone()).collect::<Vec<_>>();
         match name {
-            Some(n) => {
-                self.orgs
-                    .iter()
-                    .find(|o| o.name == n)
-                    .ok_or_else(|| SelectOrgError::Unknown {
+            // Without a config file, a name the demo lacks means the admin meant a real org:
+            // say that no config was found rather than fall back on the simulator.
+            Some(n) => self.orgs.iter().find(|o| o.name == n).ok_or_else(|| {
+                if self.is_builtin_demo() {
+                    SelectOrgError::NoConfigForOrg {
+                        name: n.to_string(),
+                    }
+                } else {
+                    SelectOrgError::Unknown {
                         name: n.to_string(),
                         known: names(),
-                    })
-            }
+                    }
+                }
+            }),
             None => match self.orgs.as_slice() {
                 [only] => Ok(only),
                 [] => Err(SelectOrgError::NoOrgs),
                 _ => Err(SelectOrgError::Ambiguous { known: names() }),
             },
         }
+    }
+
+    /// True for the built-in demo settings (no config file was found or given).
+    pub fn is_builtin_demo(&self) -> bool {
+        self.source.is_none()
     }
 
     /// Describes where the settings came from, for messages.
@@ -746,6 +681,13 @@ pub const DEMO_APPLY_SCHEDULE: &str = "30 */5 * * * *";
 pub enum SelectOrgError {
     #[error("no org named `{name}` in the config; configured orgs: {}", known.join(", "))]
     Unknown { name: String, known: Vec<String> },
+    #[error(
+        "no org named `{name}`: no config file was given or found (no --config, no \
+         PSLWARDEN_CONFIG, no {DEFAULT_CONFIG_PATH} in the working directory), so the only org is \
+         the built-in simulated org `seed-demo`. Pass the config that defines `{name}` with \
+         --config FILE (start from config/example.toml)"
+    )]
+    NoConfigForOrg { name: String },
     #[error("the config has several orgs ({}): choose one with --org NAME", known.join(", "))]
     Ambiguous { known: Vec<String> },
     #[error("the config has no [[org]] block: add one (see config/example.toml)")]
@@ -763,6 +705,12 @@ pub struct SecretError {
 }
 
 impl OrgSettings {
+    /// True when the org is a simulator (the built-in one, or `[org.simulator]` in a config):
+    /// every report and output about it says so, so nobody mistakes it for a real org.
+    pub fn is_simulated(&self) -> bool {
+        self.simulator.is_some()
+    }
+
     /// Reads this org's secrets and builds the client's settings. `sim_url` is the base URL of
     /// the in-process simulator, for a simulated org.
     pub fn connection_settings(
@@ -1166,6 +1114,30 @@ impl Checker {
         };
         let start = time(&w.start, "start", "local opening time, e.g. \"22:00\"")?;
         let end = time(&w.end, "end", "local closing time, e.g. \"05:00\"")?;
+        let all_day = w.all_day.as_ref().is_some_and(|a| *a.get_ref());
+        match (start == end, all_day, &w.end, &w.all_day) {
+            (true, false, Some(end_raw), _) => {
+                return Err(self.invalid(
+                    end_raw.span(),
+                    &key("end"),
+                    format!(
+                        "start and end are both {start}: for a window open 24 hours from {start} \
+                         say so with `all_day = true`; otherwise set `end` to the closing time"
+                    ),
+                ));
+            }
+            (false, true, _, Some(all_day_raw)) => {
+                return Err(self.invalid(
+                    all_day_raw.span(),
+                    &key("all_day"),
+                    format!(
+                        "`all_day = true` is a 24-hour window from `start`, so `end` must equal \
+                         it ({start}); remove `all_day` for a {start}–{end} window"
+                    ),
+                ));
+            }
+            _ => {}
+        }
         let mut closed_days = Vec::new();
         for d in w.blackout_dates.iter().flatten() {
             let date = match d.get_ref() {
@@ -1198,7 +1170,8 @@ impl Checker {
             days,
             start,
             end,
-            crosses_midnight: w.crosses_midnight.as_ref().is_some_and(|c| *c.get_ref()),
+            // A 24-hour window ends on the next day at its start time.
+            crosses_midnight: all_day || w.crosses_midnight.as_ref().is_some_and(|c| *c.get_ref()),
             cutoff_minutes: w
                 .cutoff_minutes
                 .as_ref()
@@ -1542,84 +1515,6 @@ impl Checker {
                 balance,
             },
         })
-    }
-
-    /// Checks `[daemon]` (absent: the defaults).
-    fn daemon(&self, raw: Option<&Spanned<RawDaemon>>) -> Result<DaemonSettings, ConfigError> {
-        let mut daemon = DaemonSettings::defaults(self.origin.clone());
-        let Some(raw) = raw else {
-            return Ok(daemon);
-        };
-        let d = raw.get_ref();
-        if let Some(listen) = &d.listen {
-            daemon.listen = listen.get_ref().trim().parse().map_err(|_| {
-                self.invalid(
-                    listen.span(),
-                    "daemon.listen",
-                    format!(
-                        "`{}` is not an address: write IP:PORT, e.g. \"{DEFAULT_LISTEN}\" (port 0 \
-                         picks a free one)",
-                        listen.get_ref()
-                    ),
-                )
-            })?;
-        }
-        if let Some(keep) = &d.keep_reports {
-            let n = *keep.get_ref();
-            if !(0..=100_000).contains(&n) {
-                return Err(self.invalid(
-                    keep.span(),
-                    "daemon.keep_reports",
-                    "must be a whole number from 0 (keep all) to 100000",
-                ));
-            }
-            daemon.keep_reports = n as usize;
-        }
-        for (i, hook) in d.webhook.iter().enumerate() {
-            let w = hook.get_ref();
-            let prefix = format!("daemon.webhook[{i}]");
-            let url = self.required_secret(
-                SecretKeys::new("url", &w.url_env, &w.url_file, &w.url),
-                &prefix,
-                hook.span(),
-            )?;
-            let format = match w.format.as_ref().map(|f| (f.get_ref().trim(), f.span())) {
-                None | Some(("slack", _)) => WebhookFormat::Slack,
-                Some(("json", _)) => WebhookFormat::Json,
-                Some((other, span)) => {
-                    return Err(self.invalid(
-                        span,
-                        &format!("{prefix}.format"),
-                        format!("unknown format `{other}`: use \"slack\" or \"json\""),
-                    ));
-                }
-            };
-            let events = match &w.events {
-                None => EventKind::all(),
-                Some(list) => {
-                    let mut events = std::collections::BTreeSet::new();
-                    for e in list {
-                        events.insert(EventKind::parse(e.get_ref()).ok_or_else(|| {
-                            self.invalid(
-                                e.span(),
-                                &format!("{prefix}.events"),
-                                format!(
-                                    "unknown event `{}`: use \"findings\", \"apply\" or \"failure\"",
-                                    e.get_ref()
-                                ),
-                            )
-                        })?);
-                    }
-                    events
-                }
-            };
-            daemon.webhooks.push(WebhookSpec {
-                url,
-                format,
-                events,
-            });
-        }
-        Ok(daemon)
     }
 }
 

@@ -10,8 +10,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use pslwarden::commands::window::WindowFormat as TextFormat;
 use pslwarden::commands::{self, Format};
-use pslwarden::config::Settings;
+use pslwarden::config::{DEFAULT_CONFIG_PATH, OrgSettings, Settings};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -24,8 +25,9 @@ use pslwarden::config::Settings;
                   simulated org (the seed example), so every command can be tried without Salesforce."
 )]
 struct Cli {
-    /// Config file [default: config/pslwarden.toml, else the built-in simulated org]
-    #[arg(long, global = true, env = "PSLWARDEN_CONFIG", value_name = "FILE")]
+    /// Config file [default: $PSLWARDEN_CONFIG, else config/pslwarden.toml, else the built-in
+    /// simulated org]
+    #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Log format on stderr
     #[arg(long, global = true, value_enum, default_value = "human")]
@@ -53,12 +55,19 @@ enum Command {
         /// Exit 2 when there are findings (0 clean, 1 error), like `terraform plan -detailed-exitcode`
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Output format on stdout: text for people, json for scripts (the report files are
+        /// written either way)
+        #[arg(long, value_enum, default_value = "text")]
+        format: TextFormat,
     },
     /// Sign in and show org id, user, instance URL, API version and API usage
     Doctor {
         /// Org name from the config (needed when it has several)
         #[arg(long)]
         org: Option<String>,
+        /// Output format on stdout: text for people, json for scripts
+        #[arg(long, value_enum, default_value = "text")]
+        format: TextFormat,
     },
     /// List every permission set license with total, used and free seats
     Licenses {
@@ -84,6 +93,10 @@ enum Command {
         /// Carry out at most N actions in this run (never more than [org.apply] max_actions)
         #[arg(long, value_name = "N")]
         max_actions: Option<usize>,
+        /// Output format on stdout: text for people, json for scripts (the report files are
+        /// written either way)
+        #[arg(long, value_enum, default_value = "text")]
+        format: TextFormat,
     },
     /// Re-create what an apply run deleted (inside the window, like apply)
     Rollback {
@@ -96,6 +109,10 @@ enum Command {
         /// Do not ask for confirmation (needs mode = "apply" in the org's config)
         #[arg(long)]
         yes: bool,
+        /// Output format on stdout: text for people, json for scripts (the report files are
+        /// written either way)
+        #[arg(long, value_enum, default_value = "text")]
+        format: TextFormat,
     },
     /// List the runs in the state store and what each changed
     History {
@@ -155,6 +172,12 @@ enum LogFormat {
     Json,
 }
 
+/// Colour on stderr only at a terminal, and never when `NO_COLOR` is set to anything but the
+/// empty string (https://no-color.org).
+fn use_colour() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 fn init_logging(format: LogFormat, verbose: u8) {
     let default = match verbose {
         0 => "pslwarden=info,sfsim=warn,tokio_cron_scheduler=warn",
@@ -165,7 +188,7 @@ fn init_logging(format: LogFormat, verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(use_colour())
         .with_writer(std::io::stderr);
     match format {
         // tracing's JSON escapes every control character; the plain lines go through
@@ -206,22 +229,127 @@ async fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { 1 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            if !e.use_stderr() {
+                // --help, --version: text on stdout, exit 0.
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // A usage error: the arguments did not parse, so look for `--log-format json`
+            // among them by hand, to keep every stderr line JSON for a script that asked.
+            let args: Vec<String> = std::env::args().collect();
+            let json = args
+                .windows(2)
+                .any(|w| w[0] == "--log-format" && w[1] == "json")
+                || args.iter().any(|a| a == "--log-format=json");
+            if json {
+                let message = e.kind().to_string();
+                let detail = e.render().to_string();
+                let detail = detail.lines().next().unwrap_or(&message);
+                print_final_error(LogFormat::Json, detail.trim_start_matches("error: "), 1);
+            } else {
+                let _ = e.print();
+            }
+            return ExitCode::from(1);
         }
     };
     init_logging(cli.log_format, cli.verbose);
+    let log_format = cli.log_format;
     match run(cli).await {
         Ok(Success::Clean) => ExitCode::SUCCESS,
         Ok(Success::Findings) => ExitCode::from(2),
         Err(e) => {
             // Every error's own message already names its cause; printing the chain would
             // repeat it.
-            // Errors can quote the org (a username, its own error message).
-            eprintln!("error: {}", shown(&e.to_string()));
+            print_final_error(log_format, &e.to_string(), 1);
             ExitCode::from(1)
         }
+    }
+}
+
+/// The last line of a failed run, on stderr: `error: ...` for people, or with `--log-format
+/// json` one JSON line shaped like the log lines before it (`timestamp`, `level`, `fields`,
+/// `target`), plus the exit code, so a log shipper or script parses every line the same way.
+/// Written directly, not through the log filter, so `RUST_LOG` can never hide why a run failed.
+fn print_final_error(format: LogFormat, message: &str, exit_code: u8) {
+    match format {
+        // Errors can quote the org (a username, its own error message).
+        LogFormat::Human => eprintln!("error: {}", shown(message)),
+        LogFormat::Json => {
+            let line = serde_json::json!({
+                "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "level": "ERROR",
+                "fields": { "message": message, "exit_code": exit_code },
+                "target": "pslwarden",
+            });
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// Where the config comes from: `--config`, then `PSLWARDEN_CONFIG`, then the default file in
+/// the working directory; `None` means none of them, so the built-in simulated org is used.
+/// A variable that is set but empty, or names no file, is an error: it means the admin meant a
+/// real config, and falling back on the simulator would report on an org that does not exist.
+fn config_path(flag: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
+    if flag.is_some() {
+        return Ok(flag);
+    }
+    match std::env::var_os("PSLWARDEN_CONFIG") {
+        None => Ok(None),
+        Some(v) if v.is_empty() => anyhow::bail!(
+            "PSLWARDEN_CONFIG is set but empty: set it to your config file, or unset it (and pass \
+             no --config) to try the built-in simulated org"
+        ),
+        Some(v) => {
+            let path = PathBuf::from(v);
+            if !path.is_file() {
+                anyhow::bail!(
+                    "PSLWARDEN_CONFIG points at {}, which is not a file: fix the path (it is \
+                     relative to the working directory), or unset PSLWARDEN_CONFIG to try the \
+                     built-in simulated org",
+                    path.display()
+                );
+            }
+            Ok(Some(path))
+        }
+    }
+}
+
+/// Says on stderr, before anything else happens, that a run talks to a simulator and not to a
+/// real Salesforce org, and how to point pslwarden at a real one.
+fn announce_simulated(format: LogFormat, settings: &Settings, org: Option<&OrgSettings>) {
+    let message = if settings.is_builtin_demo() {
+        format!(
+            "using the built-in simulated org `seed-demo` (SIMULATED ORG, not a real Salesforce \
+             org): no --config, no PSLWARDEN_CONFIG and no {DEFAULT_CONFIG_PATH} in the working \
+             directory. To use a real org, copy config/example.toml and pass it with --config FILE \
+             (or set PSLWARDEN_CONFIG)"
+        )
+    } else {
+        let simulated: Vec<&str> = match org {
+            Some(o) if o.is_simulated() => vec![o.name.as_str()],
+            Some(_) => return,
+            None => settings
+                .orgs
+                .iter()
+                .filter(|o| o.is_simulated())
+                .map(|o| o.name.as_str())
+                .collect(),
+        };
+        if simulated.is_empty() {
+            return;
+        }
+        format!(
+            "org(s) `{}` in {} are simulated orgs ([org.simulator], SIMULATED ORG, not a real \
+             Salesforce org). To use a real org, give it an [org.auth] login_url and no \
+             [org.simulator] (see config/example.toml)",
+            simulated.join("`, `"),
+            settings.source_label()
+        )
+    };
+    match format {
+        LogFormat::Human => eprintln!("note: {message}"),
+        LogFormat::Json => tracing::warn!(simulated = true, "{message}"),
     }
 }
 
@@ -234,7 +362,26 @@ enum Success {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<Success> {
-    let settings = Settings::load(cli.config.as_deref())?;
+    let config = config_path(cli.config)?;
+    let settings = Settings::load(config.as_deref())?;
+    let format = cli.log_format;
+    // The one org the command works on, checked before anything runs, so the simulated-org
+    // notice comes first and an unknown `--org` fails before any simulator starts.
+    let selected = match &cli.command {
+        Command::Scan { org, .. }
+        | Command::Doctor { org, .. }
+        | Command::Licenses { org, .. }
+        | Command::Apply { org, .. }
+        | Command::Rollback { org, .. }
+        | Command::Usage { org, .. }
+        | Command::Window { org, .. } => Some(settings.org(org.as_deref())?),
+        Command::History { org, .. } => match org.as_deref() {
+            Some(name) => Some(settings.org(Some(name))?),
+            None => None,
+        },
+        Command::Daemon { .. } => None,
+    };
+    announce_simulated(format, &settings, selected);
     tracing::debug!(config = %settings.source_label(), "config loaded");
     let mut stdout = std::io::stdout().lock();
     let mut success = Success::Clean;
@@ -244,19 +391,34 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             snapshot,
             plan_out,
             detailed_exitcode,
+            format,
         } => {
             let org = settings.org(org.as_deref())?;
             let options = commands::scan::ScanOptions { snapshot, plan_out };
             let outcome = commands::scan::run(&settings, org, &options).await?;
-            stdout.write_all(shown(&outcome.render_summary()).as_bytes())?;
+            let out = match format {
+                // The summary's numbers are the simulator's: say so above them.
+                TextFormat::Text if org.is_simulated() => format!(
+                    "{}\n{}",
+                    pslwarden::report::SIMULATED_ORG_NOTICE,
+                    outcome.render_summary()
+                ),
+                TextFormat::Text => outcome.render_summary(),
+                TextFormat::Json => commands::output::scan(&outcome),
+            };
+            stdout.write_all(shown(&out).as_bytes())?;
             if detailed_exitcode && !outcome.report.findings.is_empty() {
                 success = Success::Findings;
             }
         }
-        Command::Doctor { org } => {
+        Command::Doctor { org, format } => {
             let org = settings.org(org.as_deref())?;
             let report = commands::doctor::run(org).await?;
-            stdout.write_all(shown(&report.render()).as_bytes())?;
+            let out = match format {
+                TextFormat::Text => report.render(),
+                TextFormat::Json => commands::output::doctor(&report),
+            };
+            stdout.write_all(shown(&out).as_bytes())?;
         }
         Command::Licenses { org, format } => {
             let org = settings.org(org.as_deref())?;
@@ -268,6 +430,7 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             plan,
             yes,
             max_actions,
+            format,
         } => {
             let org = settings.org(org.as_deref())?;
             let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
@@ -281,10 +444,22 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             let interactive = std::io::stdin().is_terminal().then_some(prompt);
             let outcome =
                 commands::apply::run(&settings, org, &options, clock.as_ref(), interactive).await?;
-            stdout.write_all(shown(&outcome.report.render_text()).as_bytes())?;
-            writeln!(stdout, "Report: {}", outcome.dir.join("apply.md").display())?;
+            match format {
+                TextFormat::Text => {
+                    stdout.write_all(shown(&outcome.report.render_text()).as_bytes())?;
+                    writeln!(stdout, "Report: {}", outcome.dir.join("apply.md").display())?;
+                }
+                TextFormat::Json => {
+                    stdout.write_all(shown(&commands::output::apply(&outcome)).as_bytes())?
+                }
+            }
         }
-        Command::Rollback { org, run, yes } => {
+        Command::Rollback {
+            org,
+            run,
+            yes,
+            format,
+        } => {
             let org = settings.org(org.as_deref())?;
             let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
             let prompt: &(dyn Fn(&str) -> std::io::Result<bool> + Sync) = &ask_at_terminal;
@@ -292,12 +467,19 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             let outcome =
                 commands::rollback::run(&settings, org, run, yes, clock.as_ref(), interactive)
                     .await?;
-            stdout.write_all(shown(&outcome.report.render_text()).as_bytes())?;
-            writeln!(
-                stdout,
-                "Report: {}",
-                outcome.dir.join("rollback.md").display()
-            )?;
+            match format {
+                TextFormat::Text => {
+                    stdout.write_all(shown(&outcome.report.render_text()).as_bytes())?;
+                    writeln!(
+                        stdout,
+                        "Report: {}",
+                        outcome.dir.join("rollback.md").display()
+                    )?;
+                }
+                TextFormat::Json => {
+                    stdout.write_all(shown(&commands::output::rollback(&outcome)).as_bytes())?
+                }
+            }
         }
         Command::History { org, run, format } => {
             if let Some(name) = org.as_deref() {
@@ -309,7 +491,7 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
         Command::Daemon { once } => {
             let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
             drop(stdout);
-            pslwarden::daemon::run(cli.config.clone(), settings, once, clock).await?;
+            pslwarden::daemon::run(config, settings, once, clock).await?;
             return Ok(success);
         }
         Command::Usage {

@@ -182,6 +182,14 @@ pub enum StateError {
         "the state store {path} holds a value it cannot read back ({detail}); it may be damaged"
     )]
     Damaged { path: PathBuf, detail: String },
+    #[error(
+        "cannot create or make private (mode 0600) the state store file {path}: {source}. Check \
+         that pslwarden's user owns it and its folder"
+    )]
+    Private {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot open the lock file {path}: {source}")]
     LockFile {
         path: PathBuf,
@@ -480,10 +488,23 @@ impl StateStore {
     /// process holds locked fails here, before anything touches an org.
     pub fn open(path: &Path) -> Result<StateStore, StateError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StateError::CreateDir {
+            crate::private_fs::create_dir_all(dir).map_err(|source| StateError::CreateDir {
                 path: dir.to_path_buf(),
                 source,
             })?;
+        }
+        // The store journals users and their licenses: created 0600 before SQLite opens it (SQLite
+        // would create it 0644 less the umask). SQLite gives its `-wal` and `-shm` files the
+        // database file's mode; an existing store (and those files) is made private only once
+        // it proved to be pslwarden's, below.
+        let private = |source| StateError::Private {
+            path: path.to_path_buf(),
+            source,
+        };
+        match crate::private_fs::create_new(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(private(e)),
         }
         let conn = Connection::open(path).map_err(|e| classify(path, e))?;
         let mut store = StateStore {
@@ -495,6 +516,15 @@ impl StateStore {
             .busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| store.err(e))?;
         store.init()?;
+        crate::private_fs::restrict(path).map_err(private)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            let side = std::path::PathBuf::from(side);
+            if side.exists() {
+                crate::private_fs::restrict(&side).map_err(private)?;
+            }
+        }
         Ok(store)
     }
 
@@ -1259,12 +1289,13 @@ impl OrgLock {
     pub fn acquire(state_path: &Path, org: &str) -> Result<OrgLock, StateError> {
         let path = Self::path_for(state_path, org);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StateError::CreateDir {
+            crate::private_fs::create_dir_all(dir).map_err(|source| StateError::CreateDir {
                 path: dir.to_path_buf(),
                 source,
             })?;
         }
-        let file = std::fs::OpenOptions::new()
+        // Empty, but its name says which orgs this machine manages: private like the store.
+        let file = crate::private_fs::options()
             .create(true)
             .truncate(false)
             .write(true)
@@ -1294,6 +1325,41 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir.join("state.sqlite")
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_store_its_wal_and_the_lock_files_are_private() {
+        let path = scratch("private");
+        let mut store = StateStore::open(&path).unwrap();
+        store
+            .start_run(
+                "seed",
+                "00D",
+                None,
+                RunKind::Apply,
+                "test",
+                "2026-01-01T00:00:00Z",
+            )
+            .unwrap();
+        assert_eq!(mode(&path), 0o600);
+        let wal = path.with_file_name("state.sqlite-wal");
+        assert!(wal.exists(), "WAL mode keeps a -wal file while open");
+        assert_eq!(mode(&wal), 0o600);
+        let lock = OrgLock::acquire(&path, "seed").unwrap();
+        assert_eq!(mode(&lock.path), 0o600);
+        // A store an older version left readable is made private when opened.
+        drop(store);
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
+        let _store = StateStore::open(&path).unwrap();
+        assert_eq!(mode(&path), 0o600);
     }
 
     fn action(op: Op, id: &str, finding: usize) -> NewAction {

@@ -165,3 +165,309 @@ async fn an_endless_answer_stops_the_binary_at_the_configured_size_limit() {
     assert!(stderr.contains("limit of 2 MiB"), "{stderr}");
     assert!(stderr.contains("max_response_mib"), "{stderr}");
 }
+
+// ---- No silent demo (issue 13) ---------------------------------------------------------------
+
+/// Runs the binary in `cwd` with `PSLWARDEN_CONFIG` set to `config`.
+fn pslwarden_with_env_config(
+    cwd: &std::path::Path,
+    config: &str,
+    args: &[&str],
+) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pslwarden"))
+        .args(args)
+        .current_dir(cwd)
+        .env("PSLWARDEN_CONFIG", config)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run pslwarden")
+}
+
+/// The only report folder under `dir/reports/<org>/`.
+fn only_report_dir(dir: &std::path::Path, org: &str) -> std::path::PathBuf {
+    let mut dirs: Vec<_> = std::fs::read_dir(dir.join("reports").join(org))
+        .expect("reports/<org> exists")
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs.remove(0)
+}
+
+#[test]
+fn the_builtin_demo_says_so_and_marks_every_report_and_the_apply_output() {
+    let dir = scratch_dir("demo_marked");
+    let out = pslwarden(&dir, &["apply", "--yes"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(first.contains("built-in simulated org"), "{stderr}");
+    assert!(
+        first.contains("--config"),
+        "how to use a real org: {stderr}"
+    );
+    assert!(stdout.starts_with("SIMULATED ORG"), "{stdout}");
+    let run = only_report_dir(&dir, "seed-demo");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("report.json")).expect("report.json"))
+            .expect("JSON");
+    assert_eq!(report["org"]["simulated"], true, "{}", report["org"]);
+    let apply: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("apply.json")).expect("apply.json"))
+            .expect("JSON");
+    assert_eq!(apply["simulated"], true);
+    for file in ["report.md", "report.html", "apply.md"] {
+        let body = std::fs::read_to_string(run.join(file)).expect("report file");
+        assert!(
+            body.contains("SIMULATED ORG"),
+            "{file} is not marked:\n{body}"
+        );
+    }
+}
+
+#[test]
+fn every_command_on_the_demo_says_so_on_stderr() {
+    let dir = scratch_dir("demo_every_command");
+    for args in [
+        &["doctor"][..],
+        &["licenses"],
+        &["window"],
+        &["history"],
+        &["scan"],
+    ] {
+        let out = pslwarden(&dir, args);
+        let (stdout, stderr) = text(&out);
+        assert!(
+            out.status.success(),
+            "{args:?}\nstdout: {stdout}\nstderr: {stderr}"
+        );
+        assert!(
+            stderr.contains("built-in simulated org"),
+            "{args:?} ran on the demo silently: {stderr}"
+        );
+        if args == ["scan"] {
+            assert!(stdout.starts_with("SIMULATED ORG"), "{stdout}");
+        }
+    }
+}
+
+#[test]
+fn an_org_the_demo_does_not_have_is_an_error_not_the_demo() {
+    let dir = scratch_dir("demo_unknown_org");
+    let out = pslwarden(&dir, &["scan", "--org", "prod"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(stderr.contains("`prod`"), "{stderr}");
+    assert!(stderr.contains("no config file"), "{stderr}");
+    assert!(stderr.contains("--config"), "{stderr}");
+    assert!(
+        !dir.join("reports").exists(),
+        "the demo was scanned instead"
+    );
+}
+
+#[test]
+fn pslwarden_config_naming_a_missing_file_fails_instead_of_using_the_demo() {
+    let dir = scratch_dir("env_config_missing");
+    for value in ["missing.toml", ""] {
+        let out = pslwarden_with_env_config(&dir, value, &["scan"]);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{value:?}\nstdout: {stdout}\nstderr: {stderr}"
+        );
+        assert!(stderr.contains("PSLWARDEN_CONFIG"), "{stderr}");
+        assert!(
+            !stderr.contains("built-in simulated org `seed-demo` ("),
+            "{stderr}"
+        );
+        assert!(
+            !dir.join("reports").exists(),
+            "the demo was scanned instead"
+        );
+    }
+}
+
+#[test]
+fn a_simulated_org_in_a_real_config_is_marked_simulated() {
+    let dir = scratch_dir("config_simulated_org");
+    let root = repo_root();
+    let config = dir.join("sim.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[defaults]\nreports_dir = \"reports\"\nstate_path = \"state/s.sqlite\"\n\n\
+             [[org]]\nname = \"staging\"\nmode = \"apply\"\n\
+             [org.simulator]\nfixture = {fixture:?}\n\
+             [org.auth]\nflow = \"jwt\"\n\
+             consumer_key = \"3MVG9demoOnlyConsumerKeyForTheSimulatedOrg\"\n\
+             username = \"pslwarden.integration@seed-example.org\"\n\
+             private_key_file = {key:?}\n\
+             [org.window]\nalways_open = true\n",
+            fixture = root.join("mocks/fixtures/seed-example.json"),
+            key = root.join("mocks/keys/demo-only-jwt-private.pem"),
+        ),
+    )
+    .expect("write config");
+    let out = pslwarden(&dir, &["--config", "sim.toml", "scan"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stderr.contains("`staging`"), "{stderr}");
+    assert!(stderr.contains("simulated org"), "{stderr}");
+    assert!(stderr.contains("sim.toml"), "{stderr}");
+    let run = only_report_dir(&dir, "staging");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("report.json")).expect("report.json"))
+            .expect("JSON");
+    assert_eq!(report["org"]["simulated"], true);
+    let md = std::fs::read_to_string(run.join("report.md")).expect("report.md");
+    assert!(md.contains("SIMULATED ORG"), "{md}");
+}
+
+// ---- Every command speaks JSON for scripts (issue 13) ----------------------------------------
+
+/// stdout parsed as one JSON document, with the command's output envelope checked.
+fn envelope(out: &std::process::Output, command: &str) -> serde_json::Value {
+    let (stdout, stderr) = text(out);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{command}: stdout is not one JSON document ({e}):\n{stdout}"));
+    assert_eq!(json["schema_version"], 1, "{json}");
+    assert_eq!(json["command"], command, "{json}");
+    json
+}
+
+#[test]
+fn scan_doctor_apply_and_rollback_print_json_for_scripts() {
+    let dir = scratch_dir("json_everywhere");
+    let scan = envelope(&pslwarden(&dir, &["scan", "--format", "json"]), "scan");
+    assert_eq!(scan["report"]["schema_version"], 1);
+    assert_eq!(scan["report"]["findings"].as_array().map(Vec::len), Some(1));
+    let report_json = dir.join(scan["files"]["json"].as_str().expect("files.json"));
+    assert!(report_json.is_file(), "{}", report_json.display());
+
+    let doctor = envelope(&pslwarden(&dir, &["doctor", "--format", "json"]), "doctor");
+    assert_eq!(doctor["doctor"]["org_id"], "00D5g000004SeedEAC");
+    assert_eq!(doctor["doctor"]["simulated"], true);
+
+    let apply = envelope(
+        &pslwarden(&dir, &["apply", "--yes", "--format", "json"]),
+        "apply",
+    );
+    assert_eq!(apply["run"]["status"], "completed", "{apply}");
+    assert_eq!(apply["run"]["kind"], "apply");
+    assert!(
+        dir.join(apply["report_dir"].as_str().expect("dir"))
+            .join("apply.json")
+            .is_file()
+    );
+    let run = apply["run"]["run_id"].as_i64().expect("run id").to_string();
+
+    let rollback = envelope(
+        &pslwarden(
+            &dir,
+            &["rollback", "--run", &run, "--yes", "--format", "json"],
+        ),
+        "rollback",
+    );
+    assert_eq!(rollback["run"]["kind"], "rollback", "{rollback}");
+}
+
+#[test]
+fn with_json_logs_the_final_error_is_a_json_line_too() {
+    let dir = scratch_dir("json_final_error");
+    let out = pslwarden(&dir, &["--log-format", "json", "scan", "--org", "prod"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let last = lines.last().expect("an error line");
+    assert_eq!(last["level"], "ERROR", "{last}");
+    assert_eq!(last["fields"]["exit_code"], 1, "{last}");
+    let message = last["fields"]["message"].as_str().expect("message");
+    assert!(message.contains("`prod`"), "{message}");
+}
+
+#[test]
+fn with_json_logs_the_demo_notice_is_a_json_line() {
+    let dir = scratch_dir("json_demo_notice");
+    let out = pslwarden(
+        &dir,
+        &["--log-format", "json", "licenses", "--format", "json"],
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let first: serde_json::Value = serde_json::from_str(stderr.lines().next().expect("a line"))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
+    assert_eq!(first["level"], "WARN", "{first}");
+    let message = first["fields"]["message"].as_str().expect("message");
+    assert!(message.contains("built-in simulated org"), "{message}");
+}
+
+// ---- Files with org data are private (issue 13) ----------------------------------------------
+
+#[test]
+fn the_state_store_lock_files_and_reports_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = scratch_dir("private_files");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pslwarden"));
+    cmd.args(["apply", "--yes"])
+        .current_dir(&dir)
+        .env_remove("PSLWARDEN_CONFIG")
+        .env_remove("RUST_LOG");
+    // SAFETY: umask(2) is async-signal-safe and only changes the child's own mask.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0o022);
+            Ok(())
+        });
+    }
+    let out = cmd.output().expect("run pslwarden");
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let mut checked = 0;
+    let mut walk = vec![dir.join("state"), dir.join("reports")];
+    while let Some(path) = walk.pop() {
+        if path.is_dir() {
+            assert_eq!(mode(&path), 0o700, "{}", path.display());
+            walk.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+        checked += 1;
+    }
+    assert!(dir.join("state/pslwarden.sqlite").is_file());
+    assert!(dir.join("state/pslwarden.sqlite.seed-demo.lock").is_file());
+    // state/, the store, the lock; reports/, the org, the run, its eight files.
+    assert!(checked >= 14, "only {checked} paths");
+}
+
+#[test]
+fn with_json_logs_a_usage_error_is_a_json_line_too() {
+    let out = pslwarden(
+        repo_root(),
+        &["--log-format", "json", "licenses", "--format", "yaml"],
+    );
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let line: serde_json::Value = serde_json::from_str(stderr.trim())
+        .unwrap_or_else(|e| panic!("not one JSON line ({e}): {stderr}"));
+    assert_eq!(line["level"], "ERROR");
+    let message = line["fields"]["message"].as_str().expect("message");
+    assert!(message.contains("yaml"), "{message}");
+}

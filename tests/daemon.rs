@@ -635,3 +635,42 @@ async fn a_failing_job_is_told_and_a_failing_webhook_never_stops_the_daemon() {
         "a webhook URL is never logged: {log}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_listen_address_needs_listen_public_and_is_warned_about() {
+    let sim = Sim::seed().await;
+    let (hooks, _got) = receiver().await;
+    let dir = scratch_dir("daemon_listen_public");
+    let cfg = dir.join("pslwarden.toml");
+    let public = DAEMON.replace("127.0.0.1:0", "0.0.0.0:0");
+    let schedule = "[org.schedule]\nscan = \"* * * * * *\"\n";
+    std::fs::write(&cfg, crate::apply::config_text(&sim, &public, schedule)).unwrap();
+    let out = crate::support::pslwarden(&dir, &["--config", cfg.to_str().unwrap(), "daemon"]);
+    let (_, stderr) = crate::support::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("`daemon.listen`"), "{stderr}");
+    assert!(stderr.contains("listen_public = true"), "{stderr}");
+    assert!(stderr.contains("pslwarden.toml:"), "{stderr}");
+
+    let opted_in = public.replace(
+        "listen = \"0.0.0.0:0\"",
+        "listen = \"0.0.0.0:0\"\nlisten_public = true",
+    );
+    std::fs::write(&cfg, crate::apply::config_text(&sim, &opted_in, schedule)).unwrap();
+    let daemon = Daemon::start(&dir, &cfg, &hooks, None).await;
+    assert!(daemon.metrics.contains("0.0.0.0"), "{}", daemon.metrics);
+    // A finished scan: the daemon is past its start and stops cleanly on SIGTERM.
+    daemon
+        .wait_for(
+            "pslwarden_runs_total{org=\"sim\",job=\"scan\",status=\"completed\"}",
+            1.0,
+        )
+        .await;
+    let (code, log) = daemon.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+    let warning = log
+        .lines()
+        .find(|l| l.contains("listen_public = true"))
+        .unwrap_or_else(|| panic!("no warning about the public address:\n{log}"));
+    assert!(warning.contains("WARN"), "{warning}");
+}

@@ -697,3 +697,60 @@ fn an_at_without_an_offset_is_a_usage_error() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("RFC 3339"), "{stderr}");
 }
+
+#[test]
+fn abbreviations_and_fixed_offsets_are_refused_with_the_iana_name_to_use() {
+    let dir = scratch_dir("window_abbreviated_zone");
+    for (zone, hint) in [
+        ("EST", "America/New_York"),
+        ("US/Eastern", "America/New_York"),
+        ("CET", "Europe/Paris"),
+        ("Etc/GMT+5", "BEHIND UTC"),
+    ] {
+        let cfg = config(&dir, &LONDON.replace("Europe/London", zone));
+        let (code, stdout, stderr) = window_cmd(&dir, &cfg, &["--org", "prod"]);
+        assert_eq!(code, Some(1), "{zone} was accepted: {stdout}");
+        assert!(stderr.contains("pslwarden.toml:8:"), "{stderr}");
+        assert!(stderr.contains("org[prod].window.time_zone"), "{stderr}");
+        assert!(stderr.contains(hint), "{zone}: {stderr}");
+    }
+    // The usage zone is checked the same way.
+    let cfg = config(&dir, &format!("{LONDON}[org.usage]\ntime_zone = \"HST\"\n"));
+    let (code, _, stderr) = window_cmd(&dir, &cfg, &["--org", "prod"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("org[prod].usage.time_zone"), "{stderr}");
+    assert!(stderr.contains("Pacific/Honolulu"), "{stderr}");
+    // UTC is a place-free zone on purpose: accepted.
+    let cfg = config(&dir, &LONDON.replace("Europe/London", "UTC"));
+    let (code, stdout, stderr) = window_cmd(&dir, &cfg, &["--org", "prod"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+}
+
+#[test]
+fn start_equal_to_end_is_refused_unless_all_day_is_said() {
+    let dir = scratch_dir("window_start_is_end");
+    let same = LONDON.replace("\"05:00\"", "\"22:00\"");
+    let cfg = config(&dir, &same);
+    let (code, stdout, stderr) = window_cmd(&dir, &cfg, &["--org", "prod"]);
+    assert_eq!(code, Some(1), "a 22:00–22:00 window was accepted: {stdout}");
+    assert!(stderr.contains("pslwarden.toml:11:"), "{stderr}");
+    assert!(stderr.contains("org[prod].window.end"), "{stderr}");
+    assert!(stderr.contains("all_day = true"), "{stderr}");
+    // Said explicitly, it is a 24-hour window from Monday 22:00 to Saturday 22:00.
+    let cfg = config(&dir, &format!("{same}all_day = true\n"));
+    let (code, stdout, stderr) = window_cmd(
+        &dir,
+        &cfg,
+        &[
+            "--org",
+            "prod",
+            "--at",
+            "2025-03-11T14:03:00Z",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(json["open"], true, "{json}");
+}

@@ -27,6 +27,8 @@ pub struct RunReport {
     pub org: String,
     /// `Organization.Id`.
     pub org_id: String,
+    /// The org is a simulator, not a real Salesforce org: the text, Markdown and JSON say so.
+    pub simulated: bool,
     pub run_id: RunId,
     pub kind: RunKind,
     pub status: RunStatus,
@@ -137,13 +139,18 @@ impl RunReport {
             RunKind::Apply => "apply",
             RunKind::Rollback => "rollback",
         };
-        let mut out = format!(
+        let mut out = String::new();
+        if self.simulated {
+            out.push_str(crate::report::SIMULATED_ORG_NOTICE);
+            out.push('\n');
+        }
+        out.push_str(&format!(
             "Org `{}` ({}) — {verb} run {}: {}\n",
             term(&self.org),
             term(&self.org_id),
             self.run_id,
             self.status
-        );
+        ));
         out.push_str(&format!(
             "{} done, {} failed, {} skipped, {} need the admin; {} left for the next run; {} \
              write call(s), {} API call(s)\n",
@@ -276,6 +283,12 @@ impl RunReport {
             self.run_id,
             code(&self.org)
         );
+        if self.simulated {
+            out.push_str(&format!(
+                "> **{}**\n\n",
+                crate::report::SIMULATED_ORG_NOTICE
+            ));
+        }
         out.push_str(&format!(
             "- Org id: {}\n- Status: **{}**\n- Started: {}\n- Finished: {}\n- Trigger: {}\n",
             code(&self.org_id),

@@ -719,6 +719,7 @@ impl Run<'_> {
             schema_version: RUN_REPORT_SCHEMA_VERSION,
             org: self.org.name.clone(),
             org_id: self.org_id.clone(),
+            simulated: self.org.is_simulated(),
             run_id: self.id,
             kind: RunKind::Apply,
             status: parts.status,

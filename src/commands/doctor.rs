@@ -36,7 +36,8 @@ pub struct DoctorReport {
     pub user_id: String,
     pub username: Option<String>,
     pub instance_url: String,
-    /// True when this is the built-in simulated org, so nobody mistakes it for production.
+    /// True when the org is a simulator (built-in or `[org.simulator]`), so nobody mistakes it
+    /// for production.
     pub simulated: bool,
     /// The API version the config asks for.
     pub api_version: String,
@@ -78,7 +79,7 @@ pub async fn run(org: &OrgSettings) -> Result<DoctorReport, CommandError> {
         user_id: identity.user_id.clone(),
         username: users.into_iter().next().map(|u| u.username),
         instance_url: identity.instance_url.clone(),
-        simulated: session.simulator.is_some(),
+        simulated: org.is_simulated(),
         api_version: org.api_version.clone(),
         latest_api_version: versions
             .into_iter()
@@ -120,7 +121,7 @@ impl DoctorReport {
             self.user_id
         ));
         let sim = if self.simulated {
-            "  (built-in simulated org, not a real Salesforce org)"
+            "  (SIMULATED ORG: sfsim, not a real Salesforce org)"
         } else {
             ""
         };

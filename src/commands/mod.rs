@@ -5,6 +5,7 @@ pub mod apply;
 pub mod doctor;
 pub mod history;
 pub mod licenses;
+pub mod output;
 pub mod rollback;
 pub mod scan;
 pub mod usage;

@@ -311,6 +311,7 @@ pub async fn run(
             schema_version: RUN_REPORT_SCHEMA_VERSION,
             org: org.name.clone(),
             org_id: org_id.clone(),
+            simulated: org.is_simulated(),
             run_id: rollback_run,
             kind: RunKind::Rollback,
             status,

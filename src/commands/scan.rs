@@ -282,6 +282,7 @@ fn assemble(
             affected: affected_status == RuleStatus::Applies,
             affected_status,
             notes: scv.map(|o| o.notes.clone()).unwrap_or_default(),
+            simulated: org.is_simulated(),
         },
         rules: outcomes.iter().map(RuleSummary::of).collect(),
         findings: all_findings(&outcomes),
@@ -396,7 +397,15 @@ fn write_plan(path: &Path, plan: &Plan) -> Result<(), ScanError> {
         source,
     };
     let tmp = path.with_extension("json.partial");
-    std::fs::write(&tmp, plan.to_json_pretty()).map_err(fail)?;
+    // The plan names users and their licenses: 0600 like the report folder's own copy.
+    let mut file = crate::private_fs::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .map_err(fail)?;
+    std::io::Write::write_all(&mut file, plan.to_json_pretty().as_bytes()).map_err(fail)?;
+    drop(file);
     std::fs::rename(&tmp, path).map_err(fail)
 }
 

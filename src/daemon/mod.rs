@@ -222,6 +222,13 @@ pub async fn run(
         let _ = out.flush();
     }
     tracing::info!(%addr, orgs = settings.orgs.len(), "daemon started");
+    if settings.daemon.listen_public {
+        tracing::warn!(
+            %addr,
+            "/metrics and /healthz are served beyond this machine (listen_public = true): they \
+             name the orgs and count their seats; keep the port behind a firewall or network policy"
+        );
+    }
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Tick>();
     let mut scheduler = start_scheduler(&settings, &tx).await?;

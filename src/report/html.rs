@@ -150,6 +150,13 @@ fn write_document(out: &mut String, report: &ScanReport) -> std::fmt::Result {
         escape(&org.name),
         escape(&org.org_name)
     )?;
+    if org.simulated {
+        writeln!(
+            out,
+            "<p class=\"simulated\"><strong>{}</strong></p>",
+            escape(crate::report::SIMULATED_ORG_NOTICE)
+        )?;
+    }
     write_verdict(out, report)?;
     write_run(out, report)?;
     writeln!(out, "</header>")?;

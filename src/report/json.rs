@@ -82,6 +82,7 @@ pub(crate) mod fixture {
                 affected: voice.status == RuleStatus::Applies,
                 affected_status: voice.status,
                 notes: voice.notes.clone(),
+                simulated: false,
             },
             rules: outcomes.iter().map(RuleSummary::of).collect(),
             ledger: compute_ledger(&snapshot, &findings, &plan, &[testkit::VOICE_PS]),

@@ -51,6 +51,9 @@ fn write_report(out: &mut String, report: &ScanReport) -> std::fmt::Result {
         text(&org.name),
         text(&org.org_name)
     )?;
+    if org.simulated {
+        writeln!(out, "> **{}**\n", crate::report::SIMULATED_ORG_NOTICE)?;
+    }
     writeln!(out, "**{headline}**: {explanation}\n")?;
     for note in &org.notes {
         writeln!(out, "- {}", text(note))?;

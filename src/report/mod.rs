@@ -22,6 +22,11 @@ use crate::rules::{Finding, RuleOutcome, RuleStatus};
 /// Version of the `report.json` schema. Bump on any change a consumer would notice.
 pub const REPORT_SCHEMA_VERSION: u32 = 2;
 
+/// The banner every report and output about a simulated org carries (scan reports, apply and
+/// rollback reports, the apply summary), so a demo is never read as a real org's numbers.
+pub const SIMULATED_ORG_NOTICE: &str =
+    "SIMULATED ORG: these numbers come from a simulator (sfsim), not from a real Salesforce org.";
+
 /// Everything one scan concluded, as written to `report.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScanReport {
@@ -85,6 +90,11 @@ pub struct OrgInfo {
     pub affected_status: RuleStatus,
     /// Why the org is (not) affected, in sentences.
     pub notes: Vec<String>,
+    /// True when the org is a simulator (the built-in demo or `[org.simulator]`), not a real
+    /// Salesforce org: every rendering says so, so a demo report is never taken for production.
+    /// Absent in reports written before it existed, which were never simulated by config.
+    #[serde(default)]
+    pub simulated: bool,
 }
 
 /// One rule's verdict.

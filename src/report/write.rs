@@ -6,7 +6,8 @@
 //! Must not: overwrite anything. A run whose folder name is taken (two runs in one second) gets
 //! `<timestamp>-2`, `-3`, ...; the folder is created with a call that fails when it exists, so
 //! two processes cannot share one.
-//! The only part of `report` that touches the file system.
+//! The only part of `report` that touches the file system. Folders it creates are `0700` and
+//! files `0600` whatever the umask ([`crate::private_fs`]): they name the org's users.
 
 use std::fs;
 use std::io::{self, Write as _};
@@ -112,7 +113,7 @@ pub fn write_report_dir(
     }
     let stamp = folder_stamp(&report.run.started_at)?;
     let org_dir = base.join(org);
-    fs::create_dir_all(&org_dir).map_err(|source| ReportError::CreateDir {
+    crate::private_fs::create_dir_all(&org_dir).map_err(|source| ReportError::CreateDir {
         path: org_dir.clone(),
         source,
     })?;
@@ -158,9 +159,11 @@ pub fn write_run_files(
                 });
             }
             let org_dir = base.join(org);
-            fs::create_dir_all(&org_dir).map_err(|source| ReportError::CreateDir {
-                path: org_dir.clone(),
-                source,
+            crate::private_fs::create_dir_all(&org_dir).map_err(|source| {
+                ReportError::CreateDir {
+                    path: org_dir.clone(),
+                    source,
+                }
             })?;
             create_fresh_dir(&org_dir, &folder_stamp(started_at)?)?
         }
@@ -195,7 +198,7 @@ fn create_fresh_dir(parent: &Path, stamp: &str) -> Result<PathBuf, ReportError> 
         let path = parent.join(name);
         // `create_dir` fails when the folder exists: checking first and creating after could
         // hand one folder to two runs.
-        match fs::create_dir(&path) {
+        match crate::private_fs::create_dir(&path) {
             Ok(()) => return Ok(path),
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(source) => return Err(ReportError::CreateDir { path, source }),
@@ -223,7 +226,7 @@ fn write_atomically_with(
         .unwrap_or_default();
     let temp = path.with_file_name(format!(".{file_name}.tmp"));
     let written = (|| {
-        let mut writer = io::BufWriter::new(fs::File::create_new(&temp)?);
+        let mut writer = io::BufWriter::new(crate::private_fs::create_new(&temp)?);
         fill(&mut writer)?;
         let file = writer
             .into_inner()
