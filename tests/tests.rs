@@ -13,6 +13,7 @@ mod natterbox;
 mod next;
 mod paging;
 mod scan;
+mod sfcli;
 mod sim;
 mod usage;
 mod window;
