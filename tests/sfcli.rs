@@ -12,11 +12,11 @@ use sfsim::Faults;
 use crate::support::{Sim, scratch_dir, sign_in, text};
 
 /// The alias the stand-in CLI knows.
-const ALIAS: &str = "myorg";
+pub(crate) const ALIAS: &str = "myorg";
 
 /// Writes `dir/bin/sf`: logs its arguments to `dir/bin/calls.log`, answers an unknown alias with
 /// the CLI's `NamedOrgNotFound` error, else the Nth call with the Nth token of `dir/bin/tokenN`.
-fn fake_sf(dir: &Path, instance_url: &str, tokens: &[String]) -> PathBuf {
+pub(crate) fn fake_sf(dir: &Path, instance_url: &str, tokens: &[String]) -> PathBuf {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).expect("bin dir");
     for (i, token) in tokens.iter().enumerate() {
@@ -56,7 +56,7 @@ fn config(dir: &Path, target_org: &str) -> PathBuf {
 }
 
 /// Runs the binary with `path` as its whole PATH.
-async fn run(dir: &Path, cfg: &Path, path: &Path, args: &[&str]) -> Output {
+pub(crate) async fn run(dir: &Path, cfg: &Path, path: &Path, args: &[&str]) -> Output {
     let mut all = vec![
         "--config".to_string(),
         cfg.to_str().expect("utf8").to_string(),
@@ -78,7 +78,7 @@ async fn run(dir: &Path, cfg: &Path, path: &Path, args: &[&str]) -> Output {
 }
 
 /// Fresh tokens from the simulator, one per expected `sf` run.
-async fn tokens(sim: &Sim, n: usize) -> Vec<String> {
+pub(crate) async fn tokens(sim: &Sim, n: usize) -> Vec<String> {
     let mut out = Vec::new();
     for _ in 0..n {
         out.push(sign_in(&sim.http, &sim.sim.url).await);

@@ -8,6 +8,7 @@ mod cli;
 mod client;
 mod daemon;
 mod inert;
+mod init;
 mod limits;
 mod natterbox;
 mod next;
