@@ -41,7 +41,7 @@ struct Cli {
 enum Command {
     /// Add an org to the config (new or existing; nothing else in it changes): asks at a
     /// terminal, or takes flags for scripts. Never writes a secret, only where it lives
-    Init(InitFlags),
+    Init(Box<InitFlags>),
     /// Find seats consumed for nothing, plan the fix, and write the dry-run report
     Scan {
         /// Org name from the config (needed when it has several)

@@ -229,7 +229,7 @@ fn gather(args: &InitArgs, ask: Option<Ask<'_>>) -> Result<InitAnswers, InitErro
                     None,
                 )?);
             }
-            secret = Some(secret_place(args, flow, ask, &get)?);
+            secret = Some(secret_place(args, flow, ask)?);
         }
         InitFlow::SfCli => {
             target_org = Some(get(
@@ -289,7 +289,6 @@ fn secret_place(
     args: &InitArgs,
     flow: InitFlow,
     ask: Option<Ask<'_>>,
-    get: &dyn Fn(&Option<String>, &'static str, &str, Option<&str>) -> Result<String, InitError>,
 ) -> Result<SecretPlace, InitError> {
     let file = if flow == InitFlow::Jwt {
         args.key_file.as_ref().or(args.secret_file.as_ref())
@@ -302,24 +301,26 @@ fn secret_place(
     if let Some(var) = &args.secret_env {
         return Ok(SecretPlace::Env(var.trim().to_string()));
     }
-    if ask.is_none() {
+    let Some(ask) = ask else {
         return Err(InitError::Missing(if flow == InitFlow::Jwt {
             "key-file"
         } else {
             "secret-env"
         }));
-    }
+    };
     let what = if flow == InitFlow::Jwt {
         "private key"
     } else {
         "client secret"
     };
-    let answer = get(
-        &None,
-        "secret-env",
+    let answer = ask(
         &format!("Where the {what} lives: env:VARIABLE or file:PATH (never the secret itself)"),
         None,
-    )?;
+    )
+    .map_err(|source| InitError::Io {
+        path: PathBuf::from("<terminal>"),
+        source,
+    })?;
     match answer.split_once(':') {
         Some(("env", var)) => Ok(SecretPlace::Env(var.trim().to_string())),
         Some(("file", path)) => Ok(SecretPlace::File(path.trim().to_string())),
