@@ -172,3 +172,22 @@ async fn a_missing_sf_program_says_to_install_it_or_set_sf_path() {
     assert!(stderr.contains("not installed or not on PATH"), "{stderr}");
     assert!(stderr.contains("sf_path"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sf_path_runs_that_program_when_sf_is_not_on_path() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("sfcli_sf_path");
+    fake_sf(&dir, &sim.sim.url, &tokens(&sim, 2).await);
+    let cfg = config(&dir, ALIAS);
+    let mut text_cfg = std::fs::read_to_string(&cfg).expect("read");
+    // Relative to the config file's folder, like every path in the config.
+    text_cfg.push_str("sf_path = \"bin/sf\"\n");
+    std::fs::write(&cfg, text_cfg).expect("write");
+    let empty = dir.join("empty-bin");
+    std::fs::create_dir_all(&empty).expect("dir");
+    let out = run(&dir, &cfg, &empty, &["doctor"]).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(calls(&dir.join("bin")).len(), 1);
+    sim.sim.stop().await;
+}
