@@ -294,8 +294,12 @@ pub struct RawSimulator {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAuth {
-    /// `jwt`, `client_credentials`, `refresh_token` or `access_token`.
+    /// `jwt`, `client_credentials`, `refresh_token`, `access_token` or `sf_cli`.
     pub flow: Spanned<String>,
+    /// sf_cli: the alias or username of an existing `sf org login` (`--target-org`).
+    pub target_org: Option<Spanned<String>>,
+    /// sf_cli: the `sf` program, when it is not `sf` on PATH (a path is relative to the config).
+    pub sf_path: Option<Spanned<String>>,
     /// Token endpoint host: login.salesforce.com, test.salesforce.com or the My Domain URL.
     /// Optional only for a simulated org (the simulator's own URL is used).
     pub login_url: Option<Spanned<String>>,
@@ -342,6 +346,8 @@ impl RawAuth {
         );
         s("username", self.username.as_ref().map(Spanned::span));
         s("audience", self.audience.as_ref().map(Spanned::span));
+        s("target_org", self.target_org.as_ref().map(Spanned::span));
+        s("sf_path", self.sf_path.as_ref().map(Spanned::span));
         s("client_id", self.client_id.as_ref().map(Spanned::span));
         s(
             "instance_url",
@@ -507,6 +513,11 @@ pub enum AuthSpec {
     AccessToken {
         instance_url: Option<String>,
         access_token: SecretSpec,
+    },
+    /// The session of an existing `sf org login`; no secret in the config at all.
+    SfCli {
+        target_org: String,
+        program: PathBuf,
     },
 }
 
@@ -768,6 +779,13 @@ impl OrgSettings {
             } => AuthFlow::AccessToken {
                 instance_url: url_or_sim(instance_url),
                 access_token: self.read_secret(access_token)?,
+            },
+            AuthSpec::SfCli {
+                target_org,
+                program,
+            } => AuthFlow::SfCli {
+                target_org: target_org.clone(),
+                program: program.clone(),
             },
         };
         Ok(ConnectionSettings {
@@ -1611,12 +1629,13 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
                 "refresh_token_file",
             ],
             "access_token" => &["instance_url", "access_token_env", "access_token_file"],
+            "sf_cli" => &["target_org", "sf_path"],
             other => {
                 return Err(c.invalid(
                     a.flow.span(),
                     &format!("{auth_key}.flow"),
                     format!(
-                        "unknown flow `{other}`: use jwt, client_credentials, refresh_token or access_token"
+                        "unknown flow `{other}`: use jwt, client_credentials, refresh_token, access_token or sf_cli"
                     ),
                 ));
             }
@@ -1739,6 +1758,34 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
                         &auth_key,
                         span.clone(),
                     )?,
+                }
+            }
+            "sf_cli" => {
+                let target_org = required(&a.target_org, "target_org")?;
+                if target_org.starts_with('-') {
+                    return Err(c.invalid(
+                        a.target_org.as_ref().map_or(span.clone(), Spanned::span),
+                        &format!("{auth_key}.target_org"),
+                        "an alias or username cannot start with `-`: use the name shown by \
+                         `sf org list`",
+                    ));
+                }
+                let program = match &a.sf_path {
+                    None => PathBuf::from("sf"),
+                    Some(raw) => {
+                        let value = c.non_empty(raw, &format!("{auth_key}.sf_path"))?;
+                        // A bare name is looked up on PATH like a shell would; a path is
+                        // relative to the config file, like every other path in it.
+                        if value.contains('/') || value.contains('\\') {
+                            resolve(&c.origin.base_dir, &value)
+                        } else {
+                            PathBuf::from(value)
+                        }
+                    }
+                };
+                AuthSpec::SfCli {
+                    target_org,
+                    program,
                 }
             }
             _ => {

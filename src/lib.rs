@@ -43,6 +43,7 @@ pub mod commands;
 pub mod config;
 pub mod connect;
 pub mod daemon;
+pub mod init;
 pub mod ledger;
 pub mod plan;
 pub mod private_fs;

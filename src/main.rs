@@ -41,6 +41,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Add an org to the config (new or existing; nothing else in it changes): asks at a
+    /// terminal, or takes flags for scripts. Never writes a secret, only where it lives
+    Init(Box<InitFlags>),
     /// Find seats consumed for nothing, plan the fix, and write the dry-run report
     Scan {
         /// Org name from the config (needed when it has several)
@@ -164,6 +167,56 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: commands::window::WindowFormat,
     },
+}
+
+/// `pslwarden init`'s answers; each one not given is asked at a terminal (or defaulted).
+#[derive(clap::Args, Debug)]
+struct InitFlags {
+    /// The org's name in the config (letters, digits, - and _)
+    #[arg(long)]
+    org_name: Option<String>,
+    /// Sign-in flow: jwt, client_credentials or sf_cli [default: jwt]
+    #[arg(long)]
+    flow: Option<String>,
+    /// Login server or My Domain URL (jwt, client_credentials)
+    #[arg(long, value_name = "URL")]
+    login_url: Option<String>,
+    /// The integration user (jwt)
+    #[arg(long)]
+    username: Option<String>,
+    /// The connected app's consumer key (jwt, client_credentials)
+    #[arg(long, alias = "consumer-key")]
+    client_id: Option<String>,
+    /// The alias of an existing `sf org login` (sf_cli)
+    #[arg(long, value_name = "ALIAS")]
+    target_org: Option<String>,
+    /// Environment variable holding the secret (the JWT private key or the client secret)
+    #[arg(long, value_name = "NAME")]
+    secret_env: Option<String>,
+    /// File holding the client secret
+    #[arg(long, value_name = "PATH")]
+    secret_file: Option<String>,
+    /// File holding the JWT private key (PEM)
+    #[arg(long, value_name = "PATH")]
+    key_file: Option<String>,
+    /// Refused: init never writes a secret (use --secret-env or --secret-file)
+    #[arg(long, hide = true)]
+    secret: Option<String>,
+    /// IANA time zone of the window, e.g. Europe/London
+    #[arg(long, value_name = "ZONE")]
+    time_zone: Option<String>,
+    /// Local window start, HH:MM [default: 22:00]
+    #[arg(long, value_name = "HH:MM")]
+    window_start: Option<String>,
+    /// Local window end, HH:MM [default: 05:00]
+    #[arg(long, value_name = "HH:MM")]
+    window_end: Option<String>,
+    /// Days the window starts on, comma-separated [default: mon,tue,wed,thu,fri]
+    #[arg(long, value_name = "DAYS")]
+    days: Option<String>,
+    /// Write without asking for confirmation
+    #[arg(long)]
+    yes: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -362,6 +415,25 @@ enum Success {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<Success> {
+    if let Command::Init(flags) = &cli.command {
+        // Before loading the config: it may not exist yet, and init must not need it to. It
+        // writes where the other commands will read: `--config`, else `PSLWARDEN_CONFIG`, else
+        // the default file.
+        let path = cli
+            .config
+            .clone()
+            .or_else(|| {
+                std::env::var_os("PSLWARDEN_CONFIG")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
+            .unwrap_or_else(|| PathBuf::from(pslwarden::config::DEFAULT_CONFIG_PATH));
+        let ask: commands::init::Ask<'_> = &ask_line;
+        let interactive = std::io::stdin().is_terminal().then_some(ask);
+        let outcome = commands::init::run(&flags.to_args(), &path, interactive)?;
+        std::io::stdout().write_all(shown(&outcome.render()).as_bytes())?;
+        return Ok(Success::Clean);
+    }
     let config = config_path(cli.config)?;
     let settings = Settings::load(config.as_deref())?;
     let format = cli.log_format;
@@ -379,7 +451,7 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             Some(name) => Some(settings.org(Some(name))?),
             None => None,
         },
-        Command::Daemon { .. } => None,
+        Command::Daemon { .. } | Command::Init(_) => None,
     };
     announce_simulated(format, &settings, selected);
     tracing::debug!(config = %settings.source_label(), "config loaded");
@@ -522,6 +594,7 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
                 }
             }
         }
+        Command::Init(_) => {}
         Command::Window { org, at, format } => {
             let org = settings.org(org.as_deref())?;
             let report = commands::window::run(org, at.unwrap_or_else(chrono::Utc::now));
@@ -530,6 +603,41 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
     }
     stdout.flush()?;
     Ok(success)
+}
+
+impl InitFlags {
+    fn to_args(&self) -> commands::init::InitArgs {
+        commands::init::InitArgs {
+            org_name: self.org_name.clone(),
+            flow: self.flow.clone(),
+            login_url: self.login_url.clone(),
+            username: self.username.clone(),
+            client_id: self.client_id.clone(),
+            target_org: self.target_org.clone(),
+            secret_env: self.secret_env.clone(),
+            secret_file: self.secret_file.clone(),
+            key_file: self.key_file.clone(),
+            secret: self.secret.clone(),
+            time_zone: self.time_zone.clone(),
+            days: self.days.clone(),
+            window_start: self.window_start.clone(),
+            window_end: self.window_end.clone(),
+            yes: self.yes,
+        }
+    }
+}
+
+/// Asks one `init` question on stderr (with its default) and reads a line from the terminal.
+fn ask_line(question: &str, default: Option<&str>) -> std::io::Result<String> {
+    let mut stderr = std::io::stderr().lock();
+    match default {
+        Some(d) => write!(stderr, "{question} [{d}]: ")?,
+        None => write!(stderr, "{question}: ")?,
+    }
+    stderr.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer)
 }
 
 /// Shows `question` on stderr and reads the answer from the terminal: only "y" or "yes" goes.

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod doctor;
 pub mod history;
+pub mod init;
 pub mod licenses;
 pub mod output;
 pub mod rollback;

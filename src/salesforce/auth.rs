@@ -1,7 +1,8 @@
 //! Signing in: turns an [`AuthFlow`] into an access token and the org's instance URL.
 //!
-//! Owns: the four flows (JWT bearer signed here with `jsonwebtoken`; client credentials and
-//! refresh token through the `oauth2` crate over reqwest; a ready access token used as given),
+//! Owns: the five flows (JWT bearer signed here with `jsonwebtoken`; client credentials and
+//! refresh token through the `oauth2` crate over reqwest; a ready access token used as given;
+//! the session of an existing `sf org login`, read through [`super::sfcli`]),
 //! the JWT audience (the login server of the org's kind unless configured, switching once to the
 //! other one when Salesforce calls it invalid), retries of the token call on transient failures,
 //! the mapping of refusals to [`AuthError`], and the transport rules for secrets: the token
@@ -34,6 +35,7 @@ use super::retry::{self, RetryMode};
 use super::settings::{
     AuthFlow, RetryPolicy, default_audience, is_safe_for_secrets, other_audience,
 };
+use super::sfcli;
 use super::wire::{OAuthErrorBody, TokenResponse};
 use crate::secret::Secret;
 
@@ -120,6 +122,11 @@ enum Method {
         access_token: Secret,
         instance_url: Url,
     },
+    /// Runs `sf org display` on every sign-in, so a renewal picks up the CLI's newer token.
+    SfCli {
+        target_org: String,
+        program: std::path::PathBuf,
+    },
 }
 
 /// Signs in with one configured flow.
@@ -156,6 +163,18 @@ impl Authenticator {
             }
             AuthFlow::RefreshToken { login_url, .. } => (FlowKind::RefreshToken, login_url),
             AuthFlow::AccessToken { instance_url, .. } => (FlowKind::AccessToken, instance_url),
+            AuthFlow::SfCli {
+                target_org,
+                program,
+            } => {
+                return Ok(Self::sf_cli(
+                    target_org,
+                    program,
+                    http,
+                    retry,
+                    max_response_bytes,
+                ));
+            }
         };
         let base_url = parse_base_url(base, kind)?;
         let login_url = base_url.as_str().trim_end_matches('/').to_string();
@@ -229,6 +248,18 @@ impl Authenticator {
                 };
                 (method, vec![access_token.clone()])
             }
+            AuthFlow::SfCli {
+                target_org,
+                program,
+            } => {
+                return Ok(Self::sf_cli(
+                    target_org,
+                    program,
+                    http,
+                    retry,
+                    max_response_bytes,
+                ));
+            }
         };
         Ok(Authenticator {
             kind,
@@ -240,6 +271,29 @@ impl Authenticator {
             secrets,
             max_response_bytes,
         })
+    }
+
+    /// The `sf_cli` flow: nothing to check without running `sf`, which happens at sign-in.
+    fn sf_cli(
+        target_org: &str,
+        program: &std::path::Path,
+        http: reqwest::Client,
+        retry: RetryPolicy,
+        max_response_bytes: u64,
+    ) -> Self {
+        Authenticator {
+            kind: FlowKind::SfCli,
+            login_url: format!("target org {target_org}"),
+            token_url: String::new(),
+            method: Method::SfCli {
+                target_org: target_org.to_string(),
+                program: program.to_path_buf(),
+            },
+            http,
+            retry,
+            secrets: Vec::new(),
+            max_response_bytes,
+        }
     }
 
     pub fn kind(&self) -> FlowKind {
@@ -291,6 +345,10 @@ impl Authenticator {
                 instance_url: instance_url.clone(),
                 id_url: None,
             }),
+            Method::SfCli {
+                target_org,
+                program,
+            } => self.sf_cli_once(target_org, program).await,
             Method::Jwt {
                 consumer_key,
                 username,
@@ -349,6 +407,53 @@ impl Authenticator {
                 }
             }
         }
+    }
+
+    /// Takes the session of the CLI's login: runs `sf org display` off the async threads.
+    async fn sf_cli_once(
+        &self,
+        target_org: &str,
+        program: &std::path::Path,
+    ) -> Result<Token, SfError> {
+        let (alias, exe, limit) = (
+            target_org.to_string(),
+            program.to_path_buf(),
+            self.max_response_bytes,
+        );
+        let run = tokio::task::spawn_blocking(move || sfcli::display(&exe, &alias, limit))
+            .await
+            .map_err(|e| SfError::Settings(format!("the sf CLI runner stopped: {e}")))?;
+        let session = run.map_err(|failure| match failure {
+            sfcli::CliFailure::Missing { detail } => self.error(AuthErrorKind::SfCliMissing {
+                program: program.display().to_string(),
+                detail,
+            }),
+            sfcli::CliFailure::Failed { name, message } => self.error(AuthErrorKind::SfCliFailed {
+                target_org: target_org.to_string(),
+                name,
+                message,
+            }),
+        })?;
+        let instance_url = Url::parse(&session.instance_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+            .filter(is_safe_for_secrets)
+            .ok_or_else(|| {
+                self.error(AuthErrorKind::SfCliFailed {
+                    target_org: target_org.to_string(),
+                    name: "BadInstanceUrl".to_string(),
+                    message: format!(
+                        "its instanceUrl {:?} is not an https URL (plain http only to this \
+                         machine); nothing was sent there",
+                        session.instance_url
+                    ),
+                })
+            })?;
+        Ok(Token {
+            access_token: session.access_token,
+            instance_url,
+            id_url: None,
+        })
     }
 
     /// Signs an assertion for `audience` and posts it.

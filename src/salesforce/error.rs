@@ -91,6 +91,8 @@ pub enum FlowKind {
     ClientCredentials,
     RefreshToken,
     AccessToken,
+    /// The session of an existing Salesforce CLI login (`sf org display`).
+    SfCli,
 }
 
 impl fmt::Display for FlowKind {
@@ -100,6 +102,7 @@ impl fmt::Display for FlowKind {
             FlowKind::ClientCredentials => "client credentials",
             FlowKind::RefreshToken => "refresh token",
             FlowKind::AccessToken => "access token",
+            FlowKind::SfCli => "sf CLI",
         })
     }
 }
@@ -127,6 +130,15 @@ pub enum AuthErrorKind {
     BadTokenResponse { detail: String },
     /// A ready access token was rejected; it cannot be renewed.
     AccessTokenExpired,
+    /// The `sf` program could not be started (not installed, not on PATH, not executable).
+    SfCliMissing { program: String, detail: String },
+    /// `sf org display` ran but gave no usable session: its error `name` (e.g.
+    /// `NamedOrgNotFound`) and `message`, or what was wrong with its answer.
+    SfCliFailed {
+        target_org: String,
+        name: String,
+        message: String,
+    },
 }
 
 impl AuthError {
@@ -156,6 +168,16 @@ impl AuthError {
                 `sf org display --json`) and update the configuration; for unattended runs switch \
                 to the JWT bearer flow, which renews itself."
                 .to_string(),
+            AuthErrorKind::SfCliMissing { .. } => "Install the Salesforce CLI \
+                (https://developer.salesforce.com/tools/salesforcecli) and check that `sf --version` \
+                runs, or set `sf_path` in [org.auth] to the full path of the `sf` program."
+                .to_string(),
+            AuthErrorKind::SfCliFailed { target_org, .. } => format!(
+                "Check `sf org list` for the alias, and sign in once with \
+                 `sf org login web --alias {target_org}` (add `--instance-url \
+                 https://test.salesforce.com` or the My Domain URL for a sandbox); then \
+                 `sf org display --target-org {target_org}` must show the org as Connected."
+            ),
         }
     }
 }
@@ -180,6 +202,17 @@ impl fmt::Display for AuthError {
                  cannot be renewed"
                     .to_string()
             }
+            AuthErrorKind::SfCliMissing { program, detail } => {
+                format!("the Salesforce CLI program `{program}` could not be run ({detail})")
+            }
+            AuthErrorKind::SfCliFailed {
+                target_org,
+                name,
+                message,
+            } => format!(
+                "`sf org display --target-org {target_org} --json` gave no session ({name}: \
+                 {message})"
+            ),
         };
         write!(
             f,
@@ -253,6 +286,9 @@ fn flow_checklist(flow: FlowKind, login_url: &str) -> String {
             .to_string(),
         FlowKind::AccessToken => "that the access token is current; get a new one and update the \
             configuration."
+            .to_string(),
+        FlowKind::SfCli => "that `sf org display` for the target org shows it as Connected; if \
+            not, sign in again with `sf org login web`."
             .to_string(),
     }
 }

@@ -1,12 +1,13 @@
 //! The Salesforce REST client: the only code in pslwarden that speaks HTTP to an org.
 //!
-//! Owns: signing in (JWT bearer, client credentials, refresh token, ready access token), the
+//! Owns: signing in (JWT bearer, client credentials, refresh token, ready access token, an sf
+//! CLI session), the
 //! token cache and its renewal, SOQL query pages, sObject Collections create/delete, composite
 //! calls, error mapping with advice, retries with backoff, and API-usage tracking.
 //! Must not know anything about licenses, permission sets or what should change in an org; it
 //! moves records and rows, and callers decide. No secret ever leaves this module in a message.
 //!
-//! Layout: `settings` (checked input), `auth` (tokens), `client` (request loop and small
+//! Layout: `settings` (checked input), `auth` (tokens), `sfcli` (`sf org display`), `client` (request loop and small
 //! endpoints), `query`, `collections`, `composite` (the resources), `error`, `retry`, `usage`,
 //! and `wire` (Salesforce's JSON shapes, kept apart from the domain types returned).
 
@@ -18,6 +19,7 @@ mod error;
 mod query;
 mod retry;
 pub mod settings;
+mod sfcli;
 mod usage;
 mod wire;
 

@@ -72,6 +72,15 @@ pub enum AuthFlow {
         instance_url: String,
         access_token: Secret,
     },
+    /// The session of an existing `sf org login`: the access token and instance URL printed by
+    /// `sf org display --target-org <alias> --json`, run again whenever Salesforce rejects the
+    /// session (the CLI refreshes its own token when it can).
+    SfCli {
+        /// The alias or username given to `--target-org`.
+        target_org: String,
+        /// The `sf` program: a bare name is looked up on PATH, a path is run as given.
+        program: std::path::PathBuf,
+    },
 }
 
 /// Exponential backoff with jitter.
