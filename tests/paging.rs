@@ -311,7 +311,7 @@ async fn with_salesforces_usual_paging_a_scan_makes_the_fewest_api_calls() {
 async fn a_released_cursor_is_run_again_and_the_scan_stays_exact() {
     let paging = Paging {
         default_batch: 500,
-        release_cursor_at: Some(3),
+        release_cursor_at: Some(1),
         ..Paging::default()
     };
     let (sim, expected) = planted(1200, 0.05, 0, paging).await;

@@ -10,8 +10,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 
-use super::fetch::FetchError;
+use super::fetch::{FetchError, FetchStats};
 use super::model::PermissionSetLicense;
+use super::paging::{PagedQuery, fetch_pages};
 use super::soql::split_in_lists;
 use super::wire::{self, LICENSES_SOQL, PslRow};
 use crate::salesforce::{Client, SfError};
@@ -36,28 +37,24 @@ struct PairRow {
     permission_set_license_id: Option<String>,
 }
 
-/// Runs every query (five per composite call) and follows each one's further pages.
+/// Runs every query and reads all its pages, five subrequests per composite call, with the
+/// snapshot's paging (checked, cursor-safe: see `super::paging`).
 async fn run_queries<T: serde::de::DeserializeOwned>(
     client: &Client,
     what: &'static str,
     soqls: &[String],
 ) -> Result<Vec<T>, FetchError> {
-    let refs: Vec<&str> = soqls.iter().map(String::as_str).collect();
-    let mut rows = Vec::new();
-    for first in client.composite_queries::<T>(&refs).await? {
-        let page = first.map_err(|source| FetchError::Query { what, source })?;
-        let more = page.next_records_url.clone().filter(|_| !page.done);
-        rows.extend(page.records);
-        if let Some(url) = more {
-            let rest = client
-                .query_more::<T>(&url)
-                .collect_all()
-                .await
-                .map_err(|source| FetchError::Query { what, source })?;
-            rows.extend(rest);
-        }
-    }
-    Ok(rows)
+    let queries: Vec<PagedQuery<'_, T>> = soqls
+        .iter()
+        .map(|soql| PagedQuery {
+            what,
+            soql,
+            convert: |v| serde_json::from_str::<T>(v.get()),
+        })
+        .collect();
+    let mut stats = FetchStats::default();
+    let pages = fetch_pages(client, &queries, &mut stats, &|_| {}).await?;
+    Ok(pages.into_iter().flatten().collect())
 }
 
 /// The queries `build` makes over `lists`, cut to fit (see `soql::split_in_lists`).
