@@ -45,6 +45,7 @@ pub mod connect;
 pub mod daemon;
 pub mod ledger;
 pub mod plan;
+pub mod preflight;
 pub mod report;
 pub mod rules;
 pub mod salesforce;

@@ -54,11 +54,15 @@ enum Command {
         #[arg(long)]
         detailed_exitcode: bool,
     },
-    /// Sign in and show org id, user, instance URL, API version and API usage
+    /// Sign in, show org id, user, instance URL, API version and usage, and check every
+    /// permission, object and field the org's mode needs (exit 1 when one is missing)
     Doctor {
         /// Org name from the config (needed when it has several)
         #[arg(long)]
         org: Option<String>,
+        /// Output format: text, or JSON with a `checks` list
+        #[arg(long, value_enum, default_value = "text")]
+        format: commands::window::WindowFormat,
     },
     /// List every permission set license with total, used and free seats
     Licenses {
@@ -253,10 +257,24 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
                 success = Success::Findings;
             }
         }
-        Command::Doctor { org } => {
+        Command::Doctor { org, format } => {
             let org = settings.org(org.as_deref())?;
             let report = commands::doctor::run(org).await?;
-            stdout.write_all(shown(&report.render()).as_bytes())?;
+            match format {
+                commands::window::WindowFormat::Json => {
+                    let json = serde_json::to_string_pretty(&report)?;
+                    stdout.write_all(shown(&format!("{json}\n")).as_bytes())?;
+                }
+                commands::window::WindowFormat::Text => {
+                    stdout.write_all(shown(&report.render()).as_bytes())?
+                }
+            }
+            if report.failed() {
+                stdout.flush()?;
+                anyhow::bail!(
+                    "doctor: a check the org's mode needs failed; apply its fix and run doctor again"
+                );
+            }
         }
         Command::Licenses { org, format } => {
             let org = settings.org(org.as_deref())?;
