@@ -186,7 +186,7 @@ pub async fn run(org: &OrgSettings) -> Result<DoctorReport, CommandError> {
 
 fn mode_name(mode: Mode) -> &'static str {
     match mode {
-        Mode::DryRun => "dry_run",
+        Mode::DryRun => "dry-run",
         Mode::Apply => "apply",
     }
 }

@@ -295,6 +295,7 @@ pub fn judge(found: &Findings, mode: Mode) -> Vec<Check> {
             update: true,
             fields: fields.clone(),
             object_permission: true,
+            optional: true,
         });
     }
     for need in &objects {
@@ -311,6 +312,9 @@ struct Wanted {
     update: bool,
     fields: Vec<String>,
     object_permission: bool,
+    /// A package's object: absent may mean not installed, which the scan tolerates (it skips
+    /// the package's rules), so its absence is a warning.
+    optional: bool,
 }
 
 impl From<&ObjectNeed> for Wanted {
@@ -322,6 +326,7 @@ impl From<&ObjectNeed> for Wanted {
             update: n.update,
             fields: n.fields.iter().map(|f| f.to_string()).collect(),
             object_permission: n.object_permission,
+            optional: false,
         }
     }
 }
@@ -353,14 +358,18 @@ fn object_fix(need: &Wanted, flag: &str) -> String {
 fn judge_object(need: &Wanted, found: Option<&Option<ObjectFound>>, mode: Mode) -> Vec<Check> {
     let object = &need.object;
     let Some(Some(found)) = found else {
-        let status = verdict(false, need.read, mode);
+        let (status, note) = if need.optional {
+            (
+                Status::Warning,
+                " (the package is not installed, or hidden: scan skips its rules)",
+            )
+        } else {
+            (verdict(false, need.read, mode), need_note(need.read, mode))
+        };
         return vec![Check {
             name: format!("object: {object}"),
             status,
-            found: format!(
-                "{object} is not visible to the integration user{}",
-                need_note(need.read, mode)
-            ),
+            found: format!("{object} is not visible to the integration user{note}"),
             fix: object_fix(need, "queryable"),
         }];
     };
