@@ -3,7 +3,8 @@
 //! verdict and the fix, so an admin can check a new config before the first night run.
 //!
 //! Only reads. API calls: the sign-in, then `versions`, `Organization` and `User` queries,
-//! `limits`, and one composite call for `UserPermissionAccess` and every describe.
+//! `limits`, one composite call for `UserPermissionAccess` and every describe, and one for the
+//! Voice set-up (licenses, licensed permission sets, contact centers).
 
 use serde::{Deserialize, Serialize};
 
@@ -159,6 +160,11 @@ pub async fn run(org: &OrgSettings) -> Result<DoctorReport, CommandError> {
         },
     });
     checks.extend(judge::judge(&found, org.mode));
+    let voice = crate::snapshot::fetch::fetch_voice_setup(client).await;
+    checks.push(preflight::voice::voice_check(
+        voice.as_ref().map_err(|e| e.to_string()),
+        &org.rules,
+    ));
     Ok(DoctorReport {
         org: org.name.clone(),
         org_id: identity.org_id.clone(),

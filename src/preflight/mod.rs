@@ -5,6 +5,7 @@
 //! Only reads; never writes to the org. The SOQL it runs is fixed here.
 
 pub mod judge;
+pub mod voice;
 
 use std::collections::BTreeMap;
 

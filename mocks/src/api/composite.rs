@@ -217,7 +217,7 @@ fn uri_too_long(length: usize) -> (u16, Value, BTreeMap<String, String>) {
         414,
         json!([ApiError::new(
             "URI_TOO_LONG",
-            &format!(
+            format!(
                 "The subrequest url has {length} bytes; a request URI cannot be longer than \
                  {MAX_URI_BYTES} bytes."
             )

@@ -187,7 +187,7 @@ fn page_len(paging: &Paging, seq: u64, offset: usize, batch: usize) -> usize {
     let mut rng = SplitMix64::new(
         seed ^ seq.rotate_left(32) ^ (offset as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
     );
-    if rng.next_u64() % 3 != 0 || batch < 8 {
+    if !rng.next_u64().is_multiple_of(3) || batch < 8 {
         return batch;
     }
     let shortest = batch / 4;
