@@ -117,7 +117,7 @@ pub async fn run(org: &OrgSettings) -> Result<DoctorReport, CommandError> {
     let limits = client.limits().await.map_err(sf)?;
     let organization = orgs.into_iter().next();
     let offered: Vec<String> = versions.iter().map(|v| v.version.clone()).collect();
-    let version_ok = offered.iter().any(|v| *v == org.api_version);
+    let version_ok = offered.contains(&org.api_version);
     checks.push(judge::Check {
         name: "API version".to_string(),
         status: if version_ok {
