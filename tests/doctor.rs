@@ -217,3 +217,28 @@ fn the_permission_set_metadata_lists_exactly_what_doctor_checks() {
         assert!(!granted, "{flag} is more than doctor needs");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_org_has_a_realistic_integration_user_who_passes() {
+    use sfsim::generate::{GenerateOptions, generate};
+    let generated = generate(&GenerateOptions {
+        users: 60,
+        seed: 7,
+        ..Default::default()
+    });
+    let fixture = &generated.fixture;
+    // The integration user's permissions come from its profile's set, not from "no model".
+    let sets = fixture["PermissionSet"].as_array().expect("sets");
+    assert!(
+        sets.iter().any(|s| s["IsOwnedByProfile"] == json!(true)
+            && s["PermissionsManageUsers"] == json!(true)
+            && s["ProfileId"].is_string()),
+        "the integration profile grants what pslwarden needs"
+    );
+    let org = Org::from_fixture_str(&fixture.to_string(), seed_fixture().parent().expect("dir"))
+        .expect("generated fixture loads");
+    let sim = Sim::with(org).await;
+    let (code, out) = doctor("doctor_generated", &sim, "apply", &[]).await;
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("MISSING"), "{out}");
+}
