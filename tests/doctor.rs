@@ -242,3 +242,29 @@ async fn a_generated_org_has_a_realistic_integration_user_who_passes() {
     assert_eq!(code, Some(0), "{out}");
     assert!(!out.contains("MISSING"), "{out}");
 }
+
+#[test]
+fn every_metadata_file_is_well_formed_and_the_app_has_placeholders_not_secrets() {
+    let root = repo_root().join("config/salesforce/force-app/main/default");
+    let mut stack = vec![root];
+    let mut seen = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("read");
+            roxmltree::Document::parse(&text)
+                .unwrap_or_else(|e| panic!("{}: not well-formed: {e}", path.display()));
+            assert!(!text.contains("PRIVATE KEY"), "{}", path.display());
+            assert!(!text.contains("<consumerSecret>"), "{}", path.display());
+            seen += 1;
+        }
+    }
+    assert!(
+        seen >= 6,
+        "the permission set and the external client app files"
+    );
+}
