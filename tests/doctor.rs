@@ -268,3 +268,75 @@ fn every_metadata_file_is_well_formed_and_the_app_has_placeholders_not_secrets()
         "the permission set and the external client app files"
     );
 }
+
+/// The seed with every permission of `Pslwarden_Integration` in `fields` set to false.
+fn seed_without(fields: &[&str]) -> Org {
+    let text = std::fs::read_to_string(seed_fixture()).expect("seed");
+    let mut fixture: Value = serde_json::from_str(&text).expect("seed json");
+    for set in fixture["PermissionSet"].as_array_mut().expect("sets") {
+        if set["Name"] == json!("Pslwarden_Integration") {
+            for field in fields {
+                set[*field] = json!(false);
+            }
+        }
+    }
+    Org::from_fixture_str(&fixture.to_string(), seed_fixture().parent().expect("dir"))
+        .expect("fixture loads")
+}
+
+#[tokio::test]
+async fn sfsim_refuses_what_the_users_permissions_do_not_allow() {
+    // Without View Setup (nor Assign Permission Sets / Manage Users), setup objects vanish.
+    let sim = Sim::with(seed_without(&[
+        "PermissionsViewSetup",
+        "PermissionsAssignPermissionSets",
+        "PermissionsManageUsers",
+    ]))
+    .await;
+    let (status, body) = sim.query("SELECT Id FROM PermissionSetAssignment").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body[0]["errorCode"], json!("INVALID_TYPE"), "{body}");
+    let (status, _) = sim
+        .get("sobjects/PermissionSetLicenseAssign/describe")
+        .await;
+    assert_eq!(status, 404);
+    let (status, body) = sim
+        .query("SELECT PermissionsApiEnabled, PermissionsViewSetup FROM UserPermissionAccess")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["records"][0]["PermissionsApiEnabled"], json!(true));
+    assert_eq!(body["records"][0]["PermissionsViewSetup"], json!(false));
+    // User stays readable; VoiceCall through ObjectPermissions.
+    let (status, _) = sim.query("SELECT Id FROM User").await;
+    assert_eq!(status, 200);
+
+    // Read but not delete: describe says so and a delete is refused, changing nothing.
+    let sim = Sim::with(seed_without(&["PermissionsAssignPermissionSets"])).await;
+    let (_, describe) = sim.get("sobjects/PermissionSetAssignment/describe").await;
+    assert_eq!(describe["queryable"], json!(true));
+    assert_eq!(describe["deletable"], json!(false));
+    let psa = sim
+        .sim
+        .org
+        .records("PermissionSetAssignment")
+        .into_iter()
+        .find(|r| r["AssigneeId"] == json!("005000000000003AAA"))
+        .expect("an assignment of User Two");
+    let id = psa["Id"].as_str().expect("id").to_string();
+    let (status, body) = sim
+        .delete(&format!("sobjects/PermissionSetAssignment/{id}"))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body[0]["errorCode"],
+        json!("INSUFFICIENT_ACCESS_OR_READONLY"),
+        "{body}"
+    );
+    assert!(
+        sim.sim
+            .org
+            .records("PermissionSetAssignment")
+            .iter()
+            .any(|r| r["Id"] == json!(id))
+    );
+}

@@ -92,17 +92,23 @@ pub async fn read(
     }
     let answers = match client.composite(subrequests, false).await {
         Ok(answers) => answers,
+        // The user lacks API Enabled. Which of the two codes Salesforce sends for a user (rather
+        // than an org) without API access is not documented, so both are read the same way.
         Err(e)
-            if e.api_code()
-                .is_some_and(|c| c.to_string() == "API_CURRENTLY_DISABLED") =>
+            if e.api_code().is_some_and(|c| {
+                matches!(
+                    c.to_string().as_str(),
+                    "API_CURRENTLY_DISABLED" | "API_DISABLED_FOR_ORG"
+                )
+            }) =>
         {
             return Ok(Findings {
                 natterbox,
                 api_disabled: true,
-                user_permissions_error: Some(
-                    "the org refuses every API call from this user (API_CURRENTLY_DISABLED)"
-                        .to_string(),
-                ),
+                user_permissions_error: Some(format!(
+                    "the org refuses every API call from this user ({})",
+                    e.api_code().map(|c| c.to_string()).unwrap_or_default()
+                )),
                 ..Findings::default()
             });
         }
