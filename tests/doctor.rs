@@ -57,6 +57,12 @@ async fn the_seed_org_passes_every_check() {
     );
     assert!(out.contains("ok       permission: Manage Users"), "{out}");
     assert!(out.contains("Ready:"), "{out}");
+    assert!(
+        out.contains("affected: scan can find seats consumed twice"),
+        "{out}"
+    );
+    // What the README promises: six API calls besides the sign-in.
+    assert_eq!(sim.sim.org.stats().api_calls, 6, "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
