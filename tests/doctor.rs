@@ -346,3 +346,33 @@ async fn sfsim_refuses_what_the_users_permissions_do_not_allow() {
             .any(|r| r["Id"] == json!(id))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_hidden_by_field_level_security_fails_naming_it() {
+    let text = std::fs::read_to_string(seed_fixture()).expect("seed");
+    let mut fixture: Value = serde_json::from_str(&text).expect("seed json");
+    fixture["FieldPermissions"] = json!([{
+        "Id": "01k000000000001AAA", "ParentId": "0PS000000000900GAA",
+        "SobjectType": "User", "Field": "User.CallCenterId",
+        "PermissionsRead": false, "PermissionsEdit": false
+    }]);
+    let org = Org::from_fixture_str(&fixture.to_string(), seed_fixture().parent().expect("dir"))
+        .expect("fixture loads");
+    let sim = Sim::with(org).await;
+    // The simulator hides it from describe and SOQL alike.
+    let (status, body) = sim.query("SELECT Id, CallCenterId FROM User").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body[0]["errorCode"], json!("INVALID_FIELD"), "{body}");
+    let (code, out) = doctor("doctor_fls", &sim, "dry-run", &[]).await;
+    assert_eq!(code, Some(1), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("fields: User"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("MISSING"), "{line}");
+    assert!(line.contains("CallCenterId"), "{line}");
+    assert!(
+        out.contains("Field Permissions"),
+        "the fix says where: {out}"
+    );
+}

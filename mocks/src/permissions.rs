@@ -66,6 +66,11 @@ pub struct Effective {
     user: BTreeSet<String>,
     /// CRUD per lowercased object name, OR-ed over the user's sets.
     objects: BTreeMap<String, Crud>,
+    /// Lowercased `Object.Field` names that some `FieldPermissions` record in the org governs;
+    /// only these can be hidden (see [`Effective::can_read_field`]).
+    governed_fields: BTreeSet<String>,
+    /// Lowercased `Object.Field` names one of the user's sets may read.
+    readable_fields: BTreeSet<String>,
 }
 
 fn text<'m>(fields: &'m Map<String, Value>, name: &str) -> Option<&'m str> {
@@ -147,7 +152,32 @@ impl Effective {
             crud.edit |= flag(&row.fields, "PermissionsEdit");
             crud.delete |= flag(&row.fields, "PermissionsDelete");
         }
+        for row in store.live_rows("FieldPermissions") {
+            let Some(field) = text(&row.fields, "Field") else {
+                continue;
+            };
+            let field = field.to_ascii_lowercase();
+            let granted = text(&row.fields, "ParentId").is_some_and(|p| sets.contains(p))
+                && flag(&row.fields, "PermissionsRead");
+            if granted {
+                effective.readable_fields.insert(field.clone());
+            }
+            effective.governed_fields.insert(field);
+        }
         effective
+    }
+
+    /// Field-level security: a field is hidden from the user when the fixture governs it (some
+    /// `FieldPermissions` record names it, `Field` = `Object.Field`) and none of the user's sets
+    /// grants `PermissionsRead` on it. Fields no record names stay visible, so a fixture only
+    /// lists the fields it means to restrict. A hidden field is left out of describe and is
+    /// `INVALID_FIELD` in SOQL, as in Salesforce.
+    pub fn can_read_field(&self, object: &str, field: &str) -> bool {
+        if self.unrestricted {
+            return true;
+        }
+        let key = format!("{object}.{field}").to_ascii_lowercase();
+        !self.governed_fields.contains(&key) || self.readable_fields.contains(&key)
     }
 
     /// Whether the user holds a user permission (`PermissionsApiEnabled`...).
@@ -207,6 +237,7 @@ impl Effective {
             | "PermissionSetGroup"
             | "PermissionSetGroupComponent"
             | "ObjectPermissions"
+            | "FieldPermissions"
             | "CallCenter"
             | "PackageLicense" => {
                 if write {

@@ -417,6 +417,28 @@ fn standard_objects() -> Vec<ObjectDef> {
         ),
         object(
             ObjectSpec {
+                name: "FieldPermissions",
+                label: "Field Permissions",
+                plural: "Field Permissions",
+                prefix: "01k",
+                create: true,
+                update: true,
+                delete: true,
+                setup: true,
+            },
+            vec![
+                F::reference("ParentId", "PermissionSet", Some("Parent"))
+                    .required()
+                    .create_only()
+                    .into(),
+                F::string("SobjectType").required().create_only().into(),
+                F::string("Field").required().create_only().into(),
+                F::boolean("PermissionsRead").into(),
+                F::boolean("PermissionsEdit").into(),
+            ],
+        ),
+        object(
+            ObjectSpec {
                 name: "UserPermissionAccess",
                 label: "User Permission Access",
                 plural: "User Permission Access",

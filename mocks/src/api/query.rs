@@ -33,6 +33,30 @@ struct WithUserPermissionAccess<'a> {
     row: Map<String, Value>,
 }
 
+/// The schema as the requesting user sees it: fields hidden by field-level security do not
+/// exist for them (`INVALID_FIELD`), as in Salesforce.
+struct VisibleFields<'a> {
+    schema: &'a crate::schema::Schema,
+    access: &'a Effective,
+}
+
+impl soql::Catalog for VisibleFields<'_> {
+    fn object(&self, name: &str) -> Option<String> {
+        soql::Catalog::object(self.schema, name)
+    }
+
+    fn field(&self, object: &str, field: &str) -> Option<soql::FieldInfo> {
+        let info = soql::Catalog::field(self.schema, object, field)?;
+        self.access
+            .can_read_field(object, &info.name)
+            .then_some(info)
+    }
+
+    fn relationship(&self, object: &str, relationship: &str) -> Option<soql::RelationshipInfo> {
+        soql::Catalog::relationship(self.schema, object, relationship)
+    }
+}
+
 /// The key of the `UserPermissionAccess` row: no store slot reaches it.
 const USER_PERMISSION_ACCESS_KEY: RecordKey = RecordKey(usize::MAX);
 
@@ -136,7 +160,11 @@ pub(super) fn query(
             store: &state.store,
             row: access.user_permission_access(),
         };
-        soql::select(&q, &state.schema, &data, &ctx)
+        let catalog = VisibleFields {
+            schema: &state.schema,
+            access: &access,
+        };
+        soql::select(&q, &catalog, &data, &ctx)
     });
     let (keys, shape) = match selection {
         Err(e) => {

@@ -136,7 +136,13 @@ pub(super) fn describe(state: &OrgState, version: &str, object: &str) -> SimResp
         return SimResponse::not_found();
     };
     let mut body = object_summary(version, def, &access(state));
-    let fields: Vec<Value> = def.fields.iter().map(|f| describe_field(def, f)).collect();
+    let access = access(state);
+    let fields: Vec<Value> = def
+        .fields
+        .iter()
+        .filter(|f| access.can_read_field(&def.name, &f.name))
+        .map(|f| describe_field(def, f))
+        .collect();
     if let Value::Object(map) = &mut body {
         map.insert("fields".into(), Value::Array(fields));
         map.insert("childRelationships".into(), Value::Array(Vec::new()));
