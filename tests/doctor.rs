@@ -376,3 +376,17 @@ async fn a_field_hidden_by_field_level_security_fails_naming_it() {
         "the fix says where: {out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_org_without_voice_is_reported_not_affected_before_the_first_scan() {
+    let fixture = repo_root().join("mocks/fixtures/scan-no-voice.json");
+    let sim = Sim::with(Org::from_fixture_file(&fixture).expect("fixture loads")).await;
+    let (code, out) = doctor("doctor_no_voice", &sim, "dry-run", &[]).await;
+    let line = out
+        .lines()
+        .find(|l| l.contains("Voice set-up"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("not affected"), "{line}");
+    assert!(!line.contains("MISSING"), "{line}");
+    assert_eq!(code, Some(0), "{out}");
+}
