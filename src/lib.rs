@@ -46,6 +46,7 @@ pub mod daemon;
 pub mod init;
 pub mod ledger;
 pub mod plan;
+pub mod preflight;
 pub mod private_fs;
 pub mod report;
 pub mod rules;

@@ -63,12 +63,13 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: TextFormat,
     },
-    /// Sign in and show org id, user, instance URL, API version and API usage
+    /// Sign in, show org id, user, instance URL, API version and usage, and check every
+    /// permission, object and field the org's mode needs (exit 1 when one is missing)
     Doctor {
         /// Org name from the config (needed when it has several)
         #[arg(long)]
         org: Option<String>,
-        /// Output format on stdout: text for people, json for scripts
+        /// Output format on stdout: text for people, json for scripts (with a `checks` list)
         #[arg(long, value_enum, default_value = "text")]
         format: TextFormat,
     },
@@ -491,6 +492,12 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
                 TextFormat::Json => commands::output::doctor(&report),
             };
             stdout.write_all(shown(&out).as_bytes())?;
+            if report.failed() {
+                stdout.flush()?;
+                anyhow::bail!(
+                    "doctor: a check the org's mode needs failed; apply its fix and run doctor again"
+                );
+            }
         }
         Command::Licenses { org, format } => {
             let org = settings.org(org.as_deref())?;

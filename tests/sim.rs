@@ -410,8 +410,8 @@ async fn collections_all_or_none_rolls_back_every_record() {
     );
     assert_eq!(
         sim.sim.org.records("PermissionSetAssignment").len(),
-        9,
-        "nothing was deleted"
+        10,
+        "nothing was deleted (9 of the users' and the integration user's Pslwarden_Integration)"
     );
 }
 

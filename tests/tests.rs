@@ -7,6 +7,7 @@ mod apply;
 mod cli;
 mod client;
 mod daemon;
+mod doctor;
 mod inert;
 mod init;
 mod limits;

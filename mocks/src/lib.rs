@@ -34,6 +34,7 @@ pub mod fixture;
 pub mod generate;
 pub mod ids;
 pub mod org;
+pub mod permissions;
 mod rules;
 pub mod schema;
 pub mod server;

@@ -103,6 +103,9 @@ pub(crate) struct OrgState {
     pub paging: Paging,
     /// Page fetches after first pages so far, for `Paging::release_cursor_at`.
     pub pages_fetched: u64,
+    /// The permissions of the user whose API request is being handled; `None` outside a request
+    /// (fixture loading, tests' direct writes), where everything is allowed.
+    pub acting: Option<crate::permissions::Effective>,
 }
 
 /// A shared handle to one simulated org. Cloning gives another handle to the same org.
@@ -147,6 +150,7 @@ impl Org {
             store: Store::from_records(loaded.records),
             sessions: HashMap::new(),
             cursors: HashMap::new(),
+            acting: None,
             stats: Stats::default(),
             faults: FaultState::default(),
             entropy: SplitMix64::new(seed),
@@ -245,6 +249,10 @@ impl OrgState {
             settings: &self.settings,
             faults: &mut self.faults,
             now: chrono::Utc::now(),
+            access: self
+                .acting
+                .clone()
+                .unwrap_or_else(crate::permissions::Effective::unrestricted),
         }
     }
 

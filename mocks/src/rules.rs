@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::faults::FaultState;
+use crate::permissions::{Access, Effective};
 use crate::schema::{FieldKind, ObjectDef, Schema};
 use crate::settings::OrgSettings;
 use crate::store::Store;
@@ -119,6 +120,9 @@ pub struct Dml<'a> {
     pub faults: &'a mut FaultState,
     /// Timestamp for `SystemModstamp` / `CreatedDate`.
     pub now: DateTime<Utc>,
+    /// What the requesting user may do: checked once per API write, not for the org's own
+    /// automation (Voice auto-assignment, PSL removal) that the write sets off.
+    pub access: Effective,
 }
 
 fn text<'m>(fields: &'m Map<String, Value>, name: &str) -> Option<&'m str> {
@@ -195,6 +199,9 @@ impl Dml<'_> {
         object: &str,
         body: &Map<String, Value>,
     ) -> Result<String, RecordError> {
+        if let Some(def) = self.schema.object(object) {
+            self.check_access(&def.name.clone(), Access::Create)?;
+        }
         let savepoint = self.store.savepoint();
         let result = self.insert_inner(object, body, true);
         if result.is_err() {
@@ -210,6 +217,9 @@ impl Dml<'_> {
         id: &str,
         body: &Map<String, Value>,
     ) -> Result<String, RecordError> {
+        if let Some(row) = self.store.get(id) {
+            self.check_access(&row.object.clone(), Access::Edit)?;
+        }
         let savepoint = self.store.savepoint();
         let result = self.update_inner(expected_object, id, body);
         if result.is_err() {
@@ -225,12 +235,26 @@ impl Dml<'_> {
         id: &str,
         batch: DeleteBatch,
     ) -> Result<String, RecordError> {
+        if let Some(row) = self.store.get(id) {
+            self.check_access(&row.object.clone(), Access::Delete)?;
+        }
         let savepoint = self.store.savepoint();
         let result = self.delete_inner(expected_object, id, batch);
         if result.is_err() {
             self.store.rollback_to(savepoint);
         }
         result
+    }
+
+    /// Refuses a write the requesting user has no permission for, as Salesforce does.
+    fn check_access(&self, object: &str, access: Access) -> Result<(), RecordError> {
+        if self.access.can(object, access) {
+            return Ok(());
+        }
+        Err(RecordError::new(
+            "INSUFFICIENT_ACCESS_OR_READONLY",
+            format!("insufficient access rights on object id ({object})"),
+        ))
     }
 
     fn lock_fault(&mut self, id: Option<&str>) -> Result<(), RecordError> {
@@ -955,6 +979,7 @@ mod tests {
                 settings: &self.settings,
                 faults: &mut self.faults,
                 now: Utc::now(),
+                access: Effective::unrestricted(),
             }
         }
         fn body(value: Value) -> Map<String, Value> {

@@ -419,7 +419,81 @@ fn standard_objects() -> Vec<ObjectDef> {
                 F::string("NamespacePrefix").read_only().into(),
                 F::boolean("IsCustom").read_only().into(),
                 F::new("Type", K::Picklist).read_only().into(),
+                F::reference("ProfileId", "Profile", Some("Profile"))
+                    .read_only()
+                    .into(),
+            ]
+            .into_iter()
+            .chain(
+                crate::permissions::USER_PERMISSIONS
+                    .iter()
+                    .map(|p| F::boolean(p).into()),
+            )
+            .collect(),
+        ),
+        object(
+            ObjectSpec {
+                name: "ObjectPermissions",
+                label: "Object Permissions",
+                plural: "Object Permissions",
+                prefix: "110",
+                create: true,
+                update: true,
+                delete: true,
+                setup: true,
+            },
+            [
+                F::reference("ParentId", "PermissionSet", Some("Parent"))
+                    .required()
+                    .create_only()
+                    .into(),
+                F::string("SobjectType").required().create_only().into(),
+            ]
+            .into_iter()
+            .chain(
+                crate::permissions::OBJECT_PERMISSIONS
+                    .iter()
+                    .map(|p| F::boolean(p).into()),
+            )
+            .collect(),
+        ),
+        object(
+            ObjectSpec {
+                name: "FieldPermissions",
+                label: "Field Permissions",
+                plural: "Field Permissions",
+                prefix: "01k",
+                create: true,
+                update: true,
+                delete: true,
+                setup: true,
+            },
+            vec![
+                F::reference("ParentId", "PermissionSet", Some("Parent"))
+                    .required()
+                    .create_only()
+                    .into(),
+                F::string("SobjectType").required().create_only().into(),
+                F::string("Field").required().create_only().into(),
+                F::boolean("PermissionsRead").into(),
+                F::boolean("PermissionsEdit").into(),
             ],
+        ),
+        object(
+            ObjectSpec {
+                name: "UserPermissionAccess",
+                label: "User Permission Access",
+                plural: "User Permission Access",
+                prefix: "0up",
+                create: false,
+                update: false,
+                delete: false,
+                setup: true,
+            },
+            crate::permissions::USER_PERMISSIONS
+                .iter()
+                .map(|p| F::boolean(p).read_only().into())
+                .collect(),
         ),
         object(
             ObjectSpec {

@@ -53,7 +53,10 @@ struct ScanFiles {
 struct DoctorJson<'a> {
     schema_version: u32,
     command: &'static str,
-    /// What `doctor` found.
+    /// Every preflight check (`name`, `status`, `found`, `fix`), at the top so a script finds
+    /// them without knowing the rest of the shape.
+    checks: &'a [crate::preflight::judge::Check],
+    /// What `doctor` found about the org and the sign-in.
     doctor: &'a DoctorReport,
 }
 
@@ -107,6 +110,7 @@ pub fn doctor(report: &DoctorReport) -> String {
     render(&DoctorJson {
         schema_version: OUTPUT_SCHEMA_VERSION,
         command: "doctor",
+        checks: &report.checks,
         doctor: report,
     })
 }

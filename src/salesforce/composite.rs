@@ -165,6 +165,12 @@ impl Client {
         format!("query?q={q}")
     }
 
+    /// The describe resource of `object`, relative to the version root, for composite calls.
+    pub fn describe_url(&self, object: &str) -> String {
+        let o: String = url::form_urlencoded::byte_serialize(object.as_bytes()).collect();
+        format!("sobjects/{o}/describe")
+    }
+
     /// Fetches pages of queries, 5 per composite call: their `nextRecordsUrl`s, or first pages
     /// by [`Client::query_url`] (Salesforce counts both as queries). Pages come back in input
     /// order, each with its own error if it failed.

@@ -173,6 +173,50 @@ pub async fn fetch_snapshot(
     .await
 }
 
+/// The part of the snapshot that tells whether the org is affected, for `doctor`: the licenses,
+/// the licensed permission sets and the contact centers (three queries in one composite call; no
+/// user, assignment or seat). The rest of the snapshot is empty.
+pub async fn fetch_voice_setup(client: &Client) -> Result<OrgSnapshot, FetchError> {
+    let identity = client.token_identity()?;
+    let specs = [
+        Spec {
+            what: "permission set licenses",
+            soql: wire::LICENSES_SOQL.to_string(),
+            convert: converter!(wire::PslRow, License),
+        },
+        Spec {
+            what: "permission sets",
+            soql: "SELECT Id, Name, Label, LicenseId, IsOwnedByProfile, PermissionSetGroupId, \
+                   NamespacePrefix, IsCustom FROM PermissionSet WHERE LicenseId != null"
+                .to_string(),
+            convert: converter!(wire::PermissionSetRow, PermissionSet),
+        },
+        Spec {
+            what: "contact centers",
+            soql: "SELECT Id, Name, InternalName, AdapterUrl, CustomSettings FROM CallCenter"
+                .to_string(),
+            convert: converter!(wire::CallCenterRow, CallCenter),
+        },
+    ];
+    let mut stats = FetchStats::default();
+    let rows = fetch_all(client, &specs, &mut stats, &|_| {}).await?;
+    let mut snapshot = OrgSnapshot::new(
+        identity.org_id.clone(),
+        String::new(),
+        String::new(),
+        client.api_version().to_string(),
+    );
+    for record in rows.into_iter().flatten() {
+        match record {
+            Record::License(x) => snapshot.licenses.push(x),
+            Record::PermissionSet(x) => snapshot.permission_sets.push(x),
+            Record::CallCenter(x) => snapshot.call_centers.push(x),
+            _ => {}
+        }
+    }
+    Ok(snapshot)
+}
+
 /// The same snapshot as [`fetch_snapshot`], restricted to the users `user_ids`: the reference
 /// data (licenses, sets, groups, contact centers) in full, and only those users' seats,
 /// assignments and user records. What `apply` reads right before it acts, to re-check each

@@ -17,6 +17,7 @@ use axum::http::Method;
 use serde_json::Value;
 
 use crate::org::OrgState;
+use crate::permissions::Effective;
 use crate::rules::RecordError;
 use crate::wire::ApiError;
 
@@ -255,8 +256,23 @@ pub(crate) fn is_write_method(method: &Method) -> bool {
     )
 }
 
-/// Routes and handles one request.
+/// Routes and handles one request as the caller's user, with that user's permissions.
 pub(crate) fn dispatch(state: &mut OrgState, req: &ApiRequest, caller: &Caller) -> SimResponse {
+    let access = Effective::of(&state.store, &caller.user_id);
+    if !access.has("PermissionsApiEnabled") {
+        return SimResponse::error(
+            403,
+            "API_CURRENTLY_DISABLED",
+            "API is disabled for this User",
+        );
+    }
+    let before = state.acting.replace(access);
+    let response = dispatch_as(state, req, caller);
+    state.acting = before;
+    response
+}
+
+fn dispatch_as(state: &mut OrgState, req: &ApiRequest, caller: &Caller) -> SimResponse {
     let target = parse_path(&req.path);
     if let Some(version) = &target.version
         && !state.settings.api_versions.iter().any(|v| v == version)

@@ -14,14 +14,74 @@
 //! Owns paging only; parsing and evaluation belong to `crate::soql`.
 
 use chrono::Utc;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{ApiRequest, Body, Caller, SimResponse};
 use crate::faults::SplitMix64;
 use crate::org::OrgState;
+use crate::permissions::{Access, Effective};
 use crate::settings::Paging;
+use crate::soql::RecordKey;
 use crate::soql::{self, ExecContext, Selection};
+use crate::store::Store;
 use crate::wire::{ApiError, QueryPage};
+
+/// The store plus the one `UserPermissionAccess` row of the requesting user, which Salesforce
+/// computes per session rather than storing.
+struct WithUserPermissionAccess<'a> {
+    store: &'a Store,
+    row: Map<String, Value>,
+}
+
+/// The schema as the requesting user sees it: fields hidden by field-level security do not
+/// exist for them (`INVALID_FIELD`), as in Salesforce.
+struct VisibleFields<'a> {
+    schema: &'a crate::schema::Schema,
+    access: &'a Effective,
+}
+
+impl soql::Catalog for VisibleFields<'_> {
+    fn object(&self, name: &str) -> Option<String> {
+        soql::Catalog::object(self.schema, name)
+    }
+
+    fn field(&self, object: &str, field: &str) -> Option<soql::FieldInfo> {
+        let info = soql::Catalog::field(self.schema, object, field)?;
+        self.access
+            .can_read_field(object, &info.name)
+            .then_some(info)
+    }
+
+    fn relationship(&self, object: &str, relationship: &str) -> Option<soql::RelationshipInfo> {
+        soql::Catalog::relationship(self.schema, object, relationship)
+    }
+}
+
+/// The key of the `UserPermissionAccess` row: no store slot reaches it.
+const USER_PERMISSION_ACCESS_KEY: RecordKey = RecordKey(usize::MAX);
+
+impl soql::DataSource for WithUserPermissionAccess<'_> {
+    fn records<'b>(
+        &'b self,
+        object: &str,
+    ) -> Box<dyn Iterator<Item = (RecordKey, &'b soql::Record)> + 'b> {
+        if object == "UserPermissionAccess" {
+            return Box::new(std::iter::once((USER_PERMISSION_ACCESS_KEY, &self.row)));
+        }
+        self.store.records(object)
+    }
+
+    fn by_id(&self, id: &str) -> Option<&soql::Record> {
+        self.store.by_id(id)
+    }
+
+    fn by_key(&self, key: RecordKey) -> Option<&soql::Record> {
+        if key == USER_PERMISSION_ACCESS_KEY {
+            return Some(&self.row);
+        }
+        self.store.by_key(key)
+    }
+}
 
 const MIN_BATCH: usize = 200;
 const MAX_BATCH: usize = 2000;
@@ -77,8 +137,35 @@ pub(super) fn query(
         api_version: version.to_string(),
         today: Utc::now().date_naive(),
     };
-    let selection =
-        soql::parse(text).and_then(|q| soql::select(&q, &state.schema, &state.store, &ctx));
+    let access = state.acting.clone().unwrap_or_else(Effective::unrestricted);
+    let selection = soql::parse(text).and_then(|q| {
+        // An object the user may not read does not exist for them, as in Salesforce.
+        let object = state
+            .schema
+            .object(q.object())
+            .map(|d| d.name.clone())
+            .unwrap_or_default();
+        if !object.is_empty() && !access.can(&object, Access::Read) {
+            return Err(soql::SoqlError::plain(
+                soql::SoqlErrorCode::InvalidType,
+                format!(
+                    "sObject type '{}' is not supported. If you are attempting to use a custom \
+                     object, be sure to append the '__c' after the entity name. Please reference \
+                     your WSDL or the describe call for the appropriate names.",
+                    q.object()
+                ),
+            ));
+        }
+        let data = WithUserPermissionAccess {
+            store: &state.store,
+            row: access.user_permission_access(),
+        };
+        let catalog = VisibleFields {
+            schema: &state.schema,
+            access: &access,
+        };
+        soql::select(&q, &catalog, &data, &ctx)
+    });
     let (keys, shape) = match selection {
         Err(e) => {
             return SimResponse::errors(400, vec![ApiError::new(e.code.as_str(), e.message)]);
@@ -99,7 +186,11 @@ pub(super) fn query(
     let batch = batch_size(req).unwrap_or(state.paging.default_batch);
     let total = keys.len();
     if total <= batch {
-        return page(total, None, shape.rows(&keys, &state.store));
+        let data = WithUserPermissionAccess {
+            store: &state.store,
+            row: access.user_permission_access(),
+        };
+        return page(total, None, shape.rows(&keys, &data));
     }
     let paging = state.paging.clone();
     let locator = state.open_cursor(&caller.user_id, keys, shape, batch);

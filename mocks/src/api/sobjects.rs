@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use super::{ApiRequest, SimResponse};
 use crate::ids;
 use crate::org::OrgState;
+use crate::permissions::{Access, Effective};
 use crate::rules::{DeleteBatch, RecordError};
 use crate::schema::{FieldDef, FieldKind, ObjectDef};
 use crate::wire::{ApiError, SaveResult};
@@ -21,7 +22,10 @@ fn object_urls(version: &str, name: &str) -> Value {
     })
 }
 
-fn object_summary(version: &str, def: &ObjectDef) -> Value {
+/// The describe summary as `access` sees it: `queryable`, `createable`, `updateable` and
+/// `deletable` are what the object allows and the user's permissions grant.
+fn object_summary(version: &str, def: &ObjectDef, access: &Effective) -> Value {
+    let can = |a| access.can(&def.name, a);
     json!({
         "name": def.name,
         "label": def.label,
@@ -29,13 +33,13 @@ fn object_summary(version: &str, def: &ObjectDef) -> Value {
         "keyPrefix": def.key_prefix,
         "custom": def.custom,
         "customSetting": false,
-        "queryable": true,
+        "queryable": can(Access::Read),
         "retrieveable": true,
         "searchable": !def.setup,
         "layoutable": !def.setup,
-        "createable": def.createable,
-        "updateable": def.updateable,
-        "deletable": def.deletable,
+        "createable": def.createable && can(Access::Create),
+        "updateable": def.updateable && can(Access::Edit),
+        "deletable": def.deletable && can(Access::Delete),
         "undeletable": false,
         "mergeable": false,
         "replicateable": true,
@@ -95,7 +99,8 @@ pub(super) fn describe_global(state: &OrgState, version: &str) -> SimResponse {
     let sobjects: Vec<Value> = state
         .schema
         .objects()
-        .map(|o| object_summary(version, o))
+        .filter(|o| access(state).can(&o.name, Access::Read))
+        .map(|o| object_summary(version, o, &access(state)))
         .collect();
     SimResponse::json(
         200,
@@ -104,21 +109,40 @@ pub(super) fn describe_global(state: &OrgState, version: &str) -> SimResponse {
 }
 
 pub(super) fn basic_info(state: &OrgState, version: &str, object: &str) -> SimResponse {
-    let Some(def) = state.schema.object(object) else {
+    let Some(def) = visible(state, object) else {
         return SimResponse::not_found();
     };
     SimResponse::json(
         200,
-        json!({"objectDescribe": object_summary(version, def), "recentItems": []}),
+        json!({"objectDescribe": object_summary(version, def, &access(state)), "recentItems": []}),
     )
 }
 
+/// The requesting user's permissions (everything outside a request).
+fn access(state: &OrgState) -> Effective {
+    state.acting.clone().unwrap_or_else(Effective::unrestricted)
+}
+
+/// An object the requesting user may see: one they cannot read does not exist for them.
+fn visible<'s>(state: &'s OrgState, object: &str) -> Option<&'s ObjectDef> {
+    state
+        .schema
+        .object(object)
+        .filter(|def| access(state).can(&def.name, Access::Read))
+}
+
 pub(super) fn describe(state: &OrgState, version: &str, object: &str) -> SimResponse {
-    let Some(def) = state.schema.object(object) else {
+    let Some(def) = visible(state, object) else {
         return SimResponse::not_found();
     };
-    let mut body = object_summary(version, def);
-    let fields: Vec<Value> = def.fields.iter().map(|f| describe_field(def, f)).collect();
+    let mut body = object_summary(version, def, &access(state));
+    let access = access(state);
+    let fields: Vec<Value> = def
+        .fields
+        .iter()
+        .filter(|f| access.can_read_field(&def.name, &f.name))
+        .map(|f| describe_field(def, f))
+        .collect();
     if let Value::Object(map) = &mut body {
         map.insert("fields".into(), Value::Array(fields));
         map.insert("childRelationships".into(), Value::Array(Vec::new()));
@@ -160,7 +184,7 @@ pub(super) fn get_row(
     object: &str,
     id: &str,
 ) -> SimResponse {
-    let Some(def) = state.schema.object(object) else {
+    let Some(def) = visible(state, object) else {
         return SimResponse::not_found();
     };
     if ids::to_id18(id).is_err() {

@@ -626,6 +626,19 @@ impl Catalog {
             .expect("the generator only names groups of its own catalog")
     }
 
+    /// The integration profile's `ObjectPermissions`: read on `VoiceCall` (for `usage`). Its id
+    /// is derived from the profile set's, so the fixture stays deterministic.
+    pub(super) fn object_permission_records(&self) -> Vec<Value> {
+        let set = &self.sets[self.profile("integration").set];
+        let id15 = format!("110{}", &set.id[3..15]);
+        let id = format!("{id15}{}", crate::ids::checksum_suffix(&id15));
+        vec![json!({
+            "Id": id, "ParentId": set.id, "SobjectType": "VoiceCall",
+            "PermissionsRead": true, "PermissionsCreate": false,
+            "PermissionsEdit": false, "PermissionsDelete": false,
+        })]
+    }
+
     pub(super) fn profile(&self, key: &str) -> &ProfileDef {
         self.profiles
             .get(key)
@@ -680,6 +693,14 @@ impl Catalog {
     }
 
     pub(super) fn set_records(&self) -> Vec<Value> {
+        // Profile-owned sets carry their profile's id and user permissions: every profile has
+        // API Enabled; the integration user's profile also what pslwarden needs (see
+        // mocks/README.md, Permissions).
+        let profile_of: BTreeMap<usize, (&str, &str)> = self
+            .profiles
+            .iter()
+            .map(|(key, p)| (p.set, (*key, p.id.as_str())))
+            .collect();
         let user_license_of_set: BTreeMap<usize, &str> = self
             .profiles
             .values()
@@ -710,6 +731,18 @@ impl Catalog {
                     "IsCustom": set.custom,
                     "Type": kind,
                 });
+                if let Some((key, profile_id)) = profile_of.get(&index) {
+                    let integration = *key == "integration";
+                    record["ProfileId"] = json!(profile_id);
+                    record["PermissionsApiEnabled"] = json!(true);
+                    for permission in [
+                        "PermissionsViewSetup",
+                        "PermissionsAssignPermissionSets",
+                        "PermissionsManageUsers",
+                    ] {
+                        record[permission] = json!(integration);
+                    }
+                }
                 strip_nulls(&mut record);
                 record
             })

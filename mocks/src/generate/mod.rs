@@ -854,6 +854,10 @@ impl<'a> OrgBuilder<'a> {
         root.insert("UserLicense".into(), Value::Array(user_licenses));
         root.insert("PermissionSet".into(), Value::Array(catalog.set_records()));
         root.insert(
+            "ObjectPermissions".into(),
+            Value::Array(catalog.object_permission_records()),
+        );
+        root.insert(
             "PermissionSetLicense".into(),
             Value::Array(catalog.psl_records(&totals)),
         );
