@@ -198,6 +198,13 @@ async fn approved_at_14_is_not_applied_at_15_and_is_applied_at_22_05_minus_the_e
     let report: Value = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
     assert_eq!(report["approval"]["id"], 1);
     assert_eq!(report["approval"]["approved_by"], "ana");
+    let (code, stdout, _) =
+        outcome(&cli(&dir, &cfg, AT_2205, &["history", "--run", &run.to_string()]).await);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("Approval 1 by ana at 2026-01-06T14:00:00Z"),
+        "{stdout}"
+    );
 
     // A second night has nothing approved left: nothing changes.
     let before = sim.sim.org.stats();
@@ -391,4 +398,118 @@ async fn when_open_checks_a_plan_file_before_waiting() {
     assert!(!stderr.contains("waiting for the window"), "{stderr}");
     assert!(stderr.contains("edited.json"), "{stderr}");
     drop(plan_path);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_cut_by_the_caps_continues_in_the_next_run_where_it_stopped() {
+    let sim = Sim::with(several_findings()).await;
+    let dir = scratch_dir("approvals_continue");
+    let cfg = config(&dir, &sim, "approved");
+    scan(&dir, &cfg).await;
+    let (code, stdout, stderr) =
+        outcome(&cli(&dir, &cfg, AT_14, &["approve", "--latest", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = outcome(
+        &cli(
+            &dir,
+            &cfg,
+            AT_2205,
+            &["apply", "--yes", "--max-actions", "2"],
+        )
+        .await,
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Approval 1 by"),
+        "the report names it: {stdout}"
+    );
+    let listed = approvals_json(&dir, &cfg, AT_2205).await;
+    assert_eq!(listed[0]["status"], "in_progress", "{listed:?}");
+    // Started: no longer revocable.
+    let (code, _, stderr) = outcome(&cli(&dir, &cfg, AT_2205, &["approvals", "revoke", "1"]).await);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("in_progress, not pending"), "{stderr}");
+
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, AT_2205, &["apply", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("continuing plan 1"), "{stdout}");
+    let listed = approvals_json(&dir, &cfg, AT_2205).await;
+    assert_eq!(listed[0]["status"], "applied", "{listed:?}");
+    assert_eq!(listed[0]["runs"], serde_json::json!([1, 2]));
+    // Every step of the approved plan was decided exactly once.
+    let store = store(&dir);
+    let actions = store.plan_actions(1).unwrap();
+    assert!(actions.iter().all(|a| a.status != ActionStatus::Planned));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_tells_webhooks_an_approval_is_needed_applied_or_expired() {
+    let sim = Sim::with(several_findings()).await;
+    let (hooks, got) = crate::daemon::receiver().await;
+    let dir = scratch_dir("approvals_webhooks");
+    let head = "[daemon]\nlisten = \"127.0.0.1:0\"\n\n[[daemon.webhook]]\nurl_env = \
+                \"PSLWARDEN_TEST_WEBHOOK\"\nformat = \"json\"\nevents = [\"approval\"]\n";
+    let tables = NIGHTS.replace(
+        "[org.schedule]\n",
+        "[org.schedule]\nscan = \"0 0 13 * * *\"\n",
+    );
+    let cfg = dir.join("pslwarden.toml");
+    std::fs::write(
+        &cfg,
+        config_text(&sim, head, &tables).replace("mode = \"apply\"", "mode = \"approved\""),
+    )
+    .unwrap();
+    let once = |clock: &'static str| {
+        let (dir, cfg, hooks) = (dir.clone(), cfg.clone(), hooks.clone());
+        async move {
+            let out = tokio::task::spawn_blocking(move || {
+                Command::new(env!("CARGO_BIN_EXE_pslwarden"))
+                    .args(["--config", cfg.to_str().unwrap(), "daemon", "--once"])
+                    .current_dir(&dir)
+                    .env_remove("PSLWARDEN_CONFIG")
+                    .env("RUST_LOG", "pslwarden=info")
+                    .env("PSLWARDEN_FAKE_CLOCK", clock)
+                    .env("PSLWARDEN_TEST_WEBHOOK", format!("{hooks}/json"))
+                    .stdin(Stdio::null())
+                    .output()
+                    .unwrap()
+            })
+            .await
+            .unwrap();
+            let (code, stdout, stderr) = outcome(&out);
+            assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+        }
+    };
+    let events = || -> Vec<String> {
+        got.lock()
+            .unwrap()
+            .iter()
+            .map(|(_, body)| body["event"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    // The scan finds what needs approving (and the apply has nothing approved yet).
+    once(AT_14).await;
+    assert_eq!(events(), vec!["approval_needed"]);
+    let needed = got.lock().unwrap()[0].1.clone();
+    assert_eq!(
+        needed["details"]["command"],
+        "pslwarden approve --org sim --latest"
+    );
+    // One approval expires unapplied, the next is carried out.
+    for expires in ["1h", "7d"] {
+        let (code, stdout, stderr) = outcome(
+            &cli(
+                &dir,
+                &cfg,
+                AT_14,
+                &["approve", "--latest", "--yes", "--expires", expires],
+            )
+            .await,
+        );
+        assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    }
+    once(AT_2205).await;
+    let all = events();
+    assert!(all.contains(&"approval_expired".to_string()), "{all:?}");
+    assert!(all.contains(&"approval_applied".to_string()), "{all:?}");
 }
