@@ -166,6 +166,23 @@ pub fn run(
             options.exclude.join(", ")
         ));
     }
+    // The store opens before anyone is asked: a locked or foreign store refuses first.
+    let state = |e| CommandError::Apply(crate::apply::ApplyError::State(e));
+    let mut store = StateStore::open(&settings.state_path).map_err(state)?;
+    // The org's id as earlier runs signed in to it: a plan of another org is refused now, not
+    // tonight (without earlier runs, the apply refuses it before changing anything).
+    if let Some(known) = store.overview(Some(&org.name)).map_err(state)?.last()
+        && known.run.org_id != narrowed.org_id
+    {
+        return Err(CommandError::Usage(format!(
+            "the plan {} is for org id {}, but org `{}` is {} (from its runs in the state \
+             store); approve a plan scanned from this org. Nothing was approved",
+            path.display(),
+            narrowed.org_id,
+            org.name,
+            known.run.org_id
+        )));
+    }
     if !options.yes {
         let Some(prompt) = prompt else {
             return Err(CommandError::Usage(
@@ -180,8 +197,6 @@ pub fn run(
             ));
         }
     }
-    let mut store = StateStore::open(&settings.state_path)
-        .map_err(|e| CommandError::Apply(crate::apply::ApplyError::State(e)))?;
     let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let id = store
         .create_approval(&NewApproval {
@@ -193,7 +208,7 @@ pub fn run(
             approved_at: &stamp(now),
             expires_at: &stamp(expires_at),
         })
-        .map_err(|e| CommandError::Apply(crate::apply::ApplyError::State(e)))?;
+        .map_err(state)?;
     let window = super::window::run(org, now);
     let local = |t: DateTime<Utc>| {
         org.window
