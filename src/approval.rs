@@ -249,8 +249,8 @@ pub struct UnknownUser {
 
 /// The plan narrowed to whole fixes: a fix (all actions of one finding) is dropped when any of
 /// its actions is for an excluded user, or, when `only` is not empty, when none is for a user in
-/// `only`. The digest stays the scanned one, so an apply compares the org with what was
-/// reviewed; steps are kept in the plan's order. Names are compared case-insensitively, as
+/// `only`. The digest stays the scanned plan's (it no longer matches the narrowed actions, and
+/// is not meant to: an apply compares a fresh plan of the org with what was reviewed); steps are kept in the plan's order. Names are compared case-insensitively, as
 /// Salesforce usernames are.
 pub fn narrow_plan(plan: &Plan, exclude: &[String], only: &[String]) -> Result<Plan, UnknownUser> {
     let known: BTreeSet<String> = plan
@@ -320,7 +320,7 @@ mod tests {
             schema_version: crate::plan::PLAN_SCHEMA_VERSION,
             org_id: "00D".into(),
             snapshot_taken_at: "t".into(),
-            digest: Plan::digest_of(&actions),
+            digest: Plan::digest_of("00D", &actions),
             actions,
             notes: Vec::new(),
         }

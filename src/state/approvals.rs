@@ -303,7 +303,7 @@ mod tests {
             schema_version: crate::plan::PLAN_SCHEMA_VERSION,
             org_id: "00D000000000001AAA".into(),
             snapshot_taken_at: "t".into(),
-            digest: Plan::digest_of(&[]),
+            digest: Plan::digest_of("00D000000000001AAA", &[]),
             actions: Vec::new(),
             notes: Vec::new(),
         }
