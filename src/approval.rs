@@ -249,10 +249,10 @@ pub struct UnknownUser {
 
 /// The plan narrowed to whole fixes: a fix (all actions of one finding) is dropped when any of
 /// its actions is for an excluded user, or, when `only` is not empty, when none is for a user in
-/// `only`. The digest stays the scanned plan's (it no longer matches the narrowed actions, and
-/// is not meant to: an apply compares a fresh plan of the org with what was reviewed); steps are kept in the plan's order. Names are compared case-insensitively: people type them
-/// by hand, and Salesforce Help says usernames are email-shaped and unique, not that case tells
-/// two apart.
+/// `only`. Steps keep the plan's order. The digest stays the scanned plan's (it no longer
+/// matches the narrowed actions, and is not meant to: an apply compares a fresh plan of the org
+/// with what was reviewed). Names are compared case-insensitively: people type them by hand, and
+/// Salesforce Help says usernames are email-shaped and unique, not that case tells two apart.
 pub fn narrow_plan(plan: &Plan, exclude: &[String], only: &[String]) -> Result<Plan, UnknownUser> {
     let known: BTreeSet<String> = plan
         .actions
