@@ -21,10 +21,10 @@ const WEBHOOK_ENV: &str = "PSLWARDEN_TEST_WEBHOOK";
 const SLACK_ENV: &str = "PSLWARDEN_TEST_SLACK";
 
 /// Bodies the test's webhook receiver got, by path (`/json`, `/slack`).
-type Received = Arc<Mutex<Vec<(String, Value)>>>;
+pub(crate) type Received = Arc<Mutex<Vec<(String, Value)>>>;
 
 /// A webhook receiver on loopback; returns its base URL.
-async fn receiver() -> (String, Received) {
+pub(crate) async fn receiver() -> (String, Received) {
     use axum::extract::{Path as UrlPath, State};
     let got: Received = Arc::default();
     let app = axum::Router::new()

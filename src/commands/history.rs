@@ -7,19 +7,36 @@ use serde::Serialize;
 use super::{Format, render_table};
 use crate::apply::ApplyError;
 use crate::config::Settings;
-use crate::state::{RunOverview, StateStore, StoredAction, StoredRun};
+use std::collections::BTreeMap;
+
+use crate::approval::ApprovalRef;
+use crate::state::{RunId, RunOverview, StateStore, StoredAction, StoredRun};
 
 /// The answer of `history`.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum History {
     /// Every run, oldest first.
-    Runs { runs: Vec<RunOverview> },
+    Runs {
+        runs: Vec<RunOverview>,
+        /// The approval that drove each run that one drove (`mode = "approved"`), by run id.
+        approvals: BTreeMap<RunId, ApprovalRef>,
+    },
     /// One run with every action it decided.
     Run {
         run: Box<StoredRun>,
         actions: Vec<StoredAction>,
+        /// The approval that drove it, if one did.
+        approval: Option<ApprovalRef>,
     },
+}
+
+/// The approval that drove `run`, if any.
+fn approval_of(store: &StateStore, run: RunId) -> Result<Option<ApprovalRef>, ApplyError> {
+    Ok(match store.approval_of_run(run)? {
+        Some(id) => store.approval(id)?.map(|a| a.reference()),
+        None => None,
+    })
 }
 
 /// Reads the history, of one org when `org` is given.
@@ -30,13 +47,21 @@ pub fn run(
 ) -> Result<History, ApplyError> {
     let store = StateStore::open(&settings.state_path)?;
     match run {
-        None => Ok(History::Runs {
-            runs: store.overview(org)?,
-        }),
+        None => {
+            let runs = store.overview(org)?;
+            let mut approvals = BTreeMap::new();
+            for r in &runs {
+                if let Some(a) = approval_of(&store, r.run.id)? {
+                    approvals.insert(r.run.id, a);
+                }
+            }
+            Ok(History::Runs { runs, approvals })
+        }
         Some(id) => {
             let run = store.run(id)?.ok_or(ApplyError::UnknownRun(id))?;
             let actions = store.run_actions(id)?;
             Ok(History::Run {
+                approval: approval_of(&store, id)?,
                 run: Box::new(run),
                 actions,
             })
@@ -53,10 +78,10 @@ impl History {
             return s;
         }
         match self {
-            History::Runs { runs } if runs.is_empty() => {
+            History::Runs { runs, .. } if runs.is_empty() => {
                 "No runs yet: `pslwarden apply` records its runs here.\n".to_string()
             }
-            History::Runs { runs } => {
+            History::Runs { runs, approvals } => {
                 let rows: Vec<Vec<String>> = runs
                     .iter()
                     .map(|r| {
@@ -70,7 +95,11 @@ impl History {
                             r.failed.to_string(),
                             r.skipped.to_string(),
                             r.seats.to_string(),
-                            r.run.message.clone().unwrap_or_default(),
+                            approvals
+                                .get(&r.run.id)
+                                .map(|a| format!("approval {} by {}; ", a.id, a.approved_by))
+                                .unwrap_or_default()
+                                + r.run.message.as_deref().unwrap_or_default(),
                         ]
                     })
                     .collect();
@@ -87,7 +116,11 @@ impl History {
                 out.push_str("\n`pslwarden history --run ID` shows what one run changed.\n");
                 out
             }
-            History::Run { run, actions } => {
+            History::Run {
+                run,
+                actions,
+                approval,
+            } => {
                 let mut out = format!(
                     "Run {} — {} of org `{}` ({}), {} by {}; started {}, finished {}: {}\n",
                     run.id,
@@ -102,6 +135,9 @@ impl History {
                 );
                 if let Some(m) = &run.message {
                     out.push_str(&format!("{}\n", crate::text::terminal(m)));
+                }
+                if let Some(a) = approval {
+                    out.push_str(&format!("{}\n", crate::text::terminal(&a.describe())));
                 }
                 out.push('\n');
                 let rows: Vec<Vec<String>> = actions

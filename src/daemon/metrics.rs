@@ -39,7 +39,7 @@ impl std::fmt::Display for JobKind {
 /// How a job ended, as the metrics and logs name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobEnd {
-    /// `completed`, `stopped`, `window_closed`, `dry_run_mode`, `org_busy`, `failed`.
+    /// `completed`, `stopped`, `window_closed`, `dry_run_mode`, `no_approval`, `org_busy`, `failed`.
     pub status: &'static str,
     /// The apply run's id in the state store, when there was a run.
     pub run_id: Option<i64>,
@@ -187,7 +187,7 @@ pub fn render(
     family(
         "pslwarden_last_run_status",
         "gauge",
-        "1 for the status of the org's last job of this kind: completed, stopped, window_closed, dry_run_mode, org_busy or failed.",
+        "1 for the status of the org's last job of this kind: completed, stopped, window_closed, dry_run_mode, no_approval, org_busy or failed.",
         per_job(&|_, end| Some((format!(",{}", label("status", end.status)), 1.0))),
     );
     let mut runs = Vec::new();
