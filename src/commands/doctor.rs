@@ -196,6 +196,7 @@ fn mode_name(mode: Mode) -> &'static str {
     match mode {
         Mode::DryRun => "dry-run",
         Mode::Apply => "apply",
+        Mode::Approved => "approved",
     }
 }
 

@@ -13,7 +13,8 @@ use crate::apply::gate::Mode;
 pub enum Need {
     /// `scan`, `licenses`, `doctor`: every mode.
     Read,
-    /// `apply` and `rollback`: an error with `mode = "apply"`, a warning in dry-run mode.
+    /// `apply` and `rollback`: an error with `mode = "apply"` or `"approved"`, a warning in
+    /// dry-run mode.
     Write,
     /// `usage` only: a warning whatever the mode.
     Usage,
@@ -239,14 +240,16 @@ const PERMISSION_SET_FIX: &str = "deploy config/salesforce (sf project deploy st
 fn verdict(ok: bool, need: Need, mode: Mode) -> Status {
     match (ok, need, mode) {
         (true, _, _) => Status::Ok,
-        (false, Need::Read, _) | (false, Need::Write, Mode::Apply) => Status::Missing,
+        (false, Need::Read, _) | (false, Need::Write, Mode::Apply | Mode::Approved) => {
+            Status::Missing
+        }
         _ => Status::Warning,
     }
 }
 
 fn need_note(need: Need, mode: Mode) -> &'static str {
     match (need, mode) {
-        (Need::Write, Mode::DryRun) => " (needed only when mode = \"apply\")",
+        (Need::Write, Mode::DryRun) => " (needed only when mode = \"apply\" or \"approved\")",
         (Need::Usage, _) => " (needed only by pslwarden usage)",
         _ => "",
     }
