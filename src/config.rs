@@ -87,6 +87,9 @@ pub struct RawDaemon {
     /// `[[daemon.webhook]]`: where notifications go.
     #[serde(default)]
     pub webhook: Vec<Spanned<RawWebhook>>,
+    /// The environment variable holding the bearer token the status page (`/`, `/api/*`,
+    /// `/reports/*`) requires; absent: the page is open like `/metrics`.
+    pub status_token_env: Option<Spanned<String>>,
 }
 
 /// `[[daemon.webhook]]` as written.
@@ -457,6 +460,9 @@ pub struct DaemonSettings {
     pub keep_reports: usize,
     /// Webhooks, URLs still referenced (read when the daemon starts or reloads).
     pub webhooks: Vec<WebhookSpec>,
+    /// The status page's bearer token, still referenced (read when the daemon starts or
+    /// reloads); `None`: the page needs no token.
+    pub status_token: Option<SecretSpec>,
     /// Where they were configured, to locate secret errors.
     origin: Origin,
 }
@@ -481,8 +487,18 @@ impl DaemonSettings {
             listen: DEFAULT_LISTEN.parse().expect("a valid socket address"),
             keep_reports: DEFAULT_KEEP_REPORTS,
             webhooks: Vec::new(),
+            status_token: None,
             origin,
         }
+    }
+
+    /// Reads the status page's token (`None` when none is configured); a missing or empty
+    /// variable names its config line.
+    pub fn status_token(&self) -> Result<Option<Secret>, SecretError> {
+        self.status_token
+            .as_ref()
+            .map(|spec| read_secret(&self.origin, spec))
+            .transpose()
     }
 
     /// Reads every webhook's URL; a missing variable or file names its config line.
@@ -1619,6 +1635,13 @@ impl Checker {
                 events,
             });
         }
+        // Only `_env`: the token is a secret, so never written in the file.
+        daemon.status_token = self.secret(
+            SecretKeys::new("status_token", &d.status_token_env, &None, &None),
+            "daemon",
+            raw.span(),
+            false,
+        )?;
         Ok(daemon)
     }
 }
