@@ -14,5 +14,6 @@ mod next;
 mod paging;
 mod scan;
 mod sim;
+mod status;
 mod usage;
 mod window;

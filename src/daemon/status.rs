@@ -462,7 +462,8 @@ fn org_status(
     let mut last_scan = None;
     for folder in &folders {
         let json = org_dir.join(folder).join("report.json");
-        if !json.is_file() {
+        // Not followed: a report.json that is a symlink may point anywhere.
+        if !std::fs::symlink_metadata(&json).is_ok_and(|m| m.is_file()) {
             continue;
         }
         match read_report(&json) {
