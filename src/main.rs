@@ -85,6 +85,49 @@ enum Command {
         #[arg(long, value_name = "N")]
         max_actions: Option<usize>,
     },
+    /// Approve exactly one plan now, for an apply in the org's next window (mode = "approved")
+    Approve {
+        /// Org name from the config (needed when it has several)
+        #[arg(long)]
+        org: Option<String>,
+        /// The plan to approve (from `scan --plan-out`, or a report folder's plan.json)
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "latest",
+            conflicts_with = "latest"
+        )]
+        plan: Option<PathBuf>,
+        /// Approve the plan of the org's newest scan report
+        #[arg(long)]
+        latest: bool,
+        /// Leave out this user's fixes (whole fixes; repeatable)
+        #[arg(long = "exclude-user", value_name = "USERNAME")]
+        exclude_user: Vec<String>,
+        /// Approve only this user's fixes (whole fixes; repeatable)
+        #[arg(long = "only-user", value_name = "USERNAME")]
+        only_user: Vec<String>,
+        /// How long the approval holds: e.g. 12h, 7d, 2w [default: 7d]
+        #[arg(long, value_name = "DURATION", value_parser = commands::approve::parse_expiry)]
+        expires: Option<chrono::Duration>,
+        /// Who approves [default: the OS user]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        /// Do not ask for confirmation (for scripts)
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List approvals (pending, in progress, applied, expired, revoked); `approvals revoke ID`
+    Approvals {
+        /// Only this org's approvals
+        #[arg(long)]
+        org: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        #[command(subcommand)]
+        action: Option<ApprovalsAction>,
+    },
     /// Re-create what an apply run deleted (inside the window, like apply)
     Rollback {
         /// Org name from the config (needed when it has several)
@@ -146,6 +189,15 @@ enum Command {
         /// Output format
         #[arg(long, value_enum, default_value = "text")]
         format: commands::window::WindowFormat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ApprovalsAction {
+    /// Revoke an approval that has not started: it is never applied
+    Revoke {
+        /// The approval's id (see `pslwarden approvals`)
+        id: i64,
     },
 }
 
@@ -284,6 +336,51 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             stdout.write_all(shown(&outcome.report.render_text()).as_bytes())?;
             writeln!(stdout, "Report: {}", outcome.dir.join("apply.md").display())?;
         }
+        Command::Approve {
+            org,
+            plan,
+            latest,
+            exclude_user,
+            only_user,
+            expires,
+            by,
+            yes,
+        } => {
+            let org = settings.org(org.as_deref())?;
+            let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
+            let options = commands::approve::ApproveOptions {
+                plan,
+                latest,
+                exclude: exclude_user,
+                only: only_user,
+                expires,
+                by,
+                yes,
+            };
+            let prompt: &(dyn Fn(&str) -> std::io::Result<bool> + Sync) = &ask_to_approve;
+            let interactive = std::io::stdin().is_terminal().then_some(prompt);
+            let outcome =
+                commands::approve::run(&settings, org, &options, clock.now(), interactive)?;
+            stdout.write_all(shown(&outcome.text).as_bytes())?;
+        }
+        Command::Approvals {
+            org,
+            format,
+            action,
+        } => match action {
+            Some(ApprovalsAction::Revoke { id }) => {
+                let text = commands::approvals::revoke(&settings, id)?;
+                stdout.write_all(shown(&text).as_bytes())?;
+            }
+            None => {
+                if let Some(name) = org.as_deref() {
+                    settings.org(Some(name))?;
+                }
+                let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
+                let list = commands::approvals::list(&settings, org.as_deref(), clock.now())?;
+                stdout.write_all(shown(&list.render(format)).as_bytes())?;
+            }
+        },
         Command::Rollback { org, run, yes } => {
             let org = settings.org(org.as_deref())?;
             let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
@@ -352,12 +449,17 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
 
 /// Shows `question` on stderr and reads the answer from the terminal: only "y" or "yes" goes.
 fn ask_at_terminal(question: &str) -> std::io::Result<bool> {
+    ask(question, "Apply these changes?")
+}
+
+/// The same, for `approve`.
+fn ask_to_approve(question: &str) -> std::io::Result<bool> {
+    ask(question, "Approve these changes for the next window?")
+}
+
+fn ask(question: &str, what: &str) -> std::io::Result<bool> {
     let mut stderr = std::io::stderr().lock();
-    write!(
-        stderr,
-        "{}Apply these changes? Type \"yes\" to go on: ",
-        shown(question)
-    )?;
+    write!(stderr, "{}{what} Type \"yes\" to go on: ", shown(question))?;
     stderr.flush()?;
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
