@@ -71,6 +71,25 @@ impl std::fmt::Display for ApprovalStatus {
     }
 }
 
+/// How a run report names the approval that drove it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovalRef {
+    pub id: ApprovalId,
+    pub approved_by: String,
+    pub approved_at: String,
+    pub expires_at: String,
+}
+
+impl ApprovalRef {
+    /// "Approval 3 by ana at 2026-03-02T14:00:00Z".
+    pub fn describe(&self) -> String {
+        format!(
+            "Approval {} by {} at {} (expires {})",
+            self.id, self.approved_by, self.approved_at, self.expires_at
+        )
+    }
+}
+
 /// An approval to record.
 #[derive(Debug, Clone)]
 pub struct NewApproval<'a> {
@@ -144,6 +163,16 @@ pub struct ApprovalSummary {
 }
 
 impl Approval {
+    /// How reports name it.
+    pub fn reference(&self) -> ApprovalRef {
+        ApprovalRef {
+            id: self.id,
+            approved_by: self.approved_by.clone(),
+            approved_at: self.approved_at.clone(),
+            expires_at: self.expires_at.clone(),
+        }
+    }
+
     /// The summary shown in listings and on the status page.
     pub fn summary(&self) -> ApprovalSummary {
         ApprovalSummary {

@@ -100,7 +100,7 @@ pub struct RawWebhook {
     pub url: Option<Spanned<toml::Value>>,
     /// "slack" (`{"text": ...}`, the default) or "json" (the event).
     pub format: Option<Spanned<String>>,
-    /// Which events: "findings", "apply", "failure" (default all).
+    /// Which events: "findings", "apply", "failure", "approval" (default all).
     pub events: Option<Vec<Spanned<String>>>,
 }
 
@@ -1607,7 +1607,8 @@ impl Checker {
                                 e.span(),
                                 &format!("{prefix}.events"),
                                 format!(
-                                    "unknown event `{}`: use \"findings\", \"apply\" or \"failure\"",
+                                    "unknown event `{}`: use \"findings\", \"apply\", \
+                                     \"failure\" or \"approval\"",
                                     e.get_ref()
                                 ),
                             )

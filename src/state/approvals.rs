@@ -222,10 +222,34 @@ impl StateStore {
                 .map_err(|e| self.damaged(format!("approval {}'s expiry: {e}", a.id)))?;
             if due <= at {
                 self.set_approval_status(a.id, ApprovalStatus::Expired)?;
+                if let Some(plan) = a.plan_id {
+                    self.close_plan(plan, &format!("approval {} expired before this step", a.id))?;
+                }
                 expired.push(a);
             }
         }
         Ok(expired)
+    }
+
+    /// Closes a plan no run may continue: its waiting actions are skipped with `reason` (by no
+    /// run) and the plan is finished, so the next apply starts from an approval.
+    pub fn close_plan(&mut self, plan: i64, reason: &str) -> Result<(), StateError> {
+        let path = self.path.clone();
+        let e = |e| super::classify(&path, e);
+        let tx = self.conn.transaction().map_err(e)?;
+        tx.execute(
+            "UPDATE actions SET status = 'skipped', reason = ?1, outcome = 'skipped', \
+             updated_at = ?2 WHERE plan_id = ?3 AND status = 'planned'",
+            params![reason, now(), plan],
+        )
+        .map_err(e)?;
+        tx.execute(
+            "UPDATE plans SET status = 'finished' WHERE id = ?1 AND NOT EXISTS \
+             (SELECT 1 FROM actions WHERE plan_id = ?1 AND status = 'intent')",
+            [plan],
+        )
+        .map_err(e)?;
+        tx.commit().map_err(e)
     }
 
     /// Sets an approval's status.
