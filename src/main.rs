@@ -84,6 +84,10 @@ enum Command {
         /// Carry out at most N actions in this run (never more than [org.apply] max_actions)
         #[arg(long, value_name = "N")]
         max_actions: Option<usize>,
+        /// If the window is closed, wait for it to open (Ctrl-C or SIGTERM stops the wait
+        /// having changed nothing), then apply
+        #[arg(long)]
+        when_open: bool,
     },
     /// Approve exactly one plan now, for an apply in the org's next window (mode = "approved")
     Approve {
@@ -320,6 +324,7 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             plan,
             yes,
             max_actions,
+            when_open,
         } => {
             let org = settings.org(org.as_deref())?;
             let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
@@ -331,8 +336,41 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             };
             let prompt: &(dyn Fn(&str) -> std::io::Result<bool> + Sync) = &ask_at_terminal;
             let interactive = std::io::stdin().is_terminal().then_some(prompt);
-            let outcome =
-                commands::apply::run(&settings, org, &options, clock.as_ref(), interactive).await?;
+            let result = if when_open {
+                use commands::apply::when_open::{WhenOpen, run_when_open};
+                let countdown = std::io::stderr().is_terminal();
+                match run_when_open(
+                    &settings,
+                    org,
+                    &options,
+                    clock.as_ref(),
+                    interactive,
+                    countdown,
+                )
+                .await
+                {
+                    Ok(WhenOpen::Applied(outcome)) => Ok(*outcome),
+                    Ok(WhenOpen::Interrupted) => {
+                        writeln!(
+                            stdout,
+                            "Stopped while waiting for the window: nothing was changed."
+                        )?;
+                        return Ok(success);
+                    }
+                    Err(e) => Err(e),
+                }
+            } else {
+                commands::apply::run(&settings, org, &options, clock.as_ref(), interactive).await
+            };
+            let outcome = match result {
+                Ok(outcome) => outcome,
+                // Approved mode with nothing approved is the normal quiet case, not an error.
+                Err(e @ pslwarden::apply::ApplyError::NothingApproved { .. }) => {
+                    writeln!(stdout, "{}", shown(&e.to_string()))?;
+                    return Ok(success);
+                }
+                Err(e) => return Err(e.into()),
+            };
             stdout.write_all(shown(&outcome.report.render_text()).as_bytes())?;
             writeln!(stdout, "Report: {}", outcome.dir.join("apply.md").display())?;
         }

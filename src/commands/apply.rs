@@ -16,6 +16,7 @@
 //!    report says what the journal expected and what the org counts.
 
 mod approved;
+pub mod when_open;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
