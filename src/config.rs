@@ -103,7 +103,7 @@ pub struct RawWebhook {
     pub url: Option<Spanned<toml::Value>>,
     /// "slack" (`{"text": ...}`, the default) or "json" (the event).
     pub format: Option<Spanned<String>>,
-    /// Which events: "findings", "apply", "failure" (default all).
+    /// Which events: "findings", "apply", "failure", "approval" (default all).
     pub events: Option<Vec<Spanned<String>>>,
 }
 
@@ -173,8 +173,9 @@ pub struct RawOrg {
     pub plan: PlanOptions,
     /// `[org.window]`: when the org may be changed. Absent: never (see [`Window::NotConfigured`]).
     pub window: Option<Spanned<RawWindow>>,
-    /// `"dry-run"` (default) or `"apply"`: whether `apply --yes` and the scheduler may change the
-    /// org without a person confirming at a terminal.
+    /// `"dry-run"` (default), `"apply"` or `"approved"`: whether `apply --yes` and the scheduler
+    /// may change the org without a person confirming at a terminal (`approved`: only plans a
+    /// person approved beforehand).
     pub mode: Option<Spanned<String>>,
     /// `[org.apply]`: safety caps and batch size.
     #[serde(default)]
@@ -1275,13 +1276,15 @@ impl Checker {
         match raw.map(|m| (m.get_ref().trim(), m.span())) {
             None | Some(("dry-run", _)) => Ok(Mode::DryRun),
             Some(("apply", _)) => Ok(Mode::Apply),
+            Some(("approved", _)) => Ok(Mode::Approved),
             Some((other, span)) => Err(self.invalid(
                 span,
                 &format!("{prefix}.mode"),
                 format!(
                     "unknown mode `{other}`: use \"dry-run\" (changes only after a person \
-                     confirms at a terminal) or \"apply\" (apply --yes and the scheduler may \
-                     change the org inside its window)"
+                     confirms at a terminal), \"apply\" (apply --yes and the scheduler may \
+                     change the org inside its window) or \"approved\" (they carry out only \
+                     plans approved with `pslwarden approve`)"
                 ),
             )),
         }
@@ -1620,7 +1623,8 @@ impl Checker {
                                 e.span(),
                                 &format!("{prefix}.events"),
                                 format!(
-                                    "unknown event `{}`: use \"findings\", \"apply\" or \"failure\"",
+                                    "unknown event `{}`: use \"findings\", \"apply\", \
+                                     \"failure\" or \"approval\"",
                                     e.get_ref()
                                 ),
                             )

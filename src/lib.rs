@@ -24,7 +24,9 @@
 //!   Markdown, CSV, self-contained HTML).
 //! * [`apply`]: carrying out a plan: the gate (window, caps, API headroom), drift checks, the
 //!   batch engine with its journal and reconciliation, the run report.
-//! * [`state`]: the SQLite state store (plans, runs, the journal) and the per-org lock.
+//! * [`state`]: the SQLite state store (plans, runs, the journal, approvals) and the per-org lock.
+//! * [`approval`]: a person's approval of one plan, carried out later in the window
+//!   (`mode = "approved"`).
 //! * [`daemon`]: scheduled scans and applies for many orgs, metrics, webhooks, signals.
 //! * [`usage`]: Service Cloud Voice minutes vs telephony minutes from VoiceCall records (pure
 //!   counting and billing, and the usage report).
@@ -39,6 +41,7 @@
 //! with the batch's intent committed; nothing is deleted that is not journaled first.
 
 pub mod apply;
+pub mod approval;
 pub mod commands;
 pub mod config;
 pub mod connect;

@@ -84,6 +84,53 @@ enum Command {
         /// Carry out at most N actions in this run (never more than [org.apply] max_actions)
         #[arg(long, value_name = "N")]
         max_actions: Option<usize>,
+        /// If the window is closed, wait for it to open (Ctrl-C or SIGTERM stops the wait
+        /// having changed nothing), then apply
+        #[arg(long)]
+        when_open: bool,
+    },
+    /// Approve exactly one plan now, for an apply in the org's next window (mode = "approved")
+    Approve {
+        /// Org name from the config (needed when it has several)
+        #[arg(long)]
+        org: Option<String>,
+        /// The plan to approve (from `scan --plan-out`, or a report folder's plan.json)
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "latest",
+            conflicts_with = "latest"
+        )]
+        plan: Option<PathBuf>,
+        /// Approve the plan of the org's newest scan report
+        #[arg(long)]
+        latest: bool,
+        /// Leave out this user's fixes (whole fixes; repeatable)
+        #[arg(long = "exclude-user", value_name = "USERNAME")]
+        exclude_user: Vec<String>,
+        /// Approve only this user's fixes (whole fixes; repeatable)
+        #[arg(long = "only-user", value_name = "USERNAME")]
+        only_user: Vec<String>,
+        /// How long the approval holds: e.g. 12h, 7d, 2w [default: 7d]
+        #[arg(long, value_name = "DURATION", value_parser = commands::approve::parse_expiry)]
+        expires: Option<chrono::Duration>,
+        /// Who approves [default: the OS user]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        /// Do not ask for confirmation (for scripts)
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List approvals (pending, in progress, applied, expired, revoked); `approvals revoke ID`
+    Approvals {
+        /// Only this org's approvals
+        #[arg(long)]
+        org: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        #[command(subcommand)]
+        action: Option<ApprovalsAction>,
     },
     /// Re-create what an apply run deleted (inside the window, like apply)
     Rollback {
@@ -146,6 +193,15 @@ enum Command {
         /// Output format
         #[arg(long, value_enum, default_value = "text")]
         format: commands::window::WindowFormat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ApprovalsAction {
+    /// Revoke an approval that has not started: it is never applied
+    Revoke {
+        /// The approval's id (see `pslwarden approvals`)
+        id: i64,
     },
 }
 
@@ -268,6 +324,7 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             plan,
             yes,
             max_actions,
+            when_open,
         } => {
             let org = settings.org(org.as_deref())?;
             let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
@@ -279,11 +336,89 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             };
             let prompt: &(dyn Fn(&str) -> std::io::Result<bool> + Sync) = &ask_at_terminal;
             let interactive = std::io::stdin().is_terminal().then_some(prompt);
-            let outcome =
-                commands::apply::run(&settings, org, &options, clock.as_ref(), interactive).await?;
+            let result = if when_open {
+                use commands::apply::when_open::{WhenOpen, run_when_open};
+                let countdown = std::io::stderr().is_terminal();
+                match run_when_open(
+                    &settings,
+                    org,
+                    &options,
+                    clock.as_ref(),
+                    interactive,
+                    countdown,
+                )
+                .await
+                {
+                    Ok(WhenOpen::Applied(outcome)) => Ok(*outcome),
+                    Ok(WhenOpen::Interrupted) => {
+                        writeln!(
+                            stdout,
+                            "Stopped while waiting for the window: nothing was changed."
+                        )?;
+                        return Ok(success);
+                    }
+                    Err(e) => Err(e),
+                }
+            } else {
+                commands::apply::run(&settings, org, &options, clock.as_ref(), interactive).await
+            };
+            let outcome = match result {
+                Ok(outcome) => outcome,
+                // Approved mode with nothing approved is the normal quiet case, not an error.
+                Err(e @ pslwarden::apply::ApplyError::NothingApproved { .. }) => {
+                    writeln!(stdout, "{}", shown(&e.to_string()))?;
+                    return Ok(success);
+                }
+                Err(e) => return Err(e.into()),
+            };
             stdout.write_all(shown(&outcome.report.render_text()).as_bytes())?;
             writeln!(stdout, "Report: {}", outcome.dir.join("apply.md").display())?;
         }
+        Command::Approve {
+            org,
+            plan,
+            latest,
+            exclude_user,
+            only_user,
+            expires,
+            by,
+            yes,
+        } => {
+            let org = settings.org(org.as_deref())?;
+            let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
+            let options = commands::approve::ApproveOptions {
+                plan,
+                latest,
+                exclude: exclude_user,
+                only: only_user,
+                expires,
+                by,
+                yes,
+            };
+            let prompt: &(dyn Fn(&str) -> std::io::Result<bool> + Sync) = &ask_to_approve;
+            let interactive = std::io::stdin().is_terminal().then_some(prompt);
+            let outcome =
+                commands::approve::run(&settings, org, &options, clock.now(), interactive)?;
+            stdout.write_all(shown(&outcome.text).as_bytes())?;
+        }
+        Command::Approvals {
+            org,
+            format,
+            action,
+        } => match action {
+            Some(ApprovalsAction::Revoke { id }) => {
+                let text = commands::approvals::revoke(&settings, id)?;
+                stdout.write_all(shown(&text).as_bytes())?;
+            }
+            None => {
+                if let Some(name) = org.as_deref() {
+                    settings.org(Some(name))?;
+                }
+                let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
+                let list = commands::approvals::list(&settings, org.as_deref(), clock.now())?;
+                stdout.write_all(shown(&list.render(format)).as_bytes())?;
+            }
+        },
         Command::Rollback { org, run, yes } => {
             let org = settings.org(org.as_deref())?;
             let clock = pslwarden::apply::clock::from_env().map_err(anyhow::Error::msg)?;
@@ -352,12 +487,17 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
 
 /// Shows `question` on stderr and reads the answer from the terminal: only "y" or "yes" goes.
 fn ask_at_terminal(question: &str) -> std::io::Result<bool> {
+    ask(question, "Apply these changes?")
+}
+
+/// The same, for `approve`.
+fn ask_to_approve(question: &str) -> std::io::Result<bool> {
+    ask(question, "Approve these changes for the next window?")
+}
+
+fn ask(question: &str, what: &str) -> std::io::Result<bool> {
     let mut stderr = std::io::stderr().lock();
-    write!(
-        stderr,
-        "{}Apply these changes? Type \"yes\" to go on: ",
-        shown(question)
-    )?;
+    write!(stderr, "{}{what} Type \"yes\" to go on: ", shown(question))?;
     stderr.flush()?;
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;

@@ -26,8 +26,11 @@ use crate::plan::{Fact, Op};
 /// Marks a SQLite file as pslwarden's (`PRAGMA application_id`, "PSLW").
 const APPLICATION_ID: i32 = 0x5053_4C57;
 
-/// The schema this build writes (`PRAGMA user_version`). 2 added `kv`; 3 allows `update` actions.
-pub const SCHEMA_VERSION: i32 = 3;
+/// The schema this build writes (`PRAGMA user_version`). 2 added `kv`; 3 allows `update` actions;
+/// 4 added `approvals` and `approval_runs` (see [`approvals`]).
+pub const SCHEMA_VERSION: i32 = 4;
+
+mod approvals;
 
 /// How long a statement waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -572,6 +575,10 @@ impl StateStore {
         if (1..3).contains(&version) {
             // SQLite cannot change a CHECK constraint: the table is copied into a new one.
             tx.execute_batch(MIGRATE_TO_3)
+                .map_err(|e| classify(&self.path, e))?;
+        }
+        if version < 4 {
+            tx.execute_batch(approvals::MIGRATE_TO_4)
                 .map_err(|e| classify(&self.path, e))?;
         }
         if version < SCHEMA_VERSION {
@@ -1416,6 +1423,8 @@ mod tests {
         drop(store);
         let store = StateStore::open(&path).unwrap();
         assert_eq!(store.get_value("k").unwrap().as_deref(), Some("two"));
+        // Version 4's approvals table came with the upgrade.
+        assert!(store.approvals(None).unwrap().is_empty());
     }
 
     #[test]

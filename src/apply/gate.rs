@@ -23,6 +23,9 @@ pub enum Mode {
     DryRun,
     /// `mode = "apply"`: `apply --yes` (and the scheduler) may change the org unattended.
     Apply,
+    /// `mode = "approved"`: `apply --yes` (and the scheduler) carry out only plans a person
+    /// approved (`pslwarden approve`), unexpired, in approval order; nothing else.
+    Approved,
 }
 
 impl Mode {
@@ -31,6 +34,7 @@ impl Mode {
         match self {
             Mode::DryRun => "dry-run",
             Mode::Apply => "apply",
+            Mode::Approved => "approved",
         }
     }
 }

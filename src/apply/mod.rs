@@ -44,6 +44,18 @@ pub enum ApplyError {
     NoTerminal,
     #[error("not confirmed: nothing was changed")]
     Declined,
+    #[error(
+        "org `{org}` has mode = \"approved\" and no pending, unexpired approval, so nothing was \
+         changed. Review the latest report and approve it with `pslwarden approve --org {org} \
+         --latest`"
+    )]
+    NothingApproved { org: String },
+    #[error(
+        "org `{org}` has mode = \"approved\": an unattended apply carries out only approved \
+         plans, so --plan is not used. Approve the file first with `pslwarden approve --org {org} \
+         --plan FILE`. Nothing was changed"
+    )]
+    PlanFileInApprovedMode { org: String },
     #[error("org `{org}` is outside its window, so nothing was changed: {words}")]
     WindowClosed { org: String, words: String },
     #[error("cannot read the plan file {path}: {source}")]

@@ -39,6 +39,8 @@ pub struct RunReport {
     /// The plan carried out: its id in the state store and where it came from.
     pub plan_id: Option<i64>,
     pub plan_source: Option<String>,
+    /// The approval that drove this run (`mode = "approved"`): id, who, when.
+    pub approval: Option<crate::approval::ApprovalRef>,
     /// The run continued a plan an earlier run left unfinished.
     pub resumed: bool,
     /// How the plan was checked against the org right before acting.
@@ -157,6 +159,9 @@ impl RunReport {
         ));
         if let Some(message) = &self.message {
             out.push_str(&format!("{}\n", term(message)));
+        }
+        if let Some(a) = &self.approval {
+            out.push_str(&format!("{}\n", term(&a.describe())));
         }
         for line in &self.plan_check {
             out.push_str(&format!("check: {}\n", term(line)));
@@ -286,6 +291,9 @@ impl RunReport {
         ));
         if let Some(m) = &self.message {
             out.push_str(&format!("- Note: {}\n", md(m)));
+        }
+        if let Some(a) = &self.approval {
+            out.push_str(&format!("- {}\n", md(&a.describe())));
         }
         if let Some(source) = &self.plan_source {
             out.push_str(&format!(

@@ -15,6 +15,9 @@
 //! 7. the engine runs the batches, the gate before each; then the seats are read again and the
 //!    report says what the journal expected and what the org counts.
 
+mod approved;
+pub mod when_open;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -61,6 +64,8 @@ pub type Prompt<'a> = &'a (dyn Fn(&str) -> std::io::Result<bool> + Sync);
 pub struct ApplyOutcome {
     pub report: RunReport,
     pub dir: PathBuf,
+    /// The approval the run carried out (`mode = "approved"`), as it stands after the run.
+    pub approval: Option<crate::approval::Approval>,
 }
 
 /// The window in words at `t`, for refusals and stops.
@@ -76,7 +81,7 @@ pub fn trigger_for(
     prompt: Option<Prompt<'_>>,
 ) -> Result<&'static str, ApplyError> {
     if yes {
-        if org.mode != Mode::Apply {
+        if !matches!(org.mode, Mode::Apply | Mode::Approved) {
             return Err(ApplyError::NotUnattended {
                 org: org.name.clone(),
                 mode: org.mode.as_str(),
@@ -111,8 +116,15 @@ pub async fn run(
     prompt: Option<Prompt<'_>>,
 ) -> Result<ApplyOutcome, ApplyError> {
     let trigger = trigger_for(org, options.yes, prompt)?;
+    // Unattended in approved mode: only an approved plan is carried out (see `approved`).
+    let approved_mode = org.mode == Mode::Approved && trigger == "unattended";
+    if approved_mode && options.plan.is_some() {
+        return Err(ApplyError::PlanFileInApprovedMode {
+            org: org.name.clone(),
+        });
+    }
     let mut store = StateStore::open(&settings.state_path)?;
-    let plan_file = options
+    let mut plan_file = options
         .plan
         .as_ref()
         .map(|path| read_plan_file(path))
@@ -133,6 +145,13 @@ pub async fn run(
         });
     }
     engine::recover_crashed_runs(client, &mut store, &org.name).await?;
+    let driving = if approved_mode {
+        let chosen = approved::choose(&mut store, org, &org_id, clock.now())?;
+        plan_file = chosen.plan_file;
+        Some(chosen.approval)
+    } else {
+        None
+    };
     let open = store.open_plan(&org.name)?;
     if let Some(p) = &open
         && p.org_id != org_id
@@ -165,8 +184,20 @@ pub async fn run(
         trigger,
         started_at,
         calls_at_start: client.calls_made(),
+        approval: driving.as_ref().map(crate::approval::Approval::reference),
     };
-    let result = run.carry_out(options, open.map(|p| p.id), plan_file).await;
+    let mut result = run.carry_out(options, open.map(|p| p.id), plan_file).await;
+    if let Some(approval) = &driving {
+        // Linked whatever the outcome: a run that failed half-way still acted for it.
+        match approved::after_run(run.store, approval, run_id) {
+            Ok(now) => {
+                if let Ok(outcome) = &mut result {
+                    outcome.approval = now;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot link run {run_id} to its approval"),
+        }
+    }
     match result {
         Ok(outcome) => Ok(outcome),
         // Recorded as stopped by the run itself: nobody said go.
@@ -226,6 +257,8 @@ struct Run<'a> {
     trigger: &'static str,
     started_at: String,
     calls_at_start: u64,
+    /// The approval this run carries out, named in its report.
+    approval: Option<crate::approval::ApprovalRef>,
 }
 
 /// What the run decided before sending anything, for the report.
@@ -573,7 +606,11 @@ impl Run<'_> {
                 ("apply.md", &report.render_markdown()),
             ],
         )?;
-        Ok(ApplyOutcome { report, dir })
+        Ok(ApplyOutcome {
+            report,
+            dir,
+            approval: None,
+        })
     }
 
     fn store_plan(
@@ -726,6 +763,7 @@ impl Run<'_> {
             message: parts.message,
             plan_id: Some(parts.plan_id),
             plan_source: Some(parts.plan_source),
+            approval: self.approval.clone(),
             resumed: parts.resumed,
             plan_check: parts.checked.plan_check,
             actions: parts.actions.iter().map(ActionLine::of).collect(),

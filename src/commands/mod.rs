@@ -2,6 +2,8 @@
 //! or a typed error; `main` prints and maps errors to exit codes in one place.
 
 pub mod apply;
+pub mod approvals;
+pub mod approve;
 pub mod doctor;
 pub mod history;
 pub mod licenses;

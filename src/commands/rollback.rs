@@ -308,6 +308,7 @@ pub async fn run(
         };
         let usage = client.api_usage();
         let report = RunReport {
+            approval: None,
             schema_version: RUN_REPORT_SCHEMA_VERSION,
             org: org.name.clone(),
             org_id: org_id.clone(),

@@ -127,6 +127,15 @@ async fn scan(
             Vec::new()
         }
     };
+    if !new.is_empty() && org.mode == crate::apply::gate::Mode::Approved {
+        let event = Event::approval_needed(
+            &org.name,
+            new.len(),
+            report.findings.len(),
+            &outcome.paths.html.display().to_string(),
+        );
+        notify::send(&shared.http, &shared.webhooks(), &event).await;
+    }
     if !new.is_empty() {
         let event = Event::findings(
             &org.name,
@@ -179,6 +188,21 @@ async fn apply(
     settings: &crate::config::Settings,
     org: &crate::config::OrgSettings,
 ) -> JobEnd {
+    if org.mode == crate::apply::gate::Mode::Approved {
+        // Expired on every tick, window open or not, so the news goes out when it happens.
+        let now = shared.clock.now();
+        let expired = StateStore::open(&settings.state_path)
+            .and_then(|mut store| store.expire_approvals(&org.name, now));
+        match expired {
+            Ok(list) => {
+                for approval in &list {
+                    let event = Event::approval_expired(&org.name, approval);
+                    notify::send(&shared.http, &shared.webhooks(), &event).await;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot expire approvals"),
+        }
+    }
     let options = ApplyOptions {
         yes: true,
         cancel: Some(shared.shutting_down.clone()),
@@ -204,6 +228,14 @@ async fn apply(
                 let event = Event::run_result(&org.name, report);
                 notify::send(&shared.http, &shared.webhooks(), &event).await;
             }
+            if let Some(approval) = outcome
+                .approval
+                .as_ref()
+                .filter(|a| a.status == crate::approval::ApprovalStatus::Applied)
+            {
+                let event = Event::approval_applied(&org.name, approval);
+                notify::send(&shared.http, &shared.webhooks(), &event).await;
+            }
             JobEnd {
                 status: report.status.as_str(),
                 run_id: Some(report.run_id),
@@ -224,6 +256,11 @@ async fn apply(
             status: "window_closed",
             run_id: None,
             message: Some(format!("nothing done, outside the window: {words}")),
+        },
+        Err(e @ ApplyError::NothingApproved { .. }) => JobEnd {
+            status: "no_approval",
+            run_id: None,
+            message: Some(e.to_string()),
         },
         Err(e @ ApplyError::NotUnattended { .. }) => JobEnd {
             status: "dry_run_mode",

@@ -24,6 +24,9 @@ pub enum EventKind {
     Apply,
     /// A job failed: sign-in, a refused write call, a broken state store.
     Failure,
+    /// `mode = "approved"`: a scan found something to approve (`approval_needed`), an approval
+    /// was carried out (`approval_applied`) or expired unapplied (`approval_expired`).
+    Approval,
 }
 
 impl EventKind {
@@ -32,6 +35,7 @@ impl EventKind {
             "findings" => Some(EventKind::Findings),
             "apply" => Some(EventKind::Apply),
             "failure" => Some(EventKind::Failure),
+            "approval" => Some(EventKind::Approval),
             _ => None,
         }
     }
@@ -41,14 +45,20 @@ impl EventKind {
             EventKind::Findings => "findings",
             EventKind::Apply => "apply",
             EventKind::Failure => "failure",
+            EventKind::Approval => "approval",
         }
     }
 
     /// Every kind, the default of a webhook.
     pub fn all() -> BTreeSet<EventKind> {
-        [EventKind::Findings, EventKind::Apply, EventKind::Failure]
-            .into_iter()
-            .collect()
+        [
+            EventKind::Findings,
+            EventKind::Apply,
+            EventKind::Failure,
+            EventKind::Approval,
+        ]
+        .into_iter()
+        .collect()
     }
 }
 
@@ -76,7 +86,8 @@ pub struct Webhook {
 /// Something worth telling people, with its facts.
 #[derive(Debug, Clone, Serialize)]
 pub struct Event {
-    /// `findings`, `apply` or `failure`.
+    /// `findings`, `apply`, `failure`, or `approval_needed`, `approval_applied`,
+    /// `approval_expired` (webhooks subscribe to these three as `approval`).
     pub event: &'static str,
     /// Org name in the config.
     pub org: String,
@@ -88,7 +99,69 @@ pub struct Event {
 
 impl Event {
     pub fn kind(&self) -> EventKind {
+        if self.event.starts_with("approval_") {
+            return EventKind::Approval;
+        }
         EventKind::parse(self.event).unwrap_or(EventKind::Failure)
+    }
+
+    /// A scan of an org in `mode = "approved"` found new findings: someone must approve.
+    pub fn approval_needed(org: &str, new: usize, total: usize, report: &str) -> Event {
+        let command = format!("pslwarden approve --org {org} --latest");
+        Event {
+            event: "approval_needed",
+            org: org.to_string(),
+            summary: format!(
+                "pslwarden: org `{org}` has {new} new finding(s) ({total} in all) waiting for an \
+                 approval; review {report} and run `{command}`"
+            ),
+            details: serde_json::json!({
+                "new": new,
+                "findings": total,
+                "report": report,
+                "command": command,
+            }),
+        }
+    }
+
+    /// An approval's plan was carried out to its end.
+    pub fn approval_applied(org: &str, approval: &crate::approval::Approval) -> Event {
+        Event {
+            event: "approval_applied",
+            org: org.to_string(),
+            summary: format!(
+                "pslwarden: approval {} of org `{org}` (by {}, {}) was carried out in run(s) {}",
+                approval.id,
+                approval.approved_by,
+                approval.approved_at,
+                approval
+                    .runs
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            details: serde_json::json!({
+                "approval": approval.summary(),
+            }),
+        }
+    }
+
+    /// An approval expired before it was carried out (or finished).
+    pub fn approval_expired(org: &str, approval: &crate::approval::Approval) -> Event {
+        Event {
+            event: "approval_expired",
+            org: org.to_string(),
+            summary: format!(
+                "pslwarden: approval {} of org `{org}` (by {}, {}) expired at {} before it was \
+                 carried out; nothing more of it will be applied. Approve again with `pslwarden \
+                 approve --org {org} --latest`",
+                approval.id, approval.approved_by, approval.approved_at, approval.expires_at
+            ),
+            details: serde_json::json!({
+                "approval": approval.summary(),
+            }),
+        }
     }
 
     /// New findings of a scan.
