@@ -261,21 +261,16 @@ async fn the_status_page_follows_the_org_from_no_scan_to_findings_to_the_applied
     std::fs::write(&cfg, config_text(&sim, false, &applying)).unwrap();
     daemon.signal(libc::SIGHUP);
     let status = daemon
-        .wait_for("an applied run on the page", |s| {
+        .wait_for("an applied run and the apply job on the page", |s| {
             s["orgs"][0]["runs"][0]["status"] == "completed"
+                && s["orgs"][0]["jobs"]
+                    .as_array()
+                    .is_some_and(|jobs| jobs.iter().any(|j| j["kind"] == "apply"))
         })
         .await;
     let run = &status["orgs"][0]["runs"][0];
     assert_eq!(run["seats"], 1, "{run}");
     assert_eq!(run["trigger"], "unattended", "{run}");
-    assert!(
-        status["orgs"][0]["jobs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|j| j["kind"] == "apply"),
-        "{status}"
-    );
     let page = daemon.page().await;
     assert!(page.contains("Last runs"), "{page}");
     assert!(page.contains("state-completed\">completed"), "{page}");
@@ -420,4 +415,71 @@ async fn with_a_token_configured_the_page_needs_it_and_the_probes_do_not() {
         assert_eq!(code, 200, "{probe} stays open");
     }
     assert!(!daemon.log().contains(TOKEN), "the token is never logged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_approvals_are_listed_with_the_commands_to_approve_and_revoke() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("status_approvals");
+    let tables = format!("{NIGHT_WINDOW}\n[org.schedule]\napply = \"{NEVER_SOON}\"\n");
+    let cfg = dir.join("pslwarden.toml");
+    std::fs::write(
+        &cfg,
+        config_text(&sim, false, &tables).replace("mode = \"apply\"", "mode = \"approved\""),
+    )
+    .unwrap();
+    let clock = "2026-01-06T14:00:00Z";
+    let out = crate::apply::cli(&dir, &cfg, clock, &["scan"]).await;
+    assert!(out.status.success(), "{:?}", crate::support::text(&out));
+    let daemon = Daemon::start(&dir, &cfg, clock, None).await;
+
+    // Scanned, not approved: the page says how to approve exactly this plan.
+    let status = daemon.status().await;
+    let org = &status["orgs"][0];
+    assert_eq!(org["mode"], "approved");
+    assert_eq!(org["approvals"], Value::Array(vec![]));
+    let command = org["approve_command"]
+        .as_str()
+        .expect("a command to approve");
+    assert!(
+        command.starts_with("pslwarden approve --org sim --plan ")
+            && command.ends_with("plan.json"),
+        "{command}"
+    );
+    let page = daemon.page().await;
+    assert!(page.contains("plan is not approved"), "{page}");
+
+    // Approved: listed as pending with who approved and how to revoke; no approve command.
+    let out = crate::apply::cli(
+        &dir,
+        &cfg,
+        clock,
+        &["approve", "--latest", "--by", "alice", "--yes"],
+    )
+    .await;
+    assert!(out.status.success(), "{:?}", crate::support::text(&out));
+    let status = daemon.status().await;
+    let org = &status["orgs"][0];
+    let approval = &org["approvals"][0];
+    assert_eq!(approval["status"], "pending", "{org}");
+    assert_eq!(approval["approved_by"], "alice", "{org}");
+    let id = approval["id"].as_i64().expect("an id");
+    assert_eq!(
+        approval["revoke_command"],
+        format!("pslwarden approvals revoke {id}")
+    );
+    assert!(org["approve_command"].is_null(), "{org}");
+    let page = daemon.page().await;
+    assert!(page.contains("alice"), "{page}");
+    assert!(
+        page.contains(&format!("pslwarden approvals revoke {id}")),
+        "{page}"
+    );
+
+    // Revoked: gone from the page.
+    let out = crate::apply::cli(&dir, &cfg, clock, &["approvals", "revoke", &id.to_string()]).await;
+    assert!(out.status.success(), "{:?}", crate::support::text(&out));
+    let status = daemon.status().await;
+    assert_eq!(status["orgs"][0]["approvals"], Value::Array(vec![]));
+    assert_eq!(sim.sim.org.stats().write_calls, 0);
 }

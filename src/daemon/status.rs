@@ -30,6 +30,7 @@ use sha2::{Digest, Sha256};
 
 use super::Shared;
 use super::metrics::OrgMetrics;
+use crate::approval::{ApprovalSummary, try_pending_approvals};
 use crate::config::{OrgSettings, Settings};
 use crate::report::ScanReport;
 use crate::report::html::{STYLE, csp_hash};
@@ -76,6 +77,12 @@ pub struct OrgStatus {
     pub last_scan: Option<LastScan>,
     /// How this daemon's last scan and apply jobs ended (since it started).
     pub jobs: Vec<JobStatus>,
+    /// Approvals not yet finished (`pending`, `in_progress`) and unexpired at `generated_at`,
+    /// in approval order, each with the command that revokes it while it has not started.
+    pub approvals: Vec<ApprovalSummary>,
+    /// The command that approves the last scan's plan, when it has actions and no open
+    /// approval is of it.
+    pub approve_command: Option<String>,
     /// The state store's newest runs of this org, newest first.
     pub runs: Vec<RunView>,
     /// The newest report folders and their files.
@@ -513,6 +520,32 @@ fn org_status(
             Vec::new()
         }
     };
+    let approvals: Vec<ApprovalSummary> = match store.map(|s| try_pending_approvals(s, &org.name)) {
+        None => Vec::new(),
+        Some(Ok(list)) => list
+            .into_iter()
+            // The store marks an approval expired when an apply next looks; the page already
+            // leaves it out once its time has passed.
+            .filter(|a| DateTime::parse_from_rfc3339(&a.expires_at).map_or(true, |t| t > now))
+            .collect(),
+        Some(Err(e)) => {
+            problems.push(format!("cannot read the approvals: {e}"));
+            Vec::new()
+        }
+    };
+    let approve_command = last_scan.as_ref().and_then(|scan| {
+        let approved = approvals
+            .iter()
+            .any(|a| !a.digest.is_empty() && scan.plan_digest.starts_with(&a.digest));
+        (scan.plan_actions > 0 && !approved).then(|| {
+            let plan = org_dir.join(&scan.folder).join("plan.json");
+            format!(
+                "pslwarden approve --org {} --plan {}",
+                org.name,
+                plan.display()
+            )
+        })
+    });
     let reports = folders
         .iter()
         .take(FOLDERS_SHOWN)
@@ -528,6 +561,8 @@ fn org_status(
         next,
         last_scan,
         jobs,
+        approvals,
+        approve_command,
         runs,
         reports,
         problems,
@@ -701,6 +736,7 @@ fn write_org(out: &mut String, org: &OrgStatus) -> std::fmt::Result {
     }
     writeln!(out, "</ul>")?;
     write_last_scan(out, org, tz)?;
+    write_approvals(out, org)?;
     write_jobs(out, org, tz)?;
     write_runs(out, org)?;
     write_reports(out, org)?;
@@ -755,6 +791,56 @@ fn write_last_scan(out: &mut String, org: &OrgStatus, tz: Option<Tz>) -> std::fm
         esc(&scan.plan_digest)
     )?;
     writeln!(out, "</dl>")
+}
+
+fn write_approvals(out: &mut String, org: &OrgStatus) -> std::fmt::Result {
+    writeln!(out, "<h3>Pending approvals</h3>")?;
+    if org.approvals.is_empty() {
+        writeln!(out, "<p class=\"muted\">None.</p>")?;
+    } else {
+        writeln!(
+            out,
+            "<table>\n<thead><tr><th class=\"num\">Id</th><th>Status</th><th>Approved by</th>\
+             <th>At</th><th>Expires</th><th class=\"num\">Actions</th><th class=\"num\">Seats</th>\
+             <th>Left out</th><th>Plan</th><th>Revoke with</th></tr></thead>\n<tbody>"
+        )?;
+        for a in &org.approvals {
+            writeln!(
+                out,
+                "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td><code>{}</code></td>\
+                 <td>{}</td></tr>",
+                a.id,
+                esc(a.status.as_str()),
+                esc(&a.approved_by),
+                esc(&a.approved_at),
+                esc(&a.expires_at),
+                a.actions,
+                a.seats,
+                esc(&a.excluded.join(", ")),
+                esc(&a.digest),
+                a.revoke_command
+                    .as_deref()
+                    .map(|c| format!("<code>{}</code>", esc(c)))
+                    .unwrap_or_default()
+            )?;
+        }
+        writeln!(out, "</tbody>\n</table>")?;
+    }
+    if let Some(command) = &org.approve_command {
+        writeln!(
+            out,
+            "<p class=\"admin\">The last scan's plan is not approved. After reviewing it, approve \
+             it with <code>{}</code>{}</p>",
+            esc(command),
+            if org.mode == "approved" {
+                "; the next apply tick inside the window carries it out."
+            } else {
+                " (an approval is carried out only when the org's mode is approved)."
+            }
+        )?;
+    }
+    Ok(())
 }
 
 fn write_jobs(out: &mut String, org: &OrgStatus, tz: Option<Tz>) -> std::fmt::Result {
@@ -926,6 +1012,8 @@ mod tests {
                 ),
                 next_sentences: vec![],
                 last_scan: None,
+                approvals: vec![],
+                approve_command: None,
                 jobs: vec![JobStatus {
                     kind: "apply",
                     ended_at: Utc::now(),
