@@ -90,6 +90,11 @@ pub struct RawDaemon {
     /// The environment variable holding the bearer token the status page (`/`, `/api/*`,
     /// `/reports/*`) requires; absent: the page is open like `/metrics`.
     pub status_token_env: Option<Spanned<String>>,
+    /// Or the file holding it (a mounted secret).
+    pub status_token_file: Option<Spanned<String>>,
+    /// Refused: a token written in the file (accepted here only to refuse it without echoing
+    /// the line, as a parse error would).
+    pub status_token: Option<Spanned<toml::Value>>,
 }
 
 /// `[[daemon.webhook]]` as written.
@@ -1639,9 +1644,14 @@ impl Checker {
                 events,
             });
         }
-        // Only `_env`: the token is a secret, so never written in the file.
+        // `_env` or `_file`; `status_token` itself is refused: the token is a secret.
         daemon.status_token = self.secret(
-            SecretKeys::new("status_token", &d.status_token_env, &None, &None),
+            SecretKeys::new(
+                "status_token",
+                &d.status_token_env,
+                &d.status_token_file,
+                &d.status_token,
+            ),
             "daemon",
             raw.span(),
             false,
@@ -1964,6 +1974,24 @@ login_url = "https://acme.my.salesforce.com"
 client_id = "3MVG9abc"
 client_secret_env = "SF_SECRET"
 "#;
+
+    #[test]
+    fn the_status_token_is_named_by_a_variable_never_written_in_the_file() {
+        let ok = format!("[daemon]\nstatus_token_env = \"PSLW_STATUS\"\n{JWT_ORG}");
+        let settings = parse(&ok).unwrap();
+        assert!(settings.daemon.status_token.is_some());
+        assert!(parse(JWT_ORG).unwrap().daemon.status_token.is_none());
+        let bad = format!("[daemon]\nstatus_token_env = \"not a name!\"\n{JWT_ORG}");
+        let err = parse(&bad).unwrap_err().to_string();
+        assert!(
+            err.starts_with("/nowhere/pslwarden.toml:2: `daemon.status_token_env`"),
+            "{err}"
+        );
+        let inline = format!("[daemon]\nstatus_token = \"s3cret\"\n{JWT_ORG}");
+        let err = parse(&inline).unwrap_err().to_string();
+        assert!(err.contains("`daemon.status_token`"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+    }
 
     #[test]
     fn client_credentials_on_a_shared_login_server_is_refused_with_the_fix() {
