@@ -471,6 +471,9 @@ async fn pending_approvals_are_listed_with_the_commands_to_approve_and_revoke() 
     assert!(org["approve_command"].is_null(), "{org}");
     let page = daemon.page().await;
     assert!(page.contains("alice"), "{page}");
+    assert!(page.contains("The org&#39;s mode is approved"), "{page}");
+    // Expires in seven days, shown on the org's clock.
+    assert!(page.contains("Tue 2026-01-13 14:00 GMT"), "{page}");
     assert!(
         page.contains(&format!("pslwarden approvals revoke {id}")),
         "{page}"

@@ -736,9 +736,9 @@ fn write_org(out: &mut String, org: &OrgStatus) -> std::fmt::Result {
     }
     writeln!(out, "</ul>")?;
     write_last_scan(out, org, tz)?;
-    write_approvals(out, org)?;
+    write_approvals(out, org, tz)?;
     write_jobs(out, org, tz)?;
-    write_runs(out, org)?;
+    write_runs(out, org, tz)?;
     write_reports(out, org)?;
     if !org.problems.is_empty() {
         writeln!(out, "<h3>Could not read</h3>\n<ul class=\"admin\">")?;
@@ -758,9 +758,7 @@ fn write_last_scan(out: &mut String, org: &OrgStatus, tz: Option<Tz>) -> std::fm
             "<p class=\"muted\">No scan yet: no report.json under this org's reports folder.</p>"
         );
     };
-    let when = DateTime::parse_from_rfc3339(&scan.started_at)
-        .map(|t| local(tz, t.with_timezone(&Utc)))
-        .unwrap_or_else(|_| scan.started_at.clone());
+    let when = local_text(tz, &scan.started_at);
     writeln!(out, "<dl class=\"run\">")?;
     writeln!(
         out,
@@ -793,7 +791,7 @@ fn write_last_scan(out: &mut String, org: &OrgStatus, tz: Option<Tz>) -> std::fm
     writeln!(out, "</dl>")
 }
 
-fn write_approvals(out: &mut String, org: &OrgStatus) -> std::fmt::Result {
+fn write_approvals(out: &mut String, org: &OrgStatus, tz: Option<Tz>) -> std::fmt::Result {
     writeln!(out, "<h3>Pending approvals</h3>")?;
     if org.approvals.is_empty() {
         writeln!(out, "<p class=\"muted\">None.</p>")?;
@@ -813,8 +811,8 @@ fn write_approvals(out: &mut String, org: &OrgStatus) -> std::fmt::Result {
                 a.id,
                 esc(a.status.as_str()),
                 esc(&a.approved_by),
-                esc(&a.approved_at),
-                esc(&a.expires_at),
+                esc(&local_text(tz, &a.approved_at)),
+                esc(&local_text(tz, &a.expires_at)),
                 a.actions,
                 a.seats,
                 esc(&a.excluded.join(", ")),
@@ -872,7 +870,7 @@ fn write_jobs(out: &mut String, org: &OrgStatus, tz: Option<Tz>) -> std::fmt::Re
     writeln!(out, "</tbody>\n</table>")
 }
 
-fn write_runs(out: &mut String, org: &OrgStatus) -> std::fmt::Result {
+fn write_runs(out: &mut String, org: &OrgStatus, tz: Option<Tz>) -> std::fmt::Result {
     writeln!(out, "<h3>Last runs</h3>")?;
     if org.runs.is_empty() {
         return writeln!(
@@ -897,7 +895,7 @@ fn write_runs(out: &mut String, org: &OrgStatus) -> std::fmt::Result {
             r.id,
             esc(&r.kind),
             esc(&r.trigger),
-            esc(&r.started_at),
+            esc(&local_text(tz, &r.started_at)),
             esc(&r.status),
             esc(&r.status),
             r.done,
@@ -945,6 +943,13 @@ fn local(tz: Option<Tz>, t: DateTime<Utc>) -> String {
         ),
         None => utc(t),
     }
+}
+
+/// An RFC 3339 text as [`local`] shows it; unchanged when it is not one.
+fn local_text(tz: Option<Tz>, t: &str) -> String {
+    DateTime::parse_from_rfc3339(t)
+        .map(|t| local(tz, t.with_timezone(&Utc)))
+        .unwrap_or_else(|_| t.to_string())
 }
 
 fn utc(t: DateTime<Utc>) -> String {
