@@ -301,7 +301,14 @@ async fn report_file(
     UrlPath((org, folder, file)): UrlPath<(String, String, String)>,
 ) -> Response {
     let settings = state.shared.settings();
-    let Some(path) = resolve_report_file(&settings, &org, &folder, &file) else {
+    let name = file.clone();
+    // Canonicalising touches the disk: off the async threads.
+    let resolved =
+        tokio::task::spawn_blocking(move || resolve_report_file(&settings, &org, &folder, &name))
+            .await
+            .ok()
+            .flatten();
+    let Some(path) = resolved else {
         return (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
