@@ -1884,6 +1884,24 @@ client_secret_env = "SF_SECRET"
 "#;
 
     #[test]
+    fn the_status_token_is_named_by_a_variable_never_written_in_the_file() {
+        let ok = format!("[daemon]\nstatus_token_env = \"PSLW_STATUS\"\n{JWT_ORG}");
+        let settings = parse(&ok).unwrap();
+        assert!(settings.daemon.status_token.is_some());
+        assert!(parse(JWT_ORG).unwrap().daemon.status_token.is_none());
+        let bad = format!("[daemon]\nstatus_token_env = \"not a name!\"\n{JWT_ORG}");
+        let err = parse(&bad).unwrap_err().to_string();
+        assert!(
+            err.starts_with("/nowhere/pslwarden.toml:2: `daemon.status_token_env`"),
+            "{err}"
+        );
+        let inline = format!("[daemon]\nstatus_token = \"s3cret\"\n{JWT_ORG}");
+        let err = parse(&inline).unwrap_err().to_string();
+        assert!(err.contains("`daemon.status_token`"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    #[test]
     fn client_credentials_on_a_shared_login_server_is_refused_with_the_fix() {
         assert!(parse(CLIENT_CREDENTIALS_ORG).is_ok());
         for shared in [

@@ -18,5 +18,6 @@ mod paging;
 mod scan;
 mod sfcli;
 mod sim;
+mod status;
 mod usage;
 mod window;

@@ -12,6 +12,7 @@ use toml::Spanned;
 use super::{Checker, ConfigError, Origin, SecretKeys, SecretSpec, read_secret};
 use crate::config::SecretError;
 use crate::daemon::notify::{EventKind, Webhook, WebhookFormat};
+use crate::secret::Secret;
 
 /// `[daemon]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -27,6 +28,14 @@ pub struct RawDaemon {
     /// `[[daemon.webhook]]`: where notifications go.
     #[serde(default)]
     pub webhook: Vec<Spanned<RawWebhook>>,
+    /// The environment variable holding the bearer token the status page (`/`, `/api/*`,
+    /// `/reports/*`) requires; absent: the page is open like `/metrics`.
+    pub status_token_env: Option<Spanned<String>>,
+    /// Or the file holding it (a mounted secret).
+    pub status_token_file: Option<Spanned<String>>,
+    /// Refused: a token written in the file (accepted here only to refuse it without echoing
+    /// the line, as a parse error would).
+    pub status_token: Option<Spanned<toml::Value>>,
 }
 
 /// `[[daemon.webhook]]` as written.
@@ -44,7 +53,6 @@ pub struct RawWebhook {
     pub events: Option<Vec<Spanned<String>>>,
 }
 
-/// `[org.schedule]` as written.
 /// `[daemon]`, checked.
 #[derive(Debug, Clone)]
 pub struct DaemonSettings {
@@ -57,6 +65,9 @@ pub struct DaemonSettings {
     pub keep_reports: usize,
     /// Webhooks, URLs still referenced (read when the daemon starts or reloads).
     pub webhooks: Vec<WebhookSpec>,
+    /// The status page's bearer token, still referenced (read when the daemon starts or
+    /// reloads); `None`: the page needs no token.
+    pub status_token: Option<SecretSpec>,
     /// Where they were configured, to locate secret errors.
     origin: Origin,
 }
@@ -82,8 +93,18 @@ impl DaemonSettings {
             listen_public: false,
             keep_reports: DEFAULT_KEEP_REPORTS,
             webhooks: Vec::new(),
+            status_token: None,
             origin,
         }
+    }
+
+    /// Reads the status page's token (`None` when none is configured); a missing or empty
+    /// variable names its config line.
+    pub fn status_token(&self) -> Result<Option<Secret>, SecretError> {
+        self.status_token
+            .as_ref()
+            .map(|spec| read_secret(&self.origin, spec))
+            .transpose()
     }
 
     /// Reads every webhook's URL; a missing variable or file names its config line.
@@ -198,6 +219,18 @@ impl Checker {
                 events,
             });
         }
+        // `_env` or `_file`; `status_token` itself is refused: the token is a secret.
+        daemon.status_token = self.secret(
+            SecretKeys::new(
+                "status_token",
+                &d.status_token_env,
+                &d.status_token_file,
+                &d.status_token,
+            ),
+            "daemon",
+            raw.span(),
+            false,
+        )?;
         Ok(daemon)
     }
 }

@@ -7,6 +7,7 @@
 //! * [`metrics`]: what the jobs did, rendered for `/metrics` (Prometheus text format).
 //! * [`notify`]: webhooks (Slack-compatible or JSON) on new findings, apply results, failures.
 //! * [`retention`]: keep the newest N report folders per org.
+//! * [`status`]: the read-only status page (`/`, `/api/status`, the report folders' files).
 //!
 //! How it runs: the scheduler only wakes the daemon (a tick names an org and a job); the job
 //! decides at run time, in the org's time zone, whether the window is open. One job per org at a
@@ -21,6 +22,7 @@ pub mod metrics;
 pub mod notify;
 pub mod retention;
 pub mod schedule;
+pub mod status;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -187,6 +189,9 @@ pub async fn run(
         return Err(DaemonError::NothingScheduled);
     }
     let webhooks = settings.daemon.webhooks()?;
+    // Read at start, so a missing variable stops the daemon before it listens with the page
+    // open; kept for the process's life (like `listen`, it changes on a restart).
+    let status_token = settings.daemon.status_token()?;
     // One simulator per simulated org for the whole process: the daemon must see its own fixes.
     crate::connect::keep_simulated_orgs();
     let shared = Arc::new(Shared::new(settings, webhooks, clock));
@@ -207,7 +212,7 @@ pub async fn run(
             source,
         })?;
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, shared.clone(), async {
+    let server = tokio::spawn(serve(listener, shared.clone(), status_token, async {
         let _ = http_stopped.await;
     }));
     {
@@ -216,7 +221,7 @@ pub async fn run(
         // Scripts and tests wait for this line.
         let _ = writeln!(
             out,
-            "pslwarden daemon: {} org(s); health on http://{addr}/healthz, metrics on http://{addr}/metrics",
+            "pslwarden daemon: {} org(s); status on http://{addr}/, health on http://{addr}/healthz, metrics on http://{addr}/metrics",
             settings.orgs.len()
         );
         let _ = out.flush();
@@ -405,14 +410,22 @@ fn reload(config: &Option<PathBuf>, shared: &Shared) -> Result<(), DaemonError> 
     if settings.daemon.listen != shared.settings().daemon.listen {
         tracing::warn!("`listen` in [daemon] changed: the endpoint moves only on a restart");
     }
+    if settings.daemon.status_token.is_some() != shared.settings().daemon.status_token.is_some() {
+        tracing::warn!(
+            "`status_token_env` in [daemon] changed: the status page's token changes only on a \
+             restart"
+        );
+    }
     shared.replace(settings, webhooks);
     Ok(())
 }
 
-/// Serves `/healthz` and `/metrics` on `listener` until `shutdown` completes.
+/// Serves `/healthz` and `/metrics`, and the status page ([`status::routes`], behind
+/// `status_token` when set), on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
+    status_token: Option<crate::secret::Secret>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use axum::routing::get;
@@ -437,7 +450,8 @@ pub async fn serve(
                 },
             ),
         )
-        .with_state(shared);
+        .with_state(shared.clone())
+        .merge(status::routes(shared, status_token.as_ref()));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -19,7 +19,7 @@ use crate::ledger::LedgerRow;
 use crate::rules::{RuleStatus, Severity};
 
 /// The page's style, inline; its hash goes into the Content-Security-Policy.
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 :root { color-scheme: light; --ink: #1f2328; --muted: #57606a; --line: #d0d7de; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
   margin: 0 auto; max-width: 1200px; padding: 1.5rem; }

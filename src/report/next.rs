@@ -121,6 +121,10 @@ impl NextInfo {
         let when = |t: DateTime<Utc>| shown(tz, t);
         let mut out = Vec::new();
         out.push(match self.mode.as_str() {
+            "approved" => "The org's mode is approved: only plans a person approved with \
+                           pslwarden approve are carried out (apply --yes or the daemon), inside \
+                           its window; nothing else changes."
+                .to_string(),
             "apply" => "The org's mode is apply: pslwarden may change it unattended (apply \
                         --yes or the daemon), inside its window."
                 .to_string(),
@@ -172,7 +176,9 @@ impl NextInfo {
                     }
                     s.push_str(&format!(" apply \"{apply}\""));
                 }
-                s.push_str(if self.unattended {
+                s.push_str(if self.mode == "approved" && schedule.apply.is_some() {
+                    "; the first apply tick inside the window carries out approved plans only."
+                } else if self.unattended {
                     "; the first apply tick inside the window runs the fix."
                 } else if schedule.apply.is_some() {
                     "; its apply ticks change nothing while the mode is dry-run."
