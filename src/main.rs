@@ -594,10 +594,14 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
                 {
                     Ok(WhenOpen::Applied(outcome)) => Ok(*outcome),
                     Ok(WhenOpen::Interrupted) => {
-                        writeln!(
-                            stdout,
-                            "Stopped while waiting for the window: nothing was changed."
-                        )?;
+                        let message = "Stopped while waiting for the window: nothing was changed.";
+                        match format {
+                            TextFormat::Text => writeln!(stdout, "{message}")?,
+                            TextFormat::Json => stdout.write_all(
+                                commands::output::apply_not_run("stopped_waiting", message)
+                                    .as_bytes(),
+                            )?,
+                        }
                         return Ok(success);
                     }
                     Err(e) => Err(e),
@@ -609,7 +613,14 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
                 Ok(outcome) => outcome,
                 // Approved mode with nothing approved is the normal quiet case, not an error.
                 Err(e @ pslwarden::apply::ApplyError::NothingApproved { .. }) => {
-                    writeln!(stdout, "{}", shown(&e.to_string()))?;
+                    let message = e.to_string();
+                    match format {
+                        TextFormat::Text => writeln!(stdout, "{}", shown(&message))?,
+                        TextFormat::Json => stdout.write_all(
+                            shown(&commands::output::apply_not_run("no_approval", &message))
+                                .as_bytes(),
+                        )?,
+                    }
                     return Ok(success);
                 }
                 Err(e) => return Err(e.into()),

@@ -283,6 +283,16 @@ async fn approved_mode_without_an_approval_changes_nothing() {
     );
     assert_eq!(sim.sim.org.stats().write_calls, 0);
     assert_eq!(seats(&sim.sim.org), before);
+    // A script asking for JSON gets one JSON document saying why no run started.
+    let (code, stdout, stderr) =
+        outcome(&cli(&dir, &cfg, AT_2205, &["apply", "--yes", "--format", "json"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{stdout}"));
+    assert_eq!(json["command"], "apply", "{json}");
+    assert_eq!(json["status"], "no_approval", "{json}");
+    assert!(json["run"].is_null(), "{json}");
+    assert_eq!(sim.sim.org.stats().write_calls, 0);
     // A plan file is not a way around the approval.
     let (code, _, stderr) =
         outcome(&cli(&dir, &cfg, AT_2205, &["apply", "--yes", "--plan", "x.json"]).await);

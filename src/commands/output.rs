@@ -72,6 +72,23 @@ struct RunJson<'a> {
     run: &'a RunReport,
 }
 
+/// `apply --format json` when no run started: nothing approved (`mode = "approved"`), or the
+/// wait for the window was stopped (`--when-open`). Nothing was changed; exit 0.
+#[derive(Serialize)]
+struct NoRunJson<'a> {
+    schema_version: u32,
+    /// `"apply"`.
+    command: &'static str,
+    /// Always `null`: no run, so no report folder.
+    report_dir: Option<String>,
+    /// Always `null`: no run.
+    run: Option<()>,
+    /// Why no run started: `"no_approval"` or `"stopped_waiting"`.
+    status: &'static str,
+    /// The sentence the text output prints.
+    message: &'a str,
+}
+
 fn path(p: &std::path::Path) -> String {
     p.display().to_string()
 }
@@ -132,5 +149,18 @@ pub fn rollback(outcome: &RollbackOutcome) -> String {
         command: "rollback",
         report_dir: path(&outcome.dir),
         run: &outcome.report,
+    })
+}
+
+/// The JSON document of an `apply` that started no run (`status`: `"no_approval"` or
+/// `"stopped_waiting"`), so a script always reads one document.
+pub fn apply_not_run(status: &'static str, message: &str) -> String {
+    render(&NoRunJson {
+        schema_version: OUTPUT_SCHEMA_VERSION,
+        command: "apply",
+        report_dir: None,
+        run: None,
+        status,
+        message,
     })
 }
