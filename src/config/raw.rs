@@ -94,7 +94,7 @@ pub struct RawOrg {
     /// `[org.plan]`: choices about the fix (see [`PlanOptions`]).
     #[serde(default)]
     pub plan: PlanOptions,
-    /// `[org.window]`: when the org may be changed. Absent: never (see [`Window::NotConfigured`]).
+    /// `[org.window]`: when the org may be changed. Absent: never (see [`Window::NotConfigured`](crate::window::Window::NotConfigured)).
     pub window: Option<Spanned<RawWindow>>,
     /// `"dry-run"` (default), `"apply"` or `"approved"`: whether `apply --yes` and the scheduler
     /// may change the org without a person confirming at a terminal (`approved`: only plans a
@@ -150,7 +150,7 @@ pub struct RawUsage {
     pub destination_rates: std::collections::BTreeMap<String, Spanned<f64>>,
 }
 
-/// `[org.apply]`: the caps one run of `apply` keeps to (see [`ApplyLimits`]).
+/// `[org.apply]`: the caps one run of `apply` keeps to (see [`ApplyLimits`](crate::apply::gate::ApplyLimits)).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawApply {
@@ -167,7 +167,7 @@ pub struct RawApply {
 }
 
 /// `[org.window]`: either `always_open = true` alone, or a schedule. Every value keeps its span
-/// so [`Checker::window`] can point at the line at fault.
+/// so [`Checker::window`](super::Checker::window) can point at the line at fault.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWindow {
@@ -240,7 +240,7 @@ pub struct RawSimulator {
 }
 
 /// `[org.auth]`: the sign-in flow, chosen by `flow`, and its keys. One flat table (not a serde
-/// enum) so every value keeps its span for error messages; [`check`] refuses keys that do not
+/// enum) so every value keeps its span for error messages; [`check`](super::check) refuses keys that do not
 /// belong to the chosen flow. Each secret is named by `<secret>_env` (an environment variable) or
 /// `<secret>_file` (a file); writing the secret itself is refused.
 #[derive(Debug, Deserialize)]
