@@ -10,139 +10,35 @@
 //! makes it durable. Every method that changes the journal commits before it returns, so what
 //! it says survives a crash the instant after.
 //!
+//! Children: [`schema`] (DDL, migrations, `init`), [`model`] (the record types and their
+//! stored spellings, re-exported here), [`lock`] ([`OrgLock`]) and [`approvals`] (the
+//! approvals' SQL).
+//!
 //! Durability: WAL journal with `synchronous = FULL`: a committed intent or outcome is on disk.
 //! No secret is ever written here (actions hold record ids and field values of assignments).
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use serde::Serialize;
 
-use crate::plan::{Fact, Op};
-
-/// Marks a SQLite file as pslwarden's (`PRAGMA application_id`, "PSLW").
-const APPLICATION_ID: i32 = 0x5053_4C57;
-
-/// The schema this build writes (`PRAGMA user_version`). 2 added `kv`; 3 allows `update` actions;
-/// 4 added `approvals` and `approval_runs` (see [`approvals`]).
-pub const SCHEMA_VERSION: i32 = 4;
-
 mod approvals;
+mod lock;
+mod model;
+mod schema;
+
+pub use lock::OrgLock;
+pub use model::{
+    ActionId, ActionStatus, NewAction, NewFinding, NewPlan, Outcome, PlanId, RunId, RunKind,
+    RunOverview, RunStatus, StoredAction, StoredPlan, StoredRun,
+};
+use model::{op_str, parse_op};
+pub use schema::SCHEMA_VERSION;
 
 /// How long a statement waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// The `actions` table's definition under `name` (the schema, and the copy a migration makes).
-macro_rules! actions_table {
-    ($name:literal) => {
-        concat!(
-            "CREATE TABLE ",
-            $name,
-            " (",
-            r#"
-    id          INTEGER PRIMARY KEY,
-    plan_id     INTEGER NOT NULL REFERENCES plans (id),
-    seq         INTEGER NOT NULL,
-    op          TEXT NOT NULL CHECK (op IN ('delete', 'create', 'manual', 'update')),
-    sobject     TEXT NOT NULL,
-    record_id   TEXT,
-    fields      TEXT NOT NULL,
-    finding     INTEGER NOT NULL,
-    rule        TEXT NOT NULL,
-    user_id     TEXT NOT NULL,
-    username    TEXT NOT NULL,
-    description TEXT NOT NULL,
-    facts       TEXT NOT NULL,
-    status      TEXT NOT NULL
-                CHECK (status IN ('planned', 'intent', 'done', 'failed', 'skipped')),
-    reason      TEXT,
-    run_id      INTEGER REFERENCES runs (id),
-    batch       INTEGER,
-    restore     TEXT,
-    result_id   TEXT,
-    outcome     TEXT,
-    undoes      INTEGER REFERENCES actions (id),
-    restored_by INTEGER REFERENCES runs (id),
-    updated_at  TEXT NOT NULL,
-    UNIQUE (plan_id, seq)
-"#,
-            ");\n"
-        )
-    };
-}
-
-const SCHEMA: &str = concat!(
-    r#"
-CREATE TABLE plans (
-    id                INTEGER PRIMARY KEY,
-    org               TEXT NOT NULL,
-    org_id            TEXT NOT NULL,
-    kind              TEXT NOT NULL CHECK (kind IN ('apply', 'rollback')),
-    digest            TEXT NOT NULL,
-    source            TEXT NOT NULL,
-    snapshot_taken_at TEXT NOT NULL,
-    created_at        TEXT NOT NULL,
-    rollback_of_run   INTEGER,
-    status            TEXT NOT NULL CHECK (status IN ('open', 'finished')),
-    notes             TEXT NOT NULL
-);
-CREATE TABLE findings (
-    plan_id           INTEGER NOT NULL REFERENCES plans (id),
-    position          INTEGER NOT NULL,
-    rule              TEXT NOT NULL,
-    kind              TEXT NOT NULL,
-    user_id           TEXT NOT NULL,
-    username          TEXT NOT NULL,
-    psl               TEXT NOT NULL,
-    recoverable_seats INTEGER NOT NULL,
-    summary           TEXT NOT NULL,
-    PRIMARY KEY (plan_id, position)
-);
-CREATE TABLE runs (
-    id          INTEGER PRIMARY KEY,
-    org         TEXT NOT NULL,
-    org_id      TEXT NOT NULL,
-    plan_id     INTEGER REFERENCES plans (id),
-    kind        TEXT NOT NULL CHECK (kind IN ('apply', 'rollback')),
-    trigger     TEXT NOT NULL,
-    started_at  TEXT NOT NULL,
-    finished_at TEXT,
-    status      TEXT NOT NULL
-                CHECK (status IN ('running', 'completed', 'stopped', 'failed', 'interrupted')),
-    message     TEXT,
-    summary     TEXT
-);
-"#,
-    actions_table!("actions"),
-    r#"CREATE INDEX actions_by_run ON actions (run_id);
-CREATE INDEX plans_by_org ON plans (org, status);
-CREATE INDEX runs_by_org ON runs (org, status);
-"#
-);
-
-/// Version 2 to 3: actions may be `update`s (Natterbox license fixes).
-const MIGRATE_TO_3: &str = concat!(
-    actions_table!("actions_v3"),
-    r#"
-INSERT INTO actions_v3 SELECT * FROM actions;
-DROP TABLE actions;
-ALTER TABLE actions_v3 RENAME TO actions;
-CREATE INDEX actions_by_run ON actions (run_id);
-"#
-);
-
-/// Version 1 to 2: small named values (e.g. the findings an org's last scan reported, so the
-/// daemon notifies only new ones).
-const MIGRATE_TO_2: &str = r#"
-CREATE TABLE kv (
-    key        TEXT PRIMARY KEY,
-    value      TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-"#;
 
 /// The state store could not do what was asked. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -203,267 +99,6 @@ pub enum StateError {
          never overlap on one org. Wait for it to finish and run again"
     )]
     OrgBusy { org: String, path: PathBuf },
-}
-
-/// Ids of rows.
-pub type PlanId = i64;
-pub type RunId = i64;
-pub type ActionId = i64;
-
-/// What a run or a plan does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunKind {
-    /// Carries out a fix plan.
-    Apply,
-    /// Re-creates what an earlier run deleted.
-    Rollback,
-}
-
-/// How a run ended (or that it is still going, or died).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    /// Going on now (or the process died: the next run marks it `interrupted`).
-    Running,
-    /// Everything it took on is decided (done, failed or skipped).
-    Completed,
-    /// The gate stopped it (window, API headroom) or a cap left work for the next run.
-    Stopped,
-    /// An error ended it; its intents were reconciled or are left for the next run.
-    Failed,
-    /// The process died while it ran; found and closed by a later run.
-    Interrupted,
-}
-
-/// Where one action stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ActionStatus {
-    /// Waiting for a run.
-    Planned,
-    /// Its write call is about to be or was sent; the outcome is not yet recorded.
-    Intent,
-    /// The org is as the action wanted.
-    Done,
-    /// Salesforce refused it; `reason` says why.
-    Failed,
-    /// Not carried out, and never will be; `reason` says why.
-    Skipped,
-}
-
-macro_rules! text_enum {
-    ($ty:ty { $($variant:path => $text:literal),* $(,)? }) => {
-        impl $ty {
-            /// The spelling stored in the database and shown in reports.
-            pub fn as_str(self) -> &'static str {
-                match self { $($variant => $text),* }
-            }
-            fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some($variant),)* _ => None }
-            }
-        }
-        impl std::fmt::Display for $ty {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-text_enum!(RunKind { RunKind::Apply => "apply", RunKind::Rollback => "rollback" });
-text_enum!(RunStatus {
-    RunStatus::Running => "running",
-    RunStatus::Completed => "completed",
-    RunStatus::Stopped => "stopped",
-    RunStatus::Failed => "failed",
-    RunStatus::Interrupted => "interrupted",
-});
-text_enum!(ActionStatus {
-    ActionStatus::Planned => "planned",
-    ActionStatus::Intent => "intent",
-    ActionStatus::Done => "done",
-    ActionStatus::Failed => "failed",
-    ActionStatus::Skipped => "skipped",
-});
-
-fn op_str(op: Op) -> &'static str {
-    match op {
-        Op::Delete => "delete",
-        Op::Create => "create",
-        Op::Manual => "manual",
-        Op::Update => "update",
-    }
-}
-
-fn parse_op(text: &str) -> Option<Op> {
-    match text {
-        "delete" => Some(Op::Delete),
-        "create" => Some(Op::Create),
-        "manual" => Some(Op::Manual),
-        "update" => Some(Op::Update),
-        _ => None,
-    }
-}
-
-/// A plan to store: its header.
-#[derive(Debug, Clone)]
-pub struct NewPlan<'a> {
-    /// Org name in the config: plans and locks are per org.
-    pub org: &'a str,
-    /// `Organization.Id`: a plan is only ever continued on the org it was made for.
-    pub org_id: &'a str,
-    /// A fix plan or an undo plan.
-    pub kind: RunKind,
-    /// The fix plan's digest (for a rollback plan, a label of what it undoes).
-    pub digest: &'a str,
-    /// `scan`, the plan file's path, or `rollback of run N`.
-    pub source: &'a str,
-    /// When the data the plan rests on was read.
-    pub snapshot_taken_at: &'a str,
-    /// When the plan was stored.
-    pub created_at: &'a str,
-    /// For an undo plan: the run it undoes.
-    pub rollback_of_run: Option<RunId>,
-    /// The plan's notes (findings without actions, and why).
-    pub notes: &'a [String],
-}
-
-/// A finding to store with its plan (what the history shows as "why").
-#[derive(Debug, Clone)]
-pub struct NewFinding<'a> {
-    /// Position in the scan's findings: actions name their finding by it.
-    pub position: usize,
-    /// Rule id and finer kind, as in `report.json`.
-    pub rule: &'a str,
-    pub kind: &'a str,
-    /// The user whose seat is wasted.
-    pub user_id: &'a str,
-    pub username: &'a str,
-    /// `DeveloperName` of the license.
-    pub psl: &'a str,
-    /// Seats the fix frees.
-    pub recoverable_seats: u32,
-    /// One sentence for the admin.
-    pub summary: &'a str,
-}
-
-/// An action to store, `planned`: a plan's action, and for a rollback the action it undoes.
-#[derive(Debug, Clone)]
-pub struct NewAction {
-    /// What to do, to which record, for which finding, relying on which facts.
-    pub action: crate::plan::Action,
-    /// For a rollback action: the action whose change it undoes.
-    pub undoes: Option<ActionId>,
-}
-
-/// A stored plan's header.
-#[derive(Debug, Clone, Serialize)]
-pub struct StoredPlan {
-    pub id: PlanId,
-    /// As in [`NewPlan`].
-    pub org: String,
-    pub org_id: String,
-    pub kind: RunKind,
-    pub digest: String,
-    pub source: String,
-    pub snapshot_taken_at: String,
-    pub created_at: String,
-    pub rollback_of_run: Option<RunId>,
-    /// `open` while actions are planned, `finished` once none is.
-    pub status: String,
-    pub notes: Vec<String>,
-}
-
-/// A stored action with where it stands.
-#[derive(Debug, Clone, Serialize)]
-pub struct StoredAction {
-    pub id: ActionId,
-    pub plan_id: PlanId,
-    /// Position in the plan: the order actions run in.
-    pub seq: u32,
-    /// As in [`crate::plan::Action`] (`id` there is `record_id` here).
-    pub op: Op,
-    pub sobject: String,
-    pub record_id: Option<String>,
-    pub fields: BTreeMap<String, String>,
-    pub finding: usize,
-    pub rule: String,
-    pub user_id: String,
-    pub username: String,
-    pub description: String,
-    pub facts: Vec<Fact>,
-    /// Where it stands in the journal.
-    pub status: ActionStatus,
-    /// Why it was skipped or failed, or how it was done (e.g. "already gone").
-    pub reason: Option<String>,
-    /// The run that carried it out (or skipped it).
-    pub run_id: Option<RunId>,
-    /// The batch of that run it went in.
-    pub batch: Option<u32>,
-    /// For a delete: the deleted record's fields, to re-create it (journaled before the delete).
-    pub restore: Option<BTreeMap<String, String>>,
-    /// For a create: the new record's id.
-    pub result_id: Option<String>,
-    /// Short outcome code: `deleted`, `already_gone`, `created`, `already_present`, or the
-    /// Salesforce error code.
-    pub outcome: Option<String>,
-    /// For a rollback action: the action it undoes.
-    pub undoes: Option<ActionId>,
-    /// The rollback run that undid this action.
-    pub restored_by: Option<RunId>,
-    /// When the journal last changed it.
-    pub updated_at: String,
-}
-
-/// A stored run.
-#[derive(Debug, Clone, Serialize)]
-pub struct StoredRun {
-    pub id: RunId,
-    /// Org name in the config, and `Organization.Id`.
-    pub org: String,
-    pub org_id: String,
-    /// The plan it carried out (none when it failed before having one).
-    pub plan_id: Option<PlanId>,
-    pub kind: RunKind,
-    /// `terminal` (a person confirmed) or `unattended` (`--yes`).
-    pub trigger: String,
-    /// RFC 3339 UTC; `finished_at` is empty while it runs.
-    pub started_at: String,
-    pub finished_at: Option<String>,
-    pub status: RunStatus,
-    /// Why it stopped or failed, or what is left.
-    pub message: Option<String>,
-    /// The run's summary as JSON (seats expected and actually freed, API calls), once finished.
-    pub summary: Option<serde_json::Value>,
-}
-
-/// A run with the counts of what it did, for `history`.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunOverview {
-    #[serde(flatten)]
-    pub run: StoredRun,
-    /// Its actions by status.
-    pub done: u64,
-    pub failed: u64,
-    pub skipped: u64,
-    /// Seats (license assignments) this run removed, or re-created for a rollback.
-    pub seats: u64,
-}
-
-/// An action's outcome, as recorded after its write call.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// The action it is about.
-    pub action: ActionId,
-    /// `done` or `failed` (reconciliation may also say `done`).
-    pub status: ActionStatus,
-    /// Short code, as [`StoredAction::outcome`].
-    pub outcome: String,
-    /// Salesforce's errors, or how the goal was met.
-    pub reason: Option<String>,
-    /// A created record's id.
-    pub result_id: Option<String>,
 }
 
 /// The open SQLite connection.
@@ -546,94 +181,6 @@ impl StateStore {
             detail: detail.into(),
         }
     }
-
-    fn init(&mut self) -> Result<(), StateError> {
-        let app_id: i32 = self
-            .conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(|e| self.err(e))?;
-        let tables: i64 = self
-            .conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.err(e))?;
-        if app_id != APPLICATION_ID && (app_id != 0 || tables > 0) {
-            return Err(StateError::Foreign {
-                path: self.path.clone(),
-                detail: if app_id == 0 {
-                    format!("it is an SQLite database with {tables} tables of another program")
-                } else {
-                    format!("its application id is {app_id:#x}")
-                },
-            });
-        }
-        // Foreign keys stay off while a migration copies a table (SQLite's documented way to
-        // rebuild one), and are on for everything else.
-        self.conn
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;",
-            )
-            .map_err(|e| self.err(e))?;
-        // A write transaction at once: a store locked by another process fails here.
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| classify(&self.path, e))?;
-        let version: i32 = tx
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| classify(&self.path, e))?;
-        if version > SCHEMA_VERSION {
-            return Err(StateError::NewerSchema {
-                path: self.path.clone(),
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        if version == 0 {
-            tx.execute_batch(SCHEMA)
-                .map_err(|e| classify(&self.path, e))?;
-            tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID};"))
-                .map_err(|e| classify(&self.path, e))?;
-        }
-        if version < 2 {
-            tx.execute_batch(MIGRATE_TO_2)
-                .map_err(|e| classify(&self.path, e))?;
-        }
-        if (1..3).contains(&version) {
-            // SQLite cannot change a CHECK constraint: the table is copied into a new one.
-            tx.execute_batch(MIGRATE_TO_3)
-                .map_err(|e| classify(&self.path, e))?;
-        }
-        if version < 4 {
-            tx.execute_batch(approvals::MIGRATE_TO_4)
-                .map_err(|e| classify(&self.path, e))?;
-        }
-        if version < SCHEMA_VERSION {
-            let broken: Option<String> = tx
-                .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
-                .optional()
-                .map_err(|e| classify(&self.path, e))?;
-            if let Some(table) = broken {
-                return Err(StateError::Damaged {
-                    path: self.path.clone(),
-                    detail: format!(
-                        "a reference of table {table} points at nothing after the upgrade"
-                    ),
-                });
-            }
-            tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))
-                .map_err(|e| classify(&self.path, e))?;
-        }
-        tx.commit().map_err(|e| classify(&self.path, e))?;
-        self.conn
-            .execute_batch("PRAGMA foreign_keys = ON;")
-            .map_err(|e| self.err(e))?;
-        Ok(())
-    }
-
     /// Stores a plan with its findings and actions (all `planned`), in one transaction.
     pub fn create_plan(
         &mut self,
@@ -1270,61 +817,11 @@ fn classify(path: &Path, e: rusqlite::Error) -> StateError {
     }
 }
 
-/// Held for the whole of a run that may change an org; a second run on the same org fails to
-/// take it. An OS file lock: released by the OS when the process ends, however it ends, so a
-/// crash never leaves an org locked.
-#[derive(Debug)]
-pub struct OrgLock {
-    /// Holding the open, locked file is what holds the lock.
-    _file: File,
-    /// The lock file, for messages.
-    pub path: PathBuf,
-}
-
-impl OrgLock {
-    /// The lock file of `org` beside the state store: `<store>.<org>.lock`.
-    pub fn path_for(state_path: &Path, org: &str) -> PathBuf {
-        let mut name = state_path
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_else(|| "pslwarden".into());
-        name.push(format!(".{org}.lock"));
-        state_path.with_file_name(name)
-    }
-
-    /// Takes the lock or says who holds it.
-    pub fn acquire(state_path: &Path, org: &str) -> Result<OrgLock, StateError> {
-        let path = Self::path_for(state_path, org);
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            crate::private_fs::create_dir_all(dir).map_err(|source| StateError::CreateDir {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-        }
-        // Empty, but its name says which orgs this machine manages: private like the store.
-        let file = crate::private_fs::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|source| StateError::LockFile {
-                path: path.clone(),
-                source,
-            })?;
-        match file.try_lock() {
-            Ok(()) => Ok(OrgLock { _file: file, path }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(StateError::OrgBusy {
-                org: org.to_string(),
-                path,
-            }),
-            Err(std::fs::TryLockError::Error(source)) => Err(StateError::LockFile { path, source }),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::schema::{APPLICATION_ID, SCHEMA};
     use super::*;
+    use crate::plan::Op;
 
     fn scratch(name: &str) -> PathBuf {
         let dir =

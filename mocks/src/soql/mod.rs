@@ -17,6 +17,7 @@ mod limits;
 mod parser;
 #[cfg(test)]
 mod tests;
+mod value;
 
 pub use ast::Query;
 pub use error::{SoqlError, SoqlErrorCode};
