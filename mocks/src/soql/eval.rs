@@ -22,9 +22,6 @@ use super::ast::{CmpOp, Cond, FieldPath, LikeTok, LitAt, Literal, Name, Query, S
 use super::error::{SoqlError, SoqlErrorCode};
 pub(crate) use super::value::like_match;
 use super::value::{FieldVal, TypedVal, compare, field_val, fold, id_key};
-// The soql tests reach the date-time reader at its old path.
-#[cfg(test)]
-pub(crate) use super::value::parse_datetime;
 use super::{Catalog, DataSource, ExecContext, FieldType, Record, RecordKey, Selection};
 
 /// Salesforce refuses OFFSET above this.

@@ -1343,7 +1343,7 @@ fn like_matching_handles_backtracking() {
 
 #[test]
 fn record_datetimes_parse_in_every_layout_the_store_may_hold() {
-    use super::eval::parse_datetime;
+    use super::value::parse_datetime;
     let want = chrono::DateTime::parse_from_rfc3339("2026-03-14T09:30:00Z")
         .expect("valid")
         .to_utc();
