@@ -6,8 +6,9 @@
 use std::io;
 use std::path::Path;
 
-/// Whether `name` is a run folder's name.
-fn is_run_folder(name: &str) -> bool {
+/// Whether `name` is a run folder's name (`20261123T031500Z`, `20261123T031500Z-2`): what
+/// retention may delete and what the status page may serve.
+pub(crate) fn is_run_folder(name: &str) -> bool {
     let (stamp, suffix) = match name.split_once('-') {
         Some((stamp, n)) => (stamp, Some(n)),
         None => (name, None),
@@ -18,7 +19,8 @@ fn is_run_folder(name: &str) -> bool {
         && b[15] == b'Z'
         && b[..8].iter().all(u8::is_ascii_digit)
         && b[9..15].iter().all(u8::is_ascii_digit)
-        && suffix.is_none_or(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
+        && suffix
+            .is_none_or(|n| !n.is_empty() && n.len() <= 6 && n.bytes().all(|c| c.is_ascii_digit()))
 }
 
 /// Sort key: the stamp, then the numeric suffix (so `-10` sorts after `-9`).

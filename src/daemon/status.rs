@@ -26,6 +26,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::retention::is_run_folder;
+
 mod page;
 
 use super::Shared;
@@ -392,21 +394,6 @@ fn is_plain_file_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
 }
 
-/// Whether `name` is a run folder's name (`20261123T031500Z`, `20261123T031500Z-2`).
-fn is_run_folder(name: &str) -> bool {
-    let (stamp, suffix) = match name.split_once('-') {
-        Some((stamp, n)) => (stamp, Some(n)),
-        None => (name, None),
-    };
-    let b = stamp.as_bytes();
-    b.len() == 16
-        && b[8] == b'T'
-        && b[15] == b'Z'
-        && b[..8].iter().all(u8::is_ascii_digit)
-        && b[9..15].iter().all(u8::is_ascii_digit)
-        && suffix
-            .is_none_or(|n| !n.is_empty() && n.len() <= 6 && n.bytes().all(|c| c.is_ascii_digit()))
-}
 
 /// Newest first: the stamp, then the numeric suffix.
 fn newest_first(names: &mut [String]) {

@@ -19,9 +19,8 @@ use sha2::{Digest, Sha256};
 
 use super::target::{self, Target};
 use super::{Action, Fact, Op, PLAN_SCHEMA_VERSION, Plan};
+use crate::snapshot::model::list;
 
-/// How many differences an error lists before "and N more".
-const SHOWN: usize = 8;
 
 /// A saved plan could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -54,18 +53,6 @@ pub enum PlanFileError {
     Mistargeted { problems: Vec<String> },
 }
 
-fn list(items: &[String]) -> String {
-    let mut shown = items
-        .iter()
-        .take(SHOWN)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("; ");
-    if items.len() > SHOWN {
-        shown.push_str(&format!("; and {} more", items.len() - SHOWN));
-    }
-    shown
-}
 
 /// What of one action the digest covers. `finding` is not here: which actions form one fix is
 /// covered apart (see [`fixes`]), since a fresh plan of the same org numbers findings otherwise.

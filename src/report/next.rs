@@ -27,8 +27,8 @@ pub struct NextInfo {
     /// The instant this was worked out for (the scan's end).
     pub at: DateTime<Utc>,
     pub at_local: Option<String>,
-    /// `dry-run` (a person confirms each apply at a terminal) or `apply` (unattended changes
-    /// allowed).
+    /// `dry-run` (a person confirms each apply at a terminal), `apply` (unattended changes
+    /// allowed) or `approved` (unattended, only plans a person approved).
     pub mode: String,
     /// `scheduled`, `always_open` or `not_configured`.
     pub window: String,

@@ -56,7 +56,9 @@ pub enum SnapshotError {
     Inconsistent { problems: Vec<String> },
 }
 
-fn list(items: &[String]) -> String {
+/// The first few of `items`, joined with "; ", and how many more there are: what a file-check
+/// error shows (the plan file's checks use it too).
+pub(crate) fn list(items: &[String]) -> String {
     let mut shown = items
         .iter()
         .take(SHOWN)
