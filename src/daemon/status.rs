@@ -394,7 +394,6 @@ fn is_plain_file_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
 }
 
-
 /// Newest first: the stamp, then the numeric suffix.
 fn newest_first(names: &mut [String]) {
     names.sort_by_key(|n| {

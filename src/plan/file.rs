@@ -21,7 +21,6 @@ use super::target::{self, Target};
 use super::{Action, Fact, Op, PLAN_SCHEMA_VERSION, Plan};
 use crate::snapshot::model::list;
 
-
 /// A saved plan could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanFileError {
@@ -52,7 +51,6 @@ pub enum PlanFileError {
     )]
     Mistargeted { problems: Vec<String> },
 }
-
 
 /// What of one action the digest covers. `finding` is not here: which actions form one fix is
 /// covered apart (see [`fixes`]), since a fresh plan of the same org numbers findings otherwise.
