@@ -34,7 +34,8 @@ mod raw;
 mod secret_ref;
 pub use auth::AuthSpec;
 pub use daemon::{
-    DEFAULT_KEEP_REPORTS, DEFAULT_LISTEN, DaemonSettings, RawDaemon, RawWebhook, WebhookSpec,
+    DEFAULT_KEEP_REPORTS, DEFAULT_LISTEN, DaemonSettings, EventKind, RawDaemon, RawWebhook,
+    Webhook, WebhookFormat, WebhookSpec,
 };
 pub use org::{OrgSettings, SimulatorSpec};
 pub use raw::{

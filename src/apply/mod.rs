@@ -136,8 +136,11 @@ pub enum ApplyError {
     PlanOpen { org: String, plan: i64 },
     #[error(transparent)]
     Report(#[from] crate::report::write::ReportError),
+    /// A failure of a command-layer step a run depends on (signing in, the scan a run starts
+    /// with, installing the signal handler). Carried opaque — its message and source chain intact —
+    /// because `apply` sits below `commands` and must not name its error type.
     #[error(transparent)]
-    Command(Box<crate::commands::CommandError>),
+    Command(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 /// The fields that re-create a record the plan deletes, from a fresh read of it, or `None` when

@@ -198,7 +198,7 @@ impl RunReport {
                     ]
                 })
                 .collect();
-            out.push_str(&crate::commands::render_table(
+            out.push_str(&crate::report::table::render_table(
                 &[
                     "PSL",
                     "Total",

@@ -219,7 +219,7 @@ pub async fn run(
 pub async fn sign_in(org: &OrgSettings) -> Result<(OrgSession, String), ApplyError> {
     let session = connect(org)
         .await
-        .map_err(|e| ApplyError::Command(Box::new(e.into())))?;
+        .map_err(|e| ApplyError::Command(Box::new(super::CommandError::from(e))))?;
     let org_id = session
         .client
         .token_identity()

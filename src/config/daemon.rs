@@ -6,12 +6,13 @@
 //!
 //! Must not: bind, connect or send anything; the daemon does that with these settings.
 
+use std::collections::BTreeSet;
+
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Checker, ConfigError, Origin, SecretKeys, SecretSpec, read_secret};
 use crate::config::SecretError;
-use crate::daemon::notify::{EventKind, Webhook, WebhookFormat};
 use crate::secret::Secret;
 
 /// `[daemon]` as written.
@@ -233,4 +234,72 @@ impl Checker {
         )?;
         Ok(daemon)
     }
+}
+
+/// Which kind of news a webhook wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EventKind {
+    /// A scan found findings it had not found before.
+    Findings,
+    /// An apply run changed something (or tried and failed on some records).
+    Apply,
+    /// A job failed: sign-in, a refused write call, a broken state store.
+    Failure,
+    /// `mode = "approved"`: a scan found something to approve (`approval_needed`), an approval
+    /// was carried out (`approval_applied`) or expired unapplied (`approval_expired`).
+    Approval,
+}
+
+impl EventKind {
+    pub fn parse(text: &str) -> Option<EventKind> {
+        match text.trim() {
+            "findings" => Some(EventKind::Findings),
+            "apply" => Some(EventKind::Apply),
+            "failure" => Some(EventKind::Failure),
+            "approval" => Some(EventKind::Approval),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Findings => "findings",
+            EventKind::Apply => "apply",
+            EventKind::Failure => "failure",
+            EventKind::Approval => "approval",
+        }
+    }
+
+    /// Every kind, the default of a webhook.
+    pub fn all() -> BTreeSet<EventKind> {
+        [
+            EventKind::Findings,
+            EventKind::Apply,
+            EventKind::Failure,
+            EventKind::Approval,
+        ]
+        .into_iter()
+        .collect()
+    }
+}
+
+/// The body a webhook takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookFormat {
+    /// `{"text": "..."}`: Slack incoming webhooks, Mattermost, Teams workflows and most chats.
+    Slack,
+    /// The daemon's event itself as JSON, for scripts and alert routers.
+    Json,
+}
+
+/// One configured webhook, its URL read (it is a secret: Slack's carries a token).
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// Where to POST.
+    pub url: Secret,
+    pub format: WebhookFormat,
+    /// What it is told about.
+    pub events: BTreeSet<EventKind>,
+    /// Its position in the config, to name it in logs without its URL.
+    pub index: usize,
 }

@@ -8,80 +8,13 @@
 //! ([`crate::text::slack`]). Messages carry org names, counts, usernames and record
 //! ids only; the webhook URL itself (a secret for Slack) is never logged.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::secret::Secret;
-
-/// Which kind of news a webhook wants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum EventKind {
-    /// A scan found findings it had not found before.
-    Findings,
-    /// An apply run changed something (or tried and failed on some records).
-    Apply,
-    /// A job failed: sign-in, a refused write call, a broken state store.
-    Failure,
-    /// `mode = "approved"`: a scan found something to approve (`approval_needed`), an approval
-    /// was carried out (`approval_applied`) or expired unapplied (`approval_expired`).
-    Approval,
-}
-
-impl EventKind {
-    pub fn parse(text: &str) -> Option<EventKind> {
-        match text.trim() {
-            "findings" => Some(EventKind::Findings),
-            "apply" => Some(EventKind::Apply),
-            "failure" => Some(EventKind::Failure),
-            "approval" => Some(EventKind::Approval),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Findings => "findings",
-            EventKind::Apply => "apply",
-            EventKind::Failure => "failure",
-            EventKind::Approval => "approval",
-        }
-    }
-
-    /// Every kind, the default of a webhook.
-    pub fn all() -> BTreeSet<EventKind> {
-        [
-            EventKind::Findings,
-            EventKind::Apply,
-            EventKind::Failure,
-            EventKind::Approval,
-        ]
-        .into_iter()
-        .collect()
-    }
-}
-
-/// The body a webhook takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WebhookFormat {
-    /// `{"text": "..."}`: Slack incoming webhooks, Mattermost, Teams workflows and most chats.
-    Slack,
-    /// The [`Event`] itself as JSON, for scripts and alert routers.
-    Json,
-}
-
-/// One configured webhook, its URL read (it is a secret: Slack's carries a token).
-#[derive(Debug, Clone)]
-pub struct Webhook {
-    /// Where to POST.
-    pub url: Secret,
-    pub format: WebhookFormat,
-    /// What it is told about.
-    pub events: BTreeSet<EventKind>,
-    /// Its position in the config, to name it in logs without its URL.
-    pub index: usize,
-}
+// The webhook spec types are config (what the file asks for); they live there so config never
+// imports the daemon. Re-exported for this module's users.
+pub use crate::config::{EventKind, Webhook, WebhookFormat};
 
 /// Something worth telling people, with its facts.
 #[derive(Debug, Clone, Serialize)]

@@ -76,7 +76,7 @@ async fn wait_for_window(
     countdown: bool,
 ) -> Result<bool, ApplyError> {
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| ApplyError::Command(Box::new(e.into())))?;
+        .map_err(|e| ApplyError::Command(Box::new(crate::commands::CommandError::from(e))))?;
     let mut last_log: Option<DateTime<Utc>> = None;
     loop {
         let now = clock.now();
