@@ -1,8 +1,10 @@
 //! `report.csv`: the report for spreadsheets, one row per finding, one per plan action and one
 //! per license (the seat ledger).
 //!
-//! Owns: the CSV text (RFC 4180: CRLF line ends, fields quoted when they hold a comma, a quote
-//! or a line break, quotes doubled) and its column set ([`COLUMNS`]).
+//! Owns: the CSV text and its column set ([`COLUMNS`]), and [`to_csv`], the one writer of every
+//! CSV file pslwarden makes (`report.csv`, `usage.csv`): the `csv` crate's writer, RFC 4180 with
+//! CRLF after every record (the last too), fields quoted only when they hold a comma, a quote or
+//! a line break, quotes doubled.
 //! Must not: let a cell be read as a formula: usernames and names come from the org, so a cell
 //! starting with `=`, `+`, `-`, `@` (or a tab or carriage return, which some spreadsheets skip
 //! before such a character) gets a leading `'`, which spreadsheets show and do not evaluate.
@@ -54,29 +56,25 @@ fn row(cells: &[(&str, String)]) -> [String; COLUMNS.len()] {
 /// The report as CSV: the header, then one `finding` row per finding (in report order), one
 /// `action` row per plan action (in execution order), and one `license` row per ledger row.
 pub fn render(report: &ScanReport) -> String {
-    let mut out = String::new();
-    push_row(&mut out, &COLUMNS.map(String::from));
+    let mut out: Vec<[String; COLUMNS.len()]> = Vec::new();
     for (position, finding) in report.findings.iter().enumerate() {
-        push_row(
-            &mut out,
-            &row(&[
-                ("row_type", "finding".to_string()),
-                ("finding", position.to_string()),
-                ("rule", finding.rule.clone()),
-                ("kind", finding.kind.clone()),
-                ("severity", severity_word(finding.severity).to_string()),
-                ("user_id", finding.user_id.clone()),
-                ("username", finding.username.clone()),
-                ("user_active", finding.user_active.to_string()),
-                ("psl", finding.psl.clone()),
-                ("recoverable_seats", finding.recoverable_seats.to_string()),
-                (
-                    "record_id",
-                    finding.license_assignment_id.clone().unwrap_or_default(),
-                ),
-                ("description", finding.summary.clone()),
-            ]),
-        );
+        out.push(row(&[
+            ("row_type", "finding".to_string()),
+            ("finding", position.to_string()),
+            ("rule", finding.rule.clone()),
+            ("kind", finding.kind.clone()),
+            ("severity", severity_word(finding.severity).to_string()),
+            ("user_id", finding.user_id.clone()),
+            ("username", finding.username.clone()),
+            ("user_active", finding.user_active.to_string()),
+            ("psl", finding.psl.clone()),
+            ("recoverable_seats", finding.recoverable_seats.to_string()),
+            (
+                "record_id",
+                finding.license_assignment_id.clone().unwrap_or_default(),
+            ),
+            ("description", finding.summary.clone()),
+        ]));
     }
     for action in &report.plan.actions {
         // The license comes from the action's finding, so a spreadsheet can filter actions by
@@ -91,51 +89,45 @@ pub fn render(report: &ScanReport) -> String {
         } else {
             action.description.clone()
         };
-        push_row(
-            &mut out,
-            &row(&[
-                ("row_type", "action".to_string()),
-                ("finding", action.finding.to_string()),
-                ("rule", action.rule.clone()),
-                ("user_id", action.user_id.clone()),
-                ("username", action.username.clone()),
-                ("psl", psl),
-                ("op", action.op.to_string()),
-                ("sobject", action.sobject.clone()),
-                ("record_id", action.id.clone().unwrap_or_default()),
-                ("description", description),
-            ]),
-        );
+        out.push(row(&[
+            ("row_type", "action".to_string()),
+            ("finding", action.finding.to_string()),
+            ("rule", action.rule.clone()),
+            ("user_id", action.user_id.clone()),
+            ("username", action.username.clone()),
+            ("psl", psl),
+            ("op", action.op.to_string()),
+            ("sobject", action.sobject.clone()),
+            ("record_id", action.id.clone().unwrap_or_default()),
+            ("description", description),
+        ]));
     }
     for license in &report.ledger {
-        push_row(
-            &mut out,
-            &row(&[
-                ("row_type", "license".to_string()),
-                ("psl", license.psl.clone()),
-                ("recoverable_seats", license.recoverable.to_string()),
-                ("record_id", license.psl_id.clone()),
-                (
-                    "description",
-                    license
-                        .over_allocation()
-                        .unwrap_or_else(|| license.what_if()),
-                ),
-                ("total", license.total.to_string()),
-                ("used", license.used.to_string()),
-                ("free", license.free.to_string()),
-                ("over_allocated", license.over_allocated.to_string()),
-                ("freed_by_plan", license.freed_by_plan.to_string()),
-                ("needs_admin", license.needs_admin.to_string()),
-                (
-                    "needs_orphan_reclaim",
-                    license.needs_orphan_reclaim.to_string(),
-                ),
-                ("free_after_fix", license.free_after_fix.to_string()),
-            ]),
-        );
+        out.push(row(&[
+            ("row_type", "license".to_string()),
+            ("psl", license.psl.clone()),
+            ("recoverable_seats", license.recoverable.to_string()),
+            ("record_id", license.psl_id.clone()),
+            (
+                "description",
+                license
+                    .over_allocation()
+                    .unwrap_or_else(|| license.what_if()),
+            ),
+            ("total", license.total.to_string()),
+            ("used", license.used.to_string()),
+            ("free", license.free.to_string()),
+            ("over_allocated", license.over_allocated.to_string()),
+            ("freed_by_plan", license.freed_by_plan.to_string()),
+            ("needs_admin", license.needs_admin.to_string()),
+            (
+                "needs_orphan_reclaim",
+                license.needs_orphan_reclaim.to_string(),
+            ),
+            ("free_after_fix", license.free_after_fix.to_string()),
+        ]));
     }
-    out
+    to_csv(&COLUMNS, &out)
 }
 
 fn severity_word(severity: crate::rules::Severity) -> &'static str {
@@ -146,30 +138,43 @@ fn severity_word(severity: crate::rules::Severity) -> &'static str {
     }
 }
 
-fn push_row(out: &mut String, cells: &[String; COLUMNS.len()]) {
-    for (i, cell) in cells.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&field(cell));
+/// CSV text (RFC 4180, CRLF) of a header and rows, every cell made safe by [`guard`] first.
+/// The header is ours and written as is.
+pub(crate) fn to_csv<R, C>(header: &[&str], rows: &[R]) -> String
+where
+    R: AsRef<[C]>,
+    C: AsRef<str>,
+{
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::Necessary)
+        .from_writer(Vec::new());
+    // Writing to memory has no I/O to fail, and every cell is a `str`, so the bytes are UTF-8:
+    // neither `expect` below can fire.
+    writer
+        .write_record(header)
+        .expect("writing CSV to memory cannot fail");
+    for row in rows {
+        let cells = row.as_ref().iter().map(|cell| guard(cell.as_ref()));
+        writer
+            .write_record(cells)
+            .expect("writing CSV to memory cannot fail");
     }
-    out.push_str("\r\n");
+    let bytes = writer
+        .into_inner()
+        .expect("flushing CSV to memory cannot fail");
+    String::from_utf8(bytes).expect("CSV of UTF-8 cells is UTF-8")
 }
 
-/// One field: formula-guarded, then quoted if RFC 4180 requires it.
-pub(crate) fn field(raw: &str) -> String {
+/// One cell's text made inert for a spreadsheet and a terminal; quoting is the writer's.
+pub(crate) fn guard(raw: &str) -> String {
     // Control characters and bidi overrides from the org are spelled out (line breaks and tabs
     // stay: quoting keeps them inside the cell), so `cat report.csv` cannot steer a terminal.
-    let raw = &crate::text::terminal_block(raw);
-    let guarded = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let raw = crate::text::terminal_block(raw);
+    if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{raw}")
     } else {
         raw.to_string()
-    };
-    if guarded.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
     }
 }
 
@@ -178,33 +183,17 @@ mod tests {
     use super::*;
     use crate::report::json::fixture;
 
-    /// Splits CSV text into records of fields, per RFC 4180, to check what a reader sees.
+    /// The records a CSV reader (the `csv` crate's) sees, the header included.
     fn parse(text: &str) -> Vec<Vec<String>> {
-        let mut records = Vec::new();
-        let mut record = Vec::new();
-        let mut field = String::new();
-        let mut quoted = false;
-        let mut chars = text.chars().peekable();
-        while let Some(ch) = chars.next() {
-            match (quoted, ch) {
-                (true, '"') if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                (true, '"') => quoted = false,
-                (true, _) => field.push(ch),
-                (false, '"') => quoted = true,
-                (false, ',') => record.push(std::mem::take(&mut field)),
-                (false, '\r') => {
-                    assert_eq!(chars.next(), Some('\n'), "CR without LF outside quotes");
-                    record.push(std::mem::take(&mut field));
-                    records.push(std::mem::take(&mut record));
-                }
-                (false, _) => field.push(ch),
-            }
-        }
-        assert!(record.is_empty() && field.is_empty(), "last line not ended");
-        records
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes())
+            .records()
+            .map(|record| {
+                let record = record.expect("a well-formed CSV record");
+                record.iter().map(String::from).collect()
+            })
+            .collect()
     }
 
     fn column(name: &str) -> usize {
@@ -277,8 +266,41 @@ mod tests {
             ("\tx", "'\tx"),
             ("a=b", "a=b"),
         ] {
-            assert_eq!(field(raw), guarded);
+            assert_eq!(guard(raw), guarded);
         }
+    }
+
+    #[test]
+    fn a_cell_with_a_comma_a_quote_and_a_line_break_round_trips_through_a_csv_reader() {
+        let mut report = fixture::report();
+        // A line feed stays a line break in the cell (a carriage return would be spelled out as
+        // `\u000d` by the org-text neutralising, like other control characters).
+        let nasty = "Smith, \"Jo\"\nsecond line";
+        fixture::rename_user(&mut report, 0, nasty);
+        let text = render(&report);
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        assert_eq!(
+            reader.headers().expect("header").iter().collect::<Vec<_>>(),
+            COLUMNS
+        );
+        let first = reader
+            .records()
+            .next()
+            .expect("a first row")
+            .expect("a well-formed row");
+        assert_eq!(first.len(), COLUMNS.len());
+        assert_eq!(&first[column("username")], nasty);
+        assert_eq!(&first[column("row_type")], "finding");
+    }
+
+    #[test]
+    fn every_record_ends_in_crlf_and_nothing_else_breaks_a_line() {
+        let report = fixture::report();
+        let text = render(&report);
+        let records = parse(&text);
+        assert!(text.ends_with("\r\n"), "{text:?}");
+        assert_eq!(text.matches("\r\n").count(), records.len(), "{text:?}");
+        assert!(!text.replace("\r\n", "").contains(['\r', '\n']), "{text:?}");
     }
 
     #[test]

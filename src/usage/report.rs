@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::billing::Billing;
 use super::compute::{CALL_TYPES, DataIssue, Usage, UsageRules};
-use crate::report::csv::field;
+use crate::report::csv::to_csv;
 use crate::report::html::{csp_hash, escape};
 
 /// The `usage.json` schema version.
@@ -151,28 +151,39 @@ impl UsageReport {
         s
     }
 
-    /// One row per call (RFC 4180, CRLF, formula-guarded).
+    /// One row per call (RFC 4180, CRLF, formula-guarded: [`to_csv`]).
     pub fn render_csv(&self) -> String {
-        let mut out = String::from(
-            "call_id,start,day,call_type,queue,segments,scv_seconds,scv_minutes,telephony_minutes\r\n",
-        );
-        for c in &self.calls {
-            let cells = [
-                c.id.clone(),
-                c.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                c.day.to_string(),
-                c.call_type.to_string(),
-                c.queue.clone().unwrap_or_default(),
-                c.segments.len().to_string(),
-                c.scv_seconds.to_string(),
-                format!("{:.2}", c.scv_seconds as f64 / 60.0),
-                c.telephony_minutes.to_string(),
-            ];
-            let row: Vec<String> = cells.iter().map(|c| field(c)).collect();
-            out.push_str(&row.join(","));
-            out.push_str("\r\n");
-        }
-        out
+        let rows: Vec<[String; 9]> = self
+            .calls
+            .iter()
+            .map(|c| {
+                [
+                    c.id.clone(),
+                    c.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    c.day.to_string(),
+                    c.call_type.to_string(),
+                    c.queue.clone().unwrap_or_default(),
+                    c.segments.len().to_string(),
+                    c.scv_seconds.to_string(),
+                    format!("{:.2}", c.scv_seconds as f64 / 60.0),
+                    c.telephony_minutes.to_string(),
+                ]
+            })
+            .collect();
+        to_csv(
+            &[
+                "call_id",
+                "start",
+                "day",
+                "call_type",
+                "queue",
+                "segments",
+                "scv_seconds",
+                "scv_minutes",
+                "telephony_minutes",
+            ],
+            &rows,
+        )
     }
 
     fn money(&self, value: f64) -> String {
