@@ -7,28 +7,23 @@
 //! [`OrgSettings::connection_settings`] reads them (so `config/example.toml` parses on a machine
 //! that has none of them, and a command touching one org needs only that org's secrets).
 //! The parts live in children: `raw` (the TOML as written), `secret_ref` (secret references),
-//! `auth` (`[org.auth]`, `[org.http]`, connection settings), `org` (the other per-org sections)
-//! and `daemon` (`[daemon]`).
+//! `auth` (`[org.auth]`, `[org.http]`, connection settings), `org` (the other per-org sections),
+//! `daemon` (`[daemon]`) and `demo` (the built-in simulated org, cargo feature `demo` only).
 //!
 //! Must not: connect to anything, or keep a secret anywhere but in a [`Secret`](crate::secret::Secret).
 
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use toml::Spanned;
 
-use crate::apply::gate::{ApplyLimits, Mode};
-use crate::daemon::schedule::{CronSchedule, OrgSchedule};
-use crate::plan::PlanOptions;
-use crate::rules::RuleContext;
-use crate::salesforce::settings::{DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, is_safe_for_secrets};
-use crate::usage::UsageSettings;
-use crate::window::Window;
+use crate::salesforce::settings::is_safe_for_secrets;
 
 mod auth;
 mod daemon;
+#[cfg(feature = "demo")]
+mod demo;
 mod org;
 mod raw;
 mod secret_ref;
@@ -37,6 +32,8 @@ pub use daemon::{
     DEFAULT_KEEP_REPORTS, DEFAULT_LISTEN, DaemonSettings, EventKind, RawDaemon, RawWebhook,
     Webhook, WebhookFormat, WebhookSpec,
 };
+#[cfg(feature = "demo")]
+pub use demo::{DEMO_APPLY_SCHEDULE, DEMO_SCAN_SCHEDULE, builtin};
 pub use org::{OrgSettings, SimulatorSpec};
 pub use raw::{
     RawApply, RawAuth, RawConfig, RawDefaults, RawHttp, RawNatterbox, RawOrg, RawSchedule,
@@ -63,6 +60,13 @@ pub enum ConfigError {
     /// the line, column and a caret under the offending text.
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
+    /// No config was given or found, and this build has no built-in simulated org to fall back
+    /// on (built without the `demo` feature).
+    #[error(
+        "no config: pass --config FILE or set PSLWARDEN_CONFIG; this build has no built-in \
+         simulated org"
+    )]
+    NoConfig,
     /// A value that parsed but is not valid.
     #[error("{path}:{line}: `{key}`: {message}")]
     Invalid {
@@ -100,17 +104,25 @@ struct Origin {
     base_dir: PathBuf,
 }
 
-/// The built-in demo fixture and its demo-only key pair, so a fresh machine needs no file.
-pub mod builtin {
-    /// The seed example of DOMAIN.md §1.
-    pub const SEED_FIXTURE: &str = include_str!("../mocks/fixtures/seed-example.json");
-    /// Demo-only private key: it signs in to the simulator and nothing else.
-    pub const DEMO_PRIVATE_KEY: &str = include_str!("../mocks/keys/demo-only-jwt-private.pem");
-    /// The matching public key, given to the simulator.
-    pub const DEMO_PUBLIC_KEY: &str = include_str!("../mocks/keys/demo-only-jwt-public.pem");
-    /// Consumer key and user of the seed fixture's connected app.
-    pub const DEMO_CONSUMER_KEY: &str = "3MVG9demoOnlyConsumerKeyForTheSimulatedOrg";
-    pub const DEMO_USERNAME: &str = "pslwarden.integration@seed-example.org";
+/// True when this build carries the built-in simulated org (cargo feature `demo`, on by default;
+/// production builds use `--no-default-features`).
+pub const HAS_BUILTIN_DEMO: bool = cfg!(feature = "demo");
+
+/// The built-in demo's settings, when this build carries them: what [`without_config`] falls back
+/// on.
+#[cfg(feature = "demo")]
+pub const BUILTIN_DEMO: Option<fn() -> Settings> = Some(Settings::builtin_demo);
+#[cfg(not(feature = "demo"))]
+pub const BUILTIN_DEMO: Option<fn() -> Settings> = None;
+
+/// What a run uses when no config was given or found: the built-in demo (`demo`, when the build
+/// has one), else an error saying how to give a config. A plain function of its input, so both
+/// answers are tested whichever features the tests are built with.
+pub fn without_config(demo: Option<fn() -> Settings>) -> Result<Settings, ConfigError> {
+    match demo {
+        Some(builtin_demo) => Ok(builtin_demo()),
+        None => Err(ConfigError::NoConfig),
+    }
 }
 
 impl Settings {
@@ -124,7 +136,7 @@ impl Settings {
                 if default.is_file() {
                     Settings::from_file(default)
                 } else {
-                    Ok(Settings::builtin_demo())
+                    without_config(BUILTIN_DEMO)
                 }
             }
         }
@@ -155,45 +167,6 @@ impl Settings {
             base_dir: base_dir.clone(),
         };
         check(raw, origin)
-    }
-
-    /// The built-in demo: the seed example org, simulated, signed in with the JWT flow.
-    pub fn builtin_demo() -> Settings {
-        Settings {
-            source: None,
-            reports_dir: PathBuf::from("reports"),
-            state_path: PathBuf::from("state/pslwarden.sqlite"),
-            daemon: DaemonSettings::defaults(builtin_origin()),
-            orgs: vec![OrgSettings {
-                name: "seed-demo".to_string(),
-                api_version: DEFAULT_API_VERSION.to_string(),
-                auth: AuthSpec::Jwt {
-                    login_url: None,
-                    consumer_key: builtin::DEMO_CONSUMER_KEY.to_string(),
-                    username: builtin::DEMO_USERNAME.to_string(),
-                    audience: None,
-                    private_key: SecretSpec::Builtin(builtin::DEMO_PRIVATE_KEY),
-                },
-                simulator: Some(SimulatorSpec::BuiltinSeed),
-                retry: RetryPolicy::default(),
-                request_timeout: Duration::from_secs(60),
-                max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-                rules: RuleContext::default(),
-                plan: PlanOptions::default(),
-                // The simulated org is a sandbox: always open, so the demo can apply.
-                window: Window::AlwaysOpen,
-                mode: Mode::Apply,
-                apply: ApplyLimits::default(),
-                schedule: OrgSchedule {
-                    scan: CronSchedule::parse(DEMO_SCAN_SCHEDULE).ok(),
-                    apply: CronSchedule::parse(DEMO_APPLY_SCHEDULE).ok(),
-                },
-                usage: UsageSettings::default(),
-                natterbox: Some(std::sync::Arc::new(crate::rules::natterbox::Pack::builtin())),
-                natterbox_fixes: Default::default(),
-                origin: builtin_origin(),
-            }],
-        }
     }
 
     /// The org named `name`, or the only org when `name` is `None`.
@@ -235,19 +208,6 @@ impl Settings {
         }
     }
 }
-
-/// Where the built-in demo's settings "come from", for messages.
-fn builtin_origin() -> Origin {
-    Origin {
-        path: PathBuf::from("(built-in demo config)"),
-        text: "".into(),
-        base_dir: PathBuf::from("."),
-    }
-}
-
-/// The built-in demo's schedules: a scan every minute, an apply attempt every five.
-pub const DEMO_SCAN_SCHEDULE: &str = "0 * * * * *";
-pub const DEMO_APPLY_SCHEDULE: &str = "30 */5 * * * *";
 
 /// `--org` did not pick exactly one org.
 #[derive(Debug, thiserror::Error)]
@@ -462,6 +422,7 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::window::Window;
 
     fn parse(text: &str) -> Result<Settings, ConfigError> {
         Settings::from_str(text, Path::new("/nowhere/pslwarden.toml"))
@@ -782,6 +743,27 @@ blackout_dates = ["2025-12-24", 2025-12-31]
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    #[test]
+    fn without_a_config_a_build_without_the_demo_says_how_to_give_one() {
+        let err = without_config(None).unwrap_err();
+        assert!(matches!(err, ConfigError::NoConfig), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "no config: pass --config FILE or set PSLWARDEN_CONFIG; this build has no built-in \
+             simulated org"
+        );
+    }
+
+    #[cfg(feature = "demo")]
+    #[test]
+    fn without_a_config_a_build_with_the_demo_uses_the_builtin_org() {
+        let settings = without_config(Some(Settings::builtin_demo)).unwrap();
+        assert!(settings.is_builtin_demo());
+        assert_eq!(settings.orgs[0].name, "seed-demo");
+        assert!(BUILTIN_DEMO.is_some() && HAS_BUILTIN_DEMO);
+    }
+
+    #[cfg(feature = "demo")]
     #[test]
     fn the_builtin_demo_is_always_open() {
         assert!(matches!(

@@ -1,15 +1,16 @@
 //! Connecting to an org: settings in, signed-in client out.
 //!
-//! Owns: starting the built-in simulated org (`sfsim`, in-process on loopback) for a simulated
-//! org, reading the org's secrets, and the first sign-in. The returned [`OrgSession`] keeps the
+//! Owns: starting the simulator (`sfsim`, in-process on loopback) for a simulated org — an
+//! `[org.simulator]` fixture in any build, the built-in seed org only in `demo` builds — reading the org's secrets, and the first sign-in. The returned [`OrgSession`] keeps the
 //! simulator alive for as long as the client is used.
 //!
 //! Must not: query or change anything in the org; that is the commands' business.
 
 use std::collections::HashMap;
-use std::path::Path;
 
-use crate::config::{OrgSettings, SecretError, SimulatorSpec, builtin};
+#[cfg(feature = "demo")]
+use crate::config::builtin;
+use crate::config::{OrgSettings, SecretError, SimulatorSpec};
 use crate::salesforce::{Client, SfError};
 
 /// A signed-in client for one org, with the simulator it talks to when the org is simulated.
@@ -90,10 +91,11 @@ fn simulated_org(spec: &SimulatorSpec) -> Result<sfsim::Org, ConnectError> {
 }
 
 /// Loads the simulator's org: a fixture file, or the seed example compiled into the binary with
-/// the demo public key inlined (so no file at all is needed).
+/// the demo public key inlined (so no file at all is needed; `demo` builds only).
 fn load_simulated_org(spec: &SimulatorSpec) -> Result<sfsim::Org, sfsim::FixtureError> {
     match spec {
         SimulatorSpec::Fixture(path) => sfsim::Org::from_fixture_file(path),
+        #[cfg(feature = "demo")]
         SimulatorSpec::BuiltinSeed => {
             let fixture = builtin::SEED_FIXTURE.replace(
                 r#""jwt_public_key_file": "../keys/demo-only-jwt-public.pem""#,
@@ -102,7 +104,7 @@ fn load_simulated_org(spec: &SimulatorSpec) -> Result<sfsim::Org, sfsim::Fixture
                     serde_json::Value::String(builtin::DEMO_PUBLIC_KEY.to_string())
                 ),
             );
-            sfsim::Org::from_fixture_str(&fixture, Path::new("."))
+            sfsim::Org::from_fixture_str(&fixture, std::path::Path::new("."))
         }
     }
 }

@@ -407,21 +407,31 @@ fn config_path(flag: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
     match std::env::var_os("PSLWARDEN_CONFIG") {
         None => Ok(None),
         Some(v) if v.is_empty() => anyhow::bail!(
-            "PSLWARDEN_CONFIG is set but empty: set it to your config file, or unset it (and pass \
-             no --config) to try the built-in simulated org"
+            "PSLWARDEN_CONFIG is set but empty: set it to your config file{}",
+            try_the_demo_hint("or unset it (and pass no --config)")
         ),
         Some(v) => {
             let path = PathBuf::from(v);
             if !path.is_file() {
                 anyhow::bail!(
                     "PSLWARDEN_CONFIG points at {}, which is not a file: fix the path (it is \
-                     relative to the working directory), or unset PSLWARDEN_CONFIG to try the \
-                     built-in simulated org",
-                    path.display()
+                     relative to the working directory){}",
+                    path.display(),
+                    try_the_demo_hint("or unset PSLWARDEN_CONFIG")
                 );
             }
             Ok(Some(path))
         }
+    }
+}
+
+/// The end of a config-path error that offers the built-in simulated org: only a `demo` build
+/// has one, so a production build does not send the admin to it.
+fn try_the_demo_hint(how: &str) -> String {
+    if pslwarden::config::HAS_BUILTIN_DEMO {
+        format!(", {how} to try the built-in simulated org")
+    } else {
+        String::new()
     }
 }
 

@@ -471,3 +471,71 @@ fn with_json_logs_a_usage_error_is_a_json_line_too() {
     let message = line["fields"]["message"].as_str().expect("message");
     assert!(message.contains("yaml"), "{message}");
 }
+
+/// The deployment files build the production binary and run it the way their comments say: the
+/// Docker build context leaves out build output, run data and history; the image is built
+/// without the built-in demo org and exposes the daemon's default port; the systemd units start
+/// without a secrets file and point at documentation the repository ships.
+#[test]
+fn the_deployment_files_build_for_production() {
+    let root = repo_root();
+    let read = |rel: &str| {
+        std::fs::read_to_string(root.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    };
+    let ignore = read(".dockerignore");
+    let ignored: Vec<&str> = ignore
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    for entry in ["target/", "reports/", "state/", ".git"] {
+        assert!(
+            ignored.contains(&entry),
+            "{entry} missing from .dockerignore"
+        );
+    }
+
+    let dockerfile = read("config/deploy/Dockerfile");
+    let build = dockerfile
+        .lines()
+        .find(|l| l.starts_with("RUN cargo build"))
+        .expect("a cargo build step");
+    assert!(
+        build.contains("--no-default-features") && build.contains("--locked"),
+        "{build}"
+    );
+    let port = pslwarden::config::DEFAULT_LISTEN
+        .rsplit(':')
+        .next()
+        .unwrap();
+    assert!(
+        dockerfile
+            .lines()
+            .any(|l| l.trim() == format!("EXPOSE {port}")),
+        "EXPOSE {port} missing from the Dockerfile"
+    );
+
+    for unit in ["pslwarden.service", "pslwarden-once.service"] {
+        let text = read(&format!("config/deploy/{unit}"));
+        let env_files: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("EnvironmentFile="))
+            .collect();
+        assert!(
+            !env_files.is_empty() && env_files.iter().all(|f| f.starts_with('-')),
+            "{unit}: EnvironmentFile must be optional (`-`): {env_files:?}"
+        );
+        let docs: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("Documentation=file:///usr/share/doc/pslwarden/"))
+            .collect();
+        assert!(!docs.is_empty(), "{unit}: no Documentation=");
+        for doc in docs {
+            // The install step copies README.md and docs/*.md flat into /usr/share/doc/pslwarden.
+            assert!(
+                root.join(doc).is_file() || root.join("docs").join(doc).is_file(),
+                "{unit}: Documentation= names {doc}, which the repository does not have"
+            );
+        }
+    }
+}

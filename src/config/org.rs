@@ -68,7 +68,8 @@ pub struct OrgSettings {
 pub enum SimulatorSpec {
     /// A fixture file on disk.
     Fixture(PathBuf),
-    /// The seed example compiled into the binary (no config file present).
+    /// The seed example compiled into the binary (no config file present); `demo` builds only.
+    #[cfg(feature = "demo")]
     BuiltinSeed,
 }
 

@@ -54,7 +54,9 @@ pub enum SecretSpec {
         key: String,
         span: Range<usize>,
     },
-    /// Compiled into the binary: only the demo-only key of the built-in simulated org.
+    /// Compiled into the binary: only the demo-only key of the built-in simulated org, in
+    /// `demo` builds only.
+    #[cfg(feature = "demo")]
     Builtin(&'static str),
 }
 
@@ -77,6 +79,7 @@ pub(super) fn read_secret(origin: &Origin, spec: &SecretSpec) -> Result<Secret, 
         message,
     };
     match spec {
+        #[cfg(feature = "demo")]
         SecretSpec::Builtin(value) => Ok(Secret::new(*value)),
         SecretSpec::Env { var, key, span } => match std::env::var(var) {
             Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim().to_string())),

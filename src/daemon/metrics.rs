@@ -306,7 +306,8 @@ pub fn render(
     out
 }
 
-#[cfg(test)]
+// Uses the built-in demo's settings, which only `demo` builds carry.
+#[cfg(all(test, feature = "demo"))]
 mod tests {
     use super::*;
 
