@@ -512,9 +512,13 @@ async fn the_audience_that_worked_is_kept_for_every_later_sign_in() {
     sim.stop().await;
 }
 
-#[tokio::test]
-async fn an_endless_rest_answer_stops_at_the_size_limit_naming_path_and_limit() {
-    let rogue = Rogue::start(|_| Reply::Endless).await;
+/// Signs in with a ready token to a test server answering `reply`, under the 1 MiB limit;
+/// returns the server (to count what it saw) and the error's text.
+async fn sign_in_error<F>(reply: F) -> (Rogue, String)
+where
+    F: Fn(&str) -> Reply + Send + Sync + 'static,
+{
+    let rogue = Rogue::start(reply).await;
     let err = Client::new(limited(AuthFlow::AccessToken {
         instance_url: rogue.url.clone(),
         access_token: Secret::new("00Dx!AQready"),
@@ -523,7 +527,12 @@ async fn an_endless_rest_answer_stops_at_the_size_limit_naming_path_and_limit() 
     .sign_in()
     .await
     .unwrap_err();
-    let text = err.to_string();
+    (rogue, err.to_string())
+}
+
+#[tokio::test]
+async fn an_endless_rest_answer_stops_at_the_size_limit_naming_path_and_limit() {
+    let (rogue, text) = sign_in_error(|_| Reply::Endless).await;
     assert!(
         text.contains("GET /services/data/v65.0/ was too large"),
         "{text}"
@@ -534,16 +543,7 @@ async fn an_endless_rest_answer_stops_at_the_size_limit_naming_path_and_limit() 
 
 #[tokio::test]
 async fn an_announced_oversized_answer_is_refused_before_reading_it() {
-    let rogue = Rogue::start(|_| Reply::Announce(5 * 1024 * 1024 * 1024)).await;
-    let err = Client::new(limited(AuthFlow::AccessToken {
-        instance_url: rogue.url.clone(),
-        access_token: Secret::new("00Dx!AQready"),
-    }))
-    .unwrap()
-    .sign_in()
-    .await
-    .unwrap_err();
-    let text = err.to_string();
+    let (_rogue, text) = sign_in_error(|_| Reply::Announce(5 * 1024 * 1024 * 1024)).await;
     assert!(
         text.contains("/services/data/v65.0/ was too large"),
         "{text}"

@@ -5,7 +5,6 @@
 //! Waits poll with a generous deadline (they wait for cron ticks, a second apart); no test
 //! asserts on how long anything took.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -99,14 +98,7 @@ impl Daemon {
             None => cmd.env_remove("PSLWARDEN_FAKE_CLOCK"),
         };
         let mut child = cmd.spawn().expect("start the daemon");
-        let stdout = child.stdout.take().unwrap();
-        let line = tokio::task::spawn_blocking(move || {
-            let mut line = String::new();
-            BufReader::new(stdout).read_line(&mut line).unwrap();
-            line
-        })
-        .await
-        .unwrap();
+        let line = crate::support::first_line(child.stdout.take().unwrap()).await;
         let metrics = line
             .split_whitespace()
             .find(|w| w.ends_with("/metrics"))

@@ -4,7 +4,6 @@
 //!
 //! Waits poll with a generous deadline; no test asserts on how long anything took.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -79,14 +78,7 @@ impl Daemon {
             .stderr(std::fs::File::create(&stderr).unwrap())
             .spawn()
             .expect("start the daemon");
-        let stdout = child.stdout.take().unwrap();
-        let line = tokio::task::spawn_blocking(move || {
-            let mut line = String::new();
-            BufReader::new(stdout).read_line(&mut line).unwrap();
-            line
-        })
-        .await
-        .unwrap();
+        let line = crate::support::first_line(child.stdout.take().unwrap()).await;
         let base = line
             .split_whitespace()
             .find_map(|w| w.strip_suffix("/,"))

@@ -151,3 +151,18 @@ pub async fn sign_in(http: &reqwest::Client, base: &str) -> String {
         .expect("access_token")
         .to_string()
 }
+
+/// The first line a child process prints (a daemon prints its URLs there), read off the async
+/// threads.
+pub async fn first_line(stdout: std::process::ChildStdout) -> String {
+    tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the child's first line");
+        line
+    })
+    .await
+    .expect("the reading task ends")
+}
