@@ -39,6 +39,9 @@ pub struct OneShot {
     /// The HTTP method it waits for (`"GET"`, `"POST"`, ...); absent: the next request of any.
     #[serde(default)]
     pub method: Option<String>,
+    /// A part of the request path it waits for (e.g. `"/limits"`); absent: any path.
+    #[serde(default)]
+    pub path: Option<String>,
     /// The status answered: 429 or 500..=599. 503 carries `SERVER_UNAVAILABLE`, any other
     /// status `UNKNOWN_EXCEPTION`.
     pub status: u16,
@@ -226,13 +229,19 @@ impl FaultState {
     /// (`after_handling` or not), if any: the server asks for refusals before it authenticates
     /// and for after-handling ones only once the request is carried out, so neither is used up
     /// by a request that never gets that far.
-    pub(crate) fn one_shot(&mut self, method: &str, after_handling: bool) -> Option<OneShot> {
+    pub(crate) fn one_shot(
+        &mut self,
+        method: &str,
+        path: &str,
+        after_handling: bool,
+    ) -> Option<OneShot> {
         let at = self.pending_once.iter().position(|shot| {
             shot.after_handling == after_handling
                 && shot
                     .method
                     .as_deref()
                     .is_none_or(|m| m.eq_ignore_ascii_case(method))
+                && shot.path.as_deref().is_none_or(|p| path.contains(p))
         })?;
         self.count(kind::ONE_SHOT);
         Some(self.pending_once.remove(at))
@@ -289,6 +298,7 @@ mod tests {
     fn a_one_shot_fault_answers_the_next_matching_request_once() {
         let shot = |method: Option<&str>, status| OneShot {
             method: method.map(str::to_string),
+            path: None,
             status,
             retry_after: None,
             after_handling: false,
@@ -297,11 +307,21 @@ mod tests {
             once: vec![shot(Some("POST"), 500), shot(None, 503)],
             ..Faults::default()
         });
-        assert_eq!(state.one_shot("GET", true), None, "none is after handling");
-        assert_eq!(state.one_shot("GET", false).map(|s| s.status), Some(503));
-        assert_eq!(state.one_shot("GET", false), None);
-        assert_eq!(state.one_shot("post", false).map(|s| s.status), Some(500));
-        assert_eq!(state.one_shot("POST", false), None);
+        assert_eq!(
+            state.one_shot("GET", "/q", true),
+            None,
+            "none is after handling"
+        );
+        assert_eq!(
+            state.one_shot("GET", "/q", false).map(|s| s.status),
+            Some(503)
+        );
+        assert_eq!(state.one_shot("GET", "/q", false), None);
+        assert_eq!(
+            state.one_shot("post", "/q", false).map(|s| s.status),
+            Some(500)
+        );
+        assert_eq!(state.one_shot("POST", "/q", false), None);
         assert_eq!(state.injected().get(kind::ONE_SHOT), Some(&2));
         let bad = Faults {
             once: vec![shot(None, 404)],

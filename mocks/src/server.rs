@@ -361,7 +361,10 @@ async fn data_api(shared: &Shared, request: ApiRequest) -> Response {
     };
     let max = state.settings.daily_api_limit;
 
-    if let Some(shot) = state.faults.one_shot(request.method.as_str(), false) {
+    if let Some(shot) = state
+        .faults
+        .one_shot(request.method.as_str(), &request.path, false)
+    {
         let used = state.stats.api_calls;
         return one_shot_response(&shot, limit_header(used, max));
     }
@@ -412,7 +415,9 @@ async fn data_api(shared: &Shared, request: ApiRequest) -> Response {
     };
     let response: SimResponse = api::dispatch(&mut state, &request, &caller);
     state.store.commit();
-    let shot = state.faults.one_shot(request.method.as_str(), true);
+    let shot = state
+        .faults
+        .one_shot(request.method.as_str(), &request.path, true);
 
     if let Some(shot) = &shot {
         // The changes stand; only the answer says otherwise.
