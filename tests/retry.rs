@@ -176,7 +176,7 @@ async fn a_webhook_asking_to_wait_a_day_is_given_up_at_once_and_the_job_still_en
     );
     assert!(
         stderr.contains(
-            "(Retry-After), longer than the 60s a webhook delivery may wait; giving up on this \
+            "(Retry-After), longer than the 30s a webhook delivery may wait; giving up on this \
              message so the job goes on"
         ),
         "{stderr}"

@@ -198,11 +198,12 @@ impl Event {
 /// How a webhook delivery is retried, on the same backoff as the Salesforce calls
 /// ([`retry::backoff`]): three attempts, the first retry after about half a second. A receiver's
 /// `Retry-After` (on 429 or 503) of up to `max_delay` is waited out as asked; a longer one gives
-/// up at once, so one slow receiver cannot hold up the night's job.
+/// up at once, so one slow receiver cannot hold up the night's job. 30 s keeps the worst case
+/// (two waits and three 10 s timeouts) inside systemd's default 90 s stop timeout.
 pub const WEBHOOK_RETRY: RetryPolicy = RetryPolicy {
     max_attempts: 3,
     base_delay: Duration::from_millis(500),
-    max_delay: Duration::from_secs(60),
+    max_delay: Duration::from_secs(30),
 };
 
 /// Why one delivery attempt failed, as the retry loop needs it.
