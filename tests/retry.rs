@@ -1,6 +1,7 @@
 //! Retries end to end through the real binary: Salesforce answers from sfsim's one-shot faults
-//! (`Faults::once`) and webhook receivers served by the test that ask to wait (`Retry-After`).
-//! The write rules (what may be sent again after a 5xx) are in `client.rs`.
+//! (`Faults::once`) and webhook receivers served by the test that ask to wait (`Retry-After`);
+//! and, through the client library, a token endpoint that asks for too long a wait. The write
+//! rules (what may be sent again after a 5xx) are in `client.rs`.
 
 use std::sync::{Arc, Mutex};
 
@@ -182,4 +183,61 @@ async fn a_webhook_asking_to_wait_a_day_is_given_up_at_once_and_the_job_still_en
         "{stderr}"
     );
     assert!(stderr.contains("webhook failed once"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_refusing_with_404_is_not_sent_again() {
+    let (hook, got) = scripted_receiver(vec![(404, None)]).await;
+    let (code, stdout, stderr) = daemon_once_with_hook("retry_hook_404", &hook).await;
+    assert_eq!(code, Some(0), "the job ends normally: {stdout}\n{stderr}");
+    assert_eq!(got.lock().unwrap().len(), 1, "a refusal is final: {stderr}");
+    assert!(stderr.contains("webhook failed once"), "{stderr}");
+    assert!(stderr.contains("HTTP 404"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_token_endpoint_503_asking_for_longer_than_the_policy_allows_is_not_retried() {
+    use pslwarden::salesforce::{AuthFlow, Client, ConnectionSettings, RetryPolicy};
+    let seen = Arc::new(Mutex::new(0u32));
+    let app = axum::Router::new()
+        .route(
+            "/services/oauth2/token",
+            axum::routing::post(
+                |axum::extract::State(seen): axum::extract::State<Arc<Mutex<u32>>>| async move {
+                    *seen.lock().unwrap() += 1;
+                    (
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        [("retry-after", "120")],
+                        "down for maintenance",
+                    )
+                },
+            ),
+        )
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = Client::new(ConnectionSettings {
+        api_version: "65.0".into(),
+        auth: AuthFlow::ClientCredentials {
+            login_url: url,
+            client_id: "id".into(),
+            client_secret: pslwarden::secret::Secret::new("secret"),
+        },
+        retry: RetryPolicy {
+            max_attempts: 5,
+            base_delay: std::time::Duration::from_millis(1),
+            max_delay: std::time::Duration::from_secs(30),
+        },
+        request_timeout: std::time::Duration::from_secs(20),
+        max_response_bytes: pslwarden::salesforce::settings::DEFAULT_MAX_RESPONSE_BYTES,
+    })
+    .unwrap();
+    let err = client.sign_in().await.unwrap_err();
+    assert!(err.to_string().contains("unavailable"), "{err}");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        1,
+        "two minutes is more than the 30 s allowed"
+    );
 }
