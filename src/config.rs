@@ -534,6 +534,25 @@ client_secret_env = "SF_SECRET"
     }
 
     #[test]
+    fn retry_delays_are_checked_and_name_their_line() {
+        let set = format!("[defaults.http]\nbase_delay_ms = 200\nmax_delay_ms = 9000\n{JWT_ORG}");
+        let org = parse(&set).unwrap().org(None).unwrap().clone();
+        assert_eq!(org.retry.base_delay, std::time::Duration::from_millis(200));
+        assert_eq!(org.retry.max_delay, std::time::Duration::from_secs(9));
+        let hours = format!("[defaults.http]\nmax_delay_ms = 7200000\n{JWT_ORG}");
+        let err = parse(&hours).unwrap_err().to_string();
+        assert!(err.starts_with("/nowhere/pslwarden.toml:2:"), "{err}");
+        assert!(err.contains("http.max_delay_ms"), "{err}");
+        assert!(err.contains("between 1 and 600000"), "{err}");
+        let upside_down =
+            format!("[defaults.http]\nbase_delay_ms = 5000\nmax_delay_ms = 100\n{JWT_ORG}");
+        let err = parse(&upside_down).unwrap_err().to_string();
+        assert!(err.starts_with("/nowhere/pslwarden.toml:2:"), "{err}");
+        assert!(err.contains("http.base_delay_ms"), "{err}");
+        assert!(err.contains("max_delay_ms (100 ms)"), "{err}");
+    }
+
+    #[test]
     fn a_jwt_org_parses_with_defaults() {
         let s = parse(JWT_ORG).unwrap();
         let org = s.org(None).unwrap();

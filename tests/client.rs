@@ -408,6 +408,69 @@ async fn locked_rows_are_resent_until_every_record_is_created() {
     sim.stop().await;
 }
 
+/// The next request of `method` is carried out, then answered 500: the server acted, but its
+/// answer says it failed.
+fn a_500_after_handling(method: &str) -> Faults {
+    Faults {
+        once: vec![sfsim::OneShot {
+            method: Some(method.into()),
+            path: None,
+            status: 500,
+            retry_after: None,
+            after_handling: true,
+        }],
+        ..Faults::default()
+    }
+}
+
+#[tokio::test]
+async fn a_create_answered_500_after_it_was_carried_out_is_not_sent_again() {
+    let sim = start(with_extra_users(seed(), 3)).await;
+    let client = signed_in_client(&sim).await;
+    let before = sim.org.records("PermissionSetAssignment").len();
+    sim.org.set_faults(a_500_after_handling("POST"));
+    let records: Vec<NewRecord> = (1..=3)
+        .map(|n| assignment(&user_id(n), LICENSE_FREE_PS))
+        .collect();
+    let err = client.create_records(&records, false).await.unwrap_err();
+    assert!(err.to_string().contains("UNKNOWN_EXCEPTION"), "{err}");
+    let stats = sim.org.stats();
+    assert_eq!(stats.faults_injected.get("once"), Some(&1), "{stats:?}");
+    assert_eq!(
+        stats.requests.get("POST composite/sobjects"),
+        Some(&1),
+        "a create whose outcome is unknown is never resent: {stats:?}"
+    );
+    let after = sim.org.records("PermissionSetAssignment").len();
+    assert_eq!(after - before, 3, "created once, not twice");
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn a_delete_answered_500_after_it_was_carried_out_is_resent_and_finds_the_records_gone() {
+    let (fixture, ids) = with_extra_assignments(seed(), 3);
+    let sim = start(fixture).await;
+    let client = signed_in_client(&sim).await;
+    sim.org.set_faults(a_500_after_handling("DELETE"));
+    let outcomes = client.delete_records(&ids, false).await.unwrap();
+    // Sending a delete twice does no harm: the second answer says the records are gone (the
+    // apply engine reads such records back before it counts them done).
+    assert!(outcomes.iter().all(|o| o.may_be_gone()), "{outcomes:?}");
+    let left = sim.org.records("PermissionSetAssignment");
+    assert!(
+        ids.iter()
+            .all(|id| !left.iter().any(|r| r["Id"] == id.as_str())),
+        "the records are deleted"
+    );
+    let stats = sim.org.stats();
+    assert_eq!(
+        stats.requests.get("DELETE composite/sobjects"),
+        Some(&2),
+        "{stats:?}"
+    );
+    sim.stop().await;
+}
+
 #[tokio::test]
 async fn independent_queries_are_batched_five_to_a_composite_call() {
     let sim = start(seed()).await;

@@ -1,6 +1,7 @@
 //! Injected faults: added latency, 503s, sessions that expire early, `UNABLE_TO_LOCK_ROW` on
 //! writes and responses cut off mid-JSON, all drawn from a seeded splitmix64 generator so the
-//! same seed and the same request sequence give the same faults.
+//! same seed and the same request sequence give the same faults; and one-shot faults
+//! (`Faults::once`) that answer the next matching request with an error, once.
 //!
 //! Owns the settings (`Faults`), the generator and the injected-fault counters. It decides
 //! whether a fault fires; the server and the write path decide what the fault looks like. It
@@ -26,6 +27,32 @@ pub struct Faults {
     pub lock_row_rate: f64,
     /// Share of 200 responses whose body is cut off mid-JSON.
     pub malformed_json_rate: f64,
+    /// One-shot faults, used in order: each answers the next `/services/data` request it
+    /// matches, then is gone. For tests that need "this one request fails, the next passes".
+    pub once: Vec<OneShot>,
+}
+
+/// One request answered with an error, once (`Faults::once`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OneShot {
+    /// The HTTP method it waits for (`"GET"`, `"POST"`, ...); absent: the next request of any.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// A part of the request path it waits for (e.g. `"/limits"`); absent: any path.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// The status answered: 429 or 500..=599. 503 carries `SERVER_UNAVAILABLE`, any other
+    /// status `UNKNOWN_EXCEPTION`.
+    pub status: u16,
+    /// Sent as the `Retry-After` header, as written (seconds or an HTTP-date); absent: none.
+    #[serde(default)]
+    pub retry_after: Option<String>,
+    /// Carry the request out first (its changes are kept, it counts as an API call), then
+    /// answer the error: a server that acted but whose answer says it failed. Otherwise the
+    /// request is refused before it is read, like the rate-based 503.
+    #[serde(default)]
+    pub after_handling: bool,
 }
 
 /// Names under which `Stats::faults_injected` counts each fault.
@@ -35,6 +62,7 @@ pub(crate) mod kind {
     pub const SESSION_EXPIRED: &str = "session_expired";
     pub const LOCK_ROW: &str = "lock_row";
     pub const MALFORMED_JSON: &str = "malformed_json";
+    pub const ONE_SHOT: &str = "once";
 }
 
 /// Why a `Faults` value was refused.
@@ -44,6 +72,8 @@ pub enum FaultsError {
     Rate { name: &'static str, value: f64 },
     #[error("expire_session_every must be at least 1 (or absent to disable)")]
     ZeroEvery,
+    #[error("once[{index}].status must be 429 or between 500 and 599, got {status}")]
+    OneShotStatus { index: usize, status: u16 },
 }
 
 impl Faults {
@@ -60,6 +90,14 @@ impl Faults {
         }
         if self.expire_session_every == Some(0) {
             return Err(FaultsError::ZeroEvery);
+        }
+        for (index, shot) in self.once.iter().enumerate() {
+            if shot.status != 429 && !(500..=599).contains(&shot.status) {
+                return Err(FaultsError::OneShotStatus {
+                    index,
+                    status: shot.status,
+                });
+            }
         }
         Ok(())
     }
@@ -102,6 +140,8 @@ pub(crate) struct FaultState {
     authorised: u64,
     /// How many times each fault fired (reported in `Stats::faults_injected`).
     injected: BTreeMap<String, u64>,
+    /// The one-shot faults not used yet, in order (a copy of `faults.once` when set).
+    pending_once: Vec<OneShot>,
 }
 
 impl Default for FaultState {
@@ -114,6 +154,7 @@ impl FaultState {
     pub(crate) fn new(faults: Faults) -> Self {
         FaultState {
             rng: SplitMix64::new(faults.seed),
+            pending_once: faults.once.clone(),
             faults,
             authorised: 0,
             injected: BTreeMap::new(),
@@ -123,6 +164,7 @@ impl FaultState {
     /// Replaces the settings and restarts the sequence; counters are kept.
     pub(crate) fn set(&mut self, faults: Faults) {
         self.rng = SplitMix64::new(faults.seed);
+        self.pending_once = faults.once.clone();
         self.faults = faults;
         self.authorised = 0;
     }
@@ -183,6 +225,28 @@ impl FaultState {
         fire
     }
 
+    /// Takes the first unused one-shot fault that matches `method` and is of the kind asked
+    /// (`after_handling` or not), if any: the server asks for refusals before it authenticates
+    /// and for after-handling ones only once the request is carried out, so neither is used up
+    /// by a request that never gets that far.
+    pub(crate) fn one_shot(
+        &mut self,
+        method: &str,
+        path: &str,
+        after_handling: bool,
+    ) -> Option<OneShot> {
+        let at = self.pending_once.iter().position(|shot| {
+            shot.after_handling == after_handling
+                && shot
+                    .method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
+                && shot.path.as_deref().is_none_or(|p| path.contains(p))
+        })?;
+        self.count(kind::ONE_SHOT);
+        Some(self.pending_once.remove(at))
+    }
+
     pub(crate) fn malformed_json(&mut self) -> bool {
         let fire = self.roll(self.faults.malformed_json_rate);
         if fire {
@@ -228,6 +292,48 @@ mod tests {
         assert!(
             (0..1000).all(|_| !state.http_503() && !state.lock_row() && !state.malformed_json())
         );
+    }
+
+    #[test]
+    fn a_one_shot_fault_answers_the_next_matching_request_once() {
+        let shot = |method: Option<&str>, status| OneShot {
+            method: method.map(str::to_string),
+            path: None,
+            status,
+            retry_after: None,
+            after_handling: false,
+        };
+        let mut state = FaultState::new(Faults {
+            once: vec![shot(Some("POST"), 500), shot(None, 503)],
+            ..Faults::default()
+        });
+        assert_eq!(
+            state.one_shot("GET", "/q", true),
+            None,
+            "none is after handling"
+        );
+        assert_eq!(
+            state.one_shot("GET", "/q", false).map(|s| s.status),
+            Some(503)
+        );
+        assert_eq!(state.one_shot("GET", "/q", false), None);
+        assert_eq!(
+            state.one_shot("post", "/q", false).map(|s| s.status),
+            Some(500)
+        );
+        assert_eq!(state.one_shot("POST", "/q", false), None);
+        assert_eq!(state.injected().get(kind::ONE_SHOT), Some(&2));
+        let bad = Faults {
+            once: vec![shot(None, 404)],
+            ..Faults::default()
+        };
+        assert!(matches!(
+            bad.validate(),
+            Err(FaultsError::OneShotStatus {
+                index: 0,
+                status: 404
+            })
+        ));
     }
 
     #[test]

@@ -43,7 +43,7 @@ mod store;
 mod values;
 mod wire;
 
-pub use faults::Faults;
+pub use faults::{Faults, OneShot};
 pub use fixture::FixtureError;
 pub use org::{Org, Stats};
 pub use server::{run, run_with_login};

@@ -144,6 +144,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         expire_session_every: args.expire_session_every,
         lock_row_rate: args.lock_row_rate,
         malformed_json_rate: args.malformed_json_rate,
+        once: Vec::new(),
     };
     if let Err(e) = faults.validate() {
         eprintln!("sfsim: {e}");

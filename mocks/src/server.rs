@@ -147,6 +147,26 @@ fn to_json_bytes(value: &Value) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec())
 }
 
+/// The answer of a one-shot fault (`Faults::once`).
+fn one_shot_response(shot: &crate::faults::OneShot, limit: (String, String)) -> Response {
+    let mut headers = vec![limit];
+    if let Some(wait) = &shot.retry_after {
+        headers.push(("Retry-After".to_string(), wait.clone()));
+    }
+    let body = if shot.status == 503 {
+        error_body(
+            "SERVER_UNAVAILABLE",
+            "Server temporarily unavailable: the service is down for maintenance or overloaded. Retry later.",
+        )
+    } else {
+        error_body(
+            "UNKNOWN_EXCEPTION",
+            "An unexpected error occurred. Please include this ErrorId if you contact support.",
+        )
+    };
+    json_response(shot.status, headers, body)
+}
+
 fn error_body(code: &str, message: &str) -> Vec<u8> {
     serde_json::to_vec(&[ApiError::new(code, message)]).unwrap_or_default()
 }
@@ -341,6 +361,14 @@ async fn data_api(shared: &Shared, request: ApiRequest) -> Response {
     };
     let max = state.settings.daily_api_limit;
 
+    if let Some(shot) = state
+        .faults
+        .one_shot(request.method.as_str(), &request.path, false)
+    {
+        let used = state.stats.api_calls;
+        return one_shot_response(&shot, limit_header(used, max));
+    }
+
     if state.faults.http_503() {
         let used = state.stats.api_calls;
         return json_response(
@@ -387,7 +415,14 @@ async fn data_api(shared: &Shared, request: ApiRequest) -> Response {
     };
     let response: SimResponse = api::dispatch(&mut state, &request, &caller);
     state.store.commit();
+    let shot = state
+        .faults
+        .one_shot(request.method.as_str(), &request.path, true);
 
+    if let Some(shot) = &shot {
+        // The changes stand; only the answer says otherwise.
+        return one_shot_response(shot, limit_header(state.stats.api_calls, max));
+    }
     let mut headers: Vec<(String, String)> = response.headers.clone().into_iter().collect();
     headers.push(limit_header(state.stats.api_calls, max));
     match &response.body {

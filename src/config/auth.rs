@@ -137,6 +137,10 @@ impl OrgSettings {
 /// Largest `http.max_response_mib` accepted (4 GiB): beyond that the limit protects nothing.
 const MAX_RESPONSE_MIB: u64 = 4096;
 
+/// The longest `http.max_delay_ms`: ten minutes. It is also the longest `Retry-After` waited
+/// out, and past that a night's job would sit idle on one request.
+const MAX_DELAY_MS: u64 = 600_000;
+
 impl Checker {
     /// Checks `[org.auth]`: the flow, the keys it takes, its URLs and its secret references.
     /// `simulator` is the org's simulator, which stands in for a missing URL.
@@ -399,11 +403,34 @@ impl Checker {
             }
             retry.max_attempts = *a.get_ref();
         }
-        if let Some(ms) = org.base_delay_ms.or(defaults.base_delay_ms) {
-            retry.base_delay = Duration::from_millis(ms);
+        let max_delay = org.max_delay_ms.as_ref().or(defaults.max_delay_ms.as_ref());
+        if let Some(ms) = max_delay {
+            if *ms.get_ref() == 0 || *ms.get_ref() > MAX_DELAY_MS {
+                return Err(self.invalid(
+                    ms.span(),
+                    &format!("{prefix}.http.max_delay_ms"),
+                    format!("must be between 1 and {MAX_DELAY_MS} (milliseconds)"),
+                ));
+            }
+            retry.max_delay = Duration::from_millis(*ms.get_ref());
         }
-        if let Some(ms) = org.max_delay_ms.or(defaults.max_delay_ms) {
-            retry.max_delay = Duration::from_millis(ms);
+        if let Some(ms) = org
+            .base_delay_ms
+            .as_ref()
+            .or(defaults.base_delay_ms.as_ref())
+        {
+            if Duration::from_millis(*ms.get_ref()) > retry.max_delay {
+                return Err(self.invalid(
+                    ms.span(),
+                    &format!("{prefix}.http.base_delay_ms"),
+                    format!(
+                        "must not be more than max_delay_ms ({} ms): the first wait is the \
+                         shortest",
+                        retry.max_delay.as_millis()
+                    ),
+                ));
+            }
+            retry.base_delay = Duration::from_millis(*ms.get_ref());
         }
         let max_response_bytes = match org
             .max_response_mib

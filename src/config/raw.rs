@@ -65,9 +65,9 @@ pub struct RawHttp {
     /// Attempts per request for transient failures, the first included.
     pub max_attempts: Option<Spanned<u32>>,
     /// First retry delay in milliseconds; doubles up to `max_delay_ms`.
-    pub base_delay_ms: Option<u64>,
-    /// Cap on one retry delay in milliseconds.
-    pub max_delay_ms: Option<u64>,
+    pub base_delay_ms: Option<Spanned<u64>>,
+    /// Cap on one retry delay in milliseconds, and the longest `Retry-After` waited out.
+    pub max_delay_ms: Option<Spanned<u64>>,
     /// Largest response body read, in MiB (default 64): a larger or endless answer is an error.
     pub max_response_mib: Option<Spanned<u64>>,
 }

@@ -1,16 +1,22 @@
 //! Notifications: a webhook per configured endpoint, Slack-compatible (`{"text": ...}`) or a
 //! generic JSON event, on new findings, on apply results and on failures.
 //!
-//! Owns: the events ([`Event`]), their wording and JSON shape (pure), and sending with retries.
-//! A failing webhook is retried, then logged; it never stops or fails a run.
+//! Owns: the events ([`Event`]), their wording and JSON shape (pure), and sending with retries
+//! ([`WEBHOOK_RETRY`], on the shared backoff of `salesforce::retry`, honouring a receiver's
+//! `Retry-After`). A failing webhook is retried, then logged; it never stops or fails a run.
 //!
 //! Must not: put a secret in a message, or org text into a Slack message unescaped
 //! ([`crate::text::slack`]). Messages carry org names, counts, usernames and record
 //! ids only; the webhook URL itself (a secret for Slack) is never logged.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use backon::Retryable;
 use serde::Serialize;
+
+use crate::salesforce::RetryPolicy;
+use crate::salesforce::retry::{self, Wait};
 
 // The webhook spec types are config (what the file asks for); they live there so config never
 // imports the daemon. Re-exported for this module's users.
@@ -189,47 +195,132 @@ impl Event {
     }
 }
 
-/// Attempts per webhook per event.
-const ATTEMPTS: u32 = 3;
+/// How a webhook delivery is retried, on the same backoff as the Salesforce calls
+/// ([`retry::backoff`]): three attempts, the first retry after about half a second. A receiver's
+/// `Retry-After` (on 429 or 503) of up to `max_delay` is waited out as asked; a longer one gives
+/// up at once, so one slow receiver cannot hold up the night's job. 30 s keeps the worst case
+/// (two waits and three 10 s timeouts) inside systemd's default 90 s stop timeout.
+pub const WEBHOOK_RETRY: RetryPolicy = RetryPolicy {
+    max_attempts: 3,
+    base_delay: Duration::from_millis(500),
+    max_delay: Duration::from_secs(30),
+};
+
+/// Why one delivery attempt failed, as the retry loop needs it.
+#[derive(Debug)]
+struct Undelivered {
+    /// For the log: `HTTP 429`, `timed out`, ... (never reqwest's text, which can hold the URL).
+    why: String,
+    /// Another attempt may help: no answer, or 408, 429 or 5xx. Any other refusal (400, 404, a
+    /// revoked Slack hook's 403...) will be the same a second later.
+    retry: bool,
+    /// The wait the receiver asked for in `Retry-After` (read on 429 and 503 only).
+    asked: Option<Duration>,
+}
+
+/// One POST of `body` to `hook`.
+async fn deliver_once(
+    http: &reqwest::Client,
+    hook: &Webhook,
+    body: &serde_json::Value,
+) -> Result<(), Undelivered> {
+    let sent = http
+        .post(hook.url.expose())
+        .timeout(Duration::from_secs(10))
+        .json(body)
+        .send()
+        .await;
+    match sent {
+        Ok(r) if r.status().is_success() => Ok(()),
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let asked = matches!(status, 429 | 503)
+                .then(|| retry::retry_after_header(r.headers()))
+                .flatten();
+            Err(Undelivered {
+                why: format!("HTTP {status}"),
+                retry: matches!(status, 408 | 429) || status >= 500,
+                asked,
+            })
+        }
+        Err(e) => Err(Undelivered {
+            why: if e.is_timeout() {
+                "timed out"
+            } else if e.is_connect() {
+                "connection failed"
+            } else {
+                "request failed"
+            }
+            .to_string(),
+            retry: true,
+            asked: None,
+        }),
+    }
+}
+
+/// The webhook's host, for log lines: the rest of the URL (a Slack hook's path is its token)
+/// is never logged.
+fn host_of(hook: &Webhook) -> String {
+    url::Url::parse(hook.url.expose())
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "the webhook's host".to_string())
+}
 
 /// Sends `event` to every webhook that wants it. Never fails: problems are logged.
 pub async fn send(http: &reqwest::Client, webhooks: &[Webhook], event: &Event) {
     for hook in webhooks.iter().filter(|w| w.events.contains(&event.kind())) {
-        let body = event.body(hook.format);
-        let mut delay = Duration::from_millis(500);
-        for attempt in 1..=ATTEMPTS {
-            let sent = http
-                .post(hook.url.expose())
-                .timeout(Duration::from_secs(10))
-                .json(&body)
-                .send()
-                .await;
-            match sent {
-                Ok(r) if r.status().is_success() => {
-                    tracing::debug!(webhook = hook.index, event = event.event, "webhook sent");
-                    break;
+        let body = &event.body(hook.format);
+        let host = host_of(hook);
+        let sent = &AtomicU32::new(0);
+        let attempt = move || async move {
+            sent.fetch_add(1, Ordering::Relaxed);
+            deliver_once(http, hook, body).await
+        };
+        let result = attempt
+            .retry(retry::backoff(&WEBHOOK_RETRY))
+            .when(|u: &Undelivered| u.retry)
+            .adjust(|u: &Undelivered, proposed| {
+                let wait = retry::next_wait(&WEBHOOK_RETRY, proposed, u.asked);
+                if let Wait::TooLong { asked, cap } = wait {
+                    tracing::warn!(webhook = hook.index, event = event.event, why = %u.why,
+                        "webhook host {host} asked to wait {} before trying again \
+                         (Retry-After), longer than the {} a webhook delivery may wait; \
+                         giving up on this message so the job goes on",
+                        retry::seconds(asked), retry::seconds(cap));
                 }
-                outcome => {
-                    // The error text of reqwest can hold the URL: only the status is logged.
-                    let why = match outcome {
-                        Ok(r) => format!("HTTP {}", r.status().as_u16()),
-                        Err(e) if e.is_timeout() => "timed out".to_string(),
-                        Err(e) if e.is_connect() => "connection failed".to_string(),
-                        Err(_) => "request failed".to_string(),
-                    };
-                    if attempt == ATTEMPTS {
-                        tracing::warn!(
-                            webhook = hook.index,
-                            event = event.event,
-                            %why,
-                            "webhook failed {ATTEMPTS} times; the run goes on without it"
-                        );
-                    } else {
-                        tracing::info!(webhook = hook.index, attempt, %why, "webhook failed; retrying");
-                        tokio::time::sleep(delay).await;
-                        delay *= 2;
-                    }
+                wait.duration()
+            })
+            .notify(|u: &Undelivered, delay| {
+                let attempt = sent.load(Ordering::Relaxed);
+                if u.asked == Some(delay) {
+                    tracing::info!(webhook = hook.index, attempt, why = %u.why,
+                        "webhook host {host} asked to wait {} (Retry-After); waiting as asked, \
+                         then retrying", retry::seconds(delay));
+                } else {
+                    tracing::info!(webhook = hook.index, attempt, why = %u.why, ?delay,
+                        "webhook failed; retrying");
                 }
+            })
+            .await;
+        let attempts = sent.load(Ordering::Relaxed);
+        match result {
+            Ok(()) => {
+                tracing::debug!(
+                    webhook = hook.index,
+                    event = event.event,
+                    attempts,
+                    "webhook sent"
+                );
+            }
+            Err(u) => {
+                let times = if attempts == 1 {
+                    "once".to_string()
+                } else {
+                    format!("{attempts} times")
+                };
+                tracing::warn!(webhook = hook.index, event = event.event, why = %u.why,
+                    "webhook failed {times}; the run goes on without it");
             }
         }
     }

@@ -13,8 +13,10 @@
 //! [`Secret`] and server text is scrubbed of the secrets this module holds.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use backon::Retryable;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
@@ -31,7 +33,7 @@ use super::error::{
     ApiError, ApiErrorCode, AuthError, AuthErrorKind, FlowKind, SfError, TransportError,
     TransportKind,
 };
-use super::retry::{self, RetryMode};
+use super::retry::{self, RetryMode, Wait};
 use super::settings::{
     AuthFlow, RetryPolicy, default_audience, is_safe_for_secrets, other_audience,
 };
@@ -313,26 +315,39 @@ impl Authenticator {
         })
     }
 
-    /// Obtains a token, retrying network errors and 5xx answers of the token endpoint.
+    /// Obtains a token, retrying network errors and 5xx answers of the token endpoint on the
+    /// policy's backoff, or after the wait the endpoint asked for in `Retry-After` (a wait longer
+    /// than the policy's `max_delay` stops at once, with a line naming the login host).
     pub async fn fetch(&self) -> Result<Token, SfError> {
-        let max = retry::max_attempts(&self.retry);
-        let mut attempt = 1;
-        loop {
-            match self.fetch_once().await {
-                Ok(token) => {
-                    tracing::debug!(flow = %self.kind, attempt, "signed in to Salesforce");
-                    return Ok(token);
+        let sent = &AtomicU32::new(0);
+        let attempt = move || async move {
+            sent.fetch_add(1, Ordering::Relaxed);
+            self.fetch_once().await
+        };
+        let token = attempt
+            .retry(retry::backoff(&self.retry))
+            .when(|err: &SfError| retry::is_retryable(RetryMode::Safe, err))
+            .adjust(|err: &SfError, proposed| {
+                let wait = retry::next_wait(&self.retry, proposed, retry::asked_wait(err));
+                if let Wait::TooLong { asked, cap } = wait {
+                    tracing::warn!(flow = %self.kind,
+                        "the token endpoint at {} asked to wait {} before trying again \
+                         (Retry-After), longer than the {} this retry policy allows \
+                         ([org.http] max_delay_ms); not retrying",
+                        self.login_url, retry::seconds(asked), retry::seconds(cap));
                 }
-                Err(err) if attempt < max && retry::is_retryable(RetryMode::Safe, &err) => {
-                    let delay = retry::backoff(&self.retry, attempt);
-                    tracing::info!(flow = %self.kind, attempt, ?delay, error = %err,
-                        "sign-in failed transiently; retrying");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-                Err(err) => return Err(err.with_attempts(attempt)),
-            }
-        }
+                wait.duration()
+            })
+            .notify(|err: &SfError, delay| {
+                let attempt = sent.load(Ordering::Relaxed);
+                tracing::info!(flow = %self.kind, attempt, ?delay, error = %err,
+                    "sign-in failed transiently; retrying");
+            })
+            .await
+            .map_err(|err| err.with_attempts(sent.load(Ordering::Relaxed)))?;
+        tracing::debug!(flow = %self.kind, attempts = sent.load(Ordering::Relaxed),
+            "signed in to Salesforce");
+        Ok(token)
     }
 
     async fn fetch_once(&self) -> Result<Token, SfError> {
@@ -488,6 +503,7 @@ impl Authenticator {
             .await
             .map_err(|e| self.transport_error(&e))?;
         let status = response.status();
+        let asked = retry::retry_after_header(response.headers());
         let body = match read_body(response, self.max_response_bytes).await {
             Ok(body) => body,
             Err(BodyError::Transport(e)) => return Err(self.transport_error(&e)),
@@ -501,7 +517,7 @@ impl Authenticator {
             }
         };
         if status.is_server_error() {
-            return Err(self.server_error(status.as_u16()));
+            return Err(self.server_error(status.as_u16(), asked));
         }
         if status.is_success() {
             let token: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
@@ -563,8 +579,8 @@ impl Authenticator {
                 refusal.error_description().map(String::as_str),
             ),
             RequestTokenError::Request(TokenHttpError::Transport(e)) => self.transport_error(&e),
-            RequestTokenError::Request(TokenHttpError::ServerStatus(status)) => {
-                self.server_error(status)
+            RequestTokenError::Request(TokenHttpError::ServerStatus(status, asked)) => {
+                self.server_error(status, asked)
             }
             RequestTokenError::Request(TokenHttpError::TooLarge(status)) => {
                 too_large("POST", TOKEN_PATH, status, self.max_response_bytes)
@@ -590,14 +606,17 @@ impl Authenticator {
         })
     }
 
-    fn server_error(&self, status: u16) -> SfError {
-        SfError::Api(Box::new(ApiError::new(
+    /// A 5xx of the token endpoint, with the wait it asked for (`Retry-After`), if any.
+    fn server_error(&self, status: u16, retry_after: Option<Duration>) -> SfError {
+        let mut err = ApiError::new(
             "POST",
             TOKEN_PATH,
             status,
             ApiErrorCode::ServerUnavailable,
             format!("the token endpoint at {} is unavailable", self.login_url),
-        )))
+        );
+        err.retry_after = retry_after;
+        SfError::Api(Box::new(err))
     }
 
     fn transport_error(&self, e: &reqwest::Error) -> SfError {
@@ -705,8 +724,9 @@ pub(crate) enum TokenHttpError {
     #[error("{0}")]
     Transport(reqwest::Error),
     /// A 5xx: told apart here because `oauth2` would otherwise report it as an unparsable body.
+    /// With the wait asked for in `Retry-After`, if any.
     #[error("HTTP {0} from the token endpoint")]
-    ServerStatus(u16),
+    ServerStatus(u16, Option<Duration>),
     /// The answer (with this status) was larger than the response size limit.
     #[error("the token endpoint's answer (HTTP {0}) is too large")]
     TooLarge(u16),
@@ -727,7 +747,8 @@ async fn oauth_http(
         .map_err(TokenHttpError::Transport)?;
     let status = response.status();
     if status.is_server_error() {
-        return Err(TokenHttpError::ServerStatus(status.as_u16()));
+        let asked = retry::retry_after_header(response.headers());
+        return Err(TokenHttpError::ServerStatus(status.as_u16(), asked));
     }
     let mut builder = oauth2::http::Response::builder().status(status);
     for (name, value) in response.headers() {

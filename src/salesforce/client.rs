@@ -9,7 +9,9 @@
 //! or return a token: requests are logged by method, path (no query string) and status only.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+use backon::Retryable;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use reqwest::Method;
@@ -23,7 +25,7 @@ use super::error::{
     ApiError, ApiErrorCode, AuthErrorKind, FlowKind, MalformedKind, MalformedResponse, SfError,
     TransportError,
 };
-use super::retry::{self, RetryMode};
+use super::retry::{self, RetryMode, Wait};
 use super::settings::{ConnectionSettings, RetryPolicy, is_safe_for_secrets};
 use super::usage::{self, ApiUsage};
 use super::wire;
@@ -341,37 +343,79 @@ impl Client {
     ///
     /// A 401 `INVALID_SESSION_ID` renews the token once and resends without using up an attempt
     /// (the request was refused before it did anything). Transient failures are retried per
-    /// `req.retry` with exponential backoff and full jitter.
+    /// `req.retry` on the policy's backoff ([`retry::backoff`]), or after the wait Salesforce
+    /// asked for in `Retry-After`; a wait longer than the policy's `max_delay` stops at once.
     pub(crate) async fn execute<T: DeserializeOwned>(
         &self,
         req: &ApiRequest,
     ) -> Result<T, SfError> {
-        let max = retry::max_attempts(&self.inner.retry);
-        let mut attempt = 1;
-        let mut renewed = false;
-        loop {
-            let session = self.current_session().await?;
-            let outcome = match self.send_once(&session, req, attempt).await {
-                Ok((status, body)) => parse_json(req, status, &body),
-                Err(err) => Err(err),
-            };
-            match outcome {
-                Ok(value) => return Ok(value),
-                Err(err) if err.is_invalid_session() && !renewed => {
-                    renewed = true;
-                    tracing::info!(path = req.endpoint(), "session expired; signing in again");
-                    self.renew(session.generation).await?;
+        let policy = &self.inner.retry;
+        // Sends of this request so far; a resend after a session renewal is not one more.
+        let sent = &AtomicU32::new(0);
+        let renewed = &AtomicBool::new(false);
+        // The instance host of the latest attempt, for the line that says whose wait was too long.
+        let host = &Mutex::new(String::new());
+        let attempt = move || async move {
+            let n = sent.fetch_add(1, Ordering::Relaxed) + 1;
+            loop {
+                let session = self.current_session().await.map_err(Failure::SignIn)?;
+                *lock(host) = session
+                    .instance_url
+                    .host_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let outcome = match self.send_once(&session, req, n).await {
+                    Ok((status, body)) => parse_json(req, status, &body),
+                    Err(err) => Err(err),
+                };
+                match outcome {
+                    Ok(value) => return Ok(value),
+                    Err(err)
+                        if err.is_invalid_session() && !renewed.swap(true, Ordering::Relaxed) =>
+                    {
+                        tracing::info!(path = req.endpoint(), "session expired; signing in again");
+                        self.renew(session.generation)
+                            .await
+                            .map_err(Failure::SignIn)?;
+                    }
+                    Err(error) => {
+                        let retry = retry::is_retryable(req.retry, &error);
+                        return Err(Failure::Request { error, retry });
+                    }
                 }
-                Err(err) if attempt < max && retry::is_retryable(req.retry, &err) => {
-                    let delay = retry::backoff(&self.inner.retry, attempt);
-                    tracing::info!(method = %req.method, path = req.endpoint(), attempt, ?delay,
-                        error = %err, "transient failure; retrying");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-                Err(err) => return Err(err.with_attempts(attempt)),
             }
-        }
+        };
+        attempt
+            .retry(retry::backoff(policy))
+            .when(|f: &Failure| matches!(f, Failure::Request { retry: true, .. }))
+            .adjust(|f: &Failure, proposed| {
+                let wait = retry::next_wait(policy, proposed, f.asked_wait());
+                if let Wait::TooLong { asked, cap } = wait {
+                    tracing::warn!(method = %req.method, path = req.endpoint(),
+                        "Salesforce at {} asked to wait {} before trying again (Retry-After), \
+                         longer than the {} this retry policy allows ([org.http] max_delay_ms); \
+                         not retrying",
+                        lock(host), retry::seconds(asked), retry::seconds(cap));
+                }
+                wait.duration()
+            })
+            .notify(|f: &Failure, delay| {
+                let error = f.error();
+                let attempt = sent.load(Ordering::Relaxed);
+                if f.asked_wait() == Some(delay) {
+                    tracing::info!(method = %req.method, path = req.endpoint(), attempt, %error,
+                        "Salesforce asked to wait {} (Retry-After); retrying then",
+                        retry::seconds(delay));
+                } else {
+                    tracing::info!(method = %req.method, path = req.endpoint(), attempt, ?delay,
+                        %error, "transient failure; retrying");
+                }
+            })
+            .await
+            .map_err(|f| match f {
+                Failure::Request { error, .. } => error.with_attempts(sent.load(Ordering::Relaxed)),
+                Failure::SignIn(error) => error,
+            })
     }
 
     /// One HTTP exchange. Returns the body of a 2xx answer, or the mapped error.
@@ -435,6 +479,7 @@ impl Client {
             *lock(&self.inner.usage) = Some(seen);
         }
         tracing::debug!(method = %req.method, path = endpoint, status, attempt, "Salesforce API call");
+        let asked = retry::retry_after_header(response.headers());
         let limit = self.inner.max_response_bytes;
         let body = match read_body(response, limit).await {
             Ok(body) => body,
@@ -446,7 +491,11 @@ impl Client {
         if (200..300).contains(&status) {
             Ok((status, body))
         } else {
-            Err(self.api_error(req, status, &body))
+            let mut err = self.api_error(req, status, &body);
+            if let SfError::Api(api) = &mut err {
+                api.retry_after = asked;
+            }
+            Err(err)
         }
     }
 
@@ -516,6 +565,28 @@ impl Client {
         });
         *slot = Some(Arc::clone(&session));
         Ok(session)
+    }
+}
+
+/// Why one attempt of [`Client::execute`] failed, as its retry loop needs to know.
+enum Failure {
+    /// The request's own answer or transport error; `retry`: another attempt may help (per the
+    /// request's [`RetryMode`]).
+    Request { error: SfError, retry: bool },
+    /// Signing in (or renewing) failed: the authenticator retried that itself, so this stops
+    /// the loop at once and is returned as it is.
+    SignIn(SfError),
+}
+
+impl Failure {
+    fn error(&self) -> &SfError {
+        match self {
+            Failure::Request { error, .. } | Failure::SignIn(error) => error,
+        }
+    }
+
+    fn asked_wait(&self) -> Option<std::time::Duration> {
+        retry::asked_wait(self.error())
     }
 }
 

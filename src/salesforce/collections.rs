@@ -9,6 +9,7 @@
 //! setup objects such as `PermissionSetAssignment` with others in one call; callers keep them
 //! apart).
 
+use backon::BackoffBuilder;
 use reqwest::Method;
 use serde_json::{Map, Value};
 
@@ -233,7 +234,9 @@ impl Client {
         outcomes: &mut [Option<RecordOutcome>],
         via: Via,
     ) -> Result<(), SfError> {
-        let max = retry::max_attempts(self.retry_policy());
+        let policy = self.retry_policy();
+        // The policy's waits between rounds; when it runs dry, locked records stay failed.
+        let mut waits = retry::backoff(policy).build();
         let mut pending: Vec<usize> = range.collect();
         let mut round = 1;
         while !pending.is_empty() {
@@ -250,19 +253,27 @@ impl Client {
                 .iter()
                 .filter(|(_, o)| !o.success && !rolled_back_only(o))
                 .all(|(_, o)| lock_only(o));
+            let retryable = |outcome: &RecordOutcome| {
+                !outcome.success
+                    && (lock_only(outcome)
+                        || (all_or_none && blockers_transient && rolled_back_only(outcome)))
+            };
+            let delay = if decided.iter().any(|(_, o)| retryable(o)) {
+                waits
+                    .next()
+                    .and_then(|proposed| retry::next_wait(policy, Some(proposed), None).duration())
+            } else {
+                None
+            };
             let mut again = Vec::new();
             for (index, outcome) in decided {
-                let retryable = !outcome.success
-                    && (lock_only(&outcome)
-                        || (all_or_none && blockers_transient && rolled_back_only(&outcome)));
-                if retryable && round < max {
+                if delay.is_some() && retryable(&outcome) {
                     again.push(index);
                 } else {
                     outcomes[index] = Some(outcome);
                 }
             }
-            if !again.is_empty() {
-                let delay = retry::backoff(self.retry_policy(), round);
+            if let Some(delay) = delay {
                 tracing::info!(
                     records = again.len(),
                     round,

@@ -386,6 +386,9 @@ pub struct ApiError {
     pub attempts: u32,
     /// API usage as of this answer, shown when the limit is the problem.
     pub usage: Option<ApiUsage>,
+    /// The wait the server asked for in `Retry-After`, if it sent a readable one: the retry
+    /// loop waits that long instead of its own backoff, or gives up when it is too long.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl ApiError {
@@ -405,6 +408,7 @@ impl ApiError {
             fields: Vec::new(),
             attempts: 1,
             usage: None,
+            retry_after: None,
         }
     }
 

@@ -17,7 +17,7 @@ mod collections;
 mod composite;
 mod error;
 mod query;
-mod retry;
+pub(crate) mod retry;
 pub mod settings;
 mod sfcli;
 mod usage;

@@ -1,10 +1,15 @@
-//! When to try a request again, and how long to wait first.
+//! When to try a request again, and how long to wait first: the one backoff policy of every
+//! HTTP retry in pslwarden (Salesforce sign-ins and API calls, and webhook deliveries).
 //!
-//! Owns: exponential backoff with full jitter (`RetryPolicy`), and the rule of which failures are
-//! worth another attempt for which kind of request. Must not sleep or send anything itself: the
-//! client's request loop does, so this stays a set of pure functions.
+//! Owns: the `backon` policy built from a [`RetryPolicy`] ([`backoff`]), the rule of which
+//! Salesforce failures are worth another attempt for which kind of request ([`is_retryable`]),
+//! reading a server's `Retry-After` ([`parse_retry_after`]) and deciding between the backoff,
+//! the server's wait and giving up ([`next_wait`]). Must not sleep or send anything itself: the
+//! callers run `backon`'s loop with these pieces, so this stays a set of pure functions.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+use backon::ExponentialBuilder;
 
 use super::error::{ApiErrorCode, MalformedKind, SfError, TransportKind};
 use super::settings::RetryPolicy;
@@ -24,6 +29,94 @@ pub(crate) enum RetryMode {
 /// Attempts allowed by the policy; at least one, whatever the config says.
 pub(crate) fn max_attempts(policy: &RetryPolicy) -> u32 {
     policy.max_attempts.max(1)
+}
+
+/// The backoff of `policy` for `backon`: the first retry waits about `base_delay`, each later one
+/// twice the one before, up to `max_delay`; at most `max_attempts - 1` retries. Jitter spreads
+/// each wait over `[step, 2 × step)` so clients that failed together do not come back together;
+/// [`next_wait`] then caps the result at `max_delay`.
+pub(crate) fn backoff(policy: &RetryPolicy) -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(policy.base_delay)
+        .with_max_delay(policy.max_delay)
+        .with_factor(2.0)
+        .with_max_times(max_attempts(policy) as usize - 1)
+        .with_jitter()
+}
+
+/// What to do after a failure that may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// Wait this long (the policy's backoff), then try again.
+    Backoff(Duration),
+    /// Wait as long as the server asked in `Retry-After`, then try again.
+    AsAsked(Duration),
+    /// The server asked for a wait longer than the policy allows (`max_delay`): stop now rather
+    /// than hold up the night's job; the caller logs who asked for how long.
+    TooLong { asked: Duration, cap: Duration },
+    /// The policy's attempts are used up.
+    Exhausted,
+}
+
+impl Wait {
+    /// The wait for `backon`'s `adjust`: `None` stops retrying.
+    pub(crate) fn duration(self) -> Option<Duration> {
+        match self {
+            Wait::Backoff(d) | Wait::AsAsked(d) => Some(d),
+            Wait::TooLong { .. } | Wait::Exhausted => None,
+        }
+    }
+}
+
+/// Decides the wait before the next attempt from the policy's proposal (`None`: no attempts
+/// left) and the server's `Retry-After`, if it sent one. A server's wait replaces the backoff
+/// (it knows when it will be back), unless it is longer than `max_delay`.
+pub(crate) fn next_wait(
+    policy: &RetryPolicy,
+    proposed: Option<Duration>,
+    asked: Option<Duration>,
+) -> Wait {
+    let Some(proposed) = proposed else {
+        return Wait::Exhausted;
+    };
+    match asked {
+        Some(asked) if asked > policy.max_delay => Wait::TooLong {
+            asked,
+            cap: policy.max_delay,
+        },
+        Some(asked) => Wait::AsAsked(asked),
+        None => Wait::Backoff(proposed.min(policy.max_delay)),
+    }
+}
+
+/// Reads a `Retry-After` value (RFC 9110 §10.2.3): a number of seconds, or an HTTP-date (any of
+/// its three formats) turned into the time left from `now` (zero when it is past). `None` for
+/// anything else, so a garbled header falls back to the policy's backoff.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Too many digits for u64 is still "very long": it must trip the cap, not vanish.
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The `Retry-After` of an HTTP answer, if it has a readable one.
+pub(crate) fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, SystemTime::now()))
+}
+
+/// A wait for people to read in a log line: `1s`, `90s`, `86400s`, `1.5s`.
+pub(crate) fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
 }
 
 /// Whether `err` from a request of kind `mode` deserves another attempt (the attempt budget is
@@ -48,31 +141,19 @@ pub(crate) fn is_retryable(mode: RetryMode, err: &SfError) -> bool {
     }
 }
 
-/// The upper bound of the wait before retry number `retry` (1 = the first retry):
-/// `base_delay * 2^(retry-1)`, capped at `max_delay`.
-pub(crate) fn delay_cap(policy: &RetryPolicy, retry: u32) -> Duration {
-    let exponent = retry.saturating_sub(1).min(31);
-    policy
-        .base_delay
-        .checked_mul(1u32 << exponent)
-        .map_or(policy.max_delay, |d| d.min(policy.max_delay))
-}
-
-/// Full jitter: a uniformly random wait in `[0, cap]`, so many clients that failed together do
-/// not come back together. `unit` is the random draw in `[0, 1)`.
-pub(crate) fn jittered(cap: Duration, unit: f64) -> Duration {
-    cap.mul_f64(unit.clamp(0.0, 1.0))
-}
-
-/// The wait before retry number `retry`, randomised.
-pub(crate) fn backoff(policy: &RetryPolicy, retry: u32) -> Duration {
-    jittered(delay_cap(policy, retry), fastrand::f64())
+/// The `Retry-After` a Salesforce error carried, if any.
+pub(crate) fn asked_wait(err: &SfError) -> Option<Duration> {
+    match err {
+        SfError::Api(api) => api.retry_after,
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::salesforce::error::{ApiError, MalformedResponse, TransportError};
+    use backon::BackoffBuilder;
 
     fn policy() -> RetryPolicy {
         RetryPolicy {
@@ -83,28 +164,24 @@ mod tests {
     }
 
     #[test]
-    fn delay_doubles_from_the_base() {
-        let p = policy();
-        assert_eq!(delay_cap(&p, 1), Duration::from_millis(500));
-        assert_eq!(delay_cap(&p, 2), Duration::from_millis(1000));
-        assert_eq!(delay_cap(&p, 3), Duration::from_millis(2000));
+    fn the_backoff_doubles_from_the_base_within_its_jitter_and_stops_after_the_attempts() {
+        let waits: Vec<Duration> = backoff(&policy()).build().collect();
+        assert_eq!(waits.len(), 4, "5 attempts = 4 waits: {waits:?}");
+        for (i, wait) in waits.iter().enumerate() {
+            let step = Duration::from_millis(500) * (1 << i);
+            assert!(*wait >= step && *wait < step * 2, "wait {i}: {wait:?}");
+        }
     }
 
     #[test]
-    fn delay_is_capped_even_for_absurd_retry_counts() {
-        let p = policy();
-        assert_eq!(delay_cap(&p, 8), Duration::from_secs(30));
-        assert_eq!(delay_cap(&p, u32::MAX), Duration::from_secs(30));
-    }
-
-    #[test]
-    fn jitter_stays_within_zero_and_the_cap() {
-        let cap = Duration::from_secs(4);
-        assert_eq!(jittered(cap, 0.0), Duration::ZERO);
-        assert_eq!(jittered(cap, 0.5), Duration::from_secs(2));
-        assert!(jittered(cap, 7.0) <= cap);
-        for retry in 1..10 {
-            assert!(backoff(&policy(), retry) <= delay_cap(&policy(), retry));
+    fn the_backoff_never_waits_past_max_delay() {
+        let p = RetryPolicy {
+            max_attempts: 20,
+            ..policy()
+        };
+        for proposed in backoff(&p).build() {
+            let wait = next_wait(&p, Some(proposed), None);
+            assert!(wait.duration().unwrap() <= p.max_delay, "{wait:?}");
         }
     }
 
@@ -115,6 +192,71 @@ mod tests {
             ..policy()
         };
         assert_eq!(max_attempts(&p), 1);
+        assert_eq!(backoff(&p).build().count(), 0);
+    }
+
+    #[test]
+    fn a_servers_wait_replaces_the_backoff_unless_it_is_too_long() {
+        let p = policy();
+        let some = Some(Duration::from_millis(700));
+        assert_eq!(
+            next_wait(&p, some, Some(Duration::from_secs(3))),
+            Wait::AsAsked(Duration::from_secs(3))
+        );
+        assert_eq!(
+            next_wait(&p, some, Some(Duration::from_secs(3600))),
+            Wait::TooLong {
+                asked: Duration::from_secs(3600),
+                cap: Duration::from_secs(30)
+            }
+        );
+        assert_eq!(
+            next_wait(&p, some, None),
+            Wait::Backoff(Duration::from_millis(700))
+        );
+        // No attempts left: even a short wait asked for changes nothing.
+        assert_eq!(
+            next_wait(&p, None, Some(Duration::from_secs(1))),
+            Wait::Exhausted
+        );
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = httpdate::parse_http_date("Wed, 02 Dec 2026 06:00:00 GMT").unwrap();
+        assert_eq!(parse_retry_after("1", now), Some(Duration::from_secs(1)));
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 02 Dec 2026 06:01:30 GMT", now),
+            Some(Duration::from_secs(90))
+        );
+        // RFC 850 and asctime forms are HTTP-dates too.
+        assert_eq!(
+            parse_retry_after("Wednesday, 02-Dec-26 06:00:10 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_retry_after("Wed Dec  2 06:00:05 2026", now),
+            Some(Duration::from_secs(5))
+        );
+        // A date in the past: go now.
+        assert_eq!(
+            parse_retry_after("Tue, 01 Dec 2026 06:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert!(parse_retry_after("99999999999999999999999", now).unwrap() > policy().max_delay);
+        for garbled in ["", "-1", "1.5", "soon", "Wed, 99 Foo 2026"] {
+            assert_eq!(parse_retry_after(garbled, now), None, "{garbled:?}");
+        }
+    }
+
+    #[test]
+    fn waits_read_as_seconds() {
+        assert_eq!(seconds(Duration::from_secs(86_400)), "86400s");
+        assert_eq!(seconds(Duration::from_millis(1500)), "1.5s");
     }
 
     fn api(status: u16, code: &str) -> SfError {

@@ -83,14 +83,16 @@ pub enum AuthFlow {
     },
 }
 
-/// Exponential backoff with jitter.
+/// Exponential backoff with jitter, run by `backon` (`salesforce::retry::backoff` builds it; the
+/// Salesforce calls and the webhooks share it).
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Attempts in total, the first included (1 = no retry).
     pub max_attempts: u32,
     /// Delay before the first retry; doubles each time up to `max_delay`.
     pub base_delay: Duration,
-    /// Cap on one delay.
+    /// Cap on one delay, and the longest `Retry-After` a server may ask for: a longer one is not
+    /// waited out (the request fails at once), so no job hangs on it.
     pub max_delay: Duration,
 }
 
