@@ -1,7 +1,6 @@
 //! `pslwarden scan`: take a snapshot (or replay a saved one), run the rules, work out the ledger
 //! and the plan, and write the dry-run report. Never changes the org.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use super::{CommandError, now_rfc3339, render_table};
@@ -16,7 +15,7 @@ use crate::rules::{
     RuleOutcome, RuleStatus, SnapshotIndex, VoicePermissionSet, all_findings, builtin_rules,
     evaluate_all, find_voice_permission_set, scv_double_consumption,
 };
-use crate::snapshot::{FetchProgress, FetchStats, OrgSnapshot, fetch_snapshot};
+use crate::snapshot::{FetchStats, OrgSnapshot, fetch_snapshot};
 
 /// What the user asked of `scan`.
 #[derive(Debug, Clone, Default)]
@@ -139,7 +138,7 @@ pub async fn scan_connected(
     started_at: String,
     calls_before: u64,
 ) -> Result<ScanOutcome, CommandError> {
-    let progress = progress_printer();
+    let bar = crate::progress::FetchBar::new(format!("org `{}`", org.name));
     let extra: Vec<String> = org
         .plan
         .replacement_permission_set
@@ -152,14 +151,14 @@ pub async fn scan_connected(
         &extra,
         org.natterbox.as_deref(),
         started_at.clone(),
-        &progress,
+        &bar.sink(),
     )
     .await
     .map_err(|source| ScanError::Fetch {
         org: org.name.clone(),
         source,
     })?;
-    finish_progress();
+    drop(bar);
     let usage = client.api_usage();
     let api = ApiInfo {
         calls: client.calls_made() - calls_before,
@@ -407,31 +406,6 @@ fn write_plan(path: &Path, plan: &Plan) -> Result<(), ScanError> {
     std::io::Write::write_all(&mut file, plan.to_json_pretty().as_bytes()).map_err(fail)?;
     drop(file);
     std::fs::rename(&tmp, path).map_err(fail)
-}
-
-/// A one-line progress bar on stderr while pages are fetched, only when stderr is a terminal.
-fn progress_printer() -> impl Fn(FetchProgress) + Sync {
-    let tty = std::io::stderr().is_terminal();
-    move |p: FetchProgress| {
-        if tty && p.pages_total > 0 {
-            let width = 30usize;
-            let filled =
-                ((p.pages_done.min(p.pages_total) * width as u64) / p.pages_total) as usize;
-            eprint!(
-                "\rfetching [{}{}] {}/{} pages",
-                "#".repeat(filled),
-                " ".repeat(width - filled),
-                p.pages_done,
-                p.pages_total
-            );
-        }
-    }
-}
-
-fn finish_progress() {
-    if std::io::stderr().is_terminal() {
-        eprintln!();
-    }
 }
 
 impl ScanOutcome {

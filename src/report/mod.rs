@@ -11,6 +11,7 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod next;
+pub mod number;
 pub mod table;
 pub mod write;
 
