@@ -9,6 +9,7 @@ use crate::connect::connect;
 use crate::ledger::{LedgerRow, compute_ledger};
 use crate::plan::{Plan, build_plan};
 use crate::report::next::NextInfo;
+use crate::report::number::grouped;
 use crate::report::write::{ReportPaths, write_report_dir};
 use crate::report::{ApiInfo, OrgInfo, RuleSummary, RunInfo, ScanReport, ToolInfo};
 use crate::rules::{
@@ -430,10 +431,10 @@ impl ScanOutcome {
         out.push_str(&format!(
             "{} finding(s), {} recoverable seat(s): {}; {} plan action(s) (dry run: nothing was \
              changed)\n",
-            r.findings.len(),
-            seats.recoverable(),
+            grouped(r.findings.len()),
+            grouped(seats.recoverable()),
             seats.sentence(),
-            r.plan.actions.len()
+            grouped(r.plan.actions.len())
         ));
         for over in r.over_allocations() {
             out.push_str(&format!("warning: {over}\n"));
@@ -450,17 +451,17 @@ impl ScanOutcome {
             .map(|l| {
                 vec![
                     l.psl.clone(),
-                    l.total.to_string(),
+                    grouped(l.total),
                     if l.over_allocated {
-                        format!("{} OVER", l.used)
+                        format!("{} OVER", grouped(l.used))
                     } else {
-                        l.used.to_string()
+                        grouped(l.used)
                     },
-                    l.free.to_string(),
-                    l.freed_by_plan.to_string(),
-                    l.needs_admin.to_string(),
-                    l.needs_orphan_reclaim.to_string(),
-                    l.free_after_fix.to_string(),
+                    grouped(l.free),
+                    grouped(l.freed_by_plan),
+                    grouped(l.needs_admin),
+                    grouped(l.needs_orphan_reclaim),
+                    grouped(l.free_after_fix),
                 ]
             })
             .collect();
@@ -488,7 +489,7 @@ impl ScanOutcome {
         if steps.len() > 10 {
             out.push_str(&format!(
                 "... and {} more manual step(s) in the report\n",
-                steps.len() - 10
+                grouped(steps.len() - 10)
             ));
         }
         if !steps.is_empty() {
@@ -509,7 +510,7 @@ impl ScanOutcome {
                         f.username.clone(),
                         if f.user_active { "yes" } else { "no" }.to_string(),
                         f.psl.clone(),
-                        f.recoverable_seats.to_string(),
+                        grouped(f.recoverable_seats),
                     ]
                 })
                 .collect();
@@ -521,7 +522,7 @@ impl ScanOutcome {
             if r.findings.len() > 20 {
                 out.push_str(&format!(
                     "... and {} more in the report\n",
-                    r.findings.len() - 20
+                    grouped(r.findings.len() - 20)
                 ));
             }
             out.push('\n');
