@@ -225,3 +225,48 @@ fn counts_have_separators_where_people_read_them_and_plain_digits_for_programs()
         "licenses JSON: {stdout}"
     );
 }
+
+#[test]
+fn at_a_terminal_apply_labels_its_re_read_and_usage_its_calls() {
+    let dir = scratch_dir("progress-apply-usage");
+    let cfg = config_for(
+        &dir,
+        "seed-example.json",
+        "\n[org.window]\nalways_open = true\n",
+    );
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replacen("name = \"sim\"\n", "name = \"sim\"\nmode = \"apply\"\n", 1),
+    )
+    .unwrap();
+    let drawn = at_terminal(
+        &dir,
+        &["--config", cfg.to_str().unwrap(), "apply", "--yes"],
+        &[],
+    );
+    // The scan before acting, then the re-read of the users the plan changes.
+    assert!(drawn.contains("org `sim`: reading"), "{drawn:?}");
+    assert!(
+        drawn.contains("org `sim`, re-reading 1 user(s): reading"),
+        "no bar for the re-read: {drawn:?}"
+    );
+
+    let dir = scratch_dir("progress-usage");
+    let cfg = config_for(&dir, "voice-calls.json", "");
+    let drawn = at_terminal(
+        &dir,
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "usage",
+            "--month",
+            "2026-01",
+        ],
+        &[],
+    );
+    assert!(
+        drawn.contains("org `sim`: reading voice calls"),
+        "no bar for usage: {drawn:?}"
+    );
+}

@@ -353,7 +353,7 @@ impl Run<'_> {
                 .as_deref()
                 .filter(|_| pending.iter().any(|a| a.op == Op::Update));
             let bar = crate::progress::FetchBar::new(format!(
-                "org `{}`, re-checking {} users",
+                "org `{}`, re-reading {} user(s)",
                 self.org.name,
                 grouped(users.len())
             ));
