@@ -245,6 +245,7 @@ fn at_a_terminal_apply_labels_its_re_read_and_usage_its_calls() {
         &["--config", cfg.to_str().unwrap(), "apply", "--yes"],
         &[],
     );
+    assert!(drawn.contains("completed"), "{drawn:?}");
     // The scan before acting, then the re-read of the users the plan changes.
     assert!(drawn.contains("org `sim`: reading"), "{drawn:?}");
     assert!(
@@ -269,4 +270,40 @@ fn at_a_terminal_apply_labels_its_re_read_and_usage_its_calls() {
         drawn.contains("org `sim`: reading voice calls"),
         "no bar for usage: {drawn:?}"
     );
+}
+
+#[test]
+fn at_a_terminal_the_when_open_countdown_is_a_spinner_cleared_when_the_window_opens() {
+    let dir = scratch_dir("progress-when-open");
+    let window = "\n[org.window]\ntime_zone = \"Europe/London\"\ndays = [\"tue\"]\nstart = \"22:00\"\nend = \
+                  \"05:00\"\ncrosses_midnight = true\n";
+    let cfg = config_for(&dir, "seed-example.json", window);
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replacen("name = \"sim\"\n", "name = \"sim\"\nmode = \"apply\"\n", 1),
+    )
+    .unwrap();
+    // A minute before the opening; each reading of the rehearsal clock moves it 30 s.
+    let drawn = at_terminal(
+        &dir,
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "apply",
+            "--when-open",
+            "--yes",
+        ],
+        &[("PSLWARDEN_FAKE_CLOCK", "2026-01-06T21:59:00Z,step=30s")],
+    );
+    let waiting = drawn
+        .find("waiting for the window of org `sim`: opens")
+        .unwrap_or_else(|| panic!("no countdown: {drawn:?}"));
+    let opened = drawn.find("applying").expect("the window opened");
+    assert!(waiting < opened, "{drawn:?}");
+    assert!(
+        drawn[waiting..opened].contains("\u{1b}[2K"),
+        "the countdown's line is cleared before the apply goes on: {drawn:?}"
+    );
+    assert!(drawn.contains("completed"), "{drawn:?}");
 }
