@@ -15,6 +15,7 @@
 //! Salesforce's own count), or judge findings: it reads them only through their `psl_id`, seat,
 //! `rule` and `recoverable_seats`, and reads the plan only through its seat actions.
 
+use crate::report::number::grouped;
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
@@ -76,18 +77,23 @@ impl LedgerRow {
         let mut text = format!(
             "{}: {} free now, {} after the fix: {} more user(s) could be given {} ({} thanks to \
              the fix)",
-            self.psl, self.free, self.free_after_fix, self.assignable_after_fix, sets, gained
+            self.psl,
+            grouped(self.free),
+            grouped(self.free_after_fix),
+            grouped(self.assignable_after_fix),
+            sets,
+            grouped(gained)
         );
         if self.needs_admin > 0 {
             text.push_str(&format!(
                 "; {} more once the admin has made the manual steps",
-                self.needs_admin
+                grouped(self.needs_admin)
             ));
         }
         if self.needs_orphan_reclaim > 0 {
             text.push_str(&format!(
                 "; {} more if `reclaim_orphan_seats` is turned on",
-                self.needs_orphan_reclaim
+                grouped(self.needs_orphan_reclaim)
             ));
         }
         text
@@ -103,9 +109,11 @@ impl LedgerRow {
 /// The sentence every output uses for a license used beyond its total.
 pub fn over_allocation_text(psl: &str, used: u32, total: u32) -> String {
     format!(
-        "{psl} is over-allocated: {used} seats used of {total} bought ({} over): buy seats or \
-         remove assignments before giving it to anyone",
-        used.saturating_sub(total)
+        "{psl} is over-allocated: {} seats used of {} bought ({} over): buy seats or remove \
+         assignments before giving it to anyone",
+        grouped(used),
+        grouped(total),
+        grouped(used.saturating_sub(total))
     )
 }
 

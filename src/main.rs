@@ -282,10 +282,16 @@ enum LogFormat {
     Json,
 }
 
-/// Colour on stderr only at a terminal, and never when `NO_COLOR` is set to anything but the
-/// empty string (https://no-color.org).
-fn use_colour() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+/// Decides once, for the whole process, whether stderr gets colour (`NO_COLOR`) and progress
+/// bars (see `pslwarden::terminal`), before anything is logged or drawn.
+fn install_terminal(cli: &Cli) {
+    let no_color = std::env::var_os("NO_COLOR");
+    pslwarden::terminal::install(pslwarden::terminal::decide(pslwarden::terminal::Facts {
+        stderr_is_terminal: std::io::stderr().is_terminal(),
+        no_color: no_color.as_deref(),
+        json_logs: matches!(cli.log_format, LogFormat::Json),
+        daemon: matches!(cli.command, Command::Daemon { .. }),
+    }));
 }
 
 fn init_logging(format: LogFormat, verbose: u8) {
@@ -298,7 +304,7 @@ fn init_logging(format: LogFormat, verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(use_colour())
+        .with_ansi(pslwarden::terminal::current().colour)
         .with_writer(std::io::stderr);
     match format {
         // tracing's JSON escapes every control character; the plain lines go through
@@ -362,6 +368,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    install_terminal(&cli);
     init_logging(cli.log_format, cli.verbose);
     let log_format = cli.log_format;
     match run(cli).await {
@@ -591,17 +598,7 @@ async fn run(cli: Cli) -> anyhow::Result<Success> {
             let interactive = std::io::stdin().is_terminal().then_some(prompt);
             let result = if when_open {
                 use commands::apply::when_open::{WhenOpen, run_when_open};
-                let countdown = std::io::stderr().is_terminal();
-                match run_when_open(
-                    &settings,
-                    org,
-                    &options,
-                    clock.as_ref(),
-                    interactive,
-                    countdown,
-                )
-                .await
-                {
+                match run_when_open(&settings, org, &options, clock.as_ref(), interactive).await {
                     Ok(WhenOpen::Applied(outcome)) => Ok(*outcome),
                     Ok(WhenOpen::Interrupted) => {
                         let message = "Stopped while waiting for the window: nothing was changed.";

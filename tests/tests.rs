@@ -15,6 +15,7 @@ mod limits;
 mod natterbox;
 mod next;
 mod paging;
+mod progress;
 mod retry;
 mod scan;
 mod sfcli;

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::report::number::grouped;
 use crate::state::{ActionStatus, RunId, RunKind, RunStatus, StoredAction};
 
 /// The report schema version of `apply.json` / `rollback.json`.
@@ -156,13 +157,13 @@ impl RunReport {
         out.push_str(&format!(
             "{} done, {} failed, {} skipped, {} need the admin; {} left for the next run; {} \
              write call(s), {} API call(s)\n",
-            self.count(ActionStatus::Done),
-            self.count(ActionStatus::Failed),
-            self.count(ActionStatus::Skipped),
-            self.for_admin().count(),
-            self.left_for_next_run,
-            self.write_calls,
-            self.api_calls
+            grouped(self.count(ActionStatus::Done)),
+            grouped(self.count(ActionStatus::Failed)),
+            grouped(self.count(ActionStatus::Skipped)),
+            grouped(self.for_admin().count()),
+            grouped(self.left_for_next_run),
+            grouped(self.write_calls),
+            grouped(self.api_calls)
         ));
         if let Some(message) = &self.message {
             out.push_str(&format!("{}\n", term(message)));
@@ -190,11 +191,11 @@ impl RunReport {
                     };
                     vec![
                         s.psl.clone(),
-                        s.total.to_string(),
-                        s.used_before.to_string(),
-                        s.used_after.to_string(),
-                        (sign * s.expected_change).to_string(),
-                        (sign * s.actual_change).to_string(),
+                        grouped(s.total),
+                        grouped(s.used_before),
+                        grouped(s.used_after),
+                        grouped(sign * s.expected_change),
+                        grouped(sign * s.actual_change),
                     ]
                 })
                 .collect();
@@ -242,7 +243,7 @@ impl RunReport {
         if failed.len() > 10 {
             out.push_str(&format!(
                 "- ... and {} more failed (see the report)\n",
-                failed.len() - 10
+                grouped(failed.len() - 10)
             ));
         }
         for (reason, n, first) in skipped.iter().take(10) {
@@ -254,7 +255,8 @@ impl RunReport {
                 ));
             } else {
                 out.push_str(&format!(
-                    "- [skipped] {n} actions, e.g. for {}: {}\n",
+                    "- [skipped] {} actions, e.g. for {}: {}\n",
+                    grouped(*n),
                     term(&first.username),
                     term(reason)
                 ));
@@ -268,7 +270,7 @@ impl RunReport {
         if manual.len() > 10 {
             out.push_str(&format!(
                 "- ... and {} more manual step(s) (see the report)\n",
-                manual.len() - 10
+                grouped(manual.len() - 10)
             ));
         }
         for step in self.new_since_plan.iter().take(10) {
@@ -322,7 +324,9 @@ impl RunReport {
         }
         out.push_str(&format!(
             "- Left for the next run: {}\n- API calls: {} ({} write calls)\n\n",
-            self.left_for_next_run, self.api_calls, self.write_calls
+            grouped(self.left_for_next_run),
+            grouped(self.api_calls),
+            grouped(self.write_calls)
         ));
         if !self.plan_check.is_empty() {
             out.push_str("## Check before acting\n\n");
@@ -337,11 +341,11 @@ impl RunReport {
                 out.push_str(&format!(
                     "| {} | {} | {} | {} | {} | {} |\n",
                     code(&s.psl),
-                    s.total,
-                    s.used_before,
-                    s.used_after,
-                    s.expected_change,
-                    s.actual_change
+                    grouped(s.total),
+                    grouped(s.used_before),
+                    grouped(s.used_after),
+                    grouped(s.expected_change),
+                    grouped(s.actual_change)
                 ));
             }
             out.push('\n');
@@ -351,7 +355,7 @@ impl RunReport {
             out.push_str(&format!(
                 "## Needs the admin\n\n{} manual step(s): pslwarden does not make them, and their \
                  seats stay taken until the admin has.\n\n",
-                manual.len()
+                grouped(manual.len())
             ));
             for a in &manual {
                 out.push_str(&format!("- needs the admin: {}\n", md(&a.description)));

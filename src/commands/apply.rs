@@ -36,6 +36,7 @@ use crate::apply::{ApplyError, restore_fields, same_step, update_restore_fields}
 use crate::config::{OrgSettings, Settings};
 use crate::connect::{OrgSession, connect};
 use crate::plan::{LICENSE_ASSIGNMENT, Op, Plan};
+use crate::report::number::grouped;
 use crate::rules::{Finding, SnapshotIndex};
 use crate::snapshot::{PermissionSetLicense, fetch::fetch_snapshot_of_users, probe};
 use crate::state::{
@@ -351,6 +352,11 @@ impl Run<'_> {
                 .natterbox
                 .as_deref()
                 .filter(|_| pending.iter().any(|a| a.op == Op::Update));
+            let bar = crate::progress::FetchBar::new(format!(
+                "org `{}`, re-reading {} user(s)",
+                self.org.name,
+                grouped(users.len())
+            ));
             let (fresh, _) = fetch_snapshot_of_users(
                 client,
                 &self.org.rules,
@@ -358,12 +364,14 @@ impl Run<'_> {
                 natterbox,
                 &users,
                 now_rfc3339(),
+                &bar.sink(),
             )
             .await
             .map_err(|source| ApplyError::Fetch {
                 org: self.org.name.clone(),
                 source,
             })?;
+            drop(bar);
             let verdicts = {
                 let index = SnapshotIndex::new(&fresh);
                 let ctx = PlanContext {

@@ -4,6 +4,7 @@
 //! Must not: connect to an org. An approval past its expiry is shown as expired even before an
 //! apply has marked it so (the listing compares with the clock it is given, and changes nothing).
 
+use crate::report::number::grouped;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -73,8 +74,8 @@ impl ApprovalsList {
                             a.approved_by.clone(),
                             a.approved_at.clone(),
                             a.expires_at.clone(),
-                            a.actions.to_string(),
-                            a.seats.to_string(),
+                            grouped(a.actions),
+                            grouped(a.seats),
                             a.excluded.join(","),
                             a.runs
                                 .iter()

@@ -13,6 +13,7 @@ use crate::apply::gate::Mode;
 use crate::config::OrgSettings;
 use crate::connect::connect;
 use crate::preflight::{self, judge};
+use crate::report::number::grouped;
 
 /// `Organization` as the query answers it (wire type).
 #[derive(Debug, Deserialize)]
@@ -152,7 +153,11 @@ pub async fn run(org: &OrgSettings) -> Result<DoctorReport, CommandError> {
         } else {
             judge::Status::Warning
         },
-        found: format!("{remaining} of {max} daily API requests left"),
+        found: format!(
+            "{} of {} daily API requests left",
+            grouped(remaining),
+            grouped(max)
+        ),
         fix: if headroom_ok {
             String::new()
         } else {
@@ -241,8 +246,10 @@ impl DoctorReport {
         out.push_str(&format!("  API version   v{}{latest}\n", self.api_version));
         if let (Some(used), Some(max)) = (self.api_used, self.api_max) {
             out.push_str(&format!(
-                "  API usage     {used} of {max} daily requests used ({} remaining)\n",
-                max.saturating_sub(used)
+                "  API usage     {} of {} daily requests used ({} remaining)\n",
+                grouped(used),
+                grouped(max),
+                grouped(max.saturating_sub(used))
             ));
         }
         out.push_str(&format!("  mode          {}\n\nPreflight\n", self.mode));

@@ -2,6 +2,7 @@
 //!
 //! Reads the state store only: no sign-in, no lock, works while another run goes on.
 
+use crate::report::number::grouped;
 use serde::Serialize;
 
 use super::{Format, render_table};
@@ -91,11 +92,11 @@ impl History {
                             r.run.kind.to_string(),
                             r.run.started_at.clone(),
                             r.run.status.to_string(),
-                            r.done.to_string(),
-                            r.failed.to_string(),
-                            r.skipped.to_string(),
-                            r.needs_admin.to_string(),
-                            r.seats.to_string(),
+                            grouped(r.done),
+                            grouped(r.failed),
+                            grouped(r.skipped),
+                            grouped(r.needs_admin),
+                            grouped(r.seats),
                             approvals
                                 .get(&r.run.id)
                                 .map(|a| format!("approval {} by {}; ", a.id, a.approved_by))

@@ -7,6 +7,7 @@ use super::{CommandError, Format, render_table};
 use crate::config::OrgSettings;
 use crate::connect::connect;
 use crate::ledger::over_allocation_text;
+use crate::report::number::grouped;
 use crate::snapshot::PermissionSetLicense;
 use crate::snapshot::wire::{LICENSES_SOQL, PslRow};
 
@@ -93,13 +94,13 @@ impl LicensesReport {
                         vec![
                             l.psl.clone(),
                             l.label.clone(),
-                            l.total.to_string(),
+                            grouped(l.total),
                             if l.over_allocated {
-                                format!("{} OVER", l.used)
+                                format!("{} OVER", grouped(l.used))
                             } else {
-                                l.used.to_string()
+                                grouped(l.used)
                             },
-                            l.free.to_string(),
+                            grouped(l.free),
                             l.status.clone(),
                         ]
                     })

@@ -1,7 +1,6 @@
 //! `pslwarden scan`: take a snapshot (or replay a saved one), run the rules, work out the ledger
 //! and the plan, and write the dry-run report. Never changes the org.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use super::{CommandError, now_rfc3339, render_table};
@@ -10,13 +9,14 @@ use crate::connect::connect;
 use crate::ledger::{LedgerRow, compute_ledger};
 use crate::plan::{Plan, build_plan};
 use crate::report::next::NextInfo;
+use crate::report::number::grouped;
 use crate::report::write::{ReportPaths, write_report_dir};
 use crate::report::{ApiInfo, OrgInfo, RuleSummary, RunInfo, ScanReport, ToolInfo};
 use crate::rules::{
     RuleOutcome, RuleStatus, SnapshotIndex, VoicePermissionSet, all_findings, builtin_rules,
     evaluate_all, find_voice_permission_set, scv_double_consumption,
 };
-use crate::snapshot::{FetchProgress, FetchStats, OrgSnapshot, fetch_snapshot};
+use crate::snapshot::{FetchStats, OrgSnapshot, fetch_snapshot};
 
 /// What the user asked of `scan`.
 #[derive(Debug, Clone, Default)]
@@ -139,7 +139,7 @@ pub async fn scan_connected(
     started_at: String,
     calls_before: u64,
 ) -> Result<ScanOutcome, CommandError> {
-    let progress = progress_printer();
+    let bar = crate::progress::FetchBar::new(format!("org `{}`", org.name));
     let extra: Vec<String> = org
         .plan
         .replacement_permission_set
@@ -152,14 +152,14 @@ pub async fn scan_connected(
         &extra,
         org.natterbox.as_deref(),
         started_at.clone(),
-        &progress,
+        &bar.sink(),
     )
     .await
     .map_err(|source| ScanError::Fetch {
         org: org.name.clone(),
         source,
     })?;
-    finish_progress();
+    drop(bar);
     let usage = client.api_usage();
     let api = ApiInfo {
         calls: client.calls_made() - calls_before,
@@ -409,31 +409,6 @@ fn write_plan(path: &Path, plan: &Plan) -> Result<(), ScanError> {
     std::fs::rename(&tmp, path).map_err(fail)
 }
 
-/// A one-line progress bar on stderr while pages are fetched, only when stderr is a terminal.
-fn progress_printer() -> impl Fn(FetchProgress) + Sync {
-    let tty = std::io::stderr().is_terminal();
-    move |p: FetchProgress| {
-        if tty && p.pages_total > 0 {
-            let width = 30usize;
-            let filled =
-                ((p.pages_done.min(p.pages_total) * width as u64) / p.pages_total) as usize;
-            eprint!(
-                "\rfetching [{}{}] {}/{} pages",
-                "#".repeat(filled),
-                " ".repeat(width - filled),
-                p.pages_done,
-                p.pages_total
-            );
-        }
-    }
-}
-
-fn finish_progress() {
-    if std::io::stderr().is_terminal() {
-        eprintln!();
-    }
-}
-
 impl ScanOutcome {
     /// The short terminal summary.
     pub fn render_summary(&self) -> String {
@@ -456,10 +431,10 @@ impl ScanOutcome {
         out.push_str(&format!(
             "{} finding(s), {} recoverable seat(s): {}; {} plan action(s) (dry run: nothing was \
              changed)\n",
-            r.findings.len(),
-            seats.recoverable(),
+            grouped(r.findings.len()),
+            grouped(seats.recoverable()),
             seats.sentence(),
-            r.plan.actions.len()
+            grouped(r.plan.actions.len())
         ));
         for over in r.over_allocations() {
             out.push_str(&format!("warning: {over}\n"));
@@ -476,17 +451,17 @@ impl ScanOutcome {
             .map(|l| {
                 vec![
                     l.psl.clone(),
-                    l.total.to_string(),
+                    grouped(l.total),
                     if l.over_allocated {
-                        format!("{} OVER", l.used)
+                        format!("{} OVER", grouped(l.used))
                     } else {
-                        l.used.to_string()
+                        grouped(l.used)
                     },
-                    l.free.to_string(),
-                    l.freed_by_plan.to_string(),
-                    l.needs_admin.to_string(),
-                    l.needs_orphan_reclaim.to_string(),
-                    l.free_after_fix.to_string(),
+                    grouped(l.free),
+                    grouped(l.freed_by_plan),
+                    grouped(l.needs_admin),
+                    grouped(l.needs_orphan_reclaim),
+                    grouped(l.free_after_fix),
                 ]
             })
             .collect();
@@ -514,7 +489,7 @@ impl ScanOutcome {
         if steps.len() > 10 {
             out.push_str(&format!(
                 "... and {} more manual step(s) in the report\n",
-                steps.len() - 10
+                grouped(steps.len() - 10)
             ));
         }
         if !steps.is_empty() {
@@ -535,7 +510,7 @@ impl ScanOutcome {
                         f.username.clone(),
                         if f.user_active { "yes" } else { "no" }.to_string(),
                         f.psl.clone(),
-                        f.recoverable_seats.to_string(),
+                        grouped(f.recoverable_seats),
                     ]
                 })
                 .collect();
@@ -547,7 +522,7 @@ impl ScanOutcome {
             if r.findings.len() > 20 {
                 out.push_str(&format!(
                     "... and {} more in the report\n",
-                    r.findings.len() - 20
+                    grouped(r.findings.len() - 20)
                 ));
             }
             out.push('\n');

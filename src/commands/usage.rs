@@ -116,13 +116,15 @@ pub async fn run(
     let session = connect(org).await?;
     let client = &session.client;
     let calls_before = client.calls_made();
+    let bar = crate::progress::FetchBar::new(format!("org `{}`", org.name));
     let (segments, stats, field_notes) =
-        crate::snapshot::fetch::fetch_voice_calls(client, read_from, read_to, &|_| {})
+        crate::snapshot::fetch::fetch_voice_calls(client, read_from, read_to, &bar.sink())
             .await
             .map_err(|source| CommandError::Fetch {
                 org: org.name.clone(),
                 source,
             })?;
+    drop(bar);
     let all = compute(&segments, &org.usage.rules, tz, read_from);
     drop(segments);
     // Without a balance the calls read are exactly the period's: no copy of them is needed.

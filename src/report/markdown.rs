@@ -7,6 +7,7 @@
 //! both from [`crate::text`],
 //! so a `|` cannot split a table cell and a `<` cannot open an HTML tag in a Markdown viewer.
 
+use super::number::grouped;
 use std::fmt::Write as _;
 
 use super::{OrgInfo, ScanReport};
@@ -86,9 +87,18 @@ fn write_report(out: &mut String, report: &ScanReport) -> std::fmt::Result {
     write_rule_notes(out, report)?;
 
     writeln!(out, "## API usage\n")?;
-    write!(out, "{} API call(s) made by this scan", report.api.calls)?;
+    write!(
+        out,
+        "{} API call(s) made by this scan",
+        grouped(report.api.calls)
+    )?;
     match (report.api.daily_used, report.api.daily_max) {
-        (Some(used), Some(max)) => writeln!(out, "; the org's daily usage is {used} of {max}.")?,
+        (Some(used), Some(max)) => writeln!(
+            out,
+            "; the org's daily usage is {} of {}.",
+            grouped(used),
+            grouped(max)
+        )?,
         _ => writeln!(out, ".")?,
     }
     Ok(())
@@ -113,16 +123,16 @@ fn write_summary(out: &mut String, report: &ScanReport) -> std::fmt::Result {
     writeln!(
         out,
         "- {} finding(s), {} seat(s) recoverable: {}. {} plan action(s).",
-        report.findings.len(),
-        seats.recoverable(),
+        grouped(report.findings.len()),
+        grouped(seats.recoverable()),
         text(&seats.sentence()),
-        report.plan.actions.len()
+        grouped(report.plan.actions.len())
     )?;
     let per_license: Vec<String> = report
         .ledger
         .iter()
         .filter(|row| row.freed_by_plan > 0)
-        .map(|row| format!("{} {}", text(&row.psl), row.freed_by_plan))
+        .map(|row| format!("{} {}", text(&row.psl), grouped(row.freed_by_plan)))
         .collect();
     if !per_license.is_empty() {
         writeln!(
@@ -144,8 +154,8 @@ fn write_summary(out: &mut String, report: &ScanReport) -> std::fmt::Result {
                 "| {} | {} | {} | {} |",
                 code(&rule.rule),
                 status_word(rule.status),
-                rule.findings,
-                rule.recoverable_seats
+                grouped(rule.findings),
+                grouped(rule.recoverable_seats)
             )?;
         }
         out.push('\n');
@@ -174,20 +184,20 @@ fn write_ledger(out: &mut String, report: &ScanReport) -> std::fmt::Result {
             "| {} | {} | {} | {}{} | {} | {} | {} | {} | {} | {} | {} |",
             code(&row.psl),
             text(&row.label),
-            row.total,
-            row.used,
+            grouped(row.total),
+            grouped(row.used),
             if row.over_allocated {
                 " **over-allocated**"
             } else {
                 ""
             },
-            row.free,
-            row.consumed_by_findings,
-            row.freed_by_plan,
-            row.needs_admin,
-            row.needs_orphan_reclaim,
-            row.free_after_fix,
-            row.assignable_after_fix
+            grouped(row.free),
+            grouped(row.consumed_by_findings),
+            grouped(row.freed_by_plan),
+            grouped(row.needs_admin),
+            grouped(row.needs_orphan_reclaim),
+            grouped(row.free_after_fix),
+            grouped(row.assignable_after_fix)
         )?;
     }
     out.push('\n');
@@ -211,7 +221,7 @@ fn write_ledger(out: &mut String, report: &ScanReport) -> std::fmt::Result {
             out,
             "Needs the admin ({} manual step(s); apply leaves these fixes whole to you, and their \
              seats are not counted as freed):\n",
-            steps.len()
+            grouped(steps.len())
         )?;
         for step in steps {
             writeln!(out, "- needs the admin: {}", text(&step.description))?;
@@ -241,7 +251,7 @@ fn write_findings(out: &mut String, report: &ScanReport) -> std::fmt::Result {
             code(&finding.username),
             if finding.user_active { "yes" } else { "no" },
             code(&finding.psl),
-            finding.recoverable_seats,
+            grouped(finding.recoverable_seats),
             text(&finding.summary)
         )?;
     }
@@ -261,7 +271,7 @@ fn write_plan(out: &mut String, report: &ScanReport) -> std::fmt::Result {
         writeln!(
             out,
             "{} action(s), in the order they would run (digest {}):\n",
-            plan.actions.len(),
+            grouped(plan.actions.len()),
             code(&plan.digest)
         )?;
         writeln!(

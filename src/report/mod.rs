@@ -11,6 +11,7 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod next;
+pub mod number;
 pub mod table;
 pub mod write;
 
@@ -155,17 +156,21 @@ impl SeatTotals {
 
     /// One sentence for every output: what the plan frees, and what needs someone first.
     pub fn sentence(&self) -> String {
-        let mut text = format!("the plan frees {} seat(s) by itself", self.freed_by_plan);
+        use number::grouped;
+        let mut text = format!(
+            "the plan frees {} seat(s) by itself",
+            grouped(self.freed_by_plan)
+        );
         if self.needs_admin > 0 {
             text.push_str(&format!(
                 "; {} more need(s) the admin first (manual steps)",
-                self.needs_admin
+                grouped(self.needs_admin)
             ));
         }
         if self.needs_orphan_reclaim > 0 {
             text.push_str(&format!(
                 "; {} orphaned seat(s) only if `reclaim_orphan_seats` is turned on",
-                self.needs_orphan_reclaim
+                grouped(self.needs_orphan_reclaim)
             ));
         }
         text

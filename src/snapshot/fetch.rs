@@ -98,11 +98,21 @@ pub struct FetchStats {
     pub rows: u64,
 }
 
-/// Progress of page fetching: pages fetched so far and the pages known to be needed.
-#[derive(Debug, Clone, Copy)]
+/// Where one batch of queries stands, reported after every composite call (and once before the
+/// first), for a progress bar. Counts are of this batch only: a snapshot reads two batches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FetchProgress {
+    /// What the queries not finished yet fetch (`"users"`, ...), once each, in query order.
+    pub reading: Vec<&'static str>,
+    /// Query pages received.
     pub pages_done: u64,
+    /// Pages the batch is expected to need: exact for a query whose paging is predicted, else
+    /// the pages received plus one while it is not finished (and one per query not started).
     pub pages_total: u64,
+    /// Rows received.
+    pub rows_done: u64,
+    /// Rows the started queries have in all (the sum of their `totalSize`).
+    pub rows_total: u64,
 }
 
 /// One query of the snapshot.
@@ -228,6 +238,7 @@ pub async fn fetch_snapshot_of_users(
     natterbox: Option<&Pack>,
     user_ids: &[String],
     taken_at: String,
+    progress: &(dyn Fn(FetchProgress) + Sync),
 ) -> Result<(OrgSnapshot, FetchStats), FetchError> {
     fetch_scoped(
         client,
@@ -236,7 +247,7 @@ pub async fn fetch_snapshot_of_users(
         natterbox,
         Some(user_ids),
         taken_at,
-        &|_| {},
+        progress,
     )
     .await
 }

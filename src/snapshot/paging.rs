@@ -92,6 +92,8 @@ struct Query<R> {
     reruns: u32,
     /// Pages received (for progress).
     pages: u64,
+    /// Rows received, pages fetched ahead included (for progress).
+    received: u64,
 }
 
 impl<R> Query<R> {
@@ -111,6 +113,7 @@ impl<R> Query<R> {
             refused: HashSet::new(),
             reruns: 0,
             pages: 0,
+            received: 0,
         }
     }
 
@@ -179,6 +182,7 @@ impl<R> Query<R> {
                 })
             })
             .collect::<Result<Vec<R>, _>>()?;
+        self.received += rows.len() as u64;
         let next = page.next_records_url.filter(|_| !page.done);
         if let Some(next) = &next {
             self.handed_out.insert(next.clone());
@@ -323,11 +327,21 @@ pub(super) async fn fetch_pages<R>(
 ) -> Result<Vec<Vec<R>>, FetchError> {
     let mut state: Vec<Query<R>> = queries.iter().map(Query::new).collect();
     let report = |state: &[Query<R>]| {
+        let mut reading: Vec<&'static str> = Vec::new();
+        for q in state.iter().filter(|q| !q.finished) {
+            if !reading.contains(&q.what) {
+                reading.push(q.what);
+            }
+        }
         progress(FetchProgress {
+            reading,
             pages_done: state.iter().map(|q| q.pages).sum(),
             pages_total: state.iter().map(Query::expected_pages).sum(),
+            rows_done: state.iter().map(|q| q.received).sum(),
+            rows_total: state.iter().map(|q| q.total).sum(),
         })
     };
+    report(&state);
     // A server whose pages never end: no query needs more pages than rows, plus slack, per run.
     let mut budget = 0u64;
     loop {

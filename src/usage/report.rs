@@ -4,6 +4,7 @@
 //!
 //! Must not: do I/O or read the clock.
 
+use crate::report::number::{grouped, grouped_decimal};
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -199,13 +200,17 @@ impl UsageReport {
         )];
         match (b.balance_left, b.exhausted_on, b.projected_run_out) {
             (Some(left), Some(day), _) => lines.push(format!(
-                "Prepaid SCV minutes: exhausted on {day} ({:.1} minutes over)",
-                -left
+                "Prepaid SCV minutes: exhausted on {day} ({} minutes over)",
+                grouped_decimal(-left, 1)
             )),
             (Some(left), None, Some(day)) => lines.push(format!(
-                "Prepaid SCV minutes left: {left:.1}; at this rate they run out on {day}"
+                "Prepaid SCV minutes left: {}; at this rate they run out on {day}",
+                grouped_decimal(left, 1)
             )),
-            (Some(left), None, None) => lines.push(format!("Prepaid SCV minutes left: {left:.1}")),
+            (Some(left), None, None) => lines.push(format!(
+                "Prepaid SCV minutes left: {}",
+                grouped_decimal(left, 1)
+            )),
             (None, ..) => lines.push(
                 "Prepaid SCV balance: not configured (`prepaid_scv_minutes` and \
                  `balance_as_of` in [org.usage])"
@@ -218,7 +223,7 @@ impl UsageReport {
                 if b.unpriced_telephony_minutes > 0 {
                     line.push_str(&format!(
                         " ({} telephony minute(s) have no configured rate and are not in it)",
-                        b.unpriced_telephony_minutes
+                        grouped(b.unpriced_telephony_minutes)
                     ));
                 }
                 lines.push(line);
@@ -243,11 +248,11 @@ impl UsageReport {
             self.period.time_zone
         );
         out.push_str(&format!(
-            "{} call(s), {} segment(s): {:.1} SCV minutes, {} telephony minutes\n",
-            self.totals.calls,
-            self.totals.segments,
-            self.totals.scv_minutes,
-            self.totals.telephony_minutes
+            "{} call(s), {} segment(s): {} SCV minutes, {} telephony minutes\n",
+            grouped(self.totals.calls),
+            grouped(self.totals.segments),
+            grouped_decimal(self.totals.scv_minutes, 1),
+            grouped(self.totals.telephony_minutes)
         ));
         for line in self.billing_lines() {
             out.push_str(&line);
@@ -260,9 +265,9 @@ impl UsageReport {
             .map(|g| {
                 vec![
                     g.key.clone(),
-                    g.calls.to_string(),
-                    format!("{:.1}", g.scv_minutes),
-                    g.telephony_minutes.to_string(),
+                    grouped(g.calls),
+                    grouped_decimal(g.scv_minutes, 1),
+                    grouped(g.telephony_minutes),
                 ]
             })
             .collect();
@@ -274,7 +279,7 @@ impl UsageReport {
         if !self.data_quality.is_empty() {
             out.push_str(&format!(
                 "\n{} data-quality finding(s): see the report\n",
-                self.data_quality.len()
+                grouped(self.data_quality.len())
             ));
         }
         for note in &self.field_notes {
@@ -289,7 +294,7 @@ impl UsageReport {
         let md = crate::text::markdown;
         let mut out = format!(
             "# Voice minutes: org {}, {}\n\n- Org id: {}\n- Period: {} to {} (days in {})\n- \
-             Calls: {}, segments: {}\n- **SCV minutes: {:.1}** (each call rounded up to 10 s)\n- \
+             Calls: {}, segments: {}\n- **SCV minutes: {}** (each call rounded up to 10 s)\n- \
              **Telephony minutes: {}** (each leg rounded up to a minute)\n",
             crate::text::markdown_code(&self.org),
             self.period.label,
@@ -297,10 +302,10 @@ impl UsageReport {
             self.period.from,
             self.period.to,
             self.period.time_zone,
-            self.totals.calls,
-            self.totals.segments,
-            self.totals.scv_minutes,
-            self.totals.telephony_minutes
+            grouped(self.totals.calls),
+            grouped(self.totals.segments),
+            grouped_decimal(self.totals.scv_minutes, 1),
+            grouped(self.totals.telephony_minutes)
         );
         for line in self.billing_lines() {
             out.push_str(&format!("- {}\n", md(&line)));
@@ -313,11 +318,11 @@ impl UsageReport {
             for g in rows {
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {:.1} | {} |",
+                    "| {} | {} | {} | {} |",
                     md(&g.key),
-                    g.calls,
-                    g.scv_minutes,
-                    g.telephony_minutes
+                    grouped(g.calls),
+                    grouped_decimal(g.scv_minutes, 1),
+                    grouped(g.telephony_minutes)
                 );
             }
         };

@@ -2,13 +2,12 @@
 //! exactly as `apply` does.
 //!
 //! Owns: the checks before the wait (who may run it, the state store, a plan file's digest and
-//! org), the wait itself (a countdown on a terminal, a log line every few minutes otherwise) and
+//! org), the wait itself (a countdown spinner when `terminal` shows progress, a log line every few
+//! minutes otherwise) and
 //! leaving it on Ctrl-C or SIGTERM having changed nothing.
 //!
 //! Must not: change the org while waiting, or decide the window itself (`gate::check` does, with
 //! the same clock the run uses: the rehearsal clock in tests).
-
-use std::io::Write;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -31,14 +30,14 @@ pub enum WhenOpen {
     Interrupted,
 }
 
-/// Runs `apply --when-open`. `countdown` draws a countdown on stderr (a terminal).
+/// Runs `apply --when-open`; while waiting, a countdown on stderr when the process shows
+/// progress (see [`crate::terminal`]), else a log line every few minutes.
 pub async fn run_when_open(
     settings: &Settings,
     org: &OrgSettings,
     options: &ApplyOptions,
     clock: &dyn Clock,
     prompt: Option<Prompt<'_>>,
-    countdown: bool,
 ) -> Result<WhenOpen, ApplyError> {
     // Everything that would refuse later is checked now, so nobody waits all evening for an
     // error.
@@ -61,7 +60,7 @@ pub async fn run_when_open(
             });
         }
     }
-    if !wait_for_window(org, clock, countdown).await? {
+    if !wait_for_window(org, clock).await? {
         return Ok(WhenOpen::Interrupted);
     }
     Ok(WhenOpen::Applied(Box::new(
@@ -70,21 +69,17 @@ pub async fn run_when_open(
 }
 
 /// Waits until a batch may start; `Ok(false)` when interrupted.
-async fn wait_for_window(
-    org: &OrgSettings,
-    clock: &dyn Clock,
-    countdown: bool,
-) -> Result<bool, ApplyError> {
+async fn wait_for_window(org: &OrgSettings, clock: &dyn Clock) -> Result<bool, ApplyError> {
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| ApplyError::Command(Box::new(crate::commands::CommandError::from(e))))?;
     let mut last_log: Option<DateTime<Utc>> = None;
+    // Cleared when this function returns, whichever way.
+    let countdown = crate::progress::Spinner::new();
     loop {
         let now = clock.now();
         let words = |t| super::window_words(org, t);
         if let Decision::Go = gate::check(&org.window, now, None, &org.apply, &words) {
-            if countdown {
-                eprintln!();
-            }
+            drop(countdown);
             tracing::info!("the window of org `{}` is open: applying", org.name);
             return Ok(true);
         }
@@ -111,15 +106,12 @@ async fn wait_for_window(
             .clone()
             .unwrap_or_else(|| opens.to_rfc3339());
         let left = opens - now;
-        if countdown {
-            let mut stderr = std::io::stderr().lock();
-            let _ = write!(
-                stderr,
-                "\rwaiting for the window of org `{}`: opens {local} (in {}) — Ctrl-C to stop ",
+        if countdown.is_shown() {
+            countdown.set_message(format!(
+                "waiting for the window of org `{}`: opens {local} (in {}) — Ctrl-C to stop",
                 org.name,
                 human(left)
-            );
-            let _ = stderr.flush();
+            ));
         } else if last_log.is_none_or(|t| now - t >= LOG_EVERY) {
             tracing::info!(
                 "waiting for the window of org `{}`: it opens {local} (in {}); Ctrl-C or SIGTERM \
@@ -130,9 +122,7 @@ async fn wait_for_window(
             last_log = Some(now);
         }
         if !pause(&mut sigterm).await {
-            if countdown {
-                eprintln!();
-            }
+            drop(countdown);
             tracing::info!("stopped while waiting for the window: nothing was changed");
             return Ok(false);
         }
