@@ -21,7 +21,6 @@ pub mod jobs;
 pub mod metrics;
 pub mod notify;
 pub mod retention;
-pub mod schedule;
 pub mod status;
 
 use std::collections::{BTreeSet, HashMap};
