@@ -21,7 +21,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
-use super::{JobKind, OrgMetrics};
+use super::{JobKind, LicenseSeats, OrgMetrics};
 use crate::config::Settings;
 
 /// The media type of the encoding (OpenMetrics 1.0 text), for the response's `Content-Type`.
@@ -60,10 +60,16 @@ struct StatusLabels {
     status: &'static str,
 }
 
+/// One license of one org: the labels of every per-license metric.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct LicenseLabels {
     org: String,
     psl: String,
+}
+
+/// Which of a license's seat counts a `pslwarden_license_seats` series is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct SeatStateLabel {
     /// `total`, `used` or `recoverable`.
     state: &'static str,
 }
@@ -171,6 +177,27 @@ impl Scrape {
                     let labels = KindLabels {
                         org: o.name.clone(),
                         kind: kind.as_str(),
+                    };
+                    rows.push((labels, v));
+                }
+            }
+        }
+        rows
+    }
+
+    /// One row per license of each org's last scan whose `value` is known. A per-(org, license)
+    /// metric is a field of [`LicenseSeats`] and one [`family`] over this.
+    fn per_license<M>(
+        &self,
+        value: impl Fn(&LicenseSeats) -> Option<M>,
+    ) -> Vec<(LicenseLabels, M)> {
+        let mut rows = Vec::new();
+        for o in &self.orgs {
+            for license in &o.metrics.licenses {
+                if let Some(v) = value(license) {
+                    let labels = LicenseLabels {
+                        org: o.name.clone(),
+                        psl: license.psl.clone(),
                     };
                     rows.push((labels, v));
                 }
@@ -320,23 +347,20 @@ impl Scrape {
             None,
             "Seats of each license in the org's last scan: total (bought), used (as Salesforce \
              counts them) and recoverable (what the findings could free).",
-            self.orgs.iter().flat_map(|o| {
-                o.metrics.licenses.iter().flat_map(move |l| {
-                    [
-                        ("total", l.total),
-                        ("used", l.used),
-                        ("recoverable", l.recoverable),
-                    ]
-                    .map(|(state, n)| {
-                        (
-                            LicenseLabels {
-                                org: o.name.clone(),
-                                psl: l.psl.clone(),
-                                state,
-                            },
-                            ConstGauge::new(i64::from(n)),
-                        )
-                    })
+            self.per_license(|l| {
+                Some([
+                    ("total", l.total),
+                    ("used", l.used),
+                    ("recoverable", l.recoverable),
+                ])
+            })
+            .into_iter()
+            .flat_map(|(license, states)| {
+                states.map(|(state, n)| {
+                    (
+                        (license.clone(), SeatStateLabel { state }),
+                        ConstGauge::new(i64::from(n)),
+                    )
                 })
             }),
         )

@@ -128,7 +128,7 @@ impl JobEnd {
 
 /// One license's seats in an org's last scan, from the ledger (`crate::ledger`), which is the
 /// one definition of these numbers every report uses. A per-(org, license) metric adds a field
-/// here and one family in [`exposition`].
+/// here and one `family` over `per_license` in `exposition`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LicenseSeats {
     /// The license's `DeveloperName` (the `psl` label).
