@@ -470,7 +470,6 @@ mod tests {
     fn before_any_job_every_counter_is_zero_and_the_state_set_says_none() {
         let settings = Settings::builtin_demo();
         let text = render(&Metrics::default().snapshot(), &settings, Utc::now());
-        println!("{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
         assert!(!text.contains("job=\""), "{text}");
         let runs = lines_of(&text, "pslwarden_runs_total");
@@ -539,15 +538,13 @@ mod tests {
             ),
             "{text}"
         );
-        // 90 s falls in the 120 s bucket, not the 60 s one.
-        assert!(
-            text.contains(
-                "pslwarden_job_duration_seconds_bucket{le=\"60.0\",org=\"seed-demo\",kind=\"apply\"} 0"
-            ) || text.contains(
-                "pslwarden_job_duration_seconds_bucket{org=\"seed-demo\",kind=\"apply\",le=\"60.0\"} 0"
-            ),
-            "{text}"
-        );
+        // 90 s falls in the 120 s bucket, not the 60 s one (the crate writes `le` first).
+        for (le, n) in [("60.0", 0), ("120.0", 1)] {
+            let bucket = format!(
+                "pslwarden_job_duration_seconds_bucket{{le=\"{le}\",org=\"seed-demo\",kind=\"apply\"}} {n}"
+            );
+            assert!(text.contains(&bucket), "{bucket}\n{text}");
+        }
         for (state, n) in [("total", 10), ("used", 7), ("recoverable", 2)] {
             assert!(
                 text.contains(&format!(
