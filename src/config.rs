@@ -8,7 +8,9 @@
 //! that has none of them, and a command touching one org needs only that org's secrets).
 //! The parts live in children: `raw` (the TOML as written), `secret_ref` (secret references),
 //! `auth` (`[org.auth]`, `[org.http]`, connection settings), `org` (the other per-org sections),
-//! `daemon` (`[daemon]`) and `demo` (the built-in simulated org, cargo feature `demo` only).
+//! `daemon` (`[daemon]`), `schedule` (`[org.schedule]`'s cron checks), `apply_settings`
+//! (`mode` and `[org.apply]`'s types) and `demo` (the built-in simulated org, cargo feature
+//! `demo` only). Config imports neither `daemon` nor `apply`: they import these types from here.
 //!
 //! Must not: connect to anything, or keep a secret anywhere but in a [`Secret`](crate::secret::Secret).
 
@@ -20,13 +22,16 @@ use toml::Spanned;
 
 use crate::salesforce::settings::is_safe_for_secrets;
 
+mod apply_settings;
 mod auth;
 mod daemon;
 #[cfg(feature = "demo")]
 mod demo;
 mod org;
 mod raw;
+mod schedule;
 mod secret_ref;
+pub use apply_settings::{ApplyLimits, MAX_BATCH_SIZE, Mode};
 pub use auth::AuthSpec;
 pub use daemon::{
     DEFAULT_KEEP_REPORTS, DEFAULT_LISTEN, DaemonSettings, EventKind, RawDaemon, RawWebhook,
@@ -39,6 +44,7 @@ pub use raw::{
     RawApply, RawAuth, RawConfig, RawDefaults, RawHttp, RawNatterbox, RawOrg, RawSchedule,
     RawSimulator, RawUsage, RawWindow,
 };
+pub use schedule::{CronSchedule, OrgSchedule};
 pub use secret_ref::{SecretError, SecretSpec};
 use secret_ref::{SecretKeys, read_secret};
 

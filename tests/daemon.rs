@@ -61,27 +61,27 @@ events = ["apply", "failure"]
 "#;
 
 /// The daemon's config for the org served by `sim`; `org_tables` are appended to the org.
-fn config(dir: &Path, sim: &Sim, org_tables: &str) -> PathBuf {
+pub(crate) fn config(dir: &Path, sim: &Sim, org_tables: &str) -> PathBuf {
     let cfg = dir.join("pslwarden.toml");
     std::fs::write(&cfg, config_text(sim, org_tables)).unwrap();
     cfg
 }
 
-fn config_text(sim: &Sim, org_tables: &str) -> String {
+pub(crate) fn config_text(sim: &Sim, org_tables: &str) -> String {
     crate::apply::config_text(sim, DAEMON, org_tables)
 }
 
 /// A running daemon child: its metrics URL and its stderr file.
-struct Daemon {
+pub(crate) struct Daemon {
     /// Taken by `stop`.
     child: Option<Child>,
-    metrics: String,
+    pub(crate) metrics: String,
     stderr: PathBuf,
 }
 
 impl Daemon {
     /// Starts `pslwarden daemon` and waits for its first line (the endpoint's address).
-    async fn start(dir: &Path, cfg: &Path, hooks: &str, clock: Option<&str>) -> Daemon {
+    pub(crate) async fn start(dir: &Path, cfg: &Path, hooks: &str, clock: Option<&str>) -> Daemon {
         let stderr = dir.join("daemon.stderr");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_pslwarden"));
         cmd.args(["--config", cfg.to_str().unwrap(), "daemon"])
@@ -111,7 +111,7 @@ impl Daemon {
         }
     }
 
-    async fn metrics(&self) -> String {
+    pub(crate) async fn metrics(&self) -> String {
         reqwest::get(&self.metrics)
             .await
             .expect("metrics answer")
@@ -121,7 +121,7 @@ impl Daemon {
     }
 
     /// The value of one metric line (`name{labels}`), if present.
-    async fn value(&self, series: &str) -> Option<f64> {
+    pub(crate) async fn value(&self, series: &str) -> Option<f64> {
         self.metrics().await.lines().find_map(|l| {
             l.strip_prefix(series)
                 .and_then(|rest| rest.strip_prefix(' '))
@@ -130,7 +130,7 @@ impl Daemon {
     }
 
     /// Waits until `series` reaches at least `at_least`.
-    async fn wait_for(&self, series: &str, at_least: f64) {
+    pub(crate) async fn wait_for(&self, series: &str, at_least: f64) {
         for _ in 0..600 {
             if self.value(series).await.is_some_and(|v| v >= at_least) {
                 return;
@@ -144,7 +144,7 @@ impl Daemon {
         );
     }
 
-    fn signal(&self, signal: i32) {
+    pub(crate) fn signal(&self, signal: i32) {
         // SAFETY: kill(2) on our own child's pid.
         let pid = self.child.as_ref().expect("running").id() as libc::pid_t;
         let rc = unsafe { libc::kill(pid, signal) };
@@ -152,7 +152,7 @@ impl Daemon {
     }
 
     /// Sends SIGTERM and waits for the exit code.
-    async fn stop(mut self) -> (Option<i32>, String) {
+    pub(crate) async fn stop(mut self) -> (Option<i32>, String) {
         self.signal(libc::SIGTERM);
         let mut child = self.child.take().expect("running");
         let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
@@ -161,7 +161,7 @@ impl Daemon {
         (status.code(), self.log())
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 }
@@ -185,7 +185,7 @@ async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
     panic!("never happened: {what}");
 }
 
-const ALWAYS_OPEN: &str = "\n[org.window]\nalways_open = true\n";
+pub(crate) const ALWAYS_OPEN: &str = "\n[org.window]\nalways_open = true\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_scans_fixes_the_seed_once_reloads_on_sighup_and_tells_the_webhooks() {
@@ -202,7 +202,7 @@ async fn the_daemon_scans_fixes_the_seed_once_reloads_on_sighup_and_tells_the_we
         .await;
     daemon
         .wait_for(
-            "pslwarden_runs_total{org=\"sim\",job=\"scan\",status=\"completed\"}",
+            "pslwarden_runs_total{org=\"sim\",kind=\"scan\",status=\"completed\"}",
             3.0,
         )
         .await;
@@ -233,7 +233,7 @@ async fn the_daemon_scans_fixes_the_seed_once_reloads_on_sighup_and_tells_the_we
     daemon.signal(libc::SIGHUP);
     daemon
         .wait_for(
-            "pslwarden_runs_total{org=\"sim\",job=\"apply\",status=\"completed\"}",
+            "pslwarden_runs_total{org=\"sim\",kind=\"apply\",status=\"completed\"}",
             3.0,
         )
         .await;
@@ -301,7 +301,7 @@ apply = "* * * * * *"
     let daemon = Daemon::start(&dir, &cfg, &hooks, Some("2026-01-06T14:00:00Z")).await;
     daemon
         .wait_for(
-            "pslwarden_runs_total{org=\"sim\",job=\"apply\",status=\"window_closed\"}",
+            "pslwarden_runs_total{org=\"sim\",kind=\"apply\",status=\"window_closed\"}",
             2.0,
         )
         .await;
@@ -318,7 +318,7 @@ apply = "* * * * * *"
     );
     assert_eq!(
         daemon
-            .value("pslwarden_last_run_success{org=\"sim\",job=\"apply\"}")
+            .value("pslwarden_last_run_success{org=\"sim\",kind=\"apply\"}")
             .await,
         Some(1.0),
         "a closed window is not a failure"
@@ -367,7 +367,7 @@ async fn sigterm_mid_apply_finishes_the_batch_exits_0_and_the_next_start_resumes
     // The run is still going at the next ticks: they are skipped, not started twice.
     daemon
         .wait_for(
-            "pslwarden_ticks_skipped_total{org=\"sim\",job=\"apply\"}",
+            "pslwarden_ticks_skipped_total{org=\"sim\",kind=\"apply\"}",
             1.0,
         )
         .await;
@@ -431,7 +431,7 @@ async fn sighup_with_a_broken_config_keeps_the_old_one_running() {
     let tables = format!("{ALWAYS_OPEN}\n[org.schedule]\nscan = \"* * * * * *\"\n");
     let cfg = config(&dir, &sim, &tables);
     let daemon = Daemon::start(&dir, &cfg, &hooks, None).await;
-    let series = "pslwarden_runs_total{org=\"sim\",job=\"scan\",status=\"completed\"}";
+    let series = "pslwarden_runs_total{org=\"sim\",kind=\"scan\",status=\"completed\"}";
     daemon.wait_for(series, 1.0).await;
     std::fs::write(&cfg, "[[org]\nname = \"broken").unwrap();
     daemon.signal(libc::SIGHUP);
@@ -539,7 +539,7 @@ async fn several_orgs_run_side_by_side_in_one_daemon() {
         daemon
             .wait_for(
                 &format!(
-                    "pslwarden_runs_total{{org=\"{org}\",job=\"apply\",status=\"completed\"}}"
+                    "pslwarden_runs_total{{org=\"{org}\",kind=\"apply\",status=\"completed\"}}"
                 ),
                 2.0,
             )
@@ -654,7 +654,7 @@ async fn a_public_listen_address_needs_listen_public_and_is_warned_about() {
     // A finished scan: the daemon is past its start and stops cleanly on SIGTERM.
     daemon
         .wait_for(
-            "pslwarden_runs_total{org=\"sim\",job=\"scan\",status=\"completed\"}",
+            "pslwarden_runs_total{org=\"sim\",kind=\"scan\",status=\"completed\"}",
             1.0,
         )
         .await;

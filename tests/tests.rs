@@ -12,6 +12,7 @@ mod doctor;
 mod inert;
 mod init;
 mod limits;
+mod metrics;
 mod natterbox;
 mod next;
 mod paging;

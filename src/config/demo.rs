@@ -11,12 +11,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::{ApplyLimits, CronSchedule, Mode, OrgSchedule};
 use super::{
     AuthSpec, DEFAULT_API_VERSION, DaemonSettings, OrgSettings, Origin, SecretSpec, Settings,
     SimulatorSpec,
 };
-use crate::apply::gate::{ApplyLimits, Mode};
-use crate::daemon::schedule::{CronSchedule, OrgSchedule};
 use crate::plan::PlanOptions;
 use crate::rules::RuleContext;
 use crate::salesforce::settings::{DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy};

@@ -12,12 +12,11 @@ use std::time::Duration;
 
 use toml::Spanned;
 
+use super::{ApplyLimits, CronSchedule, MAX_BATCH_SIZE, Mode, OrgSchedule};
 use super::{
     AuthSpec, Checker, ConfigError, Origin, RawApply, RawNatterbox, RawSchedule, RawUsage,
     RawWindow, resolve,
 };
-use crate::apply::gate::{ApplyLimits, MAX_BATCH_SIZE, Mode};
-use crate::daemon::schedule::{CronSchedule, OrgSchedule};
 use crate::plan::PlanOptions;
 use crate::rules::RuleContext;
 use crate::salesforce::settings::RetryPolicy;

@@ -150,7 +150,7 @@ pub struct RawUsage {
     pub destination_rates: std::collections::BTreeMap<String, Spanned<f64>>,
 }
 
-/// `[org.apply]`: the caps one run of `apply` keeps to (see [`ApplyLimits`](crate::apply::gate::ApplyLimits)).
+/// `[org.apply]`: the caps one run of `apply` keeps to (see [`ApplyLimits`](crate::config::ApplyLimits)).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawApply {

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 
 use super::Shared;
-use super::metrics::{JobEnd, JobKind};
+use super::metrics::{JobEnd, JobKind, JobStatus, LicenseSeats};
 use super::notify::{self, Event};
 use crate::apply::ApplyError;
 use crate::commands::apply::ApplyOptions;
@@ -18,11 +18,12 @@ use crate::state::{ActionStatus, StateError, StateStore};
 
 /// Runs the job and records how it ended.
 pub async fn run_job(shared: &Shared, org_name: &str, kind: JobKind) -> JobEnd {
+    let started = std::time::Instant::now();
     let settings = shared.settings();
     let end = match settings.org(Some(org_name)) {
         // The org left the config in a reload after the tick was sent.
         Err(e) => JobEnd {
-            status: "failed",
+            status: JobStatus::Failed,
             run_id: None,
             message: Some(e.to_string()),
         },
@@ -32,19 +33,19 @@ pub async fn run_job(shared: &Shared, org_name: &str, kind: JobKind) -> JobEnd {
         },
     };
     match end.status {
-        "failed" => tracing::error!(
-            status = end.status,
+        JobStatus::Failed => tracing::error!(
+            status = end.status.as_str(),
             run = end.run_id,
             "{kind} failed: {}",
             end.message.as_deref().unwrap_or("")
         ),
-        "dry_run_mode" => tracing::warn!(
-            status = end.status,
+        JobStatus::DryRunMode => tracing::warn!(
+            status = end.status.as_str(),
             "{kind} skipped: {}",
             end.message.as_deref().unwrap_or("")
         ),
         _ => tracing::info!(
-            status = end.status,
+            status = end.status.as_str(),
             run = end.run_id,
             "{kind} ended{}",
             end.message
@@ -53,7 +54,7 @@ pub async fn run_job(shared: &Shared, org_name: &str, kind: JobKind) -> JobEnd {
                 .unwrap_or_default()
         ),
     }
-    if end.status == "failed" {
+    if end.status == JobStatus::Failed {
         let event = Event::failure(
             org_name,
             kind.as_str(),
@@ -72,7 +73,7 @@ pub async fn run_job(shared: &Shared, org_name: &str, kind: JobKind) -> JobEnd {
     }
     shared
         .metrics
-        .job_ended(org_name, kind, Utc::now(), end.clone());
+        .job_ended(org_name, kind, Utc::now(), started.elapsed(), end.clone());
     end
 }
 
@@ -85,7 +86,7 @@ async fn scan(
         Ok(o) => o,
         Err(e) => {
             return JobEnd {
-                status: "failed",
+                status: JobStatus::Failed,
                 run_id: None,
                 message: Some(e.to_string()),
             };
@@ -99,6 +100,7 @@ async fn scan(
         m.seats_freed_by_plan = Some(u64::from(seats.freed_by_plan));
         m.seats_needing_admin = Some(u64::from(seats.needs_admin));
         m.over_allocated_licenses = Some(report.over_allocations().len() as u64);
+        m.licenses = LicenseSeats::from_ledger(&report.ledger);
         m.api_calls += report.api.calls;
         m.api_daily_used = report.api.daily_used.or(m.api_daily_used);
         m.api_daily_max = report.api.daily_max.or(m.api_daily_max);
@@ -147,7 +149,7 @@ async fn scan(
         notify::send(&shared.http, &shared.webhooks(), &event).await;
     }
     JobEnd {
-        status: "completed",
+        status: JobStatus::Completed,
         run_id: None,
         message: Some(format!(
             "{} finding(s), {} new, {} recoverable seat(s); report {}",
@@ -237,7 +239,7 @@ async fn apply(
                 notify::send(&shared.http, &shared.webhooks(), &event).await;
             }
             JobEnd {
-                status: report.status.as_str(),
+                status: JobStatus::from(report.status),
                 run_id: Some(report.run_id),
                 message: Some(format!(
                     "run {}: {} action(s) decided, {freed} seat(s) freed, {} left{}",
@@ -253,27 +255,27 @@ async fn apply(
             }
         }
         Err(ApplyError::WindowClosed { words, .. }) => JobEnd {
-            status: "window_closed",
+            status: JobStatus::WindowClosed,
             run_id: None,
             message: Some(format!("nothing done, outside the window: {words}")),
         },
         Err(e @ ApplyError::NothingApproved { .. }) => JobEnd {
-            status: "no_approval",
+            status: JobStatus::NoApproval,
             run_id: None,
             message: Some(e.to_string()),
         },
         Err(e @ ApplyError::NotUnattended { .. }) => JobEnd {
-            status: "dry_run_mode",
+            status: JobStatus::DryRunMode,
             run_id: None,
             message: Some(e.to_string()),
         },
         Err(e @ ApplyError::State(StateError::OrgBusy { .. })) => JobEnd {
-            status: "org_busy",
+            status: JobStatus::OrgBusy,
             run_id: None,
             message: Some(e.to_string()),
         },
         Err(e) => JobEnd {
-            status: "failed",
+            status: JobStatus::Failed,
             run_id: None,
             message: Some(e.to_string()),
         },

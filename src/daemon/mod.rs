@@ -4,7 +4,7 @@
 //! * [`schedule`]: each org's scan and apply schedules (cron with seconds, or English phrases).
 //! * [`jobs`]: one scan or apply job of one org: the same entry points as the CLI, then metrics,
 //!   notifications and report retention.
-//! * [`metrics`]: what the jobs did, rendered for `/metrics` (Prometheus text format).
+//! * [`metrics`]: what the jobs did, encoded for `/metrics` (OpenMetrics text, prometheus-client).
 //! * [`notify`]: webhooks (Slack-compatible or JSON) on new findings, apply results, failures.
 //! * [`retention`]: keep the newest N report folders per org.
 //! * [`status`]: the read-only status page (`/`, `/api/status`, the report folders' files).
@@ -21,7 +21,6 @@ pub mod jobs;
 pub mod metrics;
 pub mod notify;
 pub mod retention;
-pub mod schedule;
 pub mod status;
 
 use std::collections::{BTreeSet, HashMap};
@@ -441,10 +440,7 @@ pub async fn serve(
                         shared.clock.now(),
                     );
                     (
-                        [(
-                            axum::http::header::CONTENT_TYPE,
-                            "text/plain; version=0.0.4; charset=utf-8",
-                        )],
+                        [(axum::http::header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
                         text,
                     )
                 },

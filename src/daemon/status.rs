@@ -479,7 +479,7 @@ fn org_status(
                 .map(|(kind, (at, end))| JobStatus {
                     kind: kind.as_str(),
                     ended_at: *at,
-                    status: end.status,
+                    status: end.status.as_str(),
                     run_id: end.run_id,
                     message: end.message.clone(),
                 })

@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::apply::gate::Mode;
-use crate::daemon::schedule::OrgSchedule;
+use crate::config::OrgSchedule;
 use crate::window::Window;
 
 /// Version of the `next` object; bumped on any change a consumer would notice.
@@ -216,7 +216,7 @@ fn shown(tz: Option<Tz>, t: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::daemon::schedule::CronSchedule;
+    use crate::config::CronSchedule;
     use crate::window::{ClockTime, Schedule, ScheduleSpec};
     use chrono::Weekday;
 

@@ -1,10 +1,12 @@
 //! When the daemon wakes for an org: a scan schedule and an apply schedule, each a cron
 //! expression with seconds or one of tokio-cron-scheduler's English phrases ("every 15 minutes").
 //!
-//! Owns: parsing and checking a schedule once, at start, so a typo fails with its config line
+//! Owns: the `[org.schedule]` types and parsing and checking a schedule once, at start, so a typo fails with its config line
 //! instead of never firing. The scheduler only wakes the agent: whether the org's window is open
 //! is decided at run time in the org's time zone (the scheduler keeps a zone's offset from when a
 //! job was made, so across a DST change it would fire an hour off).
+//!
+//! Must not: import `daemon` (which reads these settings) or run anything.
 
 use tokio_cron_scheduler::Job;
 
