@@ -290,7 +290,11 @@ pub struct Worth {
     pub monthly: String,
     /// Per year (12 months), plain decimal ("14814.00").
     pub yearly: String,
-    /// For people: "USD 1,234.50 / month, USD 14,814.00 / year".
+    /// Per month for people, for a table cell: "USD 1,234.50".
+    pub monthly_text: String,
+    /// Per year for people: "USD 14,814.00".
+    pub yearly_text: String,
+    /// For people, in a sentence: "USD 1,234.50 / month, USD 14,814.00 / year".
     pub text: String,
 }
 
@@ -300,6 +304,8 @@ impl Worth {
         Worth {
             monthly: monthly.plain(currency),
             yearly: monthly.yearly().plain(currency),
+            monthly_text: monthly.display(currency),
+            yearly_text: monthly.yearly().display(currency),
             text: per_month_and_year(monthly, currency),
         }
     }

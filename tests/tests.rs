@@ -12,6 +12,7 @@ mod doctor;
 mod inert;
 mod init;
 mod limits;
+mod money;
 mod natterbox;
 mod next;
 mod paging;

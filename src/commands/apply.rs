@@ -771,6 +771,11 @@ impl Run<'_> {
             plan_check: parts.checked.plan_check,
             actions: parts.actions.iter().map(ActionLine::of).collect(),
             left_for_next_run: parts.left,
+            saving: crate::apply::report::RunSaving::of(
+                self.org.prices.as_ref(),
+                &parts.seats,
+                RunKind::Apply,
+            ),
             seats: parts.seats,
             new_since_plan: parts.checked.new_since_plan,
             api_calls: self
@@ -889,6 +894,7 @@ pub fn seat_lines(
 pub fn summary_json(report: &RunReport) -> serde_json::Value {
     serde_json::json!({
         "seats": report.seats,
+        "saving": report.saving,
         "left_for_next_run": report.left_for_next_run,
         "api_calls": report.api_calls,
         "write_calls": report.write_calls,
