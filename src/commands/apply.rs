@@ -475,7 +475,7 @@ impl Run<'_> {
         if let Some(prompt) = self.prompt
             && !chosen.is_empty()
         {
-            let question = self.confirmation_text(&chosen, cap_note.as_deref());
+            let question = self.confirmation_text(&chosen, cap_note.as_deref(), &licenses_before);
             let yes = prompt(&question).unwrap_or(false);
             if !yes {
                 if !resumed {
@@ -719,20 +719,27 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn confirmation_text(&self, chosen: &[StoredAction], cap_note: Option<&str>) -> String {
+    fn confirmation_text(
+        &self,
+        chosen: &[StoredAction],
+        cap_note: Option<&str>,
+        licenses: &[PermissionSetLicense],
+    ) -> String {
         let users: BTreeSet<&str> = chosen.iter().map(|a| a.username.as_str()).collect();
-        let seats = chosen
+        let seat_deletes: Vec<&StoredAction> = chosen
             .iter()
             .filter(|a| a.op == Op::Delete && a.sobject == LICENSE_ASSIGNMENT)
-            .count();
+            .collect();
+        let seats = seat_deletes.len();
         let mut text = format!(
             "pslwarden is about to change org `{}` ({}): {} action(s) for {} user(s), freeing \
-             {seats} seat(s).\nWhile it runs, these agents may fail single sign-on to Amazon \
+             {seats} seat(s){}.\nWhile it runs, these agents may fail single sign-on to Amazon \
              Connect.\n",
             self.org.name,
             self.org_id,
             chosen.len(),
-            users.len()
+            users.len(),
+            self.seats_worth(&seat_deletes, licenses)
         );
         for a in chosen.iter().take(10) {
             text.push_str(&format!("  - {}\n", a.description));
@@ -747,6 +754,40 @@ impl Run<'_> {
             "Window: {}\n",
             window_words(self.org, self.clock.now())
         ));
+        text
+    }
+
+    /// ", worth USD 50.00 / month, USD 600.00 / year" for the seats these deletes would free,
+    /// by each seat's license (from its `user_holds_seat` fact); empty without prices.
+    fn seats_worth(
+        &self,
+        seat_deletes: &[&StoredAction],
+        licenses: &[PermissionSetLicense],
+    ) -> String {
+        let Some(prices) = &self.org.prices else {
+            return String::new();
+        };
+        let mut monthly = crate::money::Amount::ZERO;
+        let mut unpriced = 0usize;
+        for a in seat_deletes {
+            let license_id = seat_fields_from_facts(a)
+                .and_then(|fields| fields.get("PermissionSetLicenseId").cloned());
+            let price = licenses
+                .iter()
+                .find(|l| Some(&l.id) == license_id.as_ref())
+                .and_then(|l| prices.seat_monthly(&l.developer_name));
+            match price {
+                Some(price) => monthly += price,
+                None => unpriced += 1,
+            }
+        }
+        let mut text = format!(
+            ", worth {}",
+            crate::money::per_month_and_year(monthly, &prices.currency)
+        );
+        if unpriced > 0 {
+            text.push_str(&format!(" ({unpriced} seat(s) of unpriced licenses)"));
+        }
         text
     }
 
