@@ -302,3 +302,61 @@ async fn two_currencies_are_refused_at_start_naming_both_places() {
     );
     assert!(!dir.join("reports").exists(), "no report written");
 }
+
+#[test]
+fn usage_prices_scv_minutes_and_telephony_from_org_prices() {
+    use crate::support::{pslwarden, text};
+    let dir = scratch_dir("money_usage");
+    // The rates of `usage::RATES`, written in their new home, plus an SCV minute price.
+    let cfg = crate::scan::config_for(
+        &dir,
+        "voice-calls.json",
+        r#"
+[org.usage]
+time_zone = "Europe/London"
+
+[org.prices]
+currency = "GBP"
+scv_minute = 0.01
+
+[org.prices.telephony]
+inbound = 0.002
+outbound = 0.01
+callback = 0.01
+transfer = 0.01
+consult = 0.002
+
+[org.prices.destination]
+"+44" = 0.02
+"#,
+    );
+    let out = pslwarden(
+        &dir,
+        &[
+            "--config",
+            cfg.to_str().expect("utf8"),
+            "usage",
+            "--month",
+            "2026-01",
+        ],
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let run = newest_run(&dir);
+    let report: Value = serde_json::from_str(&read(&run.join("usage.json"))).expect("JSON");
+    assert_eq!(report["totals"]["scv_seconds"], 3030);
+    // The same telephony cost as with the old `[org.usage]` keys (usage::RATES).
+    let telephony = report["billing"]["telephony_cost"].as_f64().expect("cost");
+    assert!((telephony - 0.374).abs() < 1e-9, "{telephony}");
+    // 3 030 SCV seconds = 50.5 minutes at 0.01.
+    let scv = report["billing"]["scv_cost"].as_f64().expect("scv cost");
+    assert!((scv - 0.505).abs() < 1e-9, "{scv}");
+    assert_eq!(report["billing"]["currency"], "GBP");
+    for shown in [stdout, read(&run.join("usage.md"))] {
+        assert!(
+            shown.contains("Telephony cost estimate: GBP 0.37")
+                && shown.contains("SCV minutes cost: GBP 0.51 (50.5 SCV minutes"),
+            "{shown}"
+        );
+    }
+}
