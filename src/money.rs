@@ -270,6 +270,35 @@ impl Prices {
         Worth::of(monthly, &self.currency)
     }
 
+    /// Prices seats given by license name (`None`: a license whose name is not known): the
+    /// monthly total and how many seats had no price.
+    pub fn price_seats<'a>(
+        &self,
+        seats: impl IntoIterator<Item = (Option<&'a str>, u32)>,
+    ) -> (Amount, u32) {
+        let mut monthly = Amount::ZERO;
+        let mut unpriced = 0u32;
+        for (name, n) in seats {
+            match name.and_then(|psl| self.seat_monthly(psl)) {
+                Some(price) => monthly += price.times(i64::from(n)),
+                None => unpriced = unpriced.saturating_add(n),
+            }
+        }
+        (monthly, unpriced)
+    }
+
+    /// ", worth USD 50.00 / month, USD 600.00 / year" (and the unpriced seats left out), to
+    /// follow "freeing N seat(s)".
+    pub fn worth_clause(&self, monthly: Amount, unpriced: u32) -> String {
+        let mut text = format!(", worth {}", per_month_and_year(monthly, &self.currency));
+        if unpriced > 0 {
+            text.push_str(&format!(
+                " ({unpriced} seat(s) of unpriced licenses not counted)"
+            ));
+        }
+        text
+    }
+
     /// Configured license names the org does not have (`known` holds its DeveloperNames):
     /// worth a warning (a typo, or a license the org does not have), not an error.
     pub fn unknown_licenses<'a>(&self, known: impl IntoIterator<Item = &'a str>) -> Vec<String> {
@@ -454,6 +483,20 @@ mod tests {
             ("150.00", "1800.00")
         );
         assert_eq!(prices.seats_worth("SalesConsoleUser", 3), None);
+        let (monthly, unpriced) = prices.price_seats([
+            (Some("ServiceCloudVoicePsl"), 2),
+            (Some("SalesConsoleUser"), 1),
+            (None, 1),
+        ]);
+        assert_eq!(
+            (monthly.plain(&prices.currency).as_str(), unpriced),
+            ("100.00", 2)
+        );
+        assert_eq!(
+            prices.worth_clause(monthly, unpriced),
+            ", worth USD 100.00 / month, USD 1,200.00 / year (2 seat(s) of unpriced licenses not \
+             counted)"
+        );
         assert_eq!(
             prices.unknown_licenses(["SalesConsoleUser"]),
             vec!["ServiceCloudVoicePsl".to_string()]

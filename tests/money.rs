@@ -360,3 +360,19 @@ consult = 0.002
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_says_what_the_approved_plan_would_save() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("money_approve");
+    let cfg = config(&dir, &sim, PRICES);
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["scan"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let (code, stdout, stderr) =
+        outcome(&cli(&dir, &cfg, INSIDE, &["approve", "--latest", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("freeing 1 seat(s), worth {FINDING_WORTH}")),
+        "{stdout}"
+    );
+}

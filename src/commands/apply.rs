@@ -767,28 +767,17 @@ impl Run<'_> {
         let Some(prices) = &self.org.prices else {
             return String::new();
         };
-        let mut monthly = crate::money::Amount::ZERO;
-        let mut unpriced = 0usize;
-        for a in seat_deletes {
+        let names = seat_deletes.iter().map(|a| {
             let license_id = seat_fields_from_facts(a)
                 .and_then(|fields| fields.get("PermissionSetLicenseId").cloned());
-            let price = licenses
+            let name = licenses
                 .iter()
                 .find(|l| Some(&l.id) == license_id.as_ref())
-                .and_then(|l| prices.seat_monthly(&l.developer_name));
-            match price {
-                Some(price) => monthly += price,
-                None => unpriced += 1,
-            }
-        }
-        let mut text = format!(
-            ", worth {}",
-            crate::money::per_month_and_year(monthly, &prices.currency)
-        );
-        if unpriced > 0 {
-            text.push_str(&format!(" ({unpriced} seat(s) of unpriced licenses)"));
-        }
-        text
+                .map(|l| l.developer_name.as_str());
+            (name, 1)
+        });
+        let (monthly, unpriced) = prices.price_seats(names);
+        prices.worth_clause(monthly, unpriced)
     }
 
     fn report(&self, parts: ReportParts<'_>) -> RunReport {
