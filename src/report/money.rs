@@ -131,6 +131,7 @@ pub fn price_scan(
     ledger: &[LedgerRow],
 ) -> Option<MoneyReport> {
     let prices = prices?;
+    let findings_psl: Vec<String> = findings.iter().map(|f| f.psl.clone()).collect();
     let findings = findings
         .iter()
         .enumerate()
@@ -186,7 +187,13 @@ pub fn price_scan(
             needs_orphan_reclaim: prices.worth(sums[3]),
             unpriced_licenses,
         },
-        unknown_licenses: prices.unknown_licenses(ledger.iter().map(|row| row.psl.as_str())),
+        // Known: the org's licenses, and whatever a finding names (a Natterbox license).
+        unknown_licenses: prices.unknown_licenses(
+            ledger
+                .iter()
+                .map(|row| row.psl.as_str())
+                .chain(findings_psl.iter().map(String::as_str)),
+        ),
     })
 }
 
