@@ -168,8 +168,9 @@ fn write_ledger(out: &mut String, report: &ScanReport) -> std::fmt::Result {
     // Money columns only with prices; an unpriced license's cells are "-", never 0.
     let (money_head, money_rule) = if report.money.is_some() {
         (
-            " Price per seat / month | Recoverable / month | Recoverable / year | Plan saves / month |",
-            "---:|---:|---:|---:|",
+            " Price per seat / month | Recoverable / month | Recoverable / year | Plan saves / \
+             month | Needs the admin / month |",
+            "---:|---:|---:|---:|---:|",
         )
     } else {
         ("", "")
@@ -199,13 +200,14 @@ fn write_ledger(out: &mut String, report: &ScanReport) -> std::fmt::Result {
                 )
             };
             format!(
-                " {} | {} | {} | {} |",
+                " {} | {} | {} | {} | {} |",
                 priced
                     .and_then(|m| m.seat_monthly_text.clone())
                     .unwrap_or_else(|| "-".to_string()),
                 cell(priced.and_then(|m| m.recoverable.as_ref()), false),
                 cell(priced.and_then(|m| m.recoverable.as_ref()), true),
                 cell(priced.and_then(|m| m.freed_by_plan.as_ref()), false),
+                cell(priced.and_then(|m| m.needs_admin.as_ref()), false),
             )
         });
         writeln!(

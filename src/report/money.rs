@@ -299,6 +299,42 @@ mod tests {
     }
 
     #[test]
+    fn the_priced_markdown_and_csv_tables_keep_their_shape() {
+        let mut r = report();
+        let p = prices(&[("ServiceCloudVoicePsl", "50")]);
+        r.money = price_scan(Some(&p), &r.findings, &r.ledger);
+        let md = crate::report::markdown::render(&r);
+        // Every row of a table has as many cells as its header.
+        for table in md.split("\n\n").filter(|t| t.starts_with('|')) {
+            let cells: Vec<usize> = table.lines().map(|l| l.matches(" | ").count()).collect();
+            let head = table.lines().next().unwrap_or_default();
+            assert!(
+                table
+                    .lines()
+                    .skip(2)
+                    .all(|l| l.matches(" | ").count() == cells[0]),
+                "{head}\n{table}"
+            );
+        }
+        assert!(
+            md.contains("| USD 50.00 | USD 50.00 | USD 600.00 | USD 50.00 | USD 0.00 |"),
+            "{md}"
+        );
+        let csv = crate::report::csv::render(&r);
+        let widths: Vec<usize> = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(csv.as_bytes())
+            .records()
+            .map(|rec| rec.expect("record").len())
+            .collect();
+        assert!(widths.iter().all(|w| *w == widths[0]), "{widths:?}");
+        assert!(
+            csv.lines().last().unwrap_or_default().starts_with("total,"),
+            "{csv}"
+        );
+    }
+
+    #[test]
     fn without_prices_there_is_no_money() {
         let r = report();
         assert_eq!(price_scan(None, &r.findings, &r.ledger), None);
