@@ -28,6 +28,7 @@ mod daemon;
 #[cfg(feature = "demo")]
 mod demo;
 mod org;
+mod prices;
 mod raw;
 mod schedule;
 mod secret_ref;
@@ -41,8 +42,8 @@ pub use daemon::{
 pub use demo::{DEMO_APPLY_SCHEDULE, DEMO_SCAN_SCHEDULE, builtin};
 pub use org::{OrgSettings, SimulatorSpec};
 pub use raw::{
-    RawApply, RawAuth, RawConfig, RawDefaults, RawHttp, RawNatterbox, RawOrg, RawSchedule,
-    RawSimulator, RawUsage, RawWindow,
+    RawApply, RawAuth, RawConfig, RawDefaults, RawHttp, RawNatterbox, RawOrg, RawPrices,
+    RawSchedule, RawSimulator, RawUsage, RawWindow,
 };
 pub use schedule::{CronSchedule, OrgSchedule};
 pub use secret_ref::{SecretError, SecretSpec};
@@ -386,7 +387,8 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
         let mode = c.mode(org.mode.as_ref(), &prefix)?;
         let apply = c.apply(&org.apply, &prefix)?;
         let schedule = c.schedule(&org.schedule, &prefix)?;
-        let usage = c.usage(&org.usage, &prefix)?;
+        let money = c.prices(org.prices.as_ref(), &org.usage, &prefix)?;
+        let usage = c.usage(&org.usage, &money, &prefix)?;
         let (natterbox, natterbox_fixes) = c.natterbox(&org.natterbox, &prefix)?;
         orgs.push(OrgSettings {
             name,
@@ -403,6 +405,7 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
             apply,
             schedule,
             usage,
+            prices: money.seats,
             natterbox,
             natterbox_fixes,
             origin: c.origin.clone(),

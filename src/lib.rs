@@ -18,6 +18,7 @@
 //! * [`rules`]: pure functions of the snapshot (no I/O, no clock), one module per rule; each
 //!   returns findings with their evidence.
 //! * [`ledger`]: seats per license before and after the fix, and the what-if.
+//! * [`money`]: exact amounts, currencies and `[org.prices]`; what seats are worth.
 //! * [`window`]: each org's off-hours window (pure: instants are passed in), DST rules included.
 //! * [`plan`]: findings to ordered actions, each with the facts it relies on, under a digest.
 //! * [`report`]: the run's report as data ([`report::ScanReport`]) and its renderers (JSON,
@@ -48,6 +49,7 @@ pub mod connect;
 pub mod daemon;
 pub mod init;
 pub mod ledger;
+pub mod money;
 pub mod plan;
 pub mod preflight;
 pub mod private_fs;

@@ -768,7 +768,12 @@ async fn at_a_terminal_a_declined_confirmation_changes_nothing_and_a_yes_applies
     use pslwarden::commands::apply::{ApplyOptions, run};
     let sim = Sim::seed().await;
     let dir = scratch_dir("apply_prompt");
-    let cfg = config(&dir, &sim, "[org.window]\nalways_open = true\n");
+    let cfg = config(
+        &dir,
+        &sim,
+        "[org.window]\nalways_open = true\n[org.prices]\ncurrency = \"EUR\"\n\
+         [org.prices.seat_monthly]\nServiceCloudVoicePsl = 45\n",
+    );
     let settings = pslwarden::config::Settings::from_file(&cfg).unwrap();
     let org = settings.org(None).unwrap();
     let asked = std::sync::Mutex::new(String::new());
@@ -790,6 +795,10 @@ async fn at_a_terminal_a_declined_confirmation_changes_nothing_and_a_yes_applies
     assert!(
         question.contains("user2@seed-example.org") && question.contains("single sign-on"),
         "{question}"
+    );
+    assert!(
+        question.contains("freeing 1 seat(s), worth EUR 45.00 / month, EUR 540.00 / year"),
+        "what the plan would save, when priced: {question}"
     );
     assert_eq!(sim.sim.org.stats().write_calls, 0);
     let store = store(&dir);

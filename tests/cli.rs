@@ -345,7 +345,7 @@ fn envelope(out: &std::process::Output, command: &str) -> serde_json::Value {
 fn scan_doctor_apply_and_rollback_print_json_for_scripts() {
     let dir = scratch_dir("json_everywhere");
     let scan = envelope(&pslwarden(&dir, &["scan", "--format", "json"]), "scan");
-    assert_eq!(scan["report"]["schema_version"], 2);
+    assert_eq!(scan["report"]["schema_version"], 3);
     assert_eq!(scan["report"]["findings"].as_array().map(Vec::len), Some(1));
     let report_json = dir.join(scan["files"]["json"].as_str().expect("files.json"));
     assert!(report_json.is_file(), "{}", report_json.display());

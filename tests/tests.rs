@@ -12,6 +12,7 @@ mod doctor;
 mod inert;
 mod init;
 mod limits;
+mod money;
 mod metrics;
 mod natterbox;
 mod next;

@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::report::number::grouped;
 use crate::state::{ActionStatus, RunId, RunKind, RunStatus, StoredAction};
 
-/// The report schema version of `apply.json` / `rollback.json`.
-pub const RUN_REPORT_SCHEMA_VERSION: u32 = 1;
+/// The report schema version of `apply.json` / `rollback.json` (2: `saving`).
+pub const RUN_REPORT_SCHEMA_VERSION: u32 = 2;
 
 /// How a skip reason starts when the action is the admin's to do (a fix with a manual step),
 /// not drift: every output says "needs the admin", never "drifted".
@@ -57,6 +57,10 @@ pub struct RunReport {
     pub seats: Vec<SeatLine>,
     /// Steps a fresh plan would add that the given plan did not have: not applied.
     pub new_since_plan: Vec<String>,
+    /// What the seats this run freed are worth (a rollback: what the seats it took back cost
+    /// again), priced by `[org.prices]`; absent without prices.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saving: Option<RunSaving>,
     /// REST calls of this run (token requests excluded) and composite write calls.
     pub api_calls: u64,
     pub write_calls: u32,
@@ -123,6 +127,86 @@ pub struct SeatLine {
     pub actual_change: i64,
 }
 
+/// What one run's freed seats are worth: from the journal's seats ([`SeatLine::expected_change`]:
+/// seat deletes done and read back as gone), never from the plan, so a seat skipped because
+/// Salesforce still needs it, or failed, or left for the next run, is not counted.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RunSaving {
+    /// ISO 4217 code of the amounts.
+    pub currency: String,
+    /// Priced seats this run freed (a rollback: took back).
+    pub seats: u32,
+    /// Their price per month and per year.
+    pub worth: crate::money::Worth,
+    /// Seats freed of licenses without a price: in no amount.
+    pub unpriced_seats: u32,
+    /// Those licenses.
+    pub unpriced_licenses: Vec<String>,
+}
+
+impl RunSaving {
+    /// Prices the seat lines of a run; `None` without prices.
+    pub fn of(
+        prices: Option<&crate::money::Prices>,
+        seats: &[SeatLine],
+        kind: RunKind,
+    ) -> Option<RunSaving> {
+        let prices = prices?;
+        let mut saving = RunSaving {
+            currency: prices.currency.code.clone(),
+            seats: 0,
+            worth: prices.worth(crate::money::Amount::ZERO),
+            unpriced_seats: 0,
+            unpriced_licenses: Vec::new(),
+        };
+        let mut monthly = crate::money::Amount::ZERO;
+        for line in seats {
+            let n = match kind {
+                RunKind::Apply => line.expected_change,
+                RunKind::Rollback => -line.expected_change,
+            };
+            let n = u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+            if n == 0 {
+                continue;
+            }
+            match prices.seat_monthly(&line.psl) {
+                Some(price) => {
+                    saving.seats += n;
+                    monthly += price.times(i64::from(n));
+                }
+                None => {
+                    saving.unpriced_seats += n;
+                    saving.unpriced_licenses.push(line.psl.clone());
+                }
+            }
+        }
+        saving.worth = prices.worth(monthly);
+        Some(saving)
+    }
+
+    /// The sentence every output uses.
+    pub fn sentence(&self, kind: RunKind) -> String {
+        let mut text = match kind {
+            RunKind::Apply => format!(
+                "Saved {} ({} seat(s) freed and read back as gone)",
+                self.worth.text, self.seats
+            ),
+            RunKind::Rollback => format!(
+                "The {} seat(s) taken back cost {} again",
+                self.seats, self.worth.text
+            ),
+        };
+        if self.unpriced_seats > 0 {
+            text.push_str(&format!(
+                "; {} more seat(s) of unpriced license(s) {}",
+                self.unpriced_seats,
+                self.unpriced_licenses.join(", ")
+            ));
+        }
+        text
+    }
+}
+
 impl RunReport {
     fn count(&self, status: ActionStatus) -> usize {
         self.actions
@@ -173,6 +257,9 @@ impl RunReport {
         }
         for line in &self.plan_check {
             out.push_str(&format!("check: {}\n", term(line)));
+        }
+        if let Some(saving) = &self.saving {
+            out.push_str(&format!("{}\n", term(&saving.sentence(self.kind))));
         }
         if !self.seats.is_empty() {
             out.push('\n');
@@ -321,6 +408,9 @@ impl RunReport {
                     ""
                 }
             ));
+        }
+        if let Some(saving) = &self.saving {
+            out.push_str(&format!("- **{}**\n", md(&saving.sentence(self.kind))));
         }
         out.push_str(&format!(
             "- Left for the next run: {}\n- API calls: {} ({} write calls)\n\n",

@@ -483,7 +483,7 @@ impl Run<'_> {
         if let Some(prompt) = self.prompt
             && !chosen.is_empty()
         {
-            let question = self.confirmation_text(&chosen, cap_note.as_deref());
+            let question = self.confirmation_text(&chosen, cap_note.as_deref(), &licenses_before);
             let yes = prompt(&question).unwrap_or(false);
             if !yes {
                 if !resumed {
@@ -727,20 +727,27 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn confirmation_text(&self, chosen: &[StoredAction], cap_note: Option<&str>) -> String {
+    fn confirmation_text(
+        &self,
+        chosen: &[StoredAction],
+        cap_note: Option<&str>,
+        licenses: &[PermissionSetLicense],
+    ) -> String {
         let users: BTreeSet<&str> = chosen.iter().map(|a| a.username.as_str()).collect();
-        let seats = chosen
+        let seat_deletes: Vec<&StoredAction> = chosen
             .iter()
             .filter(|a| a.op == Op::Delete && a.sobject == LICENSE_ASSIGNMENT)
-            .count();
+            .collect();
+        let seats = seat_deletes.len();
         let mut text = format!(
             "pslwarden is about to change org `{}` ({}): {} action(s) for {} user(s), freeing \
-             {seats} seat(s).\nWhile it runs, these agents may fail single sign-on to Amazon \
+             {seats} seat(s){}.\nWhile it runs, these agents may fail single sign-on to Amazon \
              Connect.\n",
             self.org.name,
             self.org_id,
             chosen.len(),
-            users.len()
+            users.len(),
+            self.seats_worth(&seat_deletes, licenses)
         );
         for a in chosen.iter().take(10) {
             text.push_str(&format!("  - {}\n", a.description));
@@ -756,6 +763,29 @@ impl Run<'_> {
             window_words(self.org, self.clock.now())
         ));
         text
+    }
+
+    /// ", worth USD 50.00 / month, USD 600.00 / year" for the seats these deletes would free,
+    /// by each seat's license (from its `user_holds_seat` fact); empty without prices.
+    fn seats_worth(
+        &self,
+        seat_deletes: &[&StoredAction],
+        licenses: &[PermissionSetLicense],
+    ) -> String {
+        let Some(prices) = &self.org.prices else {
+            return String::new();
+        };
+        let names = seat_deletes.iter().map(|a| {
+            let license_id = seat_fields_from_facts(a)
+                .and_then(|fields| fields.get("PermissionSetLicenseId").cloned());
+            let name = licenses
+                .iter()
+                .find(|l| Some(&l.id) == license_id.as_ref())
+                .map(|l| l.developer_name.as_str());
+            (name, 1)
+        });
+        let (monthly, unpriced) = prices.price_seats(names);
+        prices.worth_clause(monthly, unpriced)
     }
 
     fn report(&self, parts: ReportParts<'_>) -> RunReport {
@@ -779,6 +809,11 @@ impl Run<'_> {
             plan_check: parts.checked.plan_check,
             actions: parts.actions.iter().map(ActionLine::of).collect(),
             left_for_next_run: parts.left,
+            saving: crate::apply::report::RunSaving::of(
+                self.org.prices.as_ref(),
+                &parts.seats,
+                RunKind::Apply,
+            ),
             seats: parts.seats,
             new_since_plan: parts.checked.new_since_plan,
             api_calls: self
@@ -897,6 +932,7 @@ pub fn seat_lines(
 pub fn summary_json(report: &RunReport) -> serde_json::Value {
     serde_json::json!({
         "seats": report.seats,
+        "saving": report.saving,
         "left_for_next_run": report.left_for_next_run,
         "api_calls": report.api_calls,
         "write_calls": report.write_calls,

@@ -103,6 +103,40 @@ pub fn latest_plan_file(settings: &Settings, org: &str) -> Result<PathBuf, Comma
     })
 }
 
+/// ", worth USD ..." of the seats the plan frees, priced by `[org.prices]`; the plan names
+/// licenses by id, so their names come from the `report.json` beside the plan file (a scan's
+/// folder). Empty without prices or without that report: no money is guessed.
+fn plan_worth(org: &OrgSettings, plan: &Plan, path: &Path) -> String {
+    #[derive(serde::Deserialize)]
+    struct Ledger {
+        ledger: Vec<Row>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Row {
+        psl: String,
+        psl_id: String,
+    }
+    let Some(prices) = &org.prices else {
+        return String::new();
+    };
+    let Some(report) = std::fs::read_to_string(path.with_file_name("report.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<Ledger>(&text).ok())
+    else {
+        return String::new();
+    };
+    let seats = crate::plan::seats_by_license(&plan.actions);
+    let (monthly, unpriced) = prices.price_seats(seats.iter().map(|(id, n)| {
+        let name = report
+            .ledger
+            .iter()
+            .find(|row| &row.psl_id == id)
+            .map(|row| row.psl.as_str());
+        (name, *n)
+    }));
+    prices.worth_clause(monthly, unpriced)
+}
+
 /// Reads and checks a plan file (schema version, digest).
 pub fn read_plan(path: &Path) -> Result<Plan, CommandError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -149,9 +183,10 @@ pub fn run(
             .unwrap_or_else(|| Duration::days(DEFAULT_EXPIRY_DAYS));
     let by = options.by.clone().unwrap_or_else(os_user);
     let (actions, users, seats) = plan_counts(&narrowed);
+    let worth = plan_worth(org, &narrowed, &path);
     let mut listing = format!(
         "Approve for org `{}` ({}), plan {} (digest {}): {actions} action(s) for {users} \
-         user(s), freeing {seats} seat(s):\n",
+         user(s), freeing {seats} seat(s){worth}:\n",
         org.name,
         narrowed.org_id,
         path.display(),
@@ -222,7 +257,7 @@ pub fn run(
     };
     let mut text = format!(
         "Approval {id} recorded by {by}: {actions} action(s) for {users} user(s), freeing \
-         {seats} seat(s), from {}.\nExpires: {}\n",
+         {seats} seat(s){worth}, from {}.\nExpires: {}\n",
         path.display(),
         local(expires_at)
     );

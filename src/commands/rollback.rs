@@ -307,6 +307,7 @@ pub async fn run(
             RunStatus::Completed
         };
         let usage = client.api_usage();
+        let seats = seat_lines(&before, &after, &actions, RunKind::Rollback);
         let report = RunReport {
             approval: None,
             schema_version: RUN_REPORT_SCHEMA_VERSION,
@@ -324,7 +325,12 @@ pub async fn run(
             plan_source: Some(format!("rollback of run {run}")),
             resumed,
             plan_check: Vec::new(),
-            seats: seat_lines(&before, &after, &actions, RunKind::Rollback),
+            saving: crate::apply::report::RunSaving::of(
+                org.prices.as_ref(),
+                &seats,
+                RunKind::Rollback,
+            ),
+            seats,
             actions: actions.iter().map(ActionLine::of).collect(),
             left_for_next_run: left,
             new_since_plan: Vec::new(),

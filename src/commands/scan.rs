@@ -8,6 +8,7 @@ use crate::config::{OrgSettings, Settings};
 use crate::connect::connect;
 use crate::ledger::{LedgerRow, compute_ledger};
 use crate::plan::{Plan, build_plan};
+use crate::report::money::{price_scan, unknown_licenses_warning};
 use crate::report::next::NextInfo;
 use crate::report::number::grouped;
 use crate::report::write::{ReportPaths, write_report_dir};
@@ -261,6 +262,14 @@ fn assemble(
     let scv = outcomes
         .iter()
         .find(|o| o.rule == scv_double_consumption::ID);
+    let findings = all_findings(&outcomes);
+    let money = price_scan(org.prices.as_ref(), &findings, &ledger);
+    if let Some(warning) = money
+        .as_ref()
+        .and_then(|m| unknown_licenses_warning(&m.unknown_licenses))
+    {
+        tracing::warn!(org = %org.name, "{warning}");
+    }
     let affected_status = scv.map_or(RuleStatus::Undetermined, |o| o.status);
     ScanReport {
         schema_version: crate::report::REPORT_SCHEMA_VERSION,
@@ -285,7 +294,7 @@ fn assemble(
             simulated: org.is_simulated(),
         },
         rules: outcomes.iter().map(RuleSummary::of).collect(),
-        findings: all_findings(&outcomes),
+        findings,
         ledger,
         next: Some(NextInfo::at(
             &org.window,
@@ -296,6 +305,7 @@ fn assemble(
         )),
         plan,
         api,
+        money,
     }
 }
 
@@ -436,10 +446,20 @@ impl ScanOutcome {
             seats.sentence(),
             grouped(r.plan.actions.len())
         ));
+        if let Some(money) = &r.money {
+            out.push_str(&format!("{}\n", money.totals.sentence()));
+            if let Some(warning) = unknown_licenses_warning(&money.unknown_licenses) {
+                out.push_str(&format!("warning: {}\n", crate::text::terminal(&warning)));
+            }
+        }
         for over in r.over_allocations() {
             out.push_str(&format!("warning: {over}\n"));
         }
         out.push('\n');
+        // Money columns only with prices; an unpriced license's cell is empty, never 0.
+        let worth_cell = |w: Option<&crate::money::Worth>| {
+            w.map_or_else(String::new, |w| w.monthly_text.clone())
+        };
         let rows: Vec<Vec<String>> = r
             .ledger
             .iter()
@@ -449,7 +469,7 @@ impl ScanOutcome {
                     || l.psl.starts_with("ServiceCloudVoice")
             })
             .map(|l| {
-                vec![
+                let mut row = vec![
                     l.psl.clone(),
                     grouped(l.total),
                     if l.over_allocated {
@@ -462,24 +482,36 @@ impl ScanOutcome {
                     grouped(l.needs_admin),
                     grouped(l.needs_orphan_reclaim),
                     grouped(l.free_after_fix),
-                ]
+                ];
+                if let Some(money) = &r.money {
+                    let priced = money.license(&l.psl);
+                    row.push(worth_cell(priced.and_then(|m| m.recoverable.as_ref())));
+                    row.push(
+                        priced
+                            .and_then(|m| m.recoverable.as_ref())
+                            .map_or_else(String::new, |w| w.yearly_text.clone()),
+                    );
+                }
+                row
             })
             .collect();
         if !rows.is_empty() {
-            out.push_str(&render_table(
-                &[
-                    "PSL",
-                    "Total",
-                    "Used",
-                    "Free",
-                    "Freed by plan",
-                    "Needs admin",
-                    "Orphans (reclaim off)",
-                    "Free after fix",
-                ],
-                &rows,
-                &[false, true, true, true, true, true, true, true],
-            ));
+            let mut head = vec![
+                "PSL",
+                "Total",
+                "Used",
+                "Free",
+                "Freed by plan",
+                "Needs admin",
+                "Orphans (reclaim off)",
+                "Free after fix",
+            ];
+            let mut right = vec![false, true, true, true, true, true, true, true];
+            if r.money.is_some() {
+                head.extend(["Recoverable / month", "Recoverable / year"]);
+                right.extend([true, true]);
+            }
+            out.push_str(&render_table(&head, &rows, &right));
             out.push('\n');
         }
         let steps: Vec<&crate::plan::Action> = r.admin_steps().collect();
@@ -500,8 +532,9 @@ impl ScanOutcome {
                 .findings
                 .iter()
                 .take(20)
-                .map(|f| {
-                    vec![
+                .enumerate()
+                .map(|(position, f)| {
+                    let mut row = vec![
                         if f.rule == crate::rules::natterbox::ID {
                             format!("{}:{}", f.rule, f.kind)
                         } else {
@@ -511,14 +544,22 @@ impl ScanOutcome {
                         if f.user_active { "yes" } else { "no" }.to_string(),
                         f.psl.clone(),
                         grouped(f.recoverable_seats),
-                    ]
+                    ];
+                    if let Some(money) = &r.money {
+                        let worth = money.finding(position);
+                        row.push(worth_cell(worth));
+                        row.push(worth.map_or_else(String::new, |w| w.yearly_text.clone()));
+                    }
+                    row
                 })
                 .collect();
-            out.push_str(&render_table(
-                &["Rule", "User", "Active", "PSL", "Seats"],
-                &rows,
-                &[false, false, false, false, true],
-            ));
+            let mut head = vec!["Rule", "User", "Active", "PSL", "Seats"];
+            let mut right = vec![false, false, false, false, true];
+            if r.money.is_some() {
+                head.extend(["Worth / month", "Worth / year"]);
+                right.extend([true, true]);
+            }
+            out.push_str(&render_table(&head, &rows, &right));
             if r.findings.len() > 20 {
                 out.push_str(&format!(
                     "... and {} more in the report\n",

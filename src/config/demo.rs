@@ -72,6 +72,7 @@ impl Settings {
                     apply: CronSchedule::parse(DEMO_APPLY_SCHEDULE).ok(),
                 },
                 usage: UsageSettings::default(),
+                prices: None,
                 natterbox: Some(std::sync::Arc::new(crate::rules::natterbox::Pack::builtin())),
                 natterbox_fixes: Default::default(),
                 origin: builtin_origin(),

@@ -1,6 +1,7 @@
 //! One org's checked settings ([`OrgSettings`]) and the per-org checks other than sign-in:
 //! the change window and its holidays file, `mode`, `[org.apply]`, `[org.schedule]`,
-//! `[org.natterbox]` and `[org.usage]`.
+//! `[org.natterbox]` and `[org.usage]` (its money keys are checked with `[org.prices]` in
+//! `prices`).
 //!
 //! Owns: the ranges and combinations these sections accept, and reading the files they name
 //! (holidays, rule pack) at start, so a bad one fails before any network call.
@@ -54,6 +55,8 @@ pub struct OrgSettings {
     pub schedule: OrgSchedule,
     /// How voice minutes are counted and priced.
     pub usage: UsageSettings,
+    /// Seat prices (`[org.prices]`); `None`: no output shows money.
+    pub prices: Option<crate::money::Prices>,
     /// The Natterbox pack scans run (`None`: turned off).
     pub natterbox: Option<std::sync::Arc<crate::rules::natterbox::Pack>>,
     /// Ids of the pack's rules whose fixes `apply` may make.
@@ -429,8 +432,14 @@ impl Checker {
         Ok((Some(std::sync::Arc::new(pack)), fixes))
     }
 
-    /// Checks `[org.usage]`.
-    pub(super) fn usage(&self, raw: &RawUsage, prefix: &str) -> Result<UsageSettings, ConfigError> {
+    /// Checks `[org.usage]`; its rates and currency come checked in `money` (see
+    /// [`super::prices`]).
+    pub(super) fn usage(
+        &self,
+        raw: &RawUsage,
+        money: &super::prices::CheckedMoney,
+        prefix: &str,
+    ) -> Result<UsageSettings, ConfigError> {
         use crate::usage::billing::{Balance, Pricing};
         use crate::usage::compute::{CALL_TYPES, TransferOut, UsageRules};
         let key = |k: &str| format!("{prefix}.usage.{k}");
@@ -460,44 +469,36 @@ impl Checker {
                 ));
             }
         };
-        let price = |v: &Spanned<f64>, k: &str| -> Result<f64, ConfigError> {
-            let x = *v.get_ref();
-            if x.is_finite() && x >= 0.0 {
-                Ok(x)
-            } else {
-                Err(self.invalid(v.span(), &key(k), "must be a price per minute, 0 or more"))
-            }
-        };
         let mut rates = std::collections::BTreeMap::new();
-        for (name, v) in &raw.telephony_rates {
+        for (name, amount, span, table) in &money.telephony {
             if !CALL_TYPES[..6].contains(&name.as_str()) {
                 return Err(self.invalid(
-                    v.span(),
-                    &key("telephony_rates"),
+                    span.clone(),
+                    table,
                     format!(
                         "unknown call type `{name}`: use inbound, outbound, callback, transfer, \
                          consult or internal"
                     ),
                 ));
             }
-            rates.insert(name.clone(), price(v, "telephony_rates")?);
+            rates.insert(name.clone(), *amount);
         }
         let mut destination_rates = Vec::new();
-        for (prefix_text, v) in &raw.destination_rates {
+        for (prefix_text, amount, span, table) in &money.destination {
             let valid = prefix_text.starts_with('+')
                 && prefix_text.len() > 1
                 && prefix_text[1..].bytes().all(|b| b.is_ascii_digit());
             if !valid {
                 return Err(self.invalid(
-                    v.span(),
-                    &key("destination_rates"),
+                    span.clone(),
+                    table,
                     format!(
                         "`{prefix_text}` is not a destination prefix: write \"+\" and the country \
                          (and area) digits, e.g. \"+44\" or \"+1212\""
                     ),
                 ));
             }
-            destination_rates.push((prefix_text.clone(), price(v, "destination_rates")?));
+            destination_rates.push((prefix_text.clone(), *amount));
         }
         // Longest prefix first, so "+1212" wins over "+1".
         destination_rates.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
@@ -550,10 +551,11 @@ impl Checker {
             pricing: Pricing {
                 rates,
                 destination_rates,
-                currency: raw
-                    .currency
-                    .as_ref()
-                    .map_or_else(|| "USD".to_string(), |c| c.get_ref().trim().to_string()),
+                scv_minute: money.scv_minute,
+                currency: money
+                    .usage_currency
+                    .clone()
+                    .unwrap_or_else(|| Pricing::default().currency),
                 balance,
             },
         })

@@ -112,6 +112,29 @@ pub struct RawOrg {
     /// `[org.natterbox]`: the Natterbox license policy pack.
     #[serde(default)]
     pub natterbox: RawNatterbox,
+    /// `[org.prices]`: what seats and voice minutes cost; absent, no output shows money.
+    pub prices: Option<Spanned<RawPrices>>,
+}
+
+/// `[org.prices]` as written. Prices are TOML numbers or decimal strings ("12.50"), checked
+/// into exact [`crate::money::Amount`]s.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrices {
+    /// ISO 4217 code of every price here (and of `[org.usage]`'s rates).
+    pub currency: Option<Spanned<String>>,
+    /// Price per seat per month by license DeveloperName.
+    #[serde(default)]
+    pub seat_monthly: std::collections::BTreeMap<String, Spanned<toml::Value>>,
+    /// Price of one Service Cloud Voice minute (for `pslwarden usage`).
+    pub scv_minute: Option<Spanned<toml::Value>>,
+    /// Telephony price per minute by call type (the new home of `[org.usage.telephony_rates]`).
+    #[serde(default)]
+    pub telephony: std::collections::BTreeMap<String, Spanned<toml::Value>>,
+    /// Telephony price per minute of outbound legs by destination prefix (the new home of
+    /// `[org.usage.destination_rates]`).
+    #[serde(default)]
+    pub destination: std::collections::BTreeMap<String, Spanned<toml::Value>>,
 }
 
 /// `[org.natterbox]` as written.
@@ -144,10 +167,10 @@ pub struct RawUsage {
     pub transfer_out: Option<Spanned<String>>,
     /// Telephony price per minute by call type.
     #[serde(default)]
-    pub telephony_rates: std::collections::BTreeMap<String, Spanned<f64>>,
+    pub telephony_rates: std::collections::BTreeMap<String, Spanned<toml::Value>>,
     /// Telephony price per minute of outbound legs by destination prefix ("+44").
     #[serde(default)]
-    pub destination_rates: std::collections::BTreeMap<String, Spanned<f64>>,
+    pub destination_rates: std::collections::BTreeMap<String, Spanned<toml::Value>>,
 }
 
 /// `[org.apply]`: the caps one run of `apply` keeps to (see [`ApplyLimits`](crate::config::ApplyLimits)).

@@ -149,13 +149,18 @@ impl Event {
             org: org.to_string(),
             summary: format!(
                 "pslwarden: {} run {} of org `{org}` {}: {} done, {} failed, {} skipped, \
-                 {for_admin} need the admin, {freed} seat(s) freed{}",
+                 {for_admin} need the admin, {freed} seat(s) freed{}{}",
                 report.kind.as_str(),
                 report.run_id,
                 report.status,
                 count(Done),
                 count(Failed),
                 count(Skipped),
+                report
+                    .saving
+                    .as_ref()
+                    .map(|s| format!(". {}", s.sentence(report.kind)))
+                    .unwrap_or_default(),
                 report
                     .message
                     .as_deref()
@@ -167,6 +172,7 @@ impl Event {
                 "kind": report.kind,
                 "status": report.status,
                 "seats": report.seats,
+                "saving": report.saving,
                 "left_for_next_run": report.left_for_next_run,
             }),
         }

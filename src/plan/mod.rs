@@ -691,6 +691,34 @@ fn context_facts(finding: &Finding, seat_id: &str) -> Vec<Fact> {
         .collect()
 }
 
+/// The license of the seat `action` deletes (its `user_holds_seat` fact's `license_id`), when
+/// it deletes a seat: what money is counted on (a plan names licenses by id only).
+pub fn seat_license(action: &Action) -> Option<&str> {
+    if action.op != Op::Delete || action.sobject != LICENSE_ASSIGNMENT {
+        return None;
+    }
+    action.facts.iter().find_map(|fact| match fact {
+        Fact::UserHoldsSeat {
+            license_id,
+            assignment_id,
+            ..
+        } if action.id.as_deref() == Some(assignment_id.as_str()) => Some(license_id.as_str()),
+        _ => None,
+    })
+}
+
+/// Seats the plan's own deletes would free, by license id: the plan's worth, priced by the
+/// caller (`apply`'s confirmation, `approve`), when every action succeeds.
+pub fn seats_by_license<'a>(
+    actions: impl IntoIterator<Item = &'a Action>,
+) -> BTreeMap<String, u32> {
+    let mut seats = BTreeMap::new();
+    for license in actions.into_iter().filter_map(seat_license) {
+        *seats.entry(license.to_string()).or_insert(0u32) += 1;
+    }
+    seats
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

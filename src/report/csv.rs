@@ -40,15 +40,33 @@ pub const COLUMNS: [&str; 22] = [
     "free_after_fix",
 ];
 
-/// A row from (column, value) pairs; every other column stays empty.
-fn row(cells: &[(&str, String)]) -> [String; COLUMNS.len()] {
-    let mut out: [String; COLUMNS.len()] = Default::default();
+/// The columns added after [`COLUMNS`] only when `[org.prices]` priced the report (so a report
+/// without prices has no money column at all): the currency; on `finding` rows what its
+/// recoverable seats are worth, on `license` rows what its recoverable seats are worth and what
+/// the plan saves; one `total` row sums the priced licenses (its `description` names the
+/// unpriced ones). Amounts are plain decimals at the currency's minor unit ("1234.50").
+pub const MONEY_COLUMNS: [&str; 5] = [
+    "currency",
+    "price_per_seat_monthly",
+    "monthly",
+    "yearly",
+    "plan_saves_monthly",
+];
+
+/// A row from (column, value) pairs; every other column stays empty. Money columns are kept
+/// only when `with_money`.
+fn row(cells: &[(&str, String)], with_money: bool) -> Vec<String> {
+    let width = COLUMNS.len() + if with_money { MONEY_COLUMNS.len() } else { 0 };
+    let mut out = vec![String::new(); width];
     for (name, value) in cells {
         let index = COLUMNS
             .iter()
+            .chain(MONEY_COLUMNS.iter())
             .position(|c| c == name)
-            .expect("a column of COLUMNS");
-        out[index] = value.clone();
+            .expect("a column of COLUMNS or MONEY_COLUMNS");
+        if index < width {
+            out[index] = value.clone();
+        }
     }
     out
 }
@@ -56,25 +74,46 @@ fn row(cells: &[(&str, String)]) -> [String; COLUMNS.len()] {
 /// The report as CSV: the header, then one `finding` row per finding (in report order), one
 /// `action` row per plan action (in execution order), and one `license` row per ledger row.
 pub fn render(report: &ScanReport) -> String {
-    let mut out: Vec<[String; COLUMNS.len()]> = Vec::new();
+    let money = report.money.as_ref();
+    let with_money = money.is_some();
+    let currency = || {
+        (
+            "currency",
+            money.map(|m| m.currency.clone()).unwrap_or_default(),
+        )
+    };
+    let mut out: Vec<Vec<String>> = Vec::new();
     for (position, finding) in report.findings.iter().enumerate() {
-        out.push(row(&[
-            ("row_type", "finding".to_string()),
-            ("finding", position.to_string()),
-            ("rule", finding.rule.clone()),
-            ("kind", finding.kind.clone()),
-            ("severity", severity_word(finding.severity).to_string()),
-            ("user_id", finding.user_id.clone()),
-            ("username", finding.username.clone()),
-            ("user_active", finding.user_active.to_string()),
-            ("psl", finding.psl.clone()),
-            ("recoverable_seats", finding.recoverable_seats.to_string()),
-            (
-                "record_id",
-                finding.license_assignment_id.clone().unwrap_or_default(),
-            ),
-            ("description", finding.summary.clone()),
-        ]));
+        let worth = money.and_then(|m| m.finding(position));
+        out.push(row(
+            &[
+                ("row_type", "finding".to_string()),
+                ("finding", position.to_string()),
+                ("rule", finding.rule.clone()),
+                ("kind", finding.kind.clone()),
+                ("severity", severity_word(finding.severity).to_string()),
+                ("user_id", finding.user_id.clone()),
+                ("username", finding.username.clone()),
+                ("user_active", finding.user_active.to_string()),
+                ("psl", finding.psl.clone()),
+                ("recoverable_seats", finding.recoverable_seats.to_string()),
+                (
+                    "record_id",
+                    finding.license_assignment_id.clone().unwrap_or_default(),
+                ),
+                ("description", finding.summary.clone()),
+                currency(),
+                (
+                    "monthly",
+                    worth.map(|w| w.monthly.clone()).unwrap_or_default(),
+                ),
+                (
+                    "yearly",
+                    worth.map(|w| w.yearly.clone()).unwrap_or_default(),
+                ),
+            ],
+            with_money,
+        ));
     }
     for action in &report.plan.actions {
         // The license comes from the action's finding, so a spreadsheet can filter actions by
@@ -89,45 +128,91 @@ pub fn render(report: &ScanReport) -> String {
         } else {
             action.description.clone()
         };
-        out.push(row(&[
-            ("row_type", "action".to_string()),
-            ("finding", action.finding.to_string()),
-            ("rule", action.rule.clone()),
-            ("user_id", action.user_id.clone()),
-            ("username", action.username.clone()),
-            ("psl", psl),
-            ("op", action.op.to_string()),
-            ("sobject", action.sobject.clone()),
-            ("record_id", action.id.clone().unwrap_or_default()),
-            ("description", description),
-        ]));
+        out.push(row(
+            &[
+                ("row_type", "action".to_string()),
+                ("finding", action.finding.to_string()),
+                ("rule", action.rule.clone()),
+                ("user_id", action.user_id.clone()),
+                ("username", action.username.clone()),
+                ("psl", psl),
+                ("op", action.op.to_string()),
+                ("sobject", action.sobject.clone()),
+                ("record_id", action.id.clone().unwrap_or_default()),
+                ("description", description),
+            ],
+            with_money,
+        ));
     }
     for license in &report.ledger {
-        out.push(row(&[
-            ("row_type", "license".to_string()),
-            ("psl", license.psl.clone()),
-            ("recoverable_seats", license.recoverable.to_string()),
-            ("record_id", license.psl_id.clone()),
-            (
-                "description",
-                license
-                    .over_allocation()
-                    .unwrap_or_else(|| license.what_if()),
-            ),
-            ("total", license.total.to_string()),
-            ("used", license.used.to_string()),
-            ("free", license.free.to_string()),
-            ("over_allocated", license.over_allocated.to_string()),
-            ("freed_by_plan", license.freed_by_plan.to_string()),
-            ("needs_admin", license.needs_admin.to_string()),
-            (
-                "needs_orphan_reclaim",
-                license.needs_orphan_reclaim.to_string(),
-            ),
-            ("free_after_fix", license.free_after_fix.to_string()),
-        ]));
+        let priced = money.and_then(|m| m.license(&license.psl));
+        let recoverable = priced.and_then(|m| m.recoverable.as_ref());
+        out.push(row(
+            &[
+                ("row_type", "license".to_string()),
+                ("psl", license.psl.clone()),
+                ("recoverable_seats", license.recoverable.to_string()),
+                ("record_id", license.psl_id.clone()),
+                (
+                    "description",
+                    license
+                        .over_allocation()
+                        .unwrap_or_else(|| license.what_if()),
+                ),
+                ("total", license.total.to_string()),
+                ("used", license.used.to_string()),
+                ("free", license.free.to_string()),
+                ("over_allocated", license.over_allocated.to_string()),
+                ("freed_by_plan", license.freed_by_plan.to_string()),
+                ("needs_admin", license.needs_admin.to_string()),
+                (
+                    "needs_orphan_reclaim",
+                    license.needs_orphan_reclaim.to_string(),
+                ),
+                ("free_after_fix", license.free_after_fix.to_string()),
+                currency(),
+                (
+                    "price_per_seat_monthly",
+                    priced
+                        .and_then(|m| m.seat_monthly.clone())
+                        .unwrap_or_default(),
+                ),
+                (
+                    "monthly",
+                    recoverable.map(|w| w.monthly.clone()).unwrap_or_default(),
+                ),
+                (
+                    "yearly",
+                    recoverable.map(|w| w.yearly.clone()).unwrap_or_default(),
+                ),
+                (
+                    "plan_saves_monthly",
+                    priced
+                        .and_then(|m| m.freed_by_plan.as_ref())
+                        .map(|w| w.monthly.clone())
+                        .unwrap_or_default(),
+                ),
+            ],
+            with_money,
+        ));
     }
-    to_csv(&COLUMNS, &out)
+    let mut header: Vec<&str> = COLUMNS.to_vec();
+    if let Some(money) = money {
+        header.extend(MONEY_COLUMNS);
+        let totals = &money.totals;
+        out.push(row(
+            &[
+                ("row_type", "total".to_string()),
+                ("description", totals.sentence()),
+                currency(),
+                ("monthly", totals.recoverable.monthly.clone()),
+                ("yearly", totals.recoverable.yearly.clone()),
+                ("plan_saves_monthly", totals.freed_by_plan.monthly.clone()),
+            ],
+            true,
+        ));
+    }
+    to_csv(&header, &out)
 }
 
 fn severity_word(severity: crate::rules::Severity) -> &'static str {

@@ -101,6 +101,7 @@ pub(crate) mod fixture {
                 true,
                 "2026-11-23T03:15:02Z".parse().expect("an instant"),
             )),
+            money: None,
         }
     }
 
@@ -146,7 +147,8 @@ mod tests {
     #[test]
     fn the_issue_fields_are_at_their_documented_paths() {
         let value: Value = serde_json::from_str(&render(&report())).expect("json");
-        assert_eq!(value["schema_version"], 2);
+        assert_eq!(value["schema_version"], 3);
+        assert!(value.get("money").is_none(), "no prices, no money section");
         assert_eq!(value["org"]["affected"], true);
 
         let finding = &value["findings"][0];

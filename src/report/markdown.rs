@@ -141,6 +141,12 @@ fn write_summary(out: &mut String, report: &ScanReport) -> std::fmt::Result {
             per_license.join(", ")
         )?;
     }
+    if let Some(money) = &report.money {
+        writeln!(out, "- {}.", text(&money.totals.sentence()))?;
+        if let Some(warning) = super::money::unknown_licenses_warning(&money.unknown_licenses) {
+            writeln!(out, "- **Warning**: {}.", text(&warning))?;
+        }
+    }
     for over in report.over_allocations() {
         writeln!(out, "- **Over-allocated**: {}.", text(&over))?;
     }
@@ -169,19 +175,54 @@ fn write_ledger(out: &mut String, report: &ScanReport) -> std::fmt::Result {
         writeln!(out, "No permission set license in the snapshot.\n")?;
         return Ok(());
     }
+    // Money columns only with prices; an unpriced license's cells are "-", never 0.
+    let (money_head, money_rule) = if report.money.is_some() {
+        (
+            " Price per seat / month | Recoverable / month | Recoverable / year | Plan saves / \
+             month | Needs the admin / month |",
+            "---:|---:|---:|---:|---:|",
+        )
+    } else {
+        ("", "")
+    };
     writeln!(
         out,
         "| License | Label | Total | Used | Free | Consumed by findings | Freed by the plan | \
-         Needs the admin | Orphans (reclaim off) | Free after fix | Assignable after fix |"
+         Needs the admin | Orphans (reclaim off) | Free after fix | Assignable after fix |{money_head}"
     )?;
     writeln!(
         out,
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|{money_rule}"
     )?;
     for row in &report.ledger {
+        let money_cells = report.money.as_ref().map_or_else(String::new, |money| {
+            let priced = money.license(&row.psl);
+            let cell = |w: Option<&crate::money::Worth>, yearly: bool| {
+                w.map_or_else(
+                    || "-".to_string(),
+                    |w| {
+                        if yearly {
+                            w.yearly_text.clone()
+                        } else {
+                            w.monthly_text.clone()
+                        }
+                    },
+                )
+            };
+            format!(
+                " {} | {} | {} | {} | {} |",
+                priced
+                    .and_then(|m| m.seat_monthly_text.clone())
+                    .unwrap_or_else(|| "-".to_string()),
+                cell(priced.and_then(|m| m.recoverable.as_ref()), false),
+                cell(priced.and_then(|m| m.recoverable.as_ref()), true),
+                cell(priced.and_then(|m| m.freed_by_plan.as_ref()), false),
+                cell(priced.and_then(|m| m.needs_admin.as_ref()), false),
+            )
+        });
         writeln!(
             out,
-            "| {} | {} | {} | {}{} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {}{} | {} | {} | {} | {} | {} | {} | {} |{money_cells}",
             code(&row.psl),
             text(&row.label),
             grouped(row.total),
@@ -237,15 +278,28 @@ fn write_findings(out: &mut String, report: &ScanReport) -> std::fmt::Result {
         writeln!(out, "No findings: no seat is consumed for nothing.\n")?;
         return Ok(());
     }
+    let money = report.money.as_ref();
     writeln!(
         out,
-        "| # | Rule | User | Active | License | Seats | Summary |"
+        "| # | Rule | User | Active | License | Seats |{} Summary |",
+        if money.is_some() { " Worth |" } else { "" }
     )?;
-    writeln!(out, "|---:|---|---|---|---|---:|---|")?;
+    writeln!(
+        out,
+        "|---:|---|---|---|---|---:|{}---|",
+        if money.is_some() { "---:|" } else { "" }
+    )?;
     for (position, finding) in report.findings.iter().enumerate() {
+        let worth = money.map_or_else(String::new, |m| {
+            format!(
+                " {} |",
+                m.finding(position)
+                    .map_or_else(|| "-".to_string(), |w| w.text.clone())
+            )
+        });
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |{worth} {} |",
             position,
             code(&finding.rule),
             code(&finding.username),
@@ -274,6 +328,14 @@ fn write_plan(out: &mut String, report: &ScanReport) -> std::fmt::Result {
             grouped(plan.actions.len()),
             code(&plan.digest)
         )?;
+        if let Some(money) = &report.money {
+            writeln!(
+                out,
+                "What the plan would save: {}{}.\n",
+                text(&money.totals.freed_by_plan.text),
+                text(&money.totals.unpriced_note())
+            )?;
+        }
         writeln!(
             out,
             "| Step | Op | sObject | Record id | Finding | Description |"

@@ -10,6 +10,7 @@ pub mod csv;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod money;
 pub mod next;
 pub mod number;
 pub mod table;
@@ -22,7 +23,7 @@ use crate::plan::Plan;
 use crate::rules::{Finding, RuleOutcome, RuleStatus};
 
 /// Version of the `report.json` schema. Bump on any change a consumer would notice.
-pub const REPORT_SCHEMA_VERSION: u32 = 2;
+pub const REPORT_SCHEMA_VERSION: u32 = 3;
 
 /// The banner every report and output about a simulated org carries (scan reports, apply and
 /// rollback reports, the apply summary), so a demo is never read as a real org's numbers.
@@ -54,6 +55,10 @@ pub struct ScanReport {
     /// only in a report written before it existed.
     #[serde(default)]
     pub next: Option<next::NextInfo>,
+    /// What the findings and the plan are worth (schema 3), priced by `[org.prices]`; absent
+    /// without prices, so no output shows money.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub money: Option<money::MoneyReport>,
 }
 
 /// The program that wrote the report.

@@ -1,5 +1,7 @@
 //! Money and balance: the prepaid SCV minutes left, the burn rate, the projected run-out date,
-//! and the telephony cost estimate from per-minute rates.
+//! the telephony cost estimate from per-minute rates, and the SCV minutes' cost at the
+//! configured minute price. Costs are summed exactly ([`Amount`]) and become JSON numbers only
+//! at the end, as `usage.json` has always had them.
 //!
 //! Must not: fetch or read the clock; "now" comes in.
 
@@ -9,18 +11,35 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::compute::Usage;
+use crate::money::{Amount, Currency};
 
-/// `[org.usage]` prices and balance, checked.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// `[org.usage]` balance and the usage prices of `[org.prices]` (or, as before, `[org.usage]`),
+/// checked.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Pricing {
     /// Telephony price per minute by call type key (`inbound`, `outbound`, ...).
-    pub rates: BTreeMap<String, f64>,
+    pub rates: BTreeMap<String, Amount>,
     /// Per-minute prices of outbound-like legs by destination prefix (`+44`), longest first.
-    pub destination_rates: Vec<(String, f64)>,
-    /// Currency label of the prices, for reports.
-    pub currency: String,
+    pub destination_rates: Vec<(String, Amount)>,
+    /// Price of one SCV minute (`[org.prices] scv_minute`), if configured.
+    pub scv_minute: Option<Amount>,
+    /// Currency of the prices: the configured one, else USD (what `[org.usage]` always assumed
+    /// for rates written without a currency).
+    pub currency: Currency,
     /// The prepaid SCV minutes left on a date (as Setup shows them), if configured.
     pub balance: Option<Balance>,
+}
+
+impl Default for Pricing {
+    fn default() -> Self {
+        Pricing {
+            rates: BTreeMap::new(),
+            destination_rates: Vec::new(),
+            scv_minute: None,
+            currency: Currency::parse("USD").expect("USD is an ISO 4217 code"),
+            balance: None,
+        }
+    }
 }
 
 /// A known SCV minute balance.
@@ -52,14 +71,29 @@ pub struct Billing {
     pub telephony_cost_by_type: BTreeMap<String, f64>,
     /// Telephony minutes no configured rate covers (not in the estimate).
     pub unpriced_telephony_minutes: i64,
+    /// What the period's SCV minutes cost at `[org.prices] scv_minute`, when it is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scv_cost: Option<f64>,
+    /// The same costs as exact amounts, for the text outputs (not in `usage.json`, which keeps
+    /// the numbers above).
+    #[serde(skip)]
+    pub exact: ExactCosts,
     pub currency: String,
+}
+
+/// The costs of a period as exact amounts, with their currency.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExactCosts {
+    pub currency: Option<Currency>,
+    pub telephony: Option<Amount>,
+    pub scv: Option<Amount>,
 }
 
 /// Call types whose legs go out to a number, priced by destination when a prefix matches.
 const OUTBOUND_LIKE: [&str; 3] = ["outbound", "callback", "transfer"];
 
 /// The price of one leg's minute, if any rate covers it.
-fn rate_for(pricing: &Pricing, call_type: &str, to_number: Option<&str>) -> Option<f64> {
+fn rate_for(pricing: &Pricing, call_type: &str, to_number: Option<&str>) -> Option<Amount> {
     if OUTBOUND_LIKE.contains(&call_type)
         && let Some(number) = to_number
     {
@@ -96,9 +130,19 @@ pub fn bill(
     let mut billing = Billing {
         scv_minutes_per_day: per_day,
         days_elapsed: days,
-        currency: pricing.currency.clone(),
+        currency: pricing.currency.code.clone(),
+        exact: ExactCosts {
+            currency: Some(pricing.currency.clone()),
+            ..ExactCosts::default()
+        },
         ..Billing::default()
     };
+    if let Some(price) = pricing.scv_minute {
+        // Seconds times the minute price, over 60: exact to a millionth.
+        let cost = Amount::from_micros(price.times(period.total.scv_seconds).micros() / 60);
+        billing.scv_cost = Some(cost.to_f64());
+        billing.exact.scv = Some(cost);
+    }
     if let (Some(balance), Some(used)) = (pricing.balance, since_balance) {
         let spent = used.total.scv_minutes();
         let left = balance.minutes - spent;
@@ -120,7 +164,8 @@ pub fn bill(
         }
     }
     if !pricing.rates.is_empty() || !pricing.destination_rates.is_empty() {
-        let mut cost = 0.0;
+        let mut cost = Amount::ZERO;
+        let mut by_type: BTreeMap<String, Amount> = BTreeMap::new();
         for call in &period.calls {
             for leg in &call.segments {
                 if leg.telephony_minutes == 0 {
@@ -128,18 +173,18 @@ pub fn bill(
                 }
                 match rate_for(pricing, leg.call_type, leg.to_number.as_deref()) {
                     Some(rate) => {
-                        let c = rate * leg.telephony_minutes as f64;
+                        let c = rate.times(leg.telephony_minutes);
                         cost += c;
-                        *billing
-                            .telephony_cost_by_type
-                            .entry(leg.call_type.to_string())
-                            .or_default() += c;
+                        *by_type.entry(leg.call_type.to_string()).or_default() += c;
                     }
                     None => billing.unpriced_telephony_minutes += leg.telephony_minutes,
                 }
             }
         }
-        billing.telephony_cost = Some(cost);
+        billing.telephony_cost = Some(cost.to_f64());
+        billing.telephony_cost_by_type =
+            by_type.into_iter().map(|(k, v)| (k, v.to_f64())).collect();
+        billing.exact.telephony = Some(cost);
     }
     billing
 }
@@ -194,14 +239,19 @@ mod tests {
             chrono_tz::UTC,
             at("2026-01-01T00:00:00Z"),
         );
+        let price = |s: &str| Amount::parse_price(s).unwrap();
         let pricing = Pricing {
-            rates: BTreeMap::from([("inbound".into(), 0.002), ("outbound".into(), 0.01)]),
-            destination_rates: vec![("+44".into(), 0.02)],
-            currency: "USD".into(),
+            rates: BTreeMap::from([
+                ("inbound".into(), price("0.002")),
+                ("outbound".into(), price("0.01")),
+            ]),
+            destination_rates: vec![("+44".into(), price("0.02"))],
+            scv_minute: Some(price("0.005")),
             balance: Some(Balance {
                 minutes: 100.0,
                 as_of: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             }),
+            ..Pricing::default()
         };
         let from = at("2026-01-01T00:00:00Z");
         let to = at("2026-01-11T00:00:00Z");
@@ -221,7 +271,14 @@ mod tests {
         // 10 min inbound at 0.002, 5 min to +44 at 0.02, 2 min to +1 at the outbound rate 0.01.
         let cost = b.telephony_cost.unwrap();
         assert!((cost - (0.02 + 0.10 + 0.02)).abs() < 1e-9, "{cost}");
+        assert_eq!(
+            b.exact.telephony,
+            Some(price("0.14")),
+            "exact, not a float sum"
+        );
         assert_eq!(b.unpriced_telephony_minutes, 0);
+        // 17 SCV minutes at 0.005.
+        assert_eq!(b.exact.scv, Some(price("0.085")));
     }
 
     #[test]

@@ -187,8 +187,13 @@ impl UsageReport {
         )
     }
 
-    fn money(&self, value: f64) -> String {
-        format!("{value:.2} {}", self.billing.currency)
+    /// An exact cost for people ("GBP 1,234.50"); the float only for a report read back
+    /// without its exact amounts (never the case for one just computed).
+    fn money(&self, exact: Option<crate::money::Amount>, value: f64) -> String {
+        match (exact, &self.billing.exact.currency) {
+            (Some(amount), Some(currency)) => amount.display(currency),
+            _ => format!("{} {value:.2}", self.billing.currency),
+        }
     }
 
     /// Sentences about the balance and the cost, shared by every rendering.
@@ -219,7 +224,10 @@ impl UsageReport {
         }
         match b.telephony_cost {
             Some(cost) => {
-                let mut line = format!("Telephony cost estimate: {}", self.money(cost));
+                let mut line = format!(
+                    "Telephony cost estimate: {}",
+                    self.money(b.exact.telephony, cost)
+                );
                 if b.unpriced_telephony_minutes > 0 {
                     line.push_str(&format!(
                         " ({} telephony minute(s) have no configured rate and are not in it)",
@@ -229,9 +237,16 @@ impl UsageReport {
                 lines.push(line);
             }
             None => lines.push(
-                "Telephony cost estimate: no rates configured ([org.usage.telephony_rates])"
-                    .to_string(),
+                "Telephony cost estimate: no rates configured ([org.prices.telephony])".to_string(),
             ),
+        }
+        // Only with a configured minute price: never a made-up one.
+        if let Some(cost) = b.scv_cost {
+            lines.push(format!(
+                "SCV minutes cost: {} ({:.1} SCV minutes at [org.prices] scv_minute)",
+                self.money(b.exact.scv, cost),
+                self.totals.scv_minutes
+            ));
         }
         lines
     }
