@@ -11,15 +11,17 @@
 
 use std::fmt::Write as _;
 
-use sha2::{Digest, Sha256};
-
 use super::ScanReport;
 use super::markdown::{status_word, verdict};
 use crate::ledger::LedgerRow;
 use crate::rules::{RuleStatus, Severity};
 
+mod layout;
+
+pub use layout::{Inert, Layout, SORT_SCRIPT, STYLE, csp_hash};
+
 /// The page's style, inline; its hash goes into the Content-Security-Policy.
-pub(crate) const STYLE: &str = r#"
+const SCAN_STYLE: &str = r#"
 :root { color-scheme: light; --ink: #1f2328; --muted: #57606a; --line: #d0d7de; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
   margin: 0 auto; max-width: 1200px; padding: 1.5rem; }
@@ -118,7 +120,7 @@ fn write_document(out: &mut String, report: &ScanReport) -> std::fmt::Result {
     // even text that escaped escaping could neither run a script nor call out.
     let policy = format!(
         "default-src 'none'; style-src '{}'; script-src '{}'; base-uri 'none'; form-action 'none'",
-        csp_hash(STYLE),
+        csp_hash(SCAN_STYLE),
         csp_hash(SCRIPT)
     );
     writeln!(out, "<!DOCTYPE html>")?;
@@ -140,7 +142,7 @@ fn write_document(out: &mut String, report: &ScanReport) -> std::fmt::Result {
         escape(&org.name),
         escape(&report.run.started_at)
     )?;
-    writeln!(out, "<style>{STYLE}</style>")?;
+    writeln!(out, "<style>{SCAN_STYLE}</style>")?;
     writeln!(out, "</head>")?;
     writeln!(out, "<body>")?;
     writeln!(out, "<header>")?;
@@ -732,33 +734,6 @@ fn capitalised(sentence: &str) -> String {
     }
 }
 
-/// A Content-Security-Policy source allowing exactly this inline text.
-pub(crate) fn csp_hash(inline: &str) -> String {
-    format!("sha256-{}", base64(&Sha256::digest(inline.as_bytes())))
-}
-
-/// Standard base64 with padding (RFC 4648 §4), for the policy's hashes.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -807,15 +782,8 @@ mod tests {
     #[test]
     fn the_policy_allows_exactly_the_inline_style_and_script() {
         let html = render(&fixture::report());
-        // Base64 of SHA-256 is 44 characters; a known vector checks the encoder.
-        assert_eq!(base64(b"pslwarden"), "cHNsd2FyZGVu");
-        assert_eq!(base64(b"ab"), "YWI=");
-        assert_eq!(
-            csp_hash(""),
-            "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
-        );
-        assert!(html.contains(&format!("style-src '{}'", csp_hash(STYLE))));
-        assert!(html.contains(&format!("<style>{STYLE}</style>")));
+        assert!(html.contains(&format!("style-src '{}'", csp_hash(SCAN_STYLE))));
+        assert!(html.contains(&format!("<style>{SCAN_STYLE}</style>")));
         assert!(html.contains(&format!("<script>{SCRIPT}</script>")));
     }
 
