@@ -75,7 +75,9 @@ mod tests {
         report.plan.notes.push(format!("plan note {HOSTILE}"));
         let html = render(&report);
         assert!(!html.contains(HOSTILE), "unescaped org text in the page");
-        assert!(html.contains("<td class=\"nowrap\">&lt;script&gt;alert(1)&lt;/script&gt;</td>"));
+        assert!(
+            html.contains("<span class=\"nowrap\">&lt;script&gt;alert(1)&lt;/script&gt;</span>")
+        );
         assert!(!html.contains("&amp;lt;"), "escaped twice");
         // The page's own script is the only one.
         assert_eq!(html.matches("<script").count(), 1);
@@ -196,7 +198,9 @@ mod tests {
             );
         }
         assert_eq!(html.matches("<table class=\"sortable\">").count(), 2);
-        assert!(html.contains("<td class=\"nowrap\">user2@seed-example.org</td>"));
+        assert!(html.contains(
+            "<span class=\"nowrap\">user2@seed-example.org</span><br><code class=\"muted\">005"
+        ));
         assert!(html.contains("<th scope=\"col\">User</th>"));
         assert!(!html.contains("<th>"), "every header has a scope");
         // Sorting keys for the severity column rank it rather than spell it.
