@@ -10,7 +10,7 @@
 use crate::ledger::LedgerRow;
 
 /// Width of the whole chart.
-pub const WIDTH: f64 = 620.0;
+pub const WIDTH: f64 = 640.0;
 /// Height of the whole chart.
 pub const HEIGHT: f64 = 104.0;
 /// Left edge of the bars: the bar labels sit before it.
@@ -298,7 +298,7 @@ pub fn axis() -> Axis {
         y: format!("{AXIS_Y:.1}"),
         tick_end: format!("{:.1}", AXIS_Y + 4.0),
         label_y: format!("{:.1}", AXIS_Y + 16.0),
-        unit_x: format!("{:.1}", BAR_X + BAR_WIDTH + 14.0),
+        unit_x: format!("{:.1}", BAR_X + BAR_WIDTH + 24.0),
     }
 }
 
