@@ -13,6 +13,8 @@
 
 use askama::Template;
 
+use super::ScanReport;
+
 mod chart;
 pub mod kinds;
 mod layout;
@@ -20,6 +22,10 @@ mod scan;
 
 pub use layout::{Inert, Layout, SORT_SCRIPT, STYLE, csp_hash};
 pub use scan::ScanPage;
+
+/// For any page's unit tests: its inline style and scripts are all in its policy, nothing loads.
+#[cfg(test)]
+pub(crate) use layout::assert_self_contained;
 
 /// Text made safe for HTML element content and double- or single-quoted attribute values (see
 /// [`crate::text::html`]); what templates do by themselves, for pages not yet on templates.
@@ -36,8 +42,6 @@ pub fn render(report: &ScanReport) -> String {
         format!("report.html could not be rendered ({error}); read report.md or report.json.\n")
     })
 }
-
-use super::ScanReport;
 
 #[cfg(test)]
 mod tests {
@@ -86,7 +90,7 @@ mod tests {
     #[test]
     fn the_page_is_self_contained_and_its_policy_allows_exactly_its_style_and_script() {
         let html = render(&fixture::report());
-        layout::assert_self_contained(&html);
+        assert_self_contained(&html);
         assert!(html.contains(&format!("<style>{STYLE}</style>")));
         assert!(html.contains(&format!("<script>{SORT_SCRIPT}</script>")));
         assert!(html.contains("default-src 'none'"));

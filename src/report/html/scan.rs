@@ -28,15 +28,17 @@ pub struct Breakable {
 
 impl Breakable {
     pub fn new(text: &str) -> Self {
-        let mut parts = vec![String::new()];
+        let separator = |c: char| matches!(c, '_' | '.' | '@');
+        let mut parts = Vec::new();
+        let mut part = String::new();
         let mut chars = text.chars().peekable();
         while let Some(ch) = chars.next() {
-            parts.last_mut().expect("never empty").push(ch);
-            let separator = |c: char| matches!(c, '_' | '.' | '@');
+            part.push(ch);
             if separator(ch) && chars.peek().is_some_and(|next| !separator(*next)) {
-                parts.push(String::new());
+                parts.push(std::mem::take(&mut part));
             }
         }
+        parts.push(part);
         Self { parts }
     }
 }
