@@ -9,7 +9,8 @@
 # Usage: scripts/screenshots.sh [OUT_DIR]
 #   OUT_DIR   where the PNGs (and a copy of each page) go; default: a new folder under /tmp.
 # Environment: CHROMIUM (default: chromium on PATH, else /usr/bin/chromium); WIDTH (1400),
-#   HEIGHT (2400); CARGO_BUILD_JOBS is passed to cargo as usual.
+#   HEIGHT (2400); PSLWARDEN_BIN (a binary already built: no cargo build); CARGO_BUILD_JOBS is
+#   passed to cargo as usual.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,9 +31,17 @@ out="${1:-$(mktemp -d /tmp/pslwarden-screenshots.XXXXXX)}"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 
-echo "building pslwarden ..." >&2
-(cd "$root" && cargo build --quiet --bin pslwarden)
-bin="$root/target/debug/pslwarden"
+if [[ -n "${PSLWARDEN_BIN:-}" ]]; then
+  bin="$PSLWARDEN_BIN"
+else
+  echo "building pslwarden ..." >&2
+  (cd "$root" && cargo build --quiet --bin pslwarden)
+  bin="$root/target/debug/pslwarden"
+fi
+if [[ ! -x "$bin" ]]; then
+  echo "screenshots.sh: no pslwarden binary at $bin" >&2
+  exit 1
+fi
 
 # A scratch working folder with no config/pslwarden.toml: the binary uses the built-in demo org
 # and writes reports/ and state/ here, never into the repository.
