@@ -20,12 +20,10 @@ pub mod kinds;
 mod layout;
 mod scan;
 
-pub use layout::{Inert, Layout, SORT_SCRIPT, STYLE, csp_hash};
-pub use scan::ScanPage;
-
-/// For any page's unit tests: its inline style and scripts are all in its policy, nothing loads.
 #[cfg(test)]
 pub(crate) use layout::assert_self_contained;
+pub use layout::{Inert, Layout, SORT_SCRIPT, STYLE, csp_hash};
+pub use scan::ScanPage;
 
 /// Text made safe for HTML element content and double- or single-quoted attribute values (see
 /// [`crate::text::html`]); what templates do by themselves, for pages not yet on templates.
