@@ -18,6 +18,8 @@ use crate::rules::{RuleStatus, Severity};
 
 mod layout;
 
+#[cfg(test)]
+pub(crate) use layout::assert_self_contained;
 pub use layout::{Inert, Layout, SORT_SCRIPT, STYLE, csp_hash};
 
 /// The page's style, inline; its hash goes into the Content-Security-Policy.
