@@ -15,6 +15,7 @@ mod limits;
 mod natterbox;
 mod next;
 mod paging;
+mod run_pages;
 mod scan;
 mod sfcli;
 mod sim;

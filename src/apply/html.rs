@@ -22,7 +22,7 @@ dl.run dd { margin: 0; }
 .admin { border-left: .4rem solid var(--warn); background: #fffbea; padding: .25rem .75rem; }
 pre.command { background: #f6f8fa; border: 1px solid var(--line); padding: .4rem .7rem;
   overflow-x: auto; }
-td.why { overflow-wrap: anywhere; }";
+td.why { overflow-wrap: break-word; min-width: 14rem; }";
 
 /// What `templates/apply.html` prints.
 #[derive(Template)]
