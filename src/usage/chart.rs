@@ -154,7 +154,7 @@ pub fn daily_chart(
             DaySlot {
                 day: day.to_string(),
                 centre,
-                label: (i % label_every == 0 || first_of_month).then(|| day.day().to_string()),
+                label: labelled(*day, label_every).then(|| day.day().to_string()),
                 month_label: (i == 0 || first_of_month).then(|| day.format("%b %Y").to_string()),
                 month_x,
                 month_anchor,
@@ -186,6 +186,27 @@ pub fn daily_chart(
         ticks,
         days: slots,
     }
+}
+
+/// Whether a day gets its day number when only every `every`-th day can: the 1st of each month
+/// and every `every`-th day after it (1, 3, 5, ... for every second day), but none so close to
+/// the next 1st that the two numbers would touch.
+fn labelled(day: NaiveDate, every: usize) -> bool {
+    let d = day.day() as usize;
+    let to_next_first = days_in_month(day) as usize + 1 - d;
+    d == 1 || ((d - 1) % every == 0 && to_next_first >= every)
+}
+
+/// How many days the month of `day` has.
+fn days_in_month(day: NaiveDate) -> u32 {
+    let (y, m) = (day.year(), day.month());
+    let next = if m == 12 {
+        NaiveDate::from_ymd_opt(y + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(y, m + 1, 1)
+    };
+    next.and_then(|n| n.pred_opt())
+        .map_or(31, |last| last.day())
 }
 
 /// A round tick step (1, 2 or 5 times a power of ten, at least one minute) giving about
@@ -291,7 +312,29 @@ mod tests {
             .filter_map(|d| d.month_label.as_deref())
             .collect();
         assert_eq!(months, ["Jan 2026", "Feb 2026", "Mar 2026"]);
-        assert!(chart.days[4].later == false && chart.days[5].later);
+        assert!(!chart.days[4].later && chart.days[5].later);
+        assert!(
+            chart.days.iter().all(|d| d.label.is_some()),
+            "50 slots: room for each"
+        );
+    }
+
+    #[test]
+    fn narrow_slots_number_every_second_day_from_each_first_never_beside_it() {
+        let days = days_between(
+            NaiveDate::from_ymd_opt(2025, 12, 2).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(),
+        );
+        let chart = daily_chart(&days, &BTreeMap::new(), days.len());
+        let numbered: Vec<String> = chart
+            .days
+            .iter()
+            .filter_map(|d| d.label.as_ref().map(|l| format!("{}:{l}", &d.day[5..7])))
+            .collect();
+        assert_eq!(numbered[..2], ["12:3", "12:5"], "{numbered:?}");
+        let around_new_year: Vec<&str> = numbered[13..17].iter().map(String::as_str).collect();
+        assert_eq!(around_new_year, ["12:29", "01:1", "01:3", "01:5"]);
+        assert_eq!(numbered.last().map(String::as_str), Some("02:27"));
         assert_eq!(
             chart.ticks.len(),
             2,
