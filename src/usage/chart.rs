@@ -194,7 +194,7 @@ pub fn daily_chart(
 fn labelled(day: NaiveDate, every: usize) -> bool {
     let d = day.day() as usize;
     let to_next_first = days_in_month(day) as usize + 1 - d;
-    d == 1 || ((d - 1) % every == 0 && to_next_first >= every)
+    d == 1 || ((d - 1).is_multiple_of(every) && to_next_first >= every)
 }
 
 /// How many days the month of `day` has.
@@ -228,7 +228,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
