@@ -67,6 +67,16 @@ fn assert_inert_markdown(what: &str, md: &str) {
     );
 }
 
+/// HTML: the hostile text as entities, its escapes spelled out; no element of its own.
+fn assert_inert_html(what: &str, html: &str) {
+    assert_no_raw(what, html);
+    assert!(!html.contains("<script>alert"), "{what}:\n{html}");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;|*x*\\u001b]0;pwned"),
+        "{what} shows the username as text:\n{html}"
+    );
+}
+
 /// The newest report folder of the org.
 fn newest_report(dir: &Path) -> PathBuf {
     let mut runs: Vec<PathBuf> = std::fs::read_dir(dir.join("reports/sim"))
@@ -142,6 +152,8 @@ async fn a_hostile_username_is_inert_in_scan_apply_rollback_and_history() {
         md.contains("\\<script\\>alert(1)\\</script\\>\\|\\*x\\*"),
         "apply.md escapes the username:\n{md}"
     );
+    let html = std::fs::read_to_string(apply_md[0].with_file_name("apply.html")).unwrap();
+    assert_inert_html("apply.html", &html);
 
     let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["history"]).await);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
@@ -161,6 +173,8 @@ async fn a_hostile_username_is_inert_in_scan_apply_rollback_and_history() {
     let md = std::fs::read_to_string(&rollback_md[0]).unwrap();
     assert_inert_markdown("rollback.md", &md);
     assert!(!md.contains("<script>"), "{md}");
+    let html = std::fs::read_to_string(rollback_md[0].with_file_name("rollback.html")).unwrap();
+    assert_inert_html("rollback.html", &html);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

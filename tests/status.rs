@@ -267,6 +267,29 @@ async fn the_status_page_follows_the_org_from_no_scan_to_findings_to_the_applied
     assert!(page.contains("Last runs"), "{page}");
     assert!(page.contains("state-completed\">completed"), "{page}");
     assert_eq!(sim.sim.org.used_licenses("ServiceCloudVoicePsl"), Some(1));
+    // The run's page is linked with the run's other files and served as HTML. (The run is
+    // recorded as completed just before its report files are written.)
+    let apply_html = |s: &Value| {
+        s["orgs"][0]["reports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|r| r["files"].as_array().into_iter().flatten())
+            .find(|f| f["name"] == "apply.html")
+            .and_then(|f| f["url"].as_str())
+            .map(str::to_string)
+    };
+    let status = daemon
+        .wait_for("apply.html among the run's files", |s| {
+            apply_html(s).is_some()
+        })
+        .await;
+    let apply_url = apply_html(&status).expect("listed");
+    let page = daemon.page().await;
+    assert!(page.contains(&format!("href=\"{apply_url}\"")), "{page}");
+    let applied = daemon.get(&apply_url).await;
+    assert_eq!(applied.status(), 200);
+    assert!(applied.text().await.unwrap().contains("Apply run 1: sim"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,6 +20,7 @@ mod next;
 mod paging;
 mod progress;
 mod retry;
+mod run_pages;
 mod scan;
 mod sfcli;
 mod sim;

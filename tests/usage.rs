@@ -166,9 +166,9 @@ fn bad_records_are_counted_by_the_documented_rule_and_listed() {
     );
 }
 
-#[test]
-fn the_html_report_is_self_contained_with_a_daily_chart() {
-    let dir = scratch_dir("usage_html");
+/// The newest `usage.html` under `dir`, after a `usage --month 2026-01` run of the fixture.
+fn january_page(name: &str) -> String {
+    let dir = scratch_dir(name);
     let cfg = config(&dir, "");
     usage(&dir, &cfg, &["--month", "2026-01"]);
     let folder = std::fs::read_dir(dir.join("reports/sim"))
@@ -176,14 +176,172 @@ fn the_html_report_is_self_contained_with_a_daily_chart() {
         .map(|e| e.unwrap().path())
         .max()
         .unwrap();
-    let html = std::fs::read_to_string(folder.join("usage.html")).unwrap();
+    std::fs::read_to_string(folder.join("usage.html")).unwrap()
+}
+
+/// The page's chart, parsed: the inline `<svg>` is well-formed XML.
+fn chart_of(html: &str) -> roxmltree::Document<'_> {
+    let start = html.find("<svg").expect("an inline SVG chart");
+    let end = html[start..].find("</svg>").expect("closed") + start + "</svg>".len();
+    roxmltree::Document::parse(&html[start..end]).unwrap_or_else(|e| panic!("SVG: {e}"))
+}
+
+/// A number attribute of an SVG element.
+fn num(node: roxmltree::Node, name: &str) -> f64 {
+    node.attribute(name)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{name} of {node:?}"))
+}
+
+/// The day slots of the chart, by day.
+fn day_slots<'a>(chart: &'a roxmltree::Document<'a>) -> BTreeMap<String, roxmltree::Node<'a, 'a>> {
+    chart
+        .descendants()
+        .filter(|n| n.has_tag_name("g") && n.attribute("class") == Some("day"))
+        .map(|n| (n.attribute("data-day").unwrap().to_string(), n))
+        .collect()
+}
+
+/// The bar of `class` in a day slot: (x, y, width, height).
+fn bar(slot: roxmltree::Node, class: &str) -> (f64, f64, f64, f64) {
+    let rect = slot
+        .children()
+        .find(|n| n.has_tag_name("rect") && n.attribute("class") == Some(class))
+        .unwrap_or_else(|| panic!("a {class} bar in {:?}", slot.attribute("data-day")));
+    (
+        num(rect, "x"),
+        num(rect, "y"),
+        num(rect, "width"),
+        num(rect, "height"),
+    )
+}
+
+#[test]
+fn the_html_report_is_self_contained_with_a_daily_chart_as_wide_as_the_page() {
+    let html = january_page("usage_html");
     assert!(html.contains("<svg") && html.contains("telephony minutes</title>"));
-    assert!(html.contains("Content-Security-Policy"));
+    assert!(html.contains("http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';"));
     assert!(
-        !html.contains("http://") && !html.contains("https://"),
+        !html.contains("http://") && !html.contains("https://") && !html.contains("src="),
         "nothing loads from anywhere"
     );
+    assert!(
+        !html.contains("<script"),
+        "no script: the chart is plain SVG"
+    );
     assert!(html.contains("no rates configured"), "no rates: says so");
+    let chart = chart_of(&html);
+    let svg = chart.root_element();
+    assert_eq!(svg.attribute("width"), Some("100%"), "as wide as the page");
+    assert!(svg.attribute("viewBox").is_some(), "scales with the page");
+    // The legend is page text above the chart, not SVG text that a narrow box could cut off.
+    let legend = &html[html.find("<ul class=\"legend\">").expect("a legend")..];
+    let legend = &legend[..legend.find("</ul>").unwrap()];
+    assert!(
+        legend.contains("SCV minutes") && legend.contains("Telephony minutes"),
+        "{legend}"
+    );
+}
+
+#[test]
+fn scv_and_telephony_minutes_of_a_day_stand_side_by_side_not_stacked() {
+    let html = january_page("usage_html_grouped");
+    let chart = chart_of(&html);
+    let days = day_slots(&chart);
+    // 5 January: 21.0 SCV minutes and 26 telephony minutes.
+    let (sx, sy, sw, sh) = bar(days["2026-01-05"], "bar-scv");
+    let (tx, ty, tw, th) = bar(days["2026-01-05"], "bar-tel");
+    assert!(
+        sx + sw <= tx,
+        "side by side, not on one x: scv {sx}+{sw}, telephony {tx}"
+    );
+    assert!(
+        (sy + sh - (ty + th)).abs() < 0.2,
+        "both stand on the baseline: one does not start where the other ends"
+    );
+    assert!(sh > 0.0 && th > sh, "26 minutes stand taller than 21");
+    assert!(
+        ((th / sh) - 26.0 / 21.0).abs() < 0.02,
+        "heights to scale: {th} / {sh}"
+    );
+    assert!(tw > 0.0);
+}
+
+#[test]
+fn the_y_axis_counts_minutes_in_round_steps() {
+    let html = january_page("usage_html_axis");
+    let chart = chart_of(&html);
+    let axis = chart
+        .descendants()
+        .find(|n| n.attribute("class") == Some("axis y-axis"))
+        .expect("a y-axis");
+    let ticks: Vec<(f64, f64)> = axis
+        .children()
+        .filter(|n| n.attribute("class") == Some("tick"))
+        .map(|n| {
+            (
+                n.text().unwrap().replace(',', "").parse().unwrap(),
+                num(n, "y"),
+            )
+        })
+        .collect();
+    let values: Vec<f64> = ticks.iter().map(|t| t.0).collect();
+    // The busiest day has 26 telephony minutes: 0 to 30 in steps of 10.
+    assert_eq!(values, [0.0, 10.0, 20.0, 30.0], "{ticks:?}");
+    assert!(
+        ticks.windows(2).all(|w| w[1].1 < w[0].1),
+        "larger values higher up: {ticks:?}"
+    );
+    let unit = axis
+        .children()
+        .find(|n| n.attribute("class") == Some("unit"))
+        .expect("an axis title");
+    assert_eq!(unit.text(), Some("minutes"));
+}
+
+#[test]
+fn every_day_of_the_period_has_a_slot_and_a_day_without_calls_shows_zero() {
+    let html = january_page("usage_html_days");
+    let chart = chart_of(&html);
+    let days = day_slots(&chart);
+    assert_eq!(days.len(), 31, "{:?}", days.keys().collect::<Vec<_>>());
+    // 3 January had no calls: zero bars and a zero mark on the baseline, saying so.
+    let quiet = days["2026-01-03"];
+    assert_eq!(quiet.attribute("data-calls"), Some("0"));
+    assert_eq!(bar(quiet, "bar-scv").3, 0.0);
+    assert_eq!(bar(quiet, "bar-tel").3, 0.0);
+    let mark = quiet
+        .descendants()
+        .find(|n| n.attribute("class") == Some("zero"))
+        .expect("a zero mark");
+    assert_eq!(
+        mark.children()
+            .find(|n| n.has_tag_name("title"))
+            .and_then(|t| t.text()),
+        Some("2026-01-03: no calls")
+    );
+    let busy = days["2026-01-05"];
+    assert!(
+        busy.descendants()
+            .all(|n| n.attribute("class") != Some("zero"))
+    );
+}
+
+#[test]
+fn a_simulated_orgs_usage_report_says_so() {
+    let dir = scratch_dir("usage_simulated");
+    let cfg = config(&dir, "");
+    usage(&dir, &cfg, &["--month", "2026-01"]);
+    let folder = std::fs::read_dir(dir.join("reports/sim"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max()
+        .unwrap();
+    let read = |name: &str| std::fs::read_to_string(folder.join(name)).unwrap();
+    assert!(read("usage.html").contains("SIMULATED ORG"));
+    assert!(read("usage.md").contains("SIMULATED ORG"));
+    let json: Value = serde_json::from_str(&read("usage.json")).unwrap();
+    assert_eq!(json["simulated"], true);
 }
 
 #[test]

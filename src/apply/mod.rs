@@ -5,6 +5,7 @@
 //! * [`engine`]: batches, intent before and outcome after every write call, reconciliation.
 //! * [`clock`]: the instant the gate sees (the system clock; a rehearsal clock in debug builds).
 //! * [`report`]: what a run did, for the terminal, `apply.json` and `apply.md`.
+//! * [`html`]: the same as a page, `apply.html` / `rollback.html`.
 //!
 //! The commands `apply`, `rollback` and `history` (in [`crate::commands`]) put these together
 //! with the state store ([`crate::state`]).
@@ -16,6 +17,7 @@
 pub mod clock;
 pub mod engine;
 pub mod gate;
+pub mod html;
 pub mod report;
 pub mod verify;
 

@@ -35,6 +35,12 @@ pub struct RunReport {
     pub status: RunStatus,
     /// `terminal` (confirmed by a person) or `unattended` (`--yes`).
     pub trigger: String,
+    /// The org's configured `mode` (`dry-run`, `apply`, `approved`): whether changes needed a
+    /// person at a terminal, or an approval.
+    pub mode: String,
+    /// The org's change window in one line, as `pslwarden window` describes it: when this run
+    /// was allowed to write.
+    pub window: String,
     pub started_at: String,
     pub finished_at: String,
     /// Why the run stopped early or failed, what is left; `None` when it simply finished.

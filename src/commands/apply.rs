@@ -614,6 +614,7 @@ impl Run<'_> {
             &[
                 ("apply.json", &report.render_json()),
                 ("apply.md", &report.render_markdown()),
+                ("apply.html", &report.render_html()),
             ],
         )?;
         Ok(ApplyOutcome {
@@ -799,6 +800,8 @@ impl Run<'_> {
             kind: RunKind::Apply,
             status: parts.status,
             trigger: self.trigger.to_string(),
+            mode: self.org.mode.as_str().to_string(),
+            window: self.org.window.describe(),
             started_at: self.started_at.clone(),
             finished_at: now_rfc3339(),
             message: parts.message,

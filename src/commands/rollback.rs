@@ -318,6 +318,8 @@ pub async fn run(
             kind: RunKind::Rollback,
             status,
             trigger: trigger.to_string(),
+            mode: org.mode.as_str().to_string(),
+            window: org.window.describe(),
             started_at: started_at.clone(),
             finished_at: now_rfc3339(),
             message: (!notes.is_empty()).then(|| notes.join("; ")),
@@ -353,6 +355,7 @@ pub async fn run(
             &[
                 ("rollback.json", &report.render_json()),
                 ("rollback.md", &report.render_markdown()),
+                ("rollback.html", &report.render_html()),
             ],
         )?;
         Ok(RollbackOutcome { report, dir })

@@ -162,6 +162,7 @@ pub async fn run(
         stats.pages,
     );
     report.field_notes = field_notes;
+    report.simulated = org.is_simulated();
     let started = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let dir = crate::report::write::write_run_files(
         &settings.reports_dir,

@@ -4,15 +4,18 @@
 //! * [`compute`]: segments into calls and minutes, the breakdowns and the data-quality findings
 //!   (pure; the counting rules are at the top of the file).
 //! * [`billing`]: the prepaid balance, burn rate, projected run-out and telephony cost (pure).
-//! * [`report`]: the report as data and its renderers (JSON, CSV, Markdown, HTML with a daily
-//!   chart).
+//! * [`report`]: the report as data and its renderers (JSON, CSV, Markdown, terminal).
+//! * [`html`]: `usage.html` on the shared page layout, with [`chart`]'s daily chart (SCV and
+//!   telephony minutes side by side, every day of the period).
 //!
 //! The fetch lives with the other SOQL in [`crate::snapshot::fetch`]; the command in
 //! [`crate::commands::usage`].
 
 pub mod billing;
+pub mod chart;
 pub mod compute;
 pub mod fields;
+pub mod html;
 pub mod report;
 
 use chrono_tz::Tz;

@@ -1,6 +1,5 @@
 //! The usage report as data ([`UsageReport`], `usage.json`) and its renderings: `usage.csv` (one
-//! row per call), `usage.md`, and `usage.html` (self-contained, with a daily stacked chart of both
-//! kinds of minutes), plus the terminal summary.
+//! row per call), `usage.md` and the terminal summary. `usage.html` is [`super::html`]'s.
 //!
 //! Must not: do I/O or read the clock.
 
@@ -12,7 +11,6 @@ use serde::Serialize;
 use super::billing::Billing;
 use super::compute::{CALL_TYPES, DataIssue, Usage, UsageRules};
 use crate::report::csv::to_csv;
-use crate::report::html::{csp_hash, escape};
 
 /// The `usage.json` schema version.
 pub const USAGE_SCHEMA_VERSION: u32 = 1;
@@ -24,6 +22,10 @@ pub struct UsageReport {
     /// Org name in the config and `Organization.Id`.
     pub org: String,
     pub org_id: String,
+    /// The org is a simulator (sfsim), not a real Salesforce org: the Markdown and the page say
+    /// so, so a demo's minutes are never read as a real org's. Set by the command after
+    /// [`UsageReport::new`].
+    pub simulated: bool,
     /// The period, `[from, to)` (RFC 3339 UTC), and how it was asked for.
     pub period: Period,
     /// The counting choices in force (`[org.usage]`).
@@ -117,6 +119,7 @@ impl UsageReport {
             schema_version: USAGE_SCHEMA_VERSION,
             org: org.to_string(),
             org_id: org_id.to_string(),
+            simulated: false,
             period,
             rules: rules.clone(),
             totals: TotalsLine {
@@ -197,7 +200,7 @@ impl UsageReport {
     }
 
     /// Sentences about the balance and the cost, shared by every rendering.
-    fn billing_lines(&self) -> Vec<String> {
+    pub(super) fn billing_lines(&self) -> Vec<String> {
         let b = &self.billing;
         let mut lines = vec![format!(
             "Burn rate: {:.1} SCV minutes a day (over {} day(s))",
@@ -322,6 +325,12 @@ impl UsageReport {
             grouped_decimal(self.totals.scv_minutes, 1),
             grouped(self.totals.telephony_minutes)
         );
+        if self.simulated {
+            out.insert_str(
+                out.find('\n').map_or(0, |i| i + 2),
+                &format!("> **{}**\n\n", crate::report::SIMULATED_ORG_NOTICE),
+            );
+        }
         for line in self.billing_lines() {
             out.push_str(&format!("- {}\n", md(&line)));
         }
@@ -366,151 +375,5 @@ impl UsageReport {
             }
         }
         out
-    }
-
-    /// `usage.html`: one self-contained page (no script, no network), with the daily chart.
-    pub fn render_html(&self) -> String {
-        const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d2733}\
-            table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccd;\
-            padding:.25rem .6rem;text-align:right}td:first-child,th:first-child{text-align:left}\
-            .scv{fill:#2f6db5}.tel{fill:#e08a2e}.muted{color:#667}svg text{font-size:10px;fill:#445}";
-        let policy = format!(
-            "default-src 'none'; style-src '{}'; base-uri 'none'; form-action 'none'",
-            csp_hash(STYLE)
-        );
-        let mut out = String::new();
-        let _ = write!(
-            out,
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta \
-             http-equiv=\"Content-Security-Policy\" content=\"{policy}\">\n<title>pslwarden voice \
-             minutes: {org} ({label})</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>Voice \
-             minutes: {org} <span class=\"muted\">{label}</span></h1>\n<p>{from} to {to}, days in \
-             {tz}. {calls} call(s), {segments} segment(s): <strong>{scv:.1} SCV minutes</strong>, \
-             <strong>{tel} telephony minutes</strong>.</p>\n<ul>\n",
-            org = escape(&self.org),
-            label = escape(&self.period.label),
-            from = escape(&self.period.from),
-            to = escape(&self.period.to),
-            tz = escape(&self.period.time_zone),
-            calls = self.totals.calls,
-            segments = self.totals.segments,
-            scv = self.totals.scv_minutes,
-            tel = self.totals.telephony_minutes,
-        );
-        for line in self.billing_lines() {
-            let _ = writeln!(out, "<li>{}</li>", escape(&line));
-        }
-        out.push_str("</ul>\n<h2>Minutes a day</h2>\n");
-        self.write_chart(&mut out);
-        let table = |out: &mut String, title: &str, rows: &[GroupLine]| {
-            let _ = writeln!(
-                out,
-                "<h2>By {}</h2>\n<table><thead><tr><th>{title}</th><th>Calls</th><th>SCV \
-                 minutes</th><th>Telephony minutes</th></tr></thead><tbody>",
-                title.to_ascii_lowercase()
-            );
-            for g in rows {
-                let _ = writeln!(
-                    out,
-                    "<tr><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td></tr>",
-                    escape(&g.key),
-                    g.calls,
-                    g.scv_minutes,
-                    g.telephony_minutes
-                );
-            }
-            out.push_str("</tbody></table>\n");
-        };
-        table(&mut out, "Call type", &self.by_type);
-        table(&mut out, "Queue", &self.by_queue);
-        table(&mut out, "Day", &self.by_day);
-        out.push_str("<h2>Data quality</h2>\n");
-        if self.data_quality.is_empty() {
-            out.push_str("<p>Every record had what the counting rules need.</p>\n");
-        } else {
-            out.push_str(
-                "<table><thead><tr><th>Record</th><th>Issue</th><th>How it was counted</th></tr>\
-                 </thead><tbody>\n",
-            );
-            for d in &self.data_quality {
-                let _ = writeln!(
-                    out,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    escape(&d.record_id),
-                    d.issue,
-                    escape(&d.detail)
-                );
-            }
-            out.push_str("</tbody></table>\n");
-        }
-        out.push_str("</body>\n</html>\n");
-        out
-    }
-
-    /// A stacked bar a day: SCV minutes below, telephony minutes above, numbers in titles.
-    fn write_chart(&self, out: &mut String) {
-        let days = &self.by_day;
-        if days.is_empty() {
-            out.push_str("<p class=\"muted\">No calls in the period.</p>\n");
-            return;
-        }
-        let (height, bar, gap, left) = (180.0, 14.0, 4.0, 40.0);
-        let max = days
-            .iter()
-            .map(|d| d.scv_minutes + d.telephony_minutes as f64)
-            .fold(1.0_f64, f64::max);
-        let width = left + days.len() as f64 * (bar + gap) + 10.0;
-        let _ = writeln!(
-            out,
-            "<svg role=\"img\" aria-label=\"SCV and telephony minutes a day\" width=\"{width:.0}\" \
-             height=\"{:.0}\" viewBox=\"0 0 {width:.0} {:.0}\">",
-            height + 40.0,
-            height + 40.0
-        );
-        let _ = writeln!(
-            out,
-            "<text x=\"0\" y=\"12\">{max:.0}</text><text x=\"0\" y=\"{:.0}\">0</text>",
-            height + 4.0
-        );
-        for (i, d) in days.iter().enumerate() {
-            let x = left + i as f64 * (bar + gap);
-            let scv_h = d.scv_minutes / max * height;
-            let tel_h = d.telephony_minutes as f64 / max * height;
-            let _ = writeln!(
-                out,
-                "<rect class=\"scv\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar}\" height=\"{scv_h:.1}\">\
-                 <title>{}: {:.1} SCV minutes</title></rect><rect class=\"tel\" x=\"{x:.1}\" \
-                 y=\"{:.1}\" width=\"{bar}\" height=\"{tel_h:.1}\"><title>{}: {} telephony \
-                 minutes</title></rect>",
-                height - scv_h,
-                escape(&d.key),
-                d.scv_minutes,
-                height - scv_h - tel_h,
-                escape(&d.key),
-                d.telephony_minutes
-            );
-            if i % 7 == 0 {
-                let _ = writeln!(
-                    out,
-                    "<text x=\"{x:.1}\" y=\"{:.0}\">{}</text>",
-                    height + 16.0,
-                    escape(d.key.get(5..).unwrap_or(&d.key))
-                );
-            }
-        }
-        let _ = writeln!(
-            out,
-            "<rect class=\"scv\" x=\"{left}\" y=\"{:.0}\" width=\"10\" height=\"10\"/><text \
-             x=\"{:.0}\" y=\"{:.0}\">SCV minutes</text><rect class=\"tel\" x=\"{:.0}\" y=\"{:.0}\" \
-             width=\"10\" height=\"10\"/><text x=\"{:.0}\" y=\"{:.0}\">telephony minutes</text>",
-            height + 26.0,
-            left + 14.0,
-            height + 35.0,
-            left + 100.0,
-            height + 26.0,
-            left + 114.0,
-            height + 35.0
-        );
-        out.push_str("</svg>\n");
     }
 }
