@@ -516,10 +516,16 @@ impl StateStore {
                     ))
                 })
                 .map_err(|e| self.err(e))?;
-            let (mut done, mut failed, mut skipped, mut seats) = (0, 0, 0, 0);
+            let (mut done, mut failed, mut skipped, mut manual, mut seats) = (0, 0, 0, 0, 0);
             for c in counts {
                 let (status, op, sobject, n) = c.map_err(|e| self.err(e))?;
                 let n = n.max(0) as u64;
+                // A manual step is never carried out by a run: it is the admin's, whatever
+                // status the journal closed it with, so it is not counted as skipped.
+                if op == "manual" {
+                    manual += n;
+                    continue;
+                }
                 match status.as_str() {
                     "done" => {
                         done += n;
@@ -541,6 +547,7 @@ impl StateStore {
                 done,
                 failed,
                 skipped,
+                needs_admin: manual,
                 seats,
             });
         }

@@ -922,6 +922,20 @@ async fn a_manual_step_is_shown_as_needing_the_admin_not_as_drift() {
     assert!(md.contains(" 0 drifted"), "{md}");
     // Nothing was changed: the seat stays until the admin acts.
     assert_eq!(sim.sim.org.used_licenses(VOICE_PSL), Some(2));
+    // History counts the steps as the admin's, not as skipped.
+    let (_, stdout, _) = outcome(&cli(&dir, &cfg, INSIDE, &["history", "--format", "json"]).await);
+    let history: serde_json::Value = serde_json::from_str(&stdout).expect("history JSON");
+    let run = &history["runs"][0];
+    assert_eq!(
+        (run["skipped"].as_u64(), run["needs_admin"].as_u64()),
+        (Some(0), Some(2)),
+        "{stdout}"
+    );
+    let (_, stdout, _) = outcome(&cli(&dir, &cfg, INSIDE, &["history", "--run", "1"]).await);
+    assert!(
+        stdout.contains("needs the admin") && !stdout.contains("skipped"),
+        "{stdout}"
+    );
 }
 
 /// `name` in the newest report folder under `dir/reports/sim` that has it.

@@ -94,6 +94,7 @@ impl History {
                             r.done.to_string(),
                             r.failed.to_string(),
                             r.skipped.to_string(),
+                            r.needs_admin.to_string(),
                             r.seats.to_string(),
                             approvals
                                 .get(&r.run.id)
@@ -105,12 +106,21 @@ impl History {
                     .collect();
                 let mut out = render_table(
                     &[
-                        "Run", "Org", "Kind", "Started", "Status", "Done", "Failed", "Skipped",
-                        "Seats", "Note",
+                        "Run",
+                        "Org",
+                        "Kind",
+                        "Started",
+                        "Status",
+                        "Done",
+                        "Failed",
+                        "Skipped",
+                        "Needs admin",
+                        "Seats",
+                        "Note",
                     ],
                     &rows,
                     &[
-                        true, false, false, false, false, true, true, true, true, false,
+                        true, false, false, false, false, true, true, true, true, true, false,
                     ],
                 );
                 out.push_str("\n`pslwarden history --run ID` shows what one run changed.\n");
@@ -143,9 +153,22 @@ impl History {
                 let rows: Vec<Vec<String>> = actions
                     .iter()
                     .map(|a| {
+                        // A manual step is the admin's: the journal closes it as skipped,
+                        // but no run ever had it to do.
+                        let manual = a.op == crate::plan::Op::Manual;
+                        let status = if manual {
+                            "needs the admin".to_string()
+                        } else {
+                            a.status.to_string()
+                        };
+                        let outcome = if manual {
+                            String::new()
+                        } else {
+                            a.outcome.clone().unwrap_or_default()
+                        };
                         vec![
                             a.seq.to_string(),
-                            a.status.to_string(),
+                            status,
                             a.op.to_string(),
                             a.sobject.clone(),
                             a.result_id
@@ -153,7 +176,7 @@ impl History {
                                 .or_else(|| a.record_id.clone())
                                 .unwrap_or_default(),
                             a.username.clone(),
-                            a.outcome.clone().unwrap_or_default(),
+                            outcome,
                             a.restored_by
                                 .map(|r| format!("rolled back by run {r}"))
                                 .or_else(|| a.reason.clone())

@@ -253,6 +253,8 @@ pub struct RunOverview {
     pub done: u64,
     pub failed: u64,
     pub skipped: u64,
+    /// Manual steps of its plan: left to the admin, never carried out by a run.
+    pub needs_admin: u64,
     /// Seats (license assignments) this run removed, or re-created for a rollback.
     pub seats: u64,
 }
