@@ -501,3 +501,37 @@ async fn pending_approvals_are_listed_with_the_commands_to_approve_and_revoke() 
     assert_eq!(status["orgs"][0]["approvals"], Value::Array(vec![]));
     assert_eq!(sim.sim.org.stats().write_calls, 0);
 }
+
+/// A simulated org's numbers must never pass for a real org's: the status page says so in a
+/// banner (and `/api/status` in a field), as every report does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulated_org_is_marked_on_the_status_page() {
+    let dir = scratch_dir("status_simulated");
+    let root = crate::support::repo_root();
+    let cfg = dir.join("pslwarden.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[daemon]\nlisten = \"127.0.0.1:0\"\n\n\
+             [[org]]\nname = \"staging\"\nmode = \"dry-run\"\n\
+             [org.simulator]\nfixture = {fixture:?}\n\
+             [org.auth]\nflow = \"jwt\"\n\
+             consumer_key = \"3MVG9demoOnlyConsumerKeyForTheSimulatedOrg\"\n\
+             username = \"pslwarden.integration@seed-example.org\"\n\
+             private_key_file = {key:?}\n\
+             [org.window]\nalways_open = true\n\
+             [org.schedule]\nscan = \"{NEVER_SOON}\"\n",
+            fixture = root.join("mocks/fixtures/seed-example.json"),
+            key = root.join("mocks/keys/demo-only-jwt-private.pem"),
+        ),
+    )
+    .unwrap();
+    let daemon = Daemon::start(&dir, &cfg, "2026-01-06T23:00:00Z", None).await;
+    let status = daemon.status().await;
+    assert_eq!(status["orgs"][0]["simulated"], true, "{status}");
+    let page = daemon.page().await;
+    assert!(
+        page.contains("class=\"simulated\"") && page.contains("SIMULATED ORG"),
+        "{page}"
+    );
+}

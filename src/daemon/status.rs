@@ -68,6 +68,9 @@ pub struct OrgStatus {
     pub name: String,
     /// `dry-run` or `apply`, as configured.
     pub mode: String,
+    /// The org is the built-in or a configured simulator (sfsim): the page says so in a banner,
+    /// so a demo's numbers are never read as a real org's.
+    pub simulated: bool,
     /// Mode, window now, next opening (with `*_local` on the org's clock), schedule: the same
     /// object as `report.json`'s `next`, worked out at `generated_at`.
     pub next: NextInfo,
@@ -143,6 +146,8 @@ pub struct RunView {
     pub done: u64,
     pub failed: u64,
     pub skipped: u64,
+    /// Manual steps of its plan, left to the admin (not counted as skipped).
+    pub needs_admin: u64,
     pub seats: u64,
 }
 
@@ -503,6 +508,7 @@ fn org_status(
                 done: r.done,
                 failed: r.failed,
                 skipped: r.skipped,
+                needs_admin: r.needs_admin,
                 seats: r.seats,
             })
             .collect(),
@@ -548,6 +554,7 @@ fn org_status(
     OrgStatus {
         name: org.name.clone(),
         mode: org.mode.as_str().to_string(),
+        simulated: org.is_simulated(),
         next_sentences: next.sentences(),
         next,
         last_scan,

@@ -1,312 +1,205 @@
-//! The status page's HTML: one self-contained document per daemon, a section per org.
+//! The status page's HTML: one self-contained document per daemon, a section per org
+//! (`templates/status.html` on the shared `base.html`).
 //!
-//! Owns: the page's markup and its extra style ([`render_html`]), and how instants are shown on
-//! each org's clock.
+//! Owns: [`render_html`], the page's view of a [`StatusDoc`] (instants shown on each org's
+//! clock, window words) and its extra style (`templates/status.css`).
 //! Must not: gather anything (it renders a [`StatusDoc`]), load anything from anywhere (the
-//! Content-Security-Policy allows only its two inline styles, no script), or put the org's text
-//! into the page without [`crate::text::html`].
+//! Content-Security-Policy allows only its two inline styles, no script), or print the org's
+//! text other than through the templates' escaper ([`crate::report::html::Inert`]).
 
-use std::fmt::Write as _;
-
+use askama::Template;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{OrgStatus, StatusDoc};
-use crate::report::html::{STYLE, csp_hash};
-use crate::text::html as esc;
+use super::{OrgStatus, ReportFolder, StatusDoc};
+use crate::report::html::Layout;
 
-/// Extra style of the status page, after the scan report's; both hashes go into the policy.
-const PAGE_STYLE: &str = r#"
-section.org { border-top: 2px solid var(--line); margin-top: 1.5rem; }
-.state { display: inline-block; padding: 0 .4rem; border: 1px solid var(--line); font-weight: 600; }
-.state-open, .state-completed { border-color: #1a7f37; color: #1a7f37; }
-.state-closed, .state-stopped, .state-window_closed, .state-dry_run_mode { border-color: #9a6700; color: #9a6700; }
-.state-failed, .state-interrupted { border-color: #cf222e; color: #cf222e; }
-ul.files { columns: 2; }
-"#;
+/// Extra style of the status page, after the shared one; both hashes go into the policy.
+const PAGE_STYLE: &str = include_str!("../../../templates/status.css");
 
-/// The status as one HTML page: no script, the scan report's look, nothing loaded from anywhere.
+/// The status as one HTML page: no script, the reports' look, nothing loaded from anywhere.
 pub fn render_html(doc: &StatusDoc) -> String {
-    let mut out = String::new();
-    // Writing to a String cannot fail.
-    let _ = write_page(&mut out, doc);
-    out
-}
-
-fn write_page(out: &mut String, doc: &StatusDoc) -> std::fmt::Result {
-    let policy = format!(
-        "default-src 'none'; style-src '{}' '{}'; script-src 'none'; base-uri 'none'; \
-         form-action 'none'",
-        csp_hash(STYLE),
-        csp_hash(PAGE_STYLE)
-    );
-    writeln!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
-    )?;
-    writeln!(
-        out,
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\">"
-    )?;
-    writeln!(
-        out,
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-    )?;
-    // Refreshes itself: the page is for leaving open on a screen.
-    writeln!(out, "<meta http-equiv=\"refresh\" content=\"60\">")?;
-    writeln!(out, "<title>pslwarden status</title>")?;
-    writeln!(out, "<style>{STYLE}</style>\n<style>{PAGE_STYLE}</style>")?;
-    writeln!(out, "</head>\n<body>\n<header>")?;
-    writeln!(out, "<h1>pslwarden status</h1>")?;
-    writeln!(
-        out,
-        "<p class=\"muted\">As of {} (the daemon's clock), pslwarden {}. {} org(s). Also as JSON: \
-         <a href=\"/api/status\">/api/status</a>; metrics: <a href=\"/metrics\">/metrics</a>. \
-         This page changes nothing and refreshes every minute.</p>",
-        esc(&utc(doc.generated_at)),
-        esc(doc.tool_version),
-        doc.orgs.len()
-    )?;
-    writeln!(out, "</header>\n<main>")?;
-    for org in &doc.orgs {
-        write_org(out, org)?;
-    }
-    writeln!(out, "</main>\n</body>\n</html>")
-}
-
-fn write_org(out: &mut String, org: &OrgStatus) -> std::fmt::Result {
-    let tz: Option<Tz> = org.next.time_zone.as_deref().and_then(|z| z.parse().ok());
-    writeln!(out, "<section class=\"org\" id=\"org-{}\">", esc(&org.name))?;
-    writeln!(out, "<h2>{}</h2>", esc(&org.name))?;
-    writeln!(out, "<dl class=\"run\">")?;
-    writeln!(out, "<dt>Mode</dt><dd>{}</dd>", esc(&org.mode))?;
-    let window = match org.next.window.as_str() {
-        "not_configured" => "never open (no [org.window])".to_string(),
-        "always_open" => "always open".to_string(),
-        _ => org.next.window_description.clone(),
+    let page = StatusPage {
+        layout: Layout::new("pslwarden status", doc.orgs.iter().any(|o| o.simulated))
+            .with_style(PAGE_STYLE),
+        generated_at: utc(doc.generated_at),
+        tool_version: doc.tool_version,
+        orgs: doc.orgs.iter().map(OrgView::of).collect(),
     };
-    let (word, class) = if org.next.open {
-        ("open", "open")
-    } else {
-        ("closed", "closed")
-    };
-    writeln!(
-        out,
-        "<dt>Window</dt><dd><span class=\"state state-{class}\">{word} now</span> {}</dd>",
-        esc(&window)
-    )?;
-    if let Some(close) = org.next.closes_at {
-        writeln!(out, "<dt>Closes</dt><dd>{}</dd>", esc(&local(tz, close)))?;
-    }
-    if let Some(open) = org.next.next_open {
-        writeln!(
-            out,
-            "<dt>Next opening</dt><dd>{}</dd>",
-            esc(&local(tz, open))
-        )?;
-    }
-    writeln!(out, "</dl>")?;
-    writeln!(out, "<h3>What happens next</h3>\n<ul>")?;
-    for s in &org.next_sentences {
-        writeln!(out, "<li>{}</li>", esc(s))?;
-    }
-    writeln!(out, "</ul>")?;
-    write_last_scan(out, org, tz)?;
-    write_approvals(out, org, tz)?;
-    write_jobs(out, org, tz)?;
-    write_runs(out, org, tz)?;
-    write_reports(out, org)?;
-    if !org.problems.is_empty() {
-        writeln!(out, "<h3>Could not read</h3>\n<ul class=\"admin\">")?;
-        for p in &org.problems {
-            writeln!(out, "<li>{}</li>", esc(p))?;
+    // Rendering into a String fails only if a value's Display does; none of ours do.
+    page.render()
+        .unwrap_or_else(|e| format!("status page could not be rendered: {e}"))
+}
+
+/// `templates/status.html`'s data.
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusPage<'a> {
+    /// Title, SIMULATED ORG banner (any simulated org), style and policy.
+    layout: Layout,
+    /// When the status was gathered, in UTC.
+    generated_at: String,
+    /// Which pslwarden answers.
+    tool_version: &'a str,
+    /// One section per org, in config order.
+    orgs: Vec<OrgView<'a>>,
+}
+
+/// One org's section, with instants already on the org's clock.
+struct OrgView<'a> {
+    name: &'a str,
+    mode: &'a str,
+    /// Banner in the section too: with several orgs, the page banner alone would not say which.
+    simulated: bool,
+    /// `open` or `closed`: the word and the CSS class.
+    window_state: &'static str,
+    /// The window in words.
+    window: String,
+    closes_at: Option<String>,
+    next_open: Option<String>,
+    next_sentences: &'a [String],
+    last_scan: Option<ScanView<'a>>,
+    approvals: Vec<ApprovalView<'a>>,
+    approve_command: Option<&'a str>,
+    jobs: Vec<JobView<'a>>,
+    runs: Vec<RunRow<'a>>,
+    reports: &'a [ReportFolder],
+    problems: &'a [String],
+}
+
+/// The newest scan, as the page shows it.
+struct ScanView<'a> {
+    when: String,
+    folder: &'a str,
+    org_name: &'a str,
+    verdict: &'a str,
+    findings: usize,
+    recoverable_seats: u32,
+    seats_freed_by_plan: u32,
+    seats_needing_admin: u32,
+    seats_needing_orphan_reclaim: u32,
+    plan_actions: usize,
+    plan_digest: &'a str,
+}
+
+/// One pending approval's row.
+struct ApprovalView<'a> {
+    id: i64,
+    status: &'a str,
+    approved_by: &'a str,
+    approved_at: String,
+    expires_at: String,
+    actions: u64,
+    seats: u64,
+    /// Users left out, comma-separated.
+    excluded: String,
+    digest: &'a str,
+    revoke_command: Option<&'a str>,
+}
+
+/// One job's row.
+struct JobView<'a> {
+    kind: &'a str,
+    ended_at: String,
+    status: &'a str,
+    run_id: Option<i64>,
+    message: &'a str,
+}
+
+/// One run's row.
+struct RunRow<'a> {
+    id: i64,
+    kind: &'a str,
+    trigger: &'a str,
+    started_at: String,
+    status: &'a str,
+    done: u64,
+    failed: u64,
+    skipped: u64,
+    needs_admin: u64,
+    seats: u64,
+    message: &'a str,
+}
+
+impl<'a> OrgView<'a> {
+    fn of(org: &'a OrgStatus) -> Self {
+        let tz: Option<Tz> = org.next.time_zone.as_deref().and_then(|z| z.parse().ok());
+        let window = match org.next.window.as_str() {
+            "not_configured" => "never open (no [org.window])".to_string(),
+            "always_open" => "always open".to_string(),
+            _ => org.next.window_description.clone(),
+        };
+        OrgView {
+            name: &org.name,
+            mode: &org.mode,
+            simulated: org.simulated,
+            window_state: if org.next.open { "open" } else { "closed" },
+            window,
+            closes_at: org.next.closes_at.map(|t| local(tz, t)),
+            next_open: org.next.next_open.map(|t| local(tz, t)),
+            next_sentences: &org.next_sentences,
+            last_scan: org.last_scan.as_ref().map(|scan| ScanView {
+                when: local_text(tz, &scan.started_at),
+                folder: &scan.folder,
+                org_name: &scan.org_name,
+                verdict: &scan.verdict,
+                findings: scan.findings,
+                recoverable_seats: scan.recoverable_seats,
+                seats_freed_by_plan: scan.seats_freed_by_plan,
+                seats_needing_admin: scan.seats_needing_admin,
+                seats_needing_orphan_reclaim: scan.seats_needing_orphan_reclaim,
+                plan_actions: scan.plan_actions,
+                plan_digest: &scan.plan_digest,
+            }),
+            approvals: org
+                .approvals
+                .iter()
+                .map(|a| ApprovalView {
+                    id: a.id,
+                    status: a.status.as_str(),
+                    approved_by: &a.approved_by,
+                    approved_at: local_text(tz, &a.approved_at),
+                    expires_at: local_text(tz, &a.expires_at),
+                    actions: a.actions,
+                    seats: a.seats,
+                    excluded: a.excluded.join(", "),
+                    digest: &a.digest,
+                    revoke_command: a.revoke_command.as_deref(),
+                })
+                .collect(),
+            approve_command: org.approve_command.as_deref(),
+            jobs: org
+                .jobs
+                .iter()
+                .map(|job| JobView {
+                    kind: job.kind,
+                    ended_at: local(tz, job.ended_at),
+                    status: job.status,
+                    run_id: job.run_id,
+                    message: job.message.as_deref().unwrap_or(""),
+                })
+                .collect(),
+            runs: org
+                .runs
+                .iter()
+                .map(|r| RunRow {
+                    id: r.id,
+                    kind: &r.kind,
+                    trigger: &r.trigger,
+                    started_at: local_text(tz, &r.started_at),
+                    status: &r.status,
+                    done: r.done,
+                    failed: r.failed,
+                    skipped: r.skipped,
+                    needs_admin: r.needs_admin,
+                    seats: r.seats,
+                    message: r.message.as_deref().unwrap_or(""),
+                })
+                .collect(),
+            reports: &org.reports,
+            problems: &org.problems,
         }
-        writeln!(out, "</ul>")?;
     }
-    writeln!(out, "</section>")
-}
-
-fn write_last_scan(out: &mut String, org: &OrgStatus, tz: Option<Tz>) -> std::fmt::Result {
-    writeln!(out, "<h3>Last scan</h3>")?;
-    let Some(scan) = &org.last_scan else {
-        return writeln!(
-            out,
-            "<p class=\"muted\">No scan yet: no report.json under this org's reports folder.</p>"
-        );
-    };
-    let when = local_text(tz, &scan.started_at);
-    writeln!(out, "<dl class=\"run\">")?;
-    writeln!(
-        out,
-        "<dt>When</dt><dd>{} <span class=\"muted\">(folder {})</span></dd>",
-        esc(&when),
-        esc(&scan.folder)
-    )?;
-    writeln!(
-        out,
-        "<dt>Org</dt><dd>{} — {}</dd>",
-        esc(&scan.org_name),
-        esc(&scan.verdict)
-    )?;
-    writeln!(out, "<dt>Findings</dt><dd>{}</dd>", scan.findings)?;
-    writeln!(
-        out,
-        "<dt>Recoverable seats</dt><dd>{} ({} freed by the plan, {} after an admin's manual \
-         step, {} only with reclaim_orphan_seats)</dd>",
-        scan.recoverable_seats,
-        scan.seats_freed_by_plan,
-        scan.seats_needing_admin,
-        scan.seats_needing_orphan_reclaim
-    )?;
-    writeln!(
-        out,
-        "<dt>Plan</dt><dd>{} action(s), digest <code>{}</code></dd>",
-        scan.plan_actions,
-        esc(&scan.plan_digest)
-    )?;
-    writeln!(out, "</dl>")
-}
-
-fn write_approvals(out: &mut String, org: &OrgStatus, tz: Option<Tz>) -> std::fmt::Result {
-    writeln!(out, "<h3>Pending approvals</h3>")?;
-    if org.approvals.is_empty() {
-        writeln!(out, "<p class=\"muted\">None.</p>")?;
-    } else {
-        writeln!(
-            out,
-            "<table>\n<thead><tr><th class=\"num\">Id</th><th>Status</th><th>Approved by</th>\
-             <th>At</th><th>Expires</th><th class=\"num\">Actions</th><th class=\"num\">Seats</th>\
-             <th>Left out</th><th>Plan</th><th>Revoke with</th></tr></thead>\n<tbody>"
-        )?;
-        for a in &org.approvals {
-            writeln!(
-                out,
-                "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td><code>{}</code></td>\
-                 <td>{}</td></tr>",
-                a.id,
-                esc(a.status.as_str()),
-                esc(&a.approved_by),
-                esc(&local_text(tz, &a.approved_at)),
-                esc(&local_text(tz, &a.expires_at)),
-                a.actions,
-                a.seats,
-                esc(&a.excluded.join(", ")),
-                esc(&a.digest),
-                a.revoke_command
-                    .as_deref()
-                    .map(|c| format!("<code>{}</code>", esc(c)))
-                    .unwrap_or_default()
-            )?;
-        }
-        writeln!(out, "</tbody>\n</table>")?;
-    }
-    if let Some(command) = &org.approve_command {
-        writeln!(
-            out,
-            "<p class=\"admin\">The last scan's plan is not approved. After reviewing it, approve \
-             it with <code>{}</code>{}</p>",
-            esc(command),
-            if org.mode == "approved" {
-                "; the next apply tick inside the window carries it out."
-            } else {
-                " (an approval is carried out only when the org's mode is approved)."
-            }
-        )?;
-    }
-    Ok(())
-}
-
-fn write_jobs(out: &mut String, org: &OrgStatus, tz: Option<Tz>) -> std::fmt::Result {
-    writeln!(out, "<h3>This daemon's last jobs</h3>")?;
-    if org.jobs.is_empty() {
-        return writeln!(
-            out,
-            "<p class=\"muted\">No job has ended since the daemon started.</p>"
-        );
-    }
-    writeln!(
-        out,
-        "<table>\n<thead><tr><th>Job</th><th>Ended</th><th>Outcome</th><th>Run</th>\
-         <th>Details</th></tr></thead>\n<tbody>"
-    )?;
-    for job in &org.jobs {
-        writeln!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td><span class=\"state state-{}\">{}</span></td>\
-             <td class=\"num\">{}</td><td>{}</td></tr>",
-            job.kind,
-            esc(&local(tz, job.ended_at)),
-            job.status,
-            job.status,
-            job.run_id.map(|r| r.to_string()).unwrap_or_default(),
-            esc(job.message.as_deref().unwrap_or(""))
-        )?;
-    }
-    writeln!(out, "</tbody>\n</table>")
-}
-
-fn write_runs(out: &mut String, org: &OrgStatus, tz: Option<Tz>) -> std::fmt::Result {
-    writeln!(out, "<h3>Last runs</h3>")?;
-    if org.runs.is_empty() {
-        return writeln!(
-            out,
-            "<p class=\"muted\">No apply or rollback run in the state store.</p>"
-        );
-    }
-    writeln!(
-        out,
-        "<table>\n<thead><tr><th class=\"num\">Run</th><th>Kind</th><th>Trigger</th>\
-         <th>Started</th><th>Outcome</th><th class=\"num\">Done</th><th class=\"num\">Failed</th>\
-         <th class=\"num\">Skipped</th><th class=\"num\">Seats</th><th>Message</th></tr></thead>\n\
-         <tbody>"
-    )?;
-    for r in &org.runs {
-        writeln!(
-            out,
-            "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td><span class=\"state state-{}\">{}</span></td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td>{}</td></tr>",
-            r.id,
-            esc(&r.kind),
-            esc(&r.trigger),
-            esc(&local_text(tz, &r.started_at)),
-            esc(&r.status),
-            esc(&r.status),
-            r.done,
-            r.failed,
-            r.skipped,
-            r.seats,
-            esc(r.message.as_deref().unwrap_or(""))
-        )?;
-    }
-    writeln!(out, "</tbody>\n</table>")
-}
-
-fn write_reports(out: &mut String, org: &OrgStatus) -> std::fmt::Result {
-    writeln!(out, "<h3>Latest report folders</h3>")?;
-    if org.reports.is_empty() {
-        return writeln!(out, "<p class=\"muted\">None yet.</p>");
-    }
-    for folder in &org.reports {
-        writeln!(
-            out,
-            "<p><code>{}</code></p>\n<ul class=\"files\">",
-            esc(&folder.folder)
-        )?;
-        for f in &folder.files {
-            writeln!(
-                out,
-                "<li><a href=\"{}\">{}</a> <span class=\"muted\">({} bytes)</span></li>",
-                esc(&f.url),
-                esc(&f.name),
-                f.bytes
-            )?;
-        }
-        writeln!(out, "</ul>")?;
-    }
-    Ok(())
 }
 
 /// "Tue 2026-01-06 22:00 GMT (2026-01-06T22:00:00Z)" on the org's clock, UTC without a zone.
@@ -347,6 +240,7 @@ mod tests {
             orgs: vec![OrgStatus {
                 name: "prod".into(),
                 mode: "apply".into(),
+                simulated: true,
                 next: NextInfo::at(
                     &crate::window::Window::AlwaysOpen,
                     crate::apply::gate::Mode::Apply,
@@ -374,6 +268,7 @@ mod tests {
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("&lt;script&gt;"));
         assert!(html.contains("script-src 'none'"));
-        assert!(html.contains(&csp_hash(PAGE_STYLE)));
+        assert!(html.contains(&crate::report::html::csp_hash(PAGE_STYLE)));
+        assert!(html.contains(crate::report::SIMULATED_ORG_NOTICE), "{html}");
     }
 }
