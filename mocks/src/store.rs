@@ -1,8 +1,10 @@
 //! The record store of one simulated org: every record in a slot of its own, an index by id,
-//! per-object insertion order, tombstones for deleted records (so a second delete answers
-//! `ENTITY_IS_DELETED`, or as for an unknown id for objects deleted for good — `rules` decides —
-//! and a query cursor opened before the delete can still show the record),
-//! and an undo journal so a failed record, or a whole all-or-none request, leaves no trace.
+//! per-object insertion order, indexes of assignments by assignee and of `VoiceCall`s by
+//! `UserId` (which the SOQL engine asks for through `DataSource::records_with`), tombstones for
+//! deleted records (so a second delete answers `ENTITY_IS_DELETED`, or as for an unknown id for
+//! objects deleted for good — `rules` decides — and a query cursor opened before the delete can
+//! still show the record), and an undo journal so a failed record, or a whole all-or-none
+//! request, leaves no trace.
 //!
 //! Owns storage and `PermissionSetLicense.UsedLicenses`, which it keeps equal to the live count
 //! of `PermissionSetLicenseAssign` records at all times (it is never stored in fixtures). It does
