@@ -88,6 +88,7 @@ fn describe_field(def: &ObjectDef, field: &FieldDef) -> Value {
         "custom": def.custom && field.name.ends_with("__c"),
         "filterable": field.kind != FieldKind::TextArea,
         "sortable": field.kind != FieldKind::TextArea,
+        "groupable": field.kind.groupable(),
         "unique": unique,
         "idLookup": field.name == "Id" || unique,
         "externalId": false,
@@ -295,5 +296,42 @@ pub(super) fn delete(state: &mut OrgState, object: &str, id: &str) -> SimRespons
     match state.dml().delete(Some(&name), id, batch) {
         Ok(_) => SimResponse::no_content(),
         Err(e) => SimResponse::record_error(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::org::Org;
+
+    #[test]
+    fn user_describe_lists_login_and_creation_dates_read_only_and_ungroupable() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-example.json");
+        let org = Org::from_fixture_file(&path).expect("seed loads");
+        let state = org.lock();
+        let crate::api::Body::Json(body) = describe(&state, "65.0", "User").body else {
+            panic!("a JSON describe")
+        };
+        for name in ["LastLoginDate", "CreatedDate"] {
+            let field = body["fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|f| f["name"] == name)
+                .unwrap_or_else(|| panic!("{name} is described"));
+            assert_eq!(field["type"], "datetime", "{name}");
+            assert_eq!(field["createable"], false, "{name}");
+            assert_eq!(field["updateable"], false, "{name}");
+            assert_eq!(field["groupable"], false, "{name}");
+        }
+        let last_login = body["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|f| f["name"] == "LastLoginDate")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(last_login["nillable"], true, "never logged in is null");
     }
 }

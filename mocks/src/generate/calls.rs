@@ -1,8 +1,13 @@
-//! Voice calls of a generated org: four weeks of `VoiceCall` records by agents in contact
-//! centers, with transfers and consults chained to an earlier call.
+//! Voice calls of a generated org: `VoiceCall` records by agents in contact centers over the
+//! 120 days before the as-of day, with transfers and consults chained to an earlier call, and
+//! the idle plan honoured (agents planted with old calls only get calls 62 to 120 days back,
+//! agents planted with none or new users get none; no call starts 59 to 61 days back).
 //!
 //! Must not: change the rest of the org (calls come from their own stream).
 
+use std::collections::HashSet;
+
+use super::idle::{FIRST_CALL_DAY, IdlePlan, LAST_CALL_DAY, PERIOD_DAYS, Plant, QUIET_DAYS};
 use super::*;
 
 /// One call before it becomes a record.
@@ -21,23 +26,112 @@ pub(super) struct CallDraft {
     pub(super) user: Option<String>,
     /// `QueueName`.
     pub(super) queue: Option<&'static str>,
-    /// The customer's number.
-    pub(super) customer: String,
-    /// `PreviousCallId`.
-    pub(super) previous: Option<String>,
-    /// `NextCallId`.
-    pub(super) next: Option<String>,
+    /// The customer's number: `+1555` and these seven digits (formatted when written, so a
+    /// million drafts stay small).
+    pub(super) customer: u32,
+    /// `PreviousCallId`: index of the earlier draft.
+    pub(super) previous: Option<usize>,
+    /// `NextCallId`: index of the later draft.
+    pub(super) next: Option<usize>,
 }
 
-/// `count` voice calls over four weeks, spread over the agents in contact centers. Transfers and
-/// consults chain to an earlier inbound call of the same center (`PreviousCallId`/`NextCallId`).
+/// The calls as compact drafts (a `VoiceCall` record is built only when written: a million of
+/// them as JSON maps would take gigabytes), and who took a call in the idle period.
+pub(super) struct Calls {
+    /// The calls, in record order.
+    drafts: Vec<CallDraft>,
+    /// `Id` and phone number of each contact center, parallel to `Catalog::centers`.
+    centers: Vec<(String, String)>,
+    /// Users with a call in the 60 days before the as-of day.
+    pub(super) in_period: HashSet<String>,
+}
+
+impl Calls {
+    /// How many calls.
+    pub(super) fn len(&self) -> usize {
+        self.drafts.len()
+    }
+
+    /// The `VoiceCall` record of every call, in order.
+    pub(super) fn records(&self) -> impl Iterator<Item = Value> + '_ {
+        self.drafts.iter().map(|call| self.record(call))
+    }
+
+    fn record(&self, call: &CallDraft) -> Value {
+        let (center_id, number) = &self.centers[call.center];
+        let customer = format!("+1555{:07}", call.customer);
+        let (from, to) = match call.call_type {
+            "Outbound" | "Callback" => (number.clone(), Some(customer)),
+            // Agent to agent inside the contact center: no outside number is dialled.
+            "InternalCall" | "Consult" => (number.clone(), None),
+            _ => (customer, Some(number.clone())),
+        };
+        let id_of = |i: Option<usize>| i.map(|i| self.drafts[i].id.clone());
+        record([
+            ("Id", call.id.clone().into()),
+            ("CallType", call.call_type.into()),
+            ("CallDurationInSeconds", call.duration.into()),
+            ("CallStartDateTime", datetime(call.start).into()),
+            (
+                "CallEndDateTime",
+                datetime(call.start + call.duration).into(),
+            ),
+            ("PreviousCallId", id_of(call.previous).into()),
+            ("NextCallId", id_of(call.next).into()),
+            ("QueueName", call.queue.into()),
+            ("CallCenterId", center_id.clone().into()),
+            ("UserId", call.user.clone().into()),
+            ("VendorCallKey", vendor_key(&call.id).into()),
+            ("FromPhoneNumber", from.into()),
+            ("ToPhoneNumber", to.into()),
+        ])
+    }
+}
+
+/// A day `days_back` before the as-of day for a call: in 2..=120, never in the quiet band,
+/// and weekends carry about a third of a weekday's volume; `old` keeps it before the period.
+fn call_day(rng: &mut Rng, as_of: i64, old: bool) -> i64 {
+    let first = if old {
+        QUIET_DAYS.end() + 1
+    } else {
+        FIRST_CALL_DAY
+    };
+    let mut back = first;
+    for _ in 0..16 {
+        back = rng.between(first as u64, LAST_CALL_DAY as u64) as i64;
+        if QUIET_DAYS.contains(&back) {
+            continue;
+        }
+        // 1970-01-01 was a Thursday: day 0 of the week is Thursday, 2 and 3 the weekend.
+        let weekday = ((as_of / 86_400 - back) % 7 + 7) % 7;
+        if matches!(weekday, 2 | 3) && rng.chance(0.7) {
+            continue;
+        }
+        return back;
+    }
+    if QUIET_DAYS.contains(&back) {
+        QUIET_DAYS.end() + 1
+    } else {
+        back
+    }
+}
+
+/// `count` voice calls over the 120 days before the as-of day, spread over the agents in
+/// contact centers that the plan lets take calls. Transfers and consults chain to an earlier
+/// inbound call of the same center (`PreviousCallId`/`NextCallId`), except for agents planted
+/// with old calls only, whose calls stay before the period.
 pub(super) fn voice_calls(
     count: usize,
     agents: &[Agent],
     catalog: &Catalog,
     rng: &mut Rng,
     ids: &mut IdFactory,
-) -> Vec<Value> {
+    plan: &IdlePlan,
+) -> Calls {
+    let callers: Vec<&Agent> = agents
+        .iter()
+        .filter(|a| matches!(plan.plant(&a.id), Plant::Normal | Plant::OldCalls))
+        .collect();
     const TYPES: [&str; 6] = [
         "Inbound",
         "Outbound",
@@ -51,21 +145,20 @@ pub(super) fn voice_calls(
     // Per center, the last answered inbound call still free to chain a transfer or consult to.
     let mut chainable: Vec<Option<usize>> = vec![None; catalog.centers.len()];
     for _ in 0..count {
-        let (center, agent) = if agents.is_empty() {
+        let (center, agent) = if callers.is_empty() {
             (rng.below(catalog.centers.len()), None)
         } else {
-            let agent = &agents[rng.below(agents.len())];
+            let agent = callers[rng.below(callers.len())];
             (agent.center, Some(agent.id.clone()))
         };
+        let old_only = agent
+            .as_deref()
+            .is_some_and(|a| plan.plant(a) == Plant::OldCalls);
         let def = &catalog.centers[center];
         let call_type = TYPES[rng.weighted(&TYPE_WEIGHTS)];
-        let mut day = rng.between(0, 27) as i64;
-        // Weekends carry about a third of a weekday's volume.
-        if day % 7 >= 5 && rng.chance(0.7) {
-            day -= rng.between(1, 4) as i64;
-        }
+        let back = call_day(rng, plan.as_of, old_only);
         let local = rng.between(8 * 3600, 18 * 3600) as i64;
-        let mut start = CALLS_EPOCH + day * 86_400 + local + def.region.utc_shift_hours() * 3600;
+        let mut start = plan.as_of - back * 86_400 + local + def.region.utc_shift_hours() * 3600;
         let abandoned = call_type == "Inbound" && rng.chance(0.06);
         let duration = match call_type {
             "Inbound" if abandoned => rng.between(10, 120),
@@ -82,6 +175,7 @@ pub(super) fn voice_calls(
         };
         let mut previous = None;
         if matches!(call_type, "Transfer" | "Consult")
+            && !old_only
             && let Some(prev) = chainable[center].take()
         {
             let prev_draft = &drafts[prev];
@@ -96,54 +190,36 @@ pub(super) fn voice_calls(
             center,
             user: if abandoned { None } else { agent },
             queue,
-            customer: format!("+1555{:07}", rng.below(10_000_000)),
+            customer: rng.below(10_000_000) as u32,
             previous: None,
             next: None,
         };
         drafts.push(draft);
         let this = drafts.len() - 1;
         if let Some(prev) = previous {
-            let prev_id = drafts[prev].id.clone();
-            let this_id = drafts[this].id.clone();
-            drafts[prev].next = Some(this_id);
-            drafts[this].previous = Some(prev_id);
+            drafts[prev].next = Some(this);
+            drafts[this].previous = Some(prev);
         }
         if call_type == "Inbound" && !abandoned {
             chainable[center] = Some(this);
         }
     }
 
-    drafts
-        .into_iter()
-        .map(|call| {
-            let def = &catalog.centers[call.center];
-            let (from, to) = match call.call_type {
-                "Outbound" | "Callback" => (def.number.clone(), Some(call.customer.clone())),
-                // Agent to agent inside the contact center: no outside number is dialled.
-                "InternalCall" | "Consult" => (def.number.clone(), None),
-                _ => (call.customer.clone(), Some(def.number.clone())),
-            };
-            let vendor_key = vendor_key(&call.id);
-            record([
-                ("Id", call.id.into()),
-                ("CallType", call.call_type.into()),
-                ("CallDurationInSeconds", call.duration.into()),
-                ("CallStartDateTime", datetime(call.start).into()),
-                (
-                    "CallEndDateTime",
-                    datetime(call.start + call.duration).into(),
-                ),
-                ("PreviousCallId", call.previous.into()),
-                ("NextCallId", call.next.into()),
-                ("QueueName", call.queue.into()),
-                ("CallCenterId", def.id.clone().into()),
-                ("UserId", call.user.into()),
-                ("VendorCallKey", vendor_key.into()),
-                ("FromPhoneNumber", from.into()),
-                ("ToPhoneNumber", to.into()),
-            ])
-        })
-        .collect()
+    let period_start = plan.as_of - PERIOD_DAYS * 86_400;
+    let in_period = drafts
+        .iter()
+        .filter(|d| d.start >= period_start)
+        .filter_map(|d| d.user.clone())
+        .collect();
+    Calls {
+        drafts,
+        centers: catalog
+            .centers
+            .iter()
+            .map(|c| (c.id.clone(), c.number.clone()))
+            .collect(),
+        in_period,
+    }
 }
 
 /// Salesforce's datetime form for epoch seconds.
