@@ -8,6 +8,7 @@
 //! that has none of them, and a command touching one org needs only that org's secrets).
 //! The parts live in children: `raw` (the TOML as written), `secret_ref` (secret references),
 //! `auth` (`[org.auth]`, `[org.http]`, connection settings), `org` (the other per-org sections),
+//! `idle` (`[org.idle]`),
 //! `daemon` (`[daemon]`) and `demo` (the built-in simulated org, cargo feature `demo` only).
 //!
 //! Must not: connect to anything, or keep a secret anywhere but in a [`Secret`](crate::secret::Secret).
@@ -24,6 +25,7 @@ mod auth;
 mod daemon;
 #[cfg(feature = "demo")]
 mod demo;
+mod idle;
 mod org;
 mod raw;
 mod secret_ref;
@@ -36,7 +38,7 @@ pub use daemon::{
 pub use demo::{DEMO_APPLY_SCHEDULE, DEMO_SCAN_SCHEDULE, builtin};
 pub use org::{OrgSettings, SimulatorSpec};
 pub use raw::{
-    RawApply, RawAuth, RawConfig, RawDefaults, RawHttp, RawNatterbox, RawOrg, RawSchedule,
+    RawApply, RawAuth, RawConfig, RawDefaults, RawHttp, RawIdle, RawNatterbox, RawOrg, RawSchedule,
     RawSimulator, RawUsage, RawWindow,
 };
 pub use secret_ref::{SecretError, SecretSpec};
@@ -382,6 +384,14 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
         let schedule = c.schedule(&org.schedule, &prefix)?;
         let usage = c.usage(&org.usage, &prefix)?;
         let (natterbox, natterbox_fixes) = c.natterbox(&org.natterbox, &prefix)?;
+        let mut rules = org.rules.clone();
+        rules.idle = org
+            .idle
+            .as_ref()
+            .map(|idle| c.idle(idle.get_ref(), &prefix))
+            .transpose()?;
+        let mut plan = org.plan.clone();
+        plan.reclaim_idle_seats = rules.idle.as_ref().is_some_and(|i| i.reclaim);
         orgs.push(OrgSettings {
             name,
             api_version,
@@ -390,8 +400,8 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
             retry,
             request_timeout,
             max_response_bytes,
-            rules: org.rules.clone(),
-            plan: org.plan.clone(),
+            rules,
+            plan,
             window,
             mode,
             apply,

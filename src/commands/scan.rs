@@ -13,7 +13,7 @@ use crate::report::next::NextInfo;
 use crate::report::write::{ReportPaths, write_report_dir};
 use crate::report::{ApiInfo, OrgInfo, RuleSummary, RunInfo, ScanReport, ToolInfo};
 use crate::rules::{
-    RuleOutcome, RuleStatus, SnapshotIndex, VoicePermissionSet, all_findings, builtin_rules,
+    RuleOutcome, RuleStatus, SnapshotIndex, VoicePermissionSet, all_findings, configured_rules,
     evaluate_all, find_voice_permission_set, scv_double_consumption,
 };
 use crate::snapshot::{FetchProgress, FetchStats, OrgSnapshot, fetch_snapshot};
@@ -146,12 +146,18 @@ pub async fn scan_connected(
         .iter()
         .cloned()
         .collect();
+    // The idle rule's period ends at the window gate's "now", so a rehearsal clock
+    // (`PSLWARDEN_FAKE_CLOCK`, debug builds) moves it like it moves the window.
+    let idle_as_of = crate::apply::clock::from_env()
+        .map_err(ScanError::Clock)?
+        .now();
     let (snapshot, stats) = fetch_snapshot(
         client,
         &org.rules,
         &extra,
         org.natterbox.as_deref(),
         started_at.clone(),
+        idle_as_of,
         &progress,
     )
     .await
@@ -213,7 +219,7 @@ pub fn evaluate(
     snapshot: &OrgSnapshot,
 ) -> Result<(Vec<RuleOutcome>, Vec<LedgerRow>, Plan), ScanError> {
     let index = SnapshotIndex::new(snapshot);
-    let mut rules = builtin_rules();
+    let mut rules = configured_rules(&org.rules);
     if let Some(pack) = &org.natterbox {
         rules.push(Box::new(crate::rules::natterbox::NatterboxRule {
             pack: pack.clone(),
