@@ -226,6 +226,11 @@ impl Rule for IdleVoiceSeat {
             day(&activity.since),
             idle.after_days
         ));
+        if !outcome.findings.is_empty() {
+            outcome
+                .notes
+                .push(format!("reclaiming an idle seat: {WHAT_THE_AGENT_LOSES}"));
+        }
         if !not_looked_at.is_empty() {
             outcome.notes.push(format!(
                 "{} seat holder(s) whose calls were not read were not judged",
@@ -303,7 +308,8 @@ fn finding(
             Severity::Medium,
             format!(
                 "{} holds a {} seat but took no call as agent since {} ({last}); 1 seat \
-                 recoverable",
+                 recoverable. Reclaiming it takes their contact-center access (no more calls); \
+                 rollback restores it",
                 user.username,
                 license.developer_name,
                 day(since)
@@ -314,7 +320,8 @@ fn finding(
             KIND_DEACTIVATED,
             Severity::Low,
             format!(
-                "deactivated user {} still holds a {} seat ({last}); 1 seat recoverable",
+                "deactivated user {} still holds a {} seat ({last}); 1 seat recoverable \
+                 (rollback restores it)",
                 user.username, license.developer_name
             ),
         )
@@ -605,6 +612,77 @@ mod tests {
                 .any(|f| matches!(f, Fact::NoCallSince { since, .. } if since == SINCE)),
             "{:?}",
             first.facts
+        );
+    }
+
+    #[test]
+    fn at_apply_a_call_since_the_scan_or_unreadable_calls_cancel_that_users_fix() {
+        use crate::apply::verify::{Pending, PlanContext, Verdict, removed_assignments, verify};
+        let s = seed_with_calls();
+        let ctx = ctx(IdleSettings::default());
+        let index = SnapshotIndex::new(&s);
+        let all = all_findings(&evaluate_all(&index, &ctx, &configured_rules(&ctx)).unwrap());
+        let options = PlanOptions {
+            reclaim_idle_seats: true,
+            ..PlanOptions::default()
+        };
+        let plan = crate::plan::build_plan(&index, &all, &options).unwrap();
+        let judge = |fresh: &OrgSnapshot| -> Vec<(String, Verdict)> {
+            let pending: Vec<Pending<'_>> = plan
+                .actions
+                .iter()
+                .map(|a| Pending {
+                    op: a.op,
+                    sobject: &a.sobject,
+                    record_id: a.id.as_deref(),
+                    fields: &a.fields,
+                    user_id: &a.user_id,
+                    finding: a.finding,
+                    facts: &a.facts,
+                })
+                .collect();
+            let pctx = PlanContext {
+                removed_assignments: removed_assignments(
+                    plan.actions
+                        .iter()
+                        .map(|a| (a.op, a.sobject.as_str(), a.id.as_deref())),
+                ),
+                findings_with_done: Default::default(),
+            };
+            let verdicts = verify(&SnapshotIndex::new(fresh), &pending, &pctx);
+            plan.actions
+                .iter()
+                .zip(verdicts)
+                .filter(|(a, _)| a.rule == ID)
+                .map(|(a, v)| (a.user_id.clone(), v))
+                .collect()
+        };
+        assert!(judge(&s).iter().all(|(_, v)| *v == Verdict::Keep));
+
+        let mut called = s.clone();
+        called
+            .voice_activity
+            .as_mut()
+            .unwrap()
+            .last_call_in_period
+            .insert(USER1.into(), "2026-07-01T09:00:00Z".into());
+        for (user, verdict) in judge(&called) {
+            if user == USER1 {
+                assert!(
+                    matches!(&verdict, Verdict::Skip(r) if r.contains("took a call as agent at 2026-07-01T09:00:00Z")),
+                    "{verdict:?}"
+                );
+            } else {
+                assert_eq!(verdict, Verdict::Keep);
+            }
+        }
+
+        let mut unread = s.clone();
+        unread.voice_activity = None;
+        assert!(
+            judge(&unread).iter().all(
+                |(_, v)| matches!(v, Verdict::Skip(r) if r.contains("could not be read again"))
+            ),
         );
     }
 }
