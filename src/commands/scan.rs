@@ -148,9 +148,13 @@ pub async fn scan_connected(
         .collect();
     // The idle rule's period ends at the window gate's "now", so a rehearsal clock
     // (`PSLWARDEN_FAKE_CLOCK`, debug builds) moves it like it moves the window.
-    let idle_as_of = crate::apply::clock::from_env()
-        .map_err(ScanError::Clock)?
-        .now();
+    // Read only when the rule runs: a stepped rehearsal clock moves at each reading.
+    let idle_as_of = match &org.rules.idle {
+        Some(_) => crate::apply::clock::from_env()
+            .map_err(ScanError::Clock)?
+            .now(),
+        None => chrono::Utc::now(),
+    };
     let (snapshot, stats) = fetch_snapshot(
         client,
         &org.rules,
