@@ -398,6 +398,9 @@ fn infer_custom_fields(
     Ok(())
 }
 
+/// `User.CreatedDate` of a fixture user that does not state one (mocks/README.md).
+pub const FIXTURE_USER_CREATED_DATE: &str = "2020-01-01T00:00:00.000+0000";
+
 fn validate_record(
     def: &ObjectDef,
     index: usize,
@@ -462,6 +465,14 @@ fn validate_record(
             err(Some(name), hint)
         })?;
         clean.insert(field.name.clone(), stored);
+    }
+    if def.name == "User" && clean.get("CreatedDate").is_none_or(Value::is_null) {
+        // A fixture's users were created long before it is loaded: a load-time CreatedDate
+        // would make every one of them "created within the last N days".
+        clean.insert(
+            "CreatedDate".into(),
+            Value::String(FIXTURE_USER_CREATED_DATE.into()),
+        );
     }
     rules::apply_insert_defaults(def, &mut clean, now);
     Ok(clean)
@@ -951,5 +962,35 @@ mod tests {
         let err = load(json!({"_org": {"connected_app": {"consumer_key": "k", "jwt_public_key_file": "nope.pem"}}}))
             .unwrap_err();
         assert!(matches!(err, FixtureError::KeyFile { path, .. } if path.ends_with("nope.pem")));
+    }
+
+    #[test]
+    fn users_get_an_old_created_date_unless_given_and_keep_their_last_login() {
+        let loaded = load(json!({"User": [
+            {"Id": "005000000000001AAA", "Username": "old@x", "LastName": "Old"},
+            {"Id": "005000000000002AAA", "Username": "new@x", "LastName": "New",
+             "CreatedDate": "2026-06-20T09:00:00Z", "LastLoginDate": "2026-06-29T08:15:00Z"}
+        ]}))
+        .expect("loads");
+        let users: Vec<&Map<String, Value>> = loaded
+            .records
+            .iter()
+            .filter(|(object, _)| object == "User")
+            .map(|(_, fields)| fields)
+            .collect();
+        assert_eq!(users[0]["CreatedDate"], FIXTURE_USER_CREATED_DATE);
+        assert!(users[0].get("LastLoginDate").is_none_or(Value::is_null));
+        assert_eq!(users[1]["CreatedDate"], "2026-06-20T09:00:00.000+0000");
+        assert_eq!(users[1]["LastLoginDate"], "2026-06-29T08:15:00.000+0000");
+    }
+
+    #[test]
+    fn a_bad_last_login_date_names_the_field() {
+        let err = load(json!({"User": [
+            {"Id": "005000000000001AAA", "Username": "a@x", "LastLoginDate": "yesterday"}
+        ]}))
+        .unwrap_err();
+        let (_, _, field, _) = record_error(err);
+        assert_eq!(field.as_deref(), Some("LastLoginDate"));
     }
 }

@@ -141,6 +141,7 @@ pub fn apply_insert_defaults(def: &ObjectDef, fields: &mut Map<String, Value>, n
         USER => {
             default("IsActive", Value::Bool(true));
             default("UserType", Value::String("Standard".into()));
+            default("CreatedDate", stamp.clone());
         }
         PS => {
             default("IsOwnedByProfile", Value::Bool(false));
@@ -204,6 +205,22 @@ impl Dml<'_> {
         }
         let savepoint = self.store.savepoint();
         let result = self.insert_inner(object, body, true);
+        if result.is_err() {
+            self.store.rollback_to(savepoint);
+        }
+        result
+    }
+
+    /// Inserts one record as the org itself (e.g. its telephony integration writing a
+    /// `VoiceCall`): the same validation, defaults and license rules as an API insert, without
+    /// a user's permission check or an injected lock fault.
+    pub fn insert_as_org(
+        &mut self,
+        object: &str,
+        body: &Map<String, Value>,
+    ) -> Result<String, RecordError> {
+        let savepoint = self.store.savepoint();
+        let result = self.insert_inner(object, body, false);
         if result.is_err() {
             self.store.rollback_to(savepoint);
         }

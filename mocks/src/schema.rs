@@ -44,6 +44,16 @@ impl FieldKind {
         }
     }
 
+    /// Whether GROUP BY may name a field of this kind (describe `groupable`): Salesforce
+    /// groups ids, references, text, picklists, booleans, integers and dates, not dateTimes,
+    /// doubles or long text areas.
+    pub fn groupable(self) -> bool {
+        !matches!(
+            self,
+            FieldKind::DateTime | FieldKind::Double | FieldKind::TextArea
+        )
+    }
+
     /// The SOQL engine's view of the type.
     pub fn soql_type(self) -> soql::FieldType {
         match self {
@@ -222,6 +232,8 @@ impl soql::Catalog for Schema {
         Some(soql::FieldInfo {
             name: def.name.clone(),
             ty: def.kind.soql_type(),
+            groupable: def.kind.groupable(),
+            aggregatable: def.kind != FieldKind::TextArea,
         })
     }
 
@@ -383,6 +395,13 @@ fn standard_objects() -> Vec<ObjectDef> {
                 F::reference("CallCenterId", "CallCenter", Some("CallCenter")).into(),
                 F::new("TimeZoneSidKey", K::Picklist).into(),
                 F::new("UserType", K::Picklist).read_only().into(),
+                // Object Reference (User): set by Salesforce at each login; null for a user
+                // who never logged in.
+                F::new("LastLoginDate", K::DateTime).read_only().into(),
+                F::new("CreatedDate", K::DateTime)
+                    .read_only()
+                    .not_nillable()
+                    .into(),
             ],
         ),
         object(

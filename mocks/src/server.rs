@@ -207,6 +207,9 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             )
         }
         (&Method::POST, "/__sim/faults") => set_faults(&shared, &bytes),
+        (&Method::POST, p) if p.starts_with("/__sim/records/") => {
+            insert_as_org(&shared, &p["/__sim/records/".len()..], &bytes)
+        }
         (_, p) if p == "/services/data" || p.starts_with("/services/data/") => {
             let headers = parts
                 .headers
@@ -299,6 +302,33 @@ fn set_faults(shared: &Shared, body: &[u8]) -> Response {
         Vec::new(),
         serde_json::to_vec(&faults).unwrap_or_default(),
     )
+}
+
+/// `POST /__sim/records/<Object>`: [`crate::Org::insert`] over HTTP, for tests and demos that
+/// run sfsim as a separate process. Answers 201 `{"id": ..., "success": true, "errors": []}` or
+/// 400 with the record error, like `POST /sobjects/<Object>`.
+fn insert_as_org(shared: &Shared, object: &str, body: &[u8]) -> Response {
+    let fields = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(fields)) => fields,
+        Ok(_) | Err(_) => {
+            return json_response(
+                400,
+                Vec::new(),
+                error_body(
+                    "JSON_PARSER_ERROR",
+                    "the body must be one JSON object of field values",
+                ),
+            );
+        }
+    };
+    match shared.org.insert(object, &fields) {
+        Ok(id) => json_response(
+            201,
+            Vec::new(),
+            to_json_bytes(&serde_json::json!({"id": id, "success": true, "errors": []})),
+        ),
+        Err(e) => json_response(400, Vec::new(), error_body(&e.status_code, &e.message)),
+    }
 }
 
 /// Whether a request tries to change data (composite: if any subrequest does).
@@ -405,5 +435,58 @@ async fn data_api(shared: &Shared, request: ApiRequest) -> Response {
             }
             json_response(response.status, headers, bytes)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use crate::Org;
+
+    /// One HTTP/1.1 POST over a plain socket; answers the status line and the body.
+    async fn post(base: &str, path: &str, body: &str) -> (String, String) {
+        let addr = base.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(addr).await.expect("connects");
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.expect("sent");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.expect("read");
+        let status = answer.lines().next().unwrap_or_default().to_string();
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    #[tokio::test]
+    async fn a_test_records_a_call_over_http_as_the_org_itself() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-example.json");
+        let org = Org::from_fixture_file(&path).expect("seed loads");
+        let sim = crate::start(org).await.expect("starts");
+        let (status, body) = post(
+            &sim.url,
+            "/__sim/records/VoiceCall",
+            r#"{"CallType": "Inbound", "UserId": "005000000000002AAA",
+                "CallStartDateTime": "2026-06-30T22:00:00Z"}"#,
+        )
+        .await;
+        assert!(status.contains(" 201 "), "{status} {body}");
+        assert!(body.contains("\"success\":true"), "{body}");
+        assert_eq!(sim.org.records("VoiceCall").len(), 1);
+
+        let (status, body) = post(&sim.url, "/__sim/records/VoiceCall", r#"{"Bogus": 1}"#).await;
+        assert!(status.contains(" 400 "), "{status} {body}");
+        assert!(body.contains("INVALID_FIELD"), "{body}");
+        assert_eq!(sim.org.records("VoiceCall").len(), 1);
+        sim.stop().await;
     }
 }

@@ -382,4 +382,55 @@ mod tests {
         assert!(substitute("@{q.records[5].Id}", &r).is_err());
         assert!(substitute("@{nobody.id}", &r).is_err());
     }
+
+    #[test]
+    fn an_aggregate_query_runs_as_a_subrequest() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-example.json");
+        let org = crate::org::Org::from_fixture_file(&path).expect("seed loads");
+        for (user, start) in [
+            ("005000000000002AAA", "2026-06-01T10:00:00Z"),
+            ("005000000000002AAA", "2026-06-20T10:00:00Z"),
+            ("005000000000003AAA", "2026-03-01T10:00:00Z"),
+        ] {
+            let fields = json!({"UserId": user, "CallStartDateTime": start, "CallType": "Inbound"});
+            if let Value::Object(fields) = fields {
+                org.insert("VoiceCall", &fields).expect("call recorded");
+            }
+        }
+        let soql = "SELECT UserId, MAX(CallStartDateTime) lastCall FROM VoiceCall \
+                    WHERE UserId IN ('005000000000002AAA','005000000000003AAA') \
+                    AND CallStartDateTime >= 2026-05-01T00:00:00Z GROUP BY UserId";
+        let url = format!(
+            "/services/data/v65.0/query?q={}",
+            url::form_urlencoded::byte_serialize(soql.as_bytes()).collect::<String>()
+        );
+        let body = json!({"compositeRequest": [
+            {"method": "GET", "url": url, "referenceId": "lastCalls"}
+        ]});
+        let request = ApiRequest {
+            method: axum::http::Method::POST,
+            path: "/services/data/v65.0/composite".into(),
+            query: Vec::new(),
+            headers: Default::default(),
+            body: serde_json::to_vec(&body).expect("encodes"),
+        };
+        let caller = Caller {
+            user_id: "005000000000001AAA".into(),
+            in_composite: false,
+        };
+        let mut state = org.lock();
+        let response = crate::api::dispatch(&mut state, &request, &caller);
+        let crate::api::Body::Json(answer) = response.body else {
+            panic!("a JSON answer")
+        };
+        let sub = &answer["compositeResponse"][0];
+        assert_eq!(sub["httpStatusCode"], 200, "{answer}");
+        assert_eq!(
+            sub["body"]["records"],
+            json!([{"attributes": {"type": "AggregateResult"},
+                    "UserId": "005000000000002AAA",
+                    "lastCall": "2026-06-20T10:00:00.000+0000"}])
+        );
+    }
 }

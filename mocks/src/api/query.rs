@@ -182,6 +182,9 @@ pub(super) fn query(
             );
         }
         Ok(Selection::Records { keys, shape }) => (keys, shape),
+        Ok(Selection::Aggregate(rows)) => {
+            return aggregate_page(rows, batch_size(req).unwrap_or(state.paging.default_batch));
+        }
     };
     let batch = batch_size(req).unwrap_or(state.paging.default_batch);
     let total = keys.len();
@@ -203,6 +206,25 @@ pub(super) fn query(
     let (keys, shape) = (cursor.keys.clone(), cursor.shape.clone());
     let first = shape.rows(&keys[..end], &state.store);
     page(total, Some(next_url(version, &locator, end)), first)
+}
+
+/// An aggregate query's answer: its rows in one page, or, when they do not fit one batch,
+/// the refusal Salesforce gives: aggregate queries have no query locator (SOQL and SOSL
+/// Reference, "Considerations for GROUP BY": no `queryMore()` in SOAP, no locator in REST; the
+/// batch can be raised to 2 000 and larger results must be filtered into smaller chunks). The
+/// code and message are those orgs answer (`EXCEEDED_ID_LIMIT`); whether the REST API measures
+/// "a single batch" by the `batchSize` asked for or only by its 2 000 maximum is not documented,
+/// so sfsim takes the strict reading: the batch in force for the request.
+fn aggregate_page(rows: Vec<Value>, batch: usize) -> SimResponse {
+    if rows.len() > batch {
+        return SimResponse::error(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            "Aggregate query does not support queryMore(), use LIMIT to restrict the results to \
+             a single batch",
+        );
+    }
+    page(rows.len(), None, rows)
 }
 
 /// Rows in the page at `offset` of cursor `seq`: the batch size, or with short pages on,
@@ -388,6 +410,186 @@ mod tests {
         let (id, _) = locator.rsplit_once('-').unwrap_or_default();
         let response = query_more(&mut state, &get(url, None), "65.0", &format!("{id}-450"));
         assert_eq!(response.status, 400);
+    }
+
+    fn aggregate_over_calls(header: &str) -> SimResponse {
+        let org = org_with_calls(450);
+        let mut state = org.lock();
+        let caller = Caller {
+            user_id: "005000000000001AAA".to_string(),
+            in_composite: false,
+        };
+        let mut req = get(
+            "/services/data/v65.0/query",
+            Some("SELECT Id, COUNT(CallType) FROM VoiceCall GROUP BY Id"),
+        );
+        req.headers = [("sforce-query-options".to_string(), header.to_string())].into();
+        query(&mut state, &req, &caller, "65.0")
+    }
+
+    #[test]
+    fn an_aggregate_larger_than_the_batch_is_refused_for_it_has_no_locator() {
+        let response = aggregate_over_calls("batchSize=200");
+        assert_eq!(response.status, 400);
+        let Body::Json(body) = &response.body else {
+            panic!("an error body")
+        };
+        assert_eq!(body[0]["errorCode"], "EXCEEDED_ID_LIMIT");
+        assert_eq!(
+            body[0]["message"],
+            "Aggregate query does not support queryMore(), use LIMIT to restrict the results \
+             to a single batch"
+        );
+    }
+
+    #[test]
+    fn an_aggregate_within_the_batch_is_one_done_page_of_aggregate_results() {
+        let page = json_of(aggregate_over_calls("batchSize=2000"));
+        assert_eq!(page["totalSize"], 450);
+        assert_eq!(page["done"], true);
+        assert!(page.get("nextRecordsUrl").is_none_or(Value::is_null));
+        let records = page["records"].as_array().cloned().unwrap_or_default();
+        assert_eq!(records.len(), 450);
+        assert_eq!(records[0]["attributes"], json!({"type": "AggregateResult"}));
+        assert_eq!(records[0]["expr0"], 1);
+    }
+
+    /// The rows of `soql` run as the integration user of `org`, asking for 2 000-row batches.
+    fn run(org: &Org, soql: &str) -> Vec<Value> {
+        let mut state = org.lock();
+        let caller = Caller {
+            user_id: "005000000000001AAA".to_string(),
+            in_composite: false,
+        };
+        let mut req = get("/services/data/v65.0/query", Some(soql));
+        req.headers = [(
+            "sforce-query-options".to_string(),
+            "batchSize=2000".to_string(),
+        )]
+        .into();
+        json_of(query(&mut state, &req, &caller, "65.0"))["records"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// `mocks/fixtures/scan-idle-voice.json` plants what mocks/README.md's table says, as the
+    /// idle rule's own queries read it on the as-of day 2026-06-30 (period from 2026-05-01).
+    #[test]
+    fn the_idle_voice_fixture_plants_the_table_of_the_readme() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scan-idle-voice.json");
+        let org = Org::from_fixture_file(&path).expect("the idle-voice fixture loads");
+        let user = |n: u32| format!("005{n:012}");
+        let id18 = |n: u32| {
+            let id15 = user(n);
+            crate::ids::to_id18(&id15).unwrap_or(id15)
+        };
+        let agents: Vec<String> = (2..=10).map(id18).collect();
+        let in_list = agents
+            .iter()
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let in_period = run(
+            &org,
+            &format!(
+                "SELECT UserId, MAX(CallStartDateTime) lastCall FROM VoiceCall \
+                 WHERE UserId IN ({in_list}) AND CallStartDateTime >= 2026-05-01T23:00:00Z \
+                 GROUP BY UserId"
+            ),
+        );
+        let with_calls: Vec<&str> = in_period
+            .iter()
+            .filter_map(|r| r["UserId"].as_str())
+            .collect();
+        assert_eq!(
+            with_calls,
+            [id18(2).as_str()],
+            "only agent.active took calls"
+        );
+
+        let ever = run(
+            &org,
+            &format!(
+                "SELECT UserId, CallType, MAX(CallStartDateTime) lastCall FROM VoiceCall \
+                 WHERE UserId IN ({in_list}) GROUP BY UserId, CallType ORDER BY UserId"
+            ),
+        );
+        let last_of = |n: u32| -> Vec<(String, String)> {
+            ever.iter()
+                .filter(|r| r["UserId"] == id18(n).as_str())
+                .map(|r| {
+                    (
+                        r["CallType"].as_str().unwrap_or_default().to_string(),
+                        r["lastCall"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            last_of(3),
+            [
+                (
+                    "Outbound".to_string(),
+                    "2026-03-02T11:00:00.000+0000".to_string()
+                ),
+                (
+                    "Inbound".to_string(),
+                    "2026-04-10T14:30:00.000+0000".to_string()
+                ),
+            ]
+        );
+        for never_called in [4, 5, 6, 7, 8, 9] {
+            assert!(last_of(never_called).is_empty(), "user {never_called}");
+        }
+
+        let users = run(
+            &org,
+            "SELECT Username, IsActive, LastLoginDate, CreatedDate FROM User ORDER BY Username",
+        );
+        let by_name = |name: &str| {
+            users
+                .iter()
+                .find(|u| u["Username"] == name)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let new = by_name("agent.new@idle-voice.example.org");
+        assert_eq!(new["CreatedDate"], "2026-06-20T09:00:00.000+0000");
+        let recent = by_name("agent.recentlogin@idle-voice.example.org");
+        assert_eq!(recent["LastLoginDate"], "2026-06-29T08:00:00.000+0000");
+        assert_eq!(
+            recent["CreatedDate"],
+            crate::fixture::FIXTURE_USER_CREATED_DATE
+        );
+        let gone = by_name("agent.deactivated@idle-voice.example.org");
+        assert_eq!(gone["IsActive"], false);
+
+        // Seats: seven Voice seats, two partner ones; the exceptions' sets and group exist.
+        assert_eq!(org.used_licenses("ServiceCloudVoicePsl"), Some(7));
+        assert_eq!(
+            org.used_licenses("ServiceCloudVoiceExternalTelephonyPsl"),
+            Some(2)
+        );
+        let supervisors = run(
+            &org,
+            "SELECT Assignee.Username FROM PermissionSetAssignment \
+             WHERE PermissionSet.Name = 'Contact_Center_Supervisor'",
+        );
+        assert_eq!(supervisors.len(), 1);
+        assert_eq!(
+            supervisors[0]["Assignee"]["Username"],
+            "supervisor.direct@idle-voice.example.org"
+        );
+        let grouped = run(
+            &org,
+            "SELECT Assignee.Username FROM PermissionSetAssignment \
+             WHERE PermissionSetGroup.DeveloperName = 'Voice_Supervisors'",
+        );
+        assert_eq!(
+            grouped[0]["Assignee"]["Username"],
+            "supervisor.group@idle-voice.example.org"
+        );
     }
 
     fn with_header(value: &str) -> ApiRequest {

@@ -88,6 +88,7 @@ fn describe_field(def: &ObjectDef, field: &FieldDef) -> Value {
         "custom": def.custom && field.name.ends_with("__c"),
         "filterable": field.kind != FieldKind::TextArea,
         "sortable": field.kind != FieldKind::TextArea,
+        "groupable": field.kind.groupable(),
         "unique": unique,
         "idLookup": field.name == "Id" || unique,
         "externalId": false,

@@ -16,6 +16,8 @@ pub struct Query {
     pub(crate) from: Name,
     /// The WHERE condition, if any.
     pub(crate) filter: Option<Cond>,
+    /// GROUP BY fields in the order written; empty when absent.
+    pub(crate) group_by: Vec<FieldPath>,
     /// ORDER BY items in priority order; empty when absent.
     pub(crate) order_by: Vec<OrderItem>,
     /// LIMIT n, if given.
@@ -39,6 +41,14 @@ impl Query {
     pub fn is_count(&self) -> bool {
         matches!(self.select, Select::Count)
     }
+
+    /// True for a query answered with `AggregateResult` rows: one with GROUP BY or with an
+    /// aggregate function other than a lone `COUNT()`.
+    pub fn is_aggregate(&self) -> bool {
+        !self.group_by.is_empty()
+            || matches!(&self.select, Select::Items(items)
+                if items.iter().any(|i| matches!(i, SelectItem::Aggregate(_))))
+    }
 }
 
 /// A name as written, with where it starts.
@@ -55,8 +65,71 @@ pub(crate) struct Name {
 pub(crate) enum Select {
     /// `COUNT()` alone.
     Count,
-    /// Fields and parent paths in the order written.
-    Fields(Vec<FieldPath>),
+    /// Fields, parent paths and aggregate functions in the order written.
+    Items(Vec<SelectItem>),
+}
+
+/// One element of the SELECT list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SelectItem {
+    /// A field or parent path, with its alias if one was written (aggregate queries only).
+    Field {
+        path: FieldPath,
+        alias: Option<Name>,
+    },
+    /// `COUNT(Id)`, `MAX(CallStartDateTime) lastCall`...
+    Aggregate(AggregateCall),
+}
+
+/// Aggregate functions of SOQL (SOQL and SOSL Reference, "Aggregate Functions").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AggFn {
+    Avg,
+    Count,
+    CountDistinct,
+    Min,
+    Max,
+    Sum,
+}
+
+impl AggFn {
+    /// The function for a name as written, case-insensitively.
+    pub(crate) fn from_name(word: &str) -> Option<AggFn> {
+        Some(match word.to_ascii_uppercase().as_str() {
+            "AVG" => AggFn::Avg,
+            "COUNT" => AggFn::Count,
+            "COUNT_DISTINCT" => AggFn::CountDistinct,
+            "MIN" => AggFn::Min,
+            "MAX" => AggFn::Max,
+            "SUM" => AggFn::Sum,
+            _ => return None,
+        })
+    }
+
+    /// The name Salesforce uses in its messages.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            AggFn::Avg => "AVG",
+            AggFn::Count => "COUNT",
+            AggFn::CountDistinct => "COUNT_DISTINCT",
+            AggFn::Min => "MIN",
+            AggFn::Max => "MAX",
+            AggFn::Sum => "SUM",
+        }
+    }
+}
+
+/// An aggregate function in the SELECT list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AggregateCall {
+    /// Which function.
+    pub(crate) func: AggFn,
+    /// Its field; None only for `COUNT()` (which then counts rows, like `COUNT(Id)`).
+    pub(crate) arg: Option<FieldPath>,
+    /// The alias written after the call; without one the column is `expr0`, `expr1`...
+    pub(crate) alias: Option<Name>,
+    /// Byte offset of the function name, for errors.
+    pub(crate) pos: usize,
 }
 
 /// `Field` or `Relationship.Field` (longer paths parse but are refused at execution).

@@ -18,7 +18,9 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
 
-use super::ast::{CmpOp, Cond, FieldPath, LikeTok, LitAt, Literal, Name, Query, Select};
+use super::ast::{
+    CmpOp, Cond, FieldPath, LikeTok, LitAt, Literal, Name, Query, Select, SelectItem,
+};
 use super::error::{SoqlError, SoqlErrorCode};
 pub(crate) use super::value::like_match;
 use super::value::{FieldVal, TypedVal, compare, field_val, fold, id_key};
@@ -40,9 +42,21 @@ pub(crate) fn select(
         today: ctx.today,
     };
     let object = cx.object(&query.from)?;
+    if query.is_aggregate() {
+        return super::aggregate::select(query, &cx, &object);
+    }
     let columns = match &query.select {
         Select::Count => None,
-        Select::Fields(paths) => Some(cx.columns(&object, paths)?),
+        Select::Items(items) => {
+            let paths: Vec<FieldPath> = items
+                .iter()
+                .filter_map(|item| match item {
+                    SelectItem::Field { path, .. } => Some(path.clone()),
+                    SelectItem::Aggregate(_) => None,
+                })
+                .collect();
+            Some(cx.columns(&object, &paths)?)
+        }
     };
     let filter = query
         .filter
@@ -110,21 +124,21 @@ pub(crate) fn select(
 
 /// Resolves names against the catalog and compiles filters, with the query text at hand for
 /// positioned errors.
-struct Compiler<'c> {
+pub(super) struct Compiler<'c> {
     /// The query text, quoted in positioned errors.
-    text: &'c str,
+    pub(super) text: &'c str,
     /// Names and types of objects, fields and relationships.
-    catalog: &'c dyn Catalog,
+    pub(super) catalog: &'c dyn Catalog,
     /// Records, read by semi-joins while compiling; their ids are borrowed by the compiled
     /// filter rather than copied.
-    data: &'c dyn DataSource,
+    pub(super) data: &'c dyn DataSource,
     /// Anchor of relative date literals.
-    today: NaiveDate,
+    pub(super) today: NaiveDate,
 }
 
 /// How to read one field (possibly through a parent) from a record.
 #[derive(Debug, Clone)]
-enum Access {
+pub(super) enum Access {
     Local {
         /// Canonical field name.
         name: String,
@@ -148,7 +162,7 @@ impl Access {
     }
 
     /// The field's value, or None when it is null, absent or its parent does not resolve.
-    fn get<'a>(&self, rec: &'a Record, data: &'a dyn DataSource) -> Option<&'a Value> {
+    pub(super) fn get<'a>(&self, rec: &'a Record, data: &'a dyn DataSource) -> Option<&'a Value> {
         let v = match self {
             Access::Local { name, hint } => field_at_hint(rec, name, hint)?,
             Access::Parent { id_field, field } => {
@@ -174,15 +188,19 @@ fn field_at_hint<'a>(rec: &'a Record, name: &str, hint: &Cell<usize>) -> Option<
 }
 
 /// A resolved field path.
-struct Resolved {
+pub(super) struct Resolved {
     /// How to read the value from a record.
-    access: Access,
+    pub(super) access: Access,
     /// The field's type, deciding literal checks and comparison.
-    ty: FieldType,
+    pub(super) ty: FieldType,
     /// Canonical relationship, its id field and target object, for parent paths.
-    parent: Option<(String, String, String)>,
+    pub(super) parent: Option<(String, String, String)>,
     /// Canonical field name (on the parent for parent paths).
-    field: String,
+    pub(super) field: String,
+    /// Whether GROUP BY may name it (describe `groupable`).
+    pub(super) groupable: bool,
+    /// Whether aggregate functions may take it at all (describe `aggregatable`).
+    pub(super) aggregatable: bool,
 }
 
 /// One entry of the output row, in SELECT order.
@@ -198,7 +216,7 @@ enum Column {
 }
 
 impl<'c> Compiler<'c> {
-    fn err(&self, code: SoqlErrorCode, pos: usize, detail: &str) -> SoqlError {
+    pub(super) fn err(&self, code: SoqlErrorCode, pos: usize, detail: &str) -> SoqlError {
         SoqlError::at(code, self.text, pos, detail)
     }
 
@@ -229,7 +247,7 @@ impl<'c> Compiler<'c> {
         )
     }
 
-    fn resolve(&self, object: &str, path: &FieldPath) -> Result<Resolved, SoqlError> {
+    pub(super) fn resolve(&self, object: &str, path: &FieldPath) -> Result<Resolved, SoqlError> {
         match path.segments.as_slice() {
             [field] => {
                 let info = self
@@ -241,6 +259,8 @@ impl<'c> Compiler<'c> {
                     ty: info.ty,
                     parent: None,
                     field: info.name,
+                    groupable: info.groupable,
+                    aggregatable: info.aggregatable,
                 })
             }
             [rel, field] => {
@@ -268,6 +288,8 @@ impl<'c> Compiler<'c> {
                     ty: info.ty,
                     parent: Some((rel_info.name, rel_info.id_field, rel_info.target)),
                     field: info.name,
+                    groupable: info.groupable,
+                    aggregatable: info.aggregatable,
                 })
             }
             _ => Err(self.err(
@@ -327,7 +349,7 @@ impl<'c> Compiler<'c> {
         Ok(columns)
     }
 
-    fn condition(&self, object: &str, cond: &'c Cond) -> Result<Filter<'c>, SoqlError> {
+    pub(super) fn condition(&self, object: &str, cond: &'c Cond) -> Result<Filter<'c>, SoqlError> {
         Ok(match cond {
             Cond::And(parts) => Filter::All(
                 parts
@@ -598,7 +620,7 @@ fn in_test(ty: FieldType, items: Vec<TypedVal<'_>>, has_null: bool) -> Test<'_> 
 
 /// A compiled WHERE clause; `'q` is the life of the query text and of the records it borrows ids
 /// from.
-enum Filter<'q> {
+pub(super) enum Filter<'q> {
     All(Vec<Filter<'q>>),
     Any(Vec<Filter<'q>>),
     Not(Box<Filter<'q>>),
@@ -610,7 +632,7 @@ enum Filter<'q> {
 }
 
 /// A test on one field value.
-enum Test<'q> {
+pub(super) enum Test<'q> {
     IsNull,
     NotNull,
     Never,
@@ -637,7 +659,7 @@ enum Test<'q> {
 }
 
 impl Filter<'_> {
-    fn eval(&self, rec: &Record, data: &dyn DataSource) -> bool {
+    pub(super) fn eval(&self, rec: &Record, data: &dyn DataSource) -> bool {
         match self {
             Filter::All(parts) => parts.iter().all(|f| f.eval(rec, data)),
             Filter::Any(parts) => parts.iter().any(|f| f.eval(rec, data)),
@@ -691,20 +713,20 @@ impl Filter<'_> {
 }
 
 /// One compiled ORDER BY item.
-struct SortSpec {
+pub(super) struct SortSpec {
     /// How to read the sort value.
-    access: Access,
+    pub(super) access: Access,
     /// How to interpret it (text sorts case-insensitively, dates chronologically).
-    ty: FieldType,
+    pub(super) ty: FieldType,
     /// DESC reverses the order of non-null values only.
-    descending: bool,
+    pub(super) descending: bool,
     /// Where nulls go, already defaulted from the direction.
-    nulls_first: bool,
+    pub(super) nulls_first: bool,
 }
 
 /// A sort key extracted once per matched record.
 #[derive(Debug, Clone, PartialEq, PartialOrd)]
-enum SortVal {
+pub(super) enum SortVal {
     /// Lowercased, since Salesforce sorts text case-insensitively.
     Str(String),
     Bool(bool),
@@ -713,7 +735,7 @@ enum SortVal {
     Instant(DateTime<Utc>),
 }
 
-fn sort_val(v: Option<&Value>, ty: FieldType) -> Option<SortVal> {
+pub(super) fn sort_val(v: Option<&Value>, ty: FieldType) -> Option<SortVal> {
     Some(match field_val(v, ty)? {
         FieldVal::Str(s) => SortVal::Str(s.to_lowercase()),
         FieldVal::Id(s) => SortVal::Str(s.to_string()),
@@ -724,7 +746,11 @@ fn sort_val(v: Option<&Value>, ty: FieldType) -> Option<SortVal> {
     })
 }
 
-fn compare_keys(specs: &[SortSpec], a: &[Option<SortVal>], b: &[Option<SortVal>]) -> Ordering {
+pub(super) fn compare_keys(
+    specs: &[SortSpec],
+    a: &[Option<SortVal>],
+    b: &[Option<SortVal>],
+) -> Ordering {
     for (spec, (x, y)) in specs.iter().zip(a.iter().zip(b.iter())) {
         let ord = match (x, y) {
             (None, None) => Ordering::Equal,

@@ -4,11 +4,13 @@
 //!
 //! It owns "query text in, rows out", in two steps so that a large result costs only what is
 //! read of it: [`select`] finds the matching records (their [`RecordKey`]s in query order) and
-//! [`RowShape::rows`] shapes some of them as REST rows; [`execute`] does both at once. It must not
+//! [`RowShape::rows`] shapes some of them as REST rows; [`execute`] does both at once. Aggregate
+//! queries (GROUP BY, `COUNT(Id)`, `MAX(...)`) answer their few `AggregateResult` rows at once. It must not
 //! know about HTTP, paging (`nextRecordsUrl`), storage or fixtures: the org store reaches it only
 //! through the [`Catalog`] and [`DataSource`] traits, and the HTTP layer turns [`QueryOutput`],
 //! [`Selection`] and [`SoqlError`] into wire bodies.
 
+mod aggregate;
 mod ast;
 mod error;
 mod eval;
@@ -57,6 +59,7 @@ pub fn execute(
     Ok(match select(query, catalog, data, ctx)? {
         Selection::Count(n) => QueryOutput::Count(n),
         Selection::Records { keys, shape } => QueryOutput::Rows(shape.rows(&keys, data)),
+        Selection::Aggregate(rows) => QueryOutput::Rows(rows),
     })
 }
 
@@ -92,6 +95,9 @@ pub enum Selection {
         /// The compiled SELECT list, which turns any of those records into its REST row.
         shape: RowShape,
     },
+    /// An aggregate query (GROUP BY, or an aggregate function): its `AggregateResult` rows,
+    /// built at once because they are few (Salesforce answers them in one batch, no cursor).
+    Aggregate(Vec<serde_json::Value>),
 }
 
 /// A data source's handle to one stored record. The engine never looks inside: it only hands the
@@ -117,6 +123,23 @@ pub struct FieldInfo {
     pub name: String,
     /// Decides which literals and operators are valid and how values compare.
     pub ty: FieldType,
+    /// Whether GROUP BY may name it (describe `groupable`: not dateTime, double or long text).
+    pub groupable: bool,
+    /// Whether aggregate functions may take it at all (long text areas may not).
+    pub aggregatable: bool,
+}
+
+impl FieldInfo {
+    /// A field of `ty` with Salesforce's defaults for a field of that type that is not a long
+    /// text area: groupable unless a dateTime or double, aggregatable.
+    pub fn of_type(name: impl Into<String>, ty: FieldType) -> FieldInfo {
+        FieldInfo {
+            name: name.into(),
+            ty,
+            groupable: !matches!(ty, FieldType::DateTime | FieldType::Double),
+            aggregatable: true,
+        }
+    }
 }
 
 /// Field types that change filtering semantics (Salesforce's SOAP types, reduced).

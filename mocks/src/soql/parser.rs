@@ -2,13 +2,15 @@
 //! its "unexpected token: 'X'" errors positioned at the token.
 //!
 //! It must not consult the schema: unknown names are the evaluator's to report, so that
-//! INVALID_TYPE / INVALID_FIELD come after syntax errors, as on Salesforce. Constructs outside the
-//! simulator's subset (GROUP BY, aggregates, child subqueries, FIELDS(), TYPEOF, WITH, FOR ...)
-//! are refused here with MALFORMED_QUERY and a message naming the construct.
+//! INVALID_TYPE / INVALID_FIELD come after syntax errors, as on Salesforce. Aggregate functions,
+//! aliases and GROUP BY parse here; whether a field may be grouped or aggregated is the
+//! evaluator's (`aggregate`) question. Constructs outside the simulator's subset (HAVING,
+//! GROUP BY ROLLUP / CUBE, date functions, child subqueries, FIELDS(), TYPEOF, WITH, FOR ...) are
+//! refused here with MALFORMED_QUERY and a message naming the construct.
 
 use super::ast::{
-    Cond, FieldPath, LikeTok, LitAt, Literal, Name, OrderItem, Query, RelativeDate, Select,
-    SubQuery,
+    AggFn, AggregateCall, Cond, FieldPath, LikeTok, LitAt, Literal, Name, OrderItem, Query,
+    RelativeDate, Select, SelectItem, SubQuery,
 };
 use super::error::{SoqlError, SoqlErrorCode};
 use super::lexer::{StrChar, Tok, Token, tokenize};
@@ -23,7 +25,6 @@ const RESERVED: &[&str] = &[
 const UNSUPPORTED_CLAUSES: &[(&str, &str)] = &[
     ("USING", "USING SCOPE"),
     ("WITH", "WITH clauses"),
-    ("GROUP", "GROUP BY"),
     ("HAVING", "HAVING"),
     ("FOR", "FOR VIEW / FOR REFERENCE / FOR UPDATE"),
     ("UPDATE", "UPDATE TRACKING / UPDATE VIEWSTAT"),
@@ -126,8 +127,9 @@ impl Parser<'_> {
             t.start,
             &format!(
                 "{what} is not supported by sfsim, the Salesforce simulator. It supports SELECT \
-                 of fields, one-level parent fields or COUNT() FROM one object, with WHERE \
-                 (including one level of IN (SELECT ...)), ORDER BY, LIMIT and OFFSET."
+                 of fields, one-level parent fields, COUNT() or the aggregate functions COUNT, \
+                 COUNT_DISTINCT, MIN, MAX, SUM and AVG FROM one object, with WHERE (including \
+                 one level of IN (SELECT ...)), GROUP BY fields, ORDER BY, LIMIT and OFFSET."
             ),
         )
     }
@@ -157,6 +159,13 @@ impl Parser<'_> {
             None
         };
         self.reject_unsupported_clause()?;
+        let mut group_by = Vec::new();
+        if self.is_kw("GROUP") && self.is_kw_at(1, "BY") {
+            self.bump();
+            self.bump();
+            group_by = self.group_items()?;
+        }
+        self.reject_unsupported_clause()?;
         let mut order_by = Vec::new();
         if self.is_kw("ORDER") && self.is_kw_at(1, "BY") {
             self.bump();
@@ -178,19 +187,127 @@ impl Parser<'_> {
         if self.peek().tok != Tok::Eof {
             return Err(self.unexpected(self.peek()));
         }
-        Ok(Query {
+        let query = Query {
             text: self.text.to_string(),
             select,
             from,
             filter,
+            group_by,
             order_by,
             limit,
             offset,
+        };
+        self.check_select_shape(&query)?;
+        Ok(query)
+    }
+
+    /// What the grammar alone decides about a SELECT list once the whole query is read: an
+    /// alias only in an aggregate query, no alias twice, `COUNT()` not with GROUP BY.
+    fn check_select_shape(&self, query: &Query) -> Result<(), SoqlError> {
+        let items = match &query.select {
+            Select::Count => {
+                if let Some(first) = query.group_by.first() {
+                    return Err(self.malformed(
+                        first.pos,
+                        "COUNT() cannot be used with GROUP BY; use COUNT(Id) or COUNT(fieldName)",
+                    ));
+                }
+                return Ok(());
+            }
+            Select::Items(items) => items,
+        };
+        let aggregate = query.is_aggregate();
+        let mut seen: Vec<String> = Vec::new();
+        for item in items {
+            let alias = match item {
+                SelectItem::Field { alias, .. } => alias.as_ref(),
+                SelectItem::Aggregate(call) => call.alias.as_ref(),
+            };
+            let Some(alias) = alias else { continue };
+            if !aggregate {
+                return Err(
+                    self.malformed(alias.pos, "Only aggregate expressions use field aliasing")
+                );
+            }
+            let key = alias.text.to_ascii_lowercase();
+            if seen.contains(&key) {
+                return Err(self.malformed(alias.pos, &format!("duplicate alias: {}", alias.text)));
+            }
+            seen.push(key);
+        }
+        Ok(())
+    }
+
+    /// The fields after GROUP BY; ROLLUP / CUBE and functions are outside the subset.
+    fn group_items(&mut self) -> Result<Vec<FieldPath>, SoqlError> {
+        let mut items = Vec::new();
+        loop {
+            let t = self.peek().clone();
+            if let Tok::Ident(word) = &t.tok
+                && self.peek_at(1).tok == Tok::LParen
+            {
+                let what =
+                    if word.eq_ignore_ascii_case("ROLLUP") || word.eq_ignore_ascii_case("CUBE") {
+                        format!("GROUP BY {}", word.to_ascii_uppercase())
+                    } else {
+                        format!("The function {}() in GROUP BY", word.to_ascii_uppercase())
+                    };
+                return Err(self.unsupported(&t, &what));
+            }
+            items.push(self.field_path()?);
+            if self.peek().tok == Tok::Comma {
+                self.bump();
+            } else {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// An alias after a SELECT item: a plain name that is not a reserved word, followed by the
+    /// next item or FROM (so a misspelt keyword, as in `SELECT Id FORM User`, is still reported
+    /// as the unexpected token it is).
+    fn alias(&mut self) -> Option<Name> {
+        let t = self.peek().clone();
+        let ends_item = self.peek_at(1).tok == Tok::Comma || self.is_kw_at(1, "FROM");
+        match &t.tok {
+            Tok::Ident(word)
+                if ends_item && !RESERVED.iter().any(|r| word.eq_ignore_ascii_case(r)) =>
+            {
+                self.bump();
+                Some(Name {
+                    text: word.clone(),
+                    pos: t.start,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// `FUNC(field)` or `COUNT()` at the current token, which names an aggregate function.
+    fn aggregate_call(&mut self, func: AggFn) -> Result<AggregateCall, SoqlError> {
+        let name = self.bump();
+        self.expect(&Tok::LParen)?;
+        let arg = if self.peek().tok == Tok::RParen && func == AggFn::Count {
+            None
+        } else {
+            let t = self.peek().clone();
+            if matches!(t.tok, Tok::Ident(_)) && self.peek_at(1).tok == Tok::LParen {
+                return Err(self.unsupported(&t, "A function inside an aggregate function"));
+            }
+            Some(self.field_path()?)
+        };
+        self.expect(&Tok::RParen)?;
+        let alias = self.alias();
+        Ok(AggregateCall {
+            func,
+            arg,
+            alias,
+            pos: name.start,
         })
     }
 
     fn select_list(&mut self) -> Result<Select, SoqlError> {
-        let mut fields = Vec::new();
+        let mut items = Vec::new();
         let mut count_at: Option<usize> = None;
         loop {
             let t = self.peek().clone();
@@ -202,24 +319,31 @@ impl Parser<'_> {
                     return Err(self.unsupported(&t, "TYPEOF"));
                 }
                 Tok::Ident(word) if self.peek_at(1).tok == Tok::LParen => {
-                    if word.eq_ignore_ascii_case("COUNT") && self.peek_at(2).tok == Tok::RParen {
+                    if word.eq_ignore_ascii_case("COUNT")
+                        && self.peek_at(2).tok == Tok::RParen
+                        && !matches!(&self.peek_at(3).tok, Tok::Ident(w)
+                            if !RESERVED.iter().any(|r| w.eq_ignore_ascii_case(r)))
+                    {
                         self.bump();
                         self.bump();
                         self.bump();
                         count_at.get_or_insert(t.start);
                     } else if word.eq_ignore_ascii_case("FIELDS") {
                         return Err(self.unsupported(&t, "FIELDS()"));
+                    } else if let Some(func) = AggFn::from_name(word) {
+                        items.push(SelectItem::Aggregate(self.aggregate_call(func)?));
                     } else {
                         return Err(self.unsupported(
                             &t,
-                            &format!(
-                                "The function {}() in SELECT (only COUNT() alone is)",
-                                word.to_ascii_uppercase()
-                            ),
+                            &format!("The function {}() in SELECT", word.to_ascii_uppercase()),
                         ));
                     }
                 }
-                _ => fields.push(self.field_path()?),
+                _ => {
+                    let path = self.field_path()?;
+                    let alias = self.alias();
+                    items.push(SelectItem::Field { path, alias });
+                }
             }
             if self.peek().tok == Tok::Comma {
                 self.bump();
@@ -228,8 +352,8 @@ impl Parser<'_> {
             }
         }
         match count_at {
-            None => Ok(Select::Fields(fields)),
-            Some(_) if fields.is_empty() => Ok(Select::Count),
+            None => Ok(Select::Items(items)),
+            Some(_) if items.is_empty() => Ok(Select::Count),
             Some(at) => {
                 Err(self.malformed(at, "COUNT() must be the only element in the SELECT list"))
             }

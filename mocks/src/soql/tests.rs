@@ -1,5 +1,8 @@
 //! Unit tests of the SOQL engine against a tiny in-memory catalog and data set (a few users,
-//! permission sets, assignments, licenses and voice calls).
+//! permission sets, assignments, licenses and voice calls). Aggregate queries are tested in the
+//! child module `aggregate`.
+
+mod aggregate;
 
 use chrono::NaiveDate;
 use serde_json::{Map, Value, json};
@@ -30,10 +33,7 @@ impl Catalog for Mem {
         self.fields
             .iter()
             .find(|(o, f, _)| *o == object && f.eq_ignore_ascii_case(field))
-            .map(|(_, f, ty)| FieldInfo {
-                name: (*f).to_string(),
-                ty: *ty,
-            })
+            .map(|(_, f, ty)| FieldInfo::of_type(*f, *ty))
     }
     fn relationship(&self, object: &str, relationship: &str) -> Option<RelationshipInfo> {
         self.relationships
@@ -410,10 +410,11 @@ fn count_must_stand_alone() {
 #[test]
 fn constructs_outside_the_subset_are_malformed_not_panics() {
     for q in [
-        "SELECT Name, COUNT(Id) FROM User GROUP BY Name",
-        "SELECT Name FROM User GROUP BY Name",
-        "SELECT COUNT(Id) FROM User",
-        "SELECT MAX(CallDurationInSeconds) FROM VoiceCall",
+        "SELECT Name, COUNT(Id) FROM User GROUP BY Name HAVING COUNT(Id) > 1",
+        "SELECT Name, COUNT(Id) FROM User GROUP BY ROLLUP(Name)",
+        "SELECT Name, COUNT(Id) FROM User GROUP BY CUBE(Name)",
+        "SELECT CALENDAR_YEAR(LastLoginDate), COUNT(Id) FROM User",
+        "SELECT Name FROM User GROUP BY DAY_ONLY(LastLoginDate)",
         "SELECT Id, (SELECT Id FROM PermissionSetAssignments) FROM User",
         "SELECT FIELDS(ALL) FROM User LIMIT 200",
         "SELECT TYPEOF Owner WHEN User THEN Name END FROM User",
