@@ -9,6 +9,7 @@ mod cli;
 mod client;
 mod daemon;
 mod doctor;
+mod idle;
 mod inert;
 mod init;
 mod limits;
