@@ -342,3 +342,43 @@ async fn a_call_taken_after_the_scan_cancels_that_agents_fix_only() {
     );
     assert_eq!(sim.sim.org.used_licenses(VOICE_PSL), Some(5));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_read_on_voice_calls_the_rule_is_skipped_with_a_note_and_the_scan_goes_on() {
+    let seed = crate::support::seed_fixture();
+    let mut fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(&seed).unwrap()).unwrap();
+    let perms = fixture["ObjectPermissions"].as_array_mut().unwrap();
+    let before = perms.len();
+    perms.retain(|p| p["SobjectType"] != "VoiceCall");
+    assert!(perms.len() < before, "the seed grants read on VoiceCall");
+    let org = Org::from_fixture_str(&fixture.to_string(), seed.parent().unwrap()).unwrap();
+    let sim = Sim::with(org).await;
+    let dir = scratch_dir("idle_no_access");
+    let cfg = idle_config(&dir, &sim, "");
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, AS_OF, &["scan"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let report = latest_report(&dir);
+    let rule = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == IDLE)
+        .expect("the idle rule's outcome");
+    assert_eq!(rule["status"], "undetermined", "{rule}");
+    assert!(
+        rule["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("cannot read VoiceCall"),
+        "{rule}"
+    );
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "scv-double-consumption"),
+        "the other rules still judge the org"
+    );
+}
