@@ -766,6 +766,11 @@ async fn fetch_scoped(
             .filter(|seat| judged.contains(&seat.license_id.as_str()))
             .map(|seat| seat.assignee_id.clone())
             .collect();
+        // A user-scoped read (apply's re-check) looks at exactly the users it was given, so
+        // an agent whose seat an earlier run already freed is still looked at.
+        if let Some(ids) = users {
+            holders = ids.to_vec();
+        }
         holders.sort();
         holders.dedup();
         snapshot.voice_activity = Some(
