@@ -16,7 +16,8 @@
 //! a time.
 //!
 //! With `--usage N` it measures `pslwarden usage` on the same orgs grown by N generated
-//! `VoiceCall` records (four weeks from 2026-01-05): wall time, peak RSS, API calls, query pages,
+//! `VoiceCall` records (over the 120 days before `sfsim generate --as-of 2026-05-01`, read whole
+//! with `usage --from 2026-01-01 --to 2026-04-30`): wall time, peak RSS, API calls, query pages,
 //! calls and segments counted, and the minutes.
 //!
 //! With `--idle N` it measures `pslwarden scan` with the `idle-voice-seat` rule on (`[org.idle]`
@@ -64,6 +65,10 @@ fn arg_list(args: &[String], name: &str, default: &str) -> Result<Vec<u64>, Stri
         })
         .collect()
 }
+
+/// `sfsim generate --as-of` for every generated org: its voice calls (with `--usage`) then
+/// cover 2026-01-01..2026-04-29, which `bench_usage` reads whole.
+const USAGE_AS_OF: &str = "2026-05-01";
 
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -151,6 +156,14 @@ fn run() -> Result<(), String> {
                 "--voice-calls",
                 &idle_calls.or(voice_calls).unwrap_or(0).to_string(),
             ])
+            // Usage: the calls fall in the 120 days before the as-of day, 2026-01-01..
+            // 2026-04-29, the period `bench_usage` reads. Idle: the as-of day is today (the
+            // generator's default), since a release scan's period ends at the real "now".
+            .args(if idle_calls.is_some() {
+                vec![]
+            } else {
+                vec!["--as-of", USAGE_AS_OF]
+            })
             .arg("--out")
             .arg(&fixture)
             .stdout(Stdio::null())
@@ -464,7 +477,7 @@ fn bench_apply(
     ))
 }
 
-/// `pslwarden usage` over the generated calls' four weeks.
+/// `pslwarden usage` over all the generated calls (2026-01-01..2026-04-30).
 fn bench_usage(
     pslwarden: &Path,
     sfsim: &Path,
@@ -479,7 +492,7 @@ fn bench_usage(
     let (wall, max_rss_kb, stats) = measure(
         pslwarden,
         &config,
-        &["usage", "--from", "2026-01-05", "--to", "2026-02-01"],
+        &["usage", "--from", "2026-01-01", "--to", "2026-04-30"],
         &url,
     )?;
     drop(served);

@@ -46,9 +46,14 @@ struct GenerateArgs {
     /// fixture to stdout, the summary to stderr).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// Number of VoiceCall records to add.
+    /// Number of VoiceCall records to add, over the 120 days before --as-of, with idle Voice
+    /// seats planted (mocks/README.md).
     #[arg(long, default_value_t = 0)]
     voice_calls: usize,
+    /// The day calls, logins and creation dates count back from (YYYY-MM-DD; default: today,
+    /// UTC).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Args)]
@@ -117,7 +122,10 @@ fn generate(args: GenerateArgs) -> ExitCode {
         affected_fraction: args.affected_fraction,
         voice_calls: args.voice_calls,
     };
-    match sfsim::generate::generate_to(&opts, args.out.as_deref()) {
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    match sfsim::generate::generate_to_as_of(&opts, as_of, args.out.as_deref()) {
         Ok(summary) => {
             eprintln!("sfsim: {summary}");
             ExitCode::SUCCESS

@@ -1,8 +1,13 @@
-//! Voice calls of a generated org: four weeks of `VoiceCall` records by agents in contact
-//! centers, with transfers and consults chained to an earlier call.
+//! Voice calls of a generated org: `VoiceCall` records by agents in contact centers over the
+//! 120 days before the as-of day, with transfers and consults chained to an earlier call, and
+//! the idle plan honoured (agents planted with old calls only get calls 62 to 120 days back,
+//! agents planted with none or new users get none; no call starts 59 to 61 days back).
 //!
 //! Must not: change the rest of the org (calls come from their own stream).
 
+use std::collections::HashSet;
+
+use super::idle::{FIRST_CALL_DAY, IdlePlan, LAST_CALL_DAY, PERIOD_DAYS, Plant, QUIET_DAYS};
 use super::*;
 
 /// One call before it becomes a record.
@@ -29,15 +34,58 @@ pub(super) struct CallDraft {
     pub(super) next: Option<String>,
 }
 
-/// `count` voice calls over four weeks, spread over the agents in contact centers. Transfers and
-/// consults chain to an earlier inbound call of the same center (`PreviousCallId`/`NextCallId`).
+/// The records and who took a call in the idle period.
+pub(super) struct Calls {
+    /// `VoiceCall` records.
+    pub(super) records: Vec<Value>,
+    /// Users with a call in the 60 days before the as-of day.
+    pub(super) in_period: HashSet<String>,
+}
+
+/// A day `days_back` before the as-of day for a call: in 2..=120, never in the quiet band,
+/// and weekends carry about a third of a weekday's volume; `old` keeps it before the period.
+fn call_day(rng: &mut Rng, as_of: i64, old: bool) -> i64 {
+    let first = if old {
+        QUIET_DAYS.end() + 1
+    } else {
+        FIRST_CALL_DAY
+    };
+    let mut back = first;
+    for _ in 0..16 {
+        back = rng.between(first as u64, LAST_CALL_DAY as u64) as i64;
+        if QUIET_DAYS.contains(&back) {
+            continue;
+        }
+        // 1970-01-01 was a Thursday: day 0 of the week is Thursday, 2 and 3 the weekend.
+        let weekday = ((as_of / 86_400 - back) % 7 + 7) % 7;
+        if matches!(weekday, 2 | 3) && rng.chance(0.7) {
+            continue;
+        }
+        return back;
+    }
+    if QUIET_DAYS.contains(&back) {
+        QUIET_DAYS.end() + 1
+    } else {
+        back
+    }
+}
+
+/// `count` voice calls over the 120 days before the as-of day, spread over the agents in
+/// contact centers that the plan lets take calls. Transfers and consults chain to an earlier
+/// inbound call of the same center (`PreviousCallId`/`NextCallId`), except for agents planted
+/// with old calls only, whose calls stay before the period.
 pub(super) fn voice_calls(
     count: usize,
     agents: &[Agent],
     catalog: &Catalog,
     rng: &mut Rng,
     ids: &mut IdFactory,
-) -> Vec<Value> {
+    plan: &IdlePlan,
+) -> Calls {
+    let callers: Vec<&Agent> = agents
+        .iter()
+        .filter(|a| matches!(plan.plant(&a.id), Plant::Normal | Plant::OldCalls))
+        .collect();
     const TYPES: [&str; 6] = [
         "Inbound",
         "Outbound",
@@ -51,21 +99,20 @@ pub(super) fn voice_calls(
     // Per center, the last answered inbound call still free to chain a transfer or consult to.
     let mut chainable: Vec<Option<usize>> = vec![None; catalog.centers.len()];
     for _ in 0..count {
-        let (center, agent) = if agents.is_empty() {
+        let (center, agent) = if callers.is_empty() {
             (rng.below(catalog.centers.len()), None)
         } else {
-            let agent = &agents[rng.below(agents.len())];
+            let agent = callers[rng.below(callers.len())];
             (agent.center, Some(agent.id.clone()))
         };
+        let old_only = agent
+            .as_deref()
+            .is_some_and(|a| plan.plant(a) == Plant::OldCalls);
         let def = &catalog.centers[center];
         let call_type = TYPES[rng.weighted(&TYPE_WEIGHTS)];
-        let mut day = rng.between(0, 27) as i64;
-        // Weekends carry about a third of a weekday's volume.
-        if day % 7 >= 5 && rng.chance(0.7) {
-            day -= rng.between(1, 4) as i64;
-        }
+        let back = call_day(rng, plan.as_of, old_only);
         let local = rng.between(8 * 3600, 18 * 3600) as i64;
-        let mut start = CALLS_EPOCH + day * 86_400 + local + def.region.utc_shift_hours() * 3600;
+        let mut start = plan.as_of - back * 86_400 + local + def.region.utc_shift_hours() * 3600;
         let abandoned = call_type == "Inbound" && rng.chance(0.06);
         let duration = match call_type {
             "Inbound" if abandoned => rng.between(10, 120),
@@ -82,6 +129,7 @@ pub(super) fn voice_calls(
         };
         let mut previous = None;
         if matches!(call_type, "Transfer" | "Consult")
+            && !old_only
             && let Some(prev) = chainable[center].take()
         {
             let prev_draft = &drafts[prev];
@@ -113,7 +161,13 @@ pub(super) fn voice_calls(
         }
     }
 
-    drafts
+    let period_start = plan.as_of - PERIOD_DAYS * 86_400;
+    let in_period = drafts
+        .iter()
+        .filter(|d| d.start >= period_start)
+        .filter_map(|d| d.user.clone())
+        .collect();
+    let records = drafts
         .into_iter()
         .map(|call| {
             let def = &catalog.centers[call.center];
@@ -143,7 +197,8 @@ pub(super) fn voice_calls(
                 ("ToPhoneNumber", to.into()),
             ])
         })
-        .collect()
+        .collect();
+    Calls { records, in_period }
 }
 
 /// Salesforce's datetime form for epoch seconds.

@@ -2,13 +2,15 @@
 //! benchmark and scale tests, with an exact list of what was planted in them.
 //!
 //! Owns the generator (population shares; the catalog of permission set licenses, permission
-//! sets, groups, profiles and contact centers; users and their assignments; voice calls), the
-//! [`Expected`] summary of planted findings, and writing a fixture one record a line. The
-//! catalog is in `catalog`, the deterministic draws and ids in `draw`, the voice calls in `calls`;
-//! this module places the users and writes the result.
+//! sets, groups, profiles and contact centers; users and their assignments; voice calls; idle
+//! Voice seats), the [`Expected`] summary of planted findings, and writing a fixture one record
+//! a line. The catalog is in `catalog`, the deterministic draws and ids in `draw`, the voice
+//! calls in `calls`, the idle plan (logins, new users, exceptions) in `idle`; this module places
+//! the users and writes the result.
 //!
 //! Must not: validate or load fixtures (that is `fixture`'s job; the tests prove the output valid
-//! by loading it into an [`Org`](crate::Org)), read the clock, the environment or the network.
+//! by loading it into an [`Org`](crate::Org)), read the clock (the as-of day is passed in), the
+//! environment or the network.
 //! The same options always give the same fixture, byte for byte: one splitmix64 stream per part,
 //! and only ordered collections.
 //!
@@ -21,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -32,10 +34,14 @@ use crate::values;
 mod calls;
 mod catalog;
 mod draw;
+mod idle;
+#[cfg(test)]
+mod idle_tests;
 
 use calls::*;
 use catalog::*;
 use draw::*;
+pub use idle::{SUPERVISOR_GROUP, SUPERVISOR_SET};
 
 /// `--affected-fraction` when none is given: 2% of users double-consume a Voice seat.
 pub const DEFAULT_AFFECTED_FRACTION: f64 = 0.02;
@@ -74,8 +80,12 @@ const INACTIVE_SHARE: f64 = 0.05;
 const STREAM_ORG: u64 = 0x6F72_6700_0000_0001;
 const STREAM_CALLS: u64 = 0x6361_6C6C_0000_0002;
 
-/// Monday 2026-01-05 00:00 UTC: voice calls fall in the four weeks after it.
-const CALLS_EPOCH: i64 = 1_767_571_200;
+/// The as-of day of [`generate`] (the library cannot read the clock; `sfsim generate` defaults
+/// to today): the as-of day of `mocks/fixtures/scan-idle-voice.json` too.
+pub const DEFAULT_AS_OF: NaiveDate = match NaiveDate::from_ymd_opt(2026, 6, 30) {
+    Some(day) => day,
+    None => NaiveDate::MIN,
+};
 
 /// The consumer key, secret and refresh token of the seed fixture's demo connected app, so the
 /// same pslwarden configuration signs in to a generated org.
@@ -172,6 +182,22 @@ pub struct Expected {
     pub orphan_psl_assignment_ids: Vec<String>,
     /// The ones among them whose user is inactive (sorted; reported separately).
     pub orphan_psl_assignment_ids_inactive: Vec<String>,
+    /// With `--voice-calls`: active holders of a seat of either Voice license who took no call
+    /// in the 60 days before the as-of day, were created before that and are not exempt by the
+    /// set `Contact_Center_Supervisor` or the group `Voice_Supervisors` (sorted): what the
+    /// `idle-voice-seat` rule reports with `after_days = 60` and those exceptions.
+    #[serde(default)]
+    pub idle_voice_seat_user_ids: Vec<String>,
+    /// With `--voice-calls`: inactive holders of a seat of either Voice license (sorted).
+    #[serde(default)]
+    pub idle_voice_seat_deactivated_user_ids: Vec<String>,
+    /// Those of `idle_voice_seat_user_ids` who logged in within the 30 days before the as-of day
+    /// (sorted): not idle when the rule also asks for no login in 30 days.
+    #[serde(default)]
+    pub idle_voice_seat_recent_login_user_ids: Vec<String>,
+    /// The as-of day the calls, logins and creation dates count back from (with `--voice-calls`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<NaiveDate>,
     /// Seats per permission set license, in fixture order.
     pub psl_counts: Vec<PslCount>,
     /// How the users and records break down, for the benchmark's report.
@@ -227,12 +253,21 @@ pub struct Population {
     pub license_assignments: usize,
     /// `VoiceCall` records.
     pub voice_calls: usize,
+    /// Voice-seat holders exempt from the idle rule by the supervisor set or group.
+    #[serde(default)]
+    pub idle_voice_seat_exceptions: usize,
 }
 
-/// Builds an org in memory. Options out of range are brought into range (users at least 1 and
-/// at most [`MAX_USERS`], the fraction into 0..=[`MAX_AFFECTED_FRACTION`]); call
-/// [`GenerateOptions::validate`] first to refuse them instead.
+/// [`generate_as_of`] on [`DEFAULT_AS_OF`].
 pub fn generate(opts: &GenerateOptions) -> Generated {
+    generate_as_of(opts, DEFAULT_AS_OF)
+}
+
+/// Builds an org in memory; with voice calls, they and the idle plan count back from `as_of`.
+/// Options out of range are brought into range (users at least 1 and at most [`MAX_USERS`], the
+/// fraction into 0..=[`MAX_AFFECTED_FRACTION`]); call [`GenerateOptions::validate`] first to
+/// refuse them instead.
+pub fn generate_as_of(opts: &GenerateOptions, as_of: NaiveDate) -> Generated {
     let users = opts.users.clamp(1, MAX_USERS);
     let fraction = if opts.affected_fraction.is_nan() {
         0.0
@@ -244,27 +279,64 @@ pub fn generate(opts: &GenerateOptions) -> Generated {
     let catalog = Catalog::build(&mut ids, &mut rng, opts.seed);
     let mut builder = OrgBuilder::new(&catalog, opts.seed);
     builder.users(users, fraction, &mut rng, &mut ids);
-    let calls = if opts.voice_calls > 0 {
-        let mut calls_rng = Rng::new(opts.seed ^ STREAM_CALLS);
-        voice_calls(
-            opts.voice_calls,
-            &builder.agents,
-            &catalog,
-            &mut calls_rng,
-            &mut ids,
-        )
-    } else {
-        Vec::new()
+    if opts.voice_calls == 0 {
+        return builder.finish(opts.seed, users, fraction, Vec::new(), &mut rng);
+    }
+    let mut idle_rng = Rng::new(opts.seed ^ idle::STREAM_IDLE);
+    let plan = idle::plan(&builder.seat_holders, as_of, &mut idle_rng);
+    let mut calls_rng = Rng::new(opts.seed ^ STREAM_CALLS);
+    let calls = voice_calls(
+        opts.voice_calls,
+        &builder.agents,
+        &catalog,
+        &mut calls_rng,
+        &mut ids,
+        &plan,
+    );
+    let holders = std::mem::take(&mut builder.seat_holders);
+    let mut generated = builder.finish(opts.seed, users, fraction, calls.records, &mut rng);
+    let planted = idle::apply(
+        &mut generated.fixture,
+        &plan,
+        &holders,
+        &calls.in_period,
+        &mut idle_rng,
+        &mut ids,
+    );
+    let expected = &mut generated.expected;
+    expected.idle_voice_seat_user_ids = planted.idle;
+    expected.idle_voice_seat_deactivated_user_ids = planted.deactivated;
+    expected.idle_voice_seat_recent_login_user_ids = planted.recent_login;
+    expected.as_of = Some(as_of);
+    let count = |object: &str| {
+        generated
+            .fixture
+            .get(object)
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len)
     };
-    builder.finish(opts.seed, users, fraction, calls, &mut rng)
+    expected.population.permission_sets = count("PermissionSet");
+    expected.population.permission_set_groups = count("PermissionSetGroup");
+    expected.population.permission_set_assignments = count("PermissionSetAssignment");
+    expected.population.idle_voice_seat_exceptions = planted.exempt;
+    generated
+}
+
+/// [`generate_to_as_of`] on [`DEFAULT_AS_OF`].
+pub fn generate_to(opts: &GenerateOptions, out: Option<&Path>) -> Result<String, GenerateError> {
+    generate_to_as_of(opts, DEFAULT_AS_OF, out)
 }
 
 /// Validates the options, generates, and writes: with `out`, the fixture to `out` and the
 /// expected summary to `out` + `.expected.json`; without, the fixture to standard output and
 /// the summary to standard error. Returns a one-line summary for the terminal.
-pub fn generate_to(opts: &GenerateOptions, out: Option<&Path>) -> Result<String, GenerateError> {
+pub fn generate_to_as_of(
+    opts: &GenerateOptions,
+    as_of: NaiveDate,
+    out: Option<&Path>,
+) -> Result<String, GenerateError> {
     opts.validate()?;
-    let generated = generate(opts);
+    let generated = generate_as_of(opts, as_of);
     let summary = summary_line(&generated.expected);
     match out {
         Some(path) => {
@@ -313,10 +385,21 @@ fn write_file(
 
 fn summary_line(expected: &Expected) -> String {
     let p = &expected.population;
+    let idle = match expected.as_of {
+        Some(day) => format!(
+            "; as of {day}: {} idle Voice seats ({} logged in within 30 days), {} deactivated, \
+             {} exempt",
+            expected.idle_voice_seat_user_ids.len(),
+            expected.idle_voice_seat_recent_login_user_ids.len(),
+            expected.idle_voice_seat_deactivated_user_ids.len(),
+            p.idle_voice_seat_exceptions
+        ),
+        None => String::new(),
+    };
     format!(
         "{} users ({} inactive): {} Amazon agents, {} partner agents, {} with both, {} planted \
          double consumption ({} inactive, {} through a group), {} planted orphan PSL \
-         assignments, {} voice calls",
+         assignments, {} voice calls{idle}",
         p.users,
         p.inactive_users,
         p.amazon_agents,
@@ -436,6 +519,8 @@ struct OrgBuilder<'a> {
     double_consumed: u64,
     /// Agents who can take calls.
     agents: Vec<Agent>,
+    /// Holders of a seat of either Voice license, in user order (for the idle plan).
+    seat_holders: Vec<idle::SeatHolder>,
     /// Planted and counted facts, filled as users are built.
     expected: Expected,
 }
@@ -508,6 +593,7 @@ impl<'a> OrgBuilder<'a> {
             orphans_per_psl: vec![0; catalog.psls.len()],
             double_consumed: 0,
             agents: Vec::new(),
+            seat_holders: Vec::new(),
             expected: Expected::default(),
         }
     }
@@ -719,6 +805,13 @@ impl<'a> OrgBuilder<'a> {
         let mut seats: Vec<usize> = needed.iter().copied().collect();
         seats.extend(orphan_psl);
         seats.sort_unstable();
+        // The two Voice licenses come first in the catalog.
+        if seats.iter().any(|p| *p < 2) {
+            self.seat_holders.push(idle::SeatHolder {
+                id: id.clone(),
+                active,
+            });
+        }
         for psl in seats {
             let seat_id = ids.next("2LA");
             self.license_assignments.push(record([
@@ -1253,17 +1346,62 @@ mod tests {
             voice_calls: 100,
             ..small(6)
         });
-        for object in [
-            "User",
-            "PermissionSetAssignment",
-            "PermissionSetLicenseAssign",
-        ] {
-            assert_eq!(
-                records(&without.fixture, object),
-                records(&with.fixture, object)
-            );
-        }
+        // Seats and the planted findings are exactly the same.
+        assert_eq!(
+            records(&without.fixture, "PermissionSetLicenseAssign"),
+            records(&with.fixture, "PermissionSetLicenseAssign")
+        );
+        let (a, b) = (&without.expected, &with.expected);
+        assert_eq!(a.double_consumption_user_ids, b.double_consumption_user_ids);
+        assert_eq!(
+            a.double_consumption_inactive_user_ids,
+            b.double_consumption_inactive_user_ids
+        );
+        assert_eq!(
+            a.double_consumption_via_group_user_ids,
+            b.double_consumption_via_group_user_ids
+        );
+        assert_eq!(a.orphan_psl_assignment_ids, b.orphan_psl_assignment_ids);
+        assert_eq!(
+            a.orphan_psl_assignment_ids_inactive,
+            b.orphan_psl_assignment_ids_inactive
+        );
+        assert_eq!(a.psl_counts, b.psl_counts);
+        let recounted = recount(&with.fixture);
+        assert_eq!(recounted.double_consumption, b.double_consumption_user_ids);
+        assert_eq!(recounted.orphans, b.orphan_psl_assignment_ids);
+        // Users keep every field but gain their login and creation dates; the assignments
+        // before the exceptions' are the same records.
+        let strip = |users: &[Value]| -> Vec<Value> {
+            users
+                .iter()
+                .map(|u| {
+                    let mut u = u.clone();
+                    if let Value::Object(m) = &mut u {
+                        m.remove("LastLoginDate");
+                        m.remove("CreatedDate");
+                    }
+                    u
+                })
+                .collect()
+        };
+        assert_eq!(
+            strip(records(&without.fixture, "User")),
+            strip(records(&with.fixture, "User"))
+        );
+        let before = records(&without.fixture, "PermissionSetAssignment");
+        assert_eq!(
+            before,
+            &records(&with.fixture, "PermissionSetAssignment")[..before.len()]
+        );
         assert_eq!(records(&with.fixture, "VoiceCall").len(), 100);
+        // Without voice calls, nothing about idle seats is planted or listed.
+        assert!(a.idle_voice_seat_user_ids.is_empty() && a.as_of.is_none());
+        assert!(
+            records(&without.fixture, "User")
+                .iter()
+                .all(|u| u.get("LastLoginDate").is_none())
+        );
     }
 
     #[test]

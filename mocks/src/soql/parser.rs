@@ -523,6 +523,10 @@ impl Parser<'_> {
     fn order_items(&mut self) -> Result<Vec<OrderItem>, SoqlError> {
         let mut items = Vec::new();
         loop {
+            let t = self.peek().clone();
+            if matches!(t.tok, Tok::Ident(_)) && self.peek_at(1).tok == Tok::LParen {
+                return Err(self.unsupported(&t, "ORDER BY a function"));
+            }
             let field = self.field_path()?;
             let descending = if self.eat_kw("DESC") {
                 true

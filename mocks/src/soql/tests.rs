@@ -415,6 +415,7 @@ fn constructs_outside_the_subset_are_malformed_not_panics() {
         "SELECT Name, COUNT(Id) FROM User GROUP BY CUBE(Name)",
         "SELECT CALENDAR_YEAR(LastLoginDate), COUNT(Id) FROM User",
         "SELECT Name FROM User GROUP BY DAY_ONLY(LastLoginDate)",
+        "SELECT Name, COUNT(Id) FROM User GROUP BY Name ORDER BY COUNT(Id) DESC",
         "SELECT Id, (SELECT Id FROM PermissionSetAssignments) FROM User",
         "SELECT FIELDS(ALL) FROM User LIMIT 200",
         "SELECT TYPEOF Owner WHEN User THEN Name END FROM User",
