@@ -382,3 +382,80 @@ async fn without_read_on_voice_calls_the_rule_is_skipped_with_a_note_and_the_sca
         "the other rules still judge the org"
     );
 }
+
+/// The user ids of the idle rule's findings of `kind`, sorted.
+fn idle_user_ids(report: &Value, kind: &str) -> Vec<String> {
+    let ids: BTreeSet<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == IDLE && f["kind"] == kind)
+        .map(|f| f["user_id"].as_str().unwrap().to_string())
+        .collect();
+    ids.into_iter().collect()
+}
+
+fn sorted(ids: &[String]) -> Vec<String> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_org_yields_exactly_its_planted_idle_agents() {
+    let g = sfsim::generate::generate(&sfsim::generate::GenerateOptions {
+        users: 1_500,
+        seed: 11,
+        affected_fraction: 0.02,
+        voice_calls: 20_000,
+    });
+    let expected = g.expected.clone();
+    assert!(
+        !expected.idle_voice_seat_user_ids.is_empty()
+            && !expected.idle_voice_seat_recent_login_user_ids.is_empty(),
+        "the generator planted idle agents"
+    );
+    let org = Org::from_fixture_str(&g.fixture.to_string(), Path::new(".")).unwrap();
+    let sim = Sim::with(org).await;
+    let dir = scratch_dir("idle_generated");
+    // The generator's exception names; its as-of day is 2026-06-30.
+    let cfg = config(
+        &dir,
+        &sim,
+        "[org.window]\nalways_open = true\n[org.idle]\n\
+         except_permission_sets = [\"Contact_Center_Supervisor\"]\n\
+         except_permission_set_groups = [\"Voice_Supervisors\"]\n",
+    );
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, AS_OF, &["scan"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let report = latest_report(&dir);
+    assert_eq!(
+        idle_user_ids(&report, IDLE),
+        sorted(&expected.idle_voice_seat_user_ids)
+    );
+    assert_eq!(
+        idle_user_ids(&report, DEACTIVATED),
+        sorted(&expected.idle_voice_seat_deactivated_user_ids)
+    );
+
+    // With `also_last_login_days = 30` the recent logins are spared.
+    let dir = scratch_dir("idle_generated_login");
+    let cfg = config(
+        &dir,
+        &sim,
+        "[org.window]\nalways_open = true\n[org.idle]\nalso_last_login_days = 30\n\
+         except_permission_sets = [\"Contact_Center_Supervisor\"]\n\
+         except_permission_set_groups = [\"Voice_Supervisors\"]\n",
+    );
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, AS_OF, &["scan"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let spared: BTreeSet<&String> = expected
+        .idle_voice_seat_recent_login_user_ids
+        .iter()
+        .collect();
+    let still: Vec<String> = sorted(&expected.idle_voice_seat_user_ids)
+        .into_iter()
+        .filter(|id| !spared.contains(id))
+        .collect();
+    assert_eq!(idle_user_ids(&latest_report(&dir), IDLE), still);
+}
