@@ -258,17 +258,29 @@ fn finding(
         .filter(|h| h.license_id() == Some(license.id.as_str()))
         .map(|h| index.held_permission_set(h))
         .collect();
-    let last_call = activity
-        .last_call_before
-        .get(&user.id)
-        .map(|c| super::CallRef {
-            at: c.at.clone(),
-            call_type: c.call_type.clone(),
-        });
+    // A deactivated user is reported whatever their calls: one with a call in the period gets
+    // that call as evidence instead of "no call since".
+    let in_period = activity.last_call_in_period.get(&user.id);
+    let last_call = match in_period {
+        Some(at) => Some(super::CallRef {
+            at: at.clone(),
+            call_type: None,
+        }),
+        None => activity
+            .last_call_before
+            .get(&user.id)
+            .map(|c| super::CallRef {
+                at: c.at.clone(),
+                call_type: c.call_type.clone(),
+            }),
+    };
     let mut evidence = vec![
-        Evidence::NoCallSince {
-            since: since.to_string(),
-            last_call: last_call.clone(),
+        match (in_period, &last_call) {
+            (Some(_), Some(call)) => Evidence::LastCall(call.clone()),
+            _ => Evidence::NoCallSince {
+                since: since.to_string(),
+                last_call: last_call.clone(),
+            },
         },
         Evidence::LastLogin {
             at: user.last_login_date.clone(),
@@ -535,6 +547,16 @@ mod tests {
         let user1 = found.iter().find(|f| f.user_id == USER1).expect("reported");
         assert_eq!(user1.kind, KIND_DEACTIVATED);
         assert_eq!(user1.severity, Severity::Low);
+        assert_eq!(
+            user1.evidence[0].to_string(),
+            "last call as agent 2026-06-01",
+            "not \"no call since\": they did call"
+        );
+        assert!(
+            user1.summary.contains("last call 2026-06-01"),
+            "{}",
+            user1.summary
+        );
     }
 
     #[test]

@@ -374,6 +374,8 @@ pub enum Evidence {
         since: String,
         last_call: Option<CallRef>,
     },
+    /// The user's latest call as agent (in the period: a deactivated user who still called).
+    LastCall(CallRef),
     /// The user's last login (`User.LastLoginDate`; `None`: never logged in).
     LastLogin { at: Option<String> },
     /// The user's Natterbox license record and the licenses it holds (the pack's names).
@@ -424,6 +426,13 @@ impl fmt::Display for Evidence {
                         f.write_str(")")
                     }
                     None => f.write_str(" (no call as agent on record)"),
+                }
+            }
+            Evidence::LastCall(call) => {
+                write!(f, "last call as agent {}", date_part(&call.at))?;
+                match &call.call_type {
+                    Some(kind) => write!(f, " ({kind})"),
+                    None => Ok(()),
                 }
             }
             Evidence::LastLogin { at } => match at {
