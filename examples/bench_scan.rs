@@ -121,7 +121,7 @@ fn run() -> Result<(), String> {
 
     if idle_calls.is_some() {
         println!(
-            "| users | voice calls | latency ms | wall s | peak RSS MB | API calls | query pages | idle found/planted | deactivated found/planted | extra idle findings |"
+            "| users | voice calls | latency ms | wall s (without the rule) | peak RSS MB | API calls (without the rule) | query pages | idle found/planted | deactivated found/planted | extra idle findings |"
         );
         println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     } else if voice_calls.is_some() {
@@ -381,6 +381,12 @@ fn bench_idle(
     case: &IdleCase,
 ) -> Result<String, String> {
     let (users, calls, latency_ms) = (case.users, case.calls, case.latency_ms);
+    // The same org scanned without the rule first: what reading the calls adds.
+    let (served, url) = serve(sfsim, fixture, latency_ms, &[])?;
+    let (_, plain_config) =
+        write_config(&work.join(format!("plain-{users}-{latency_ms}")), &url, "")?;
+    let (plain_wall, _, plain_stats) = measure(pslwarden, &plain_config, &["scan"], &url)?;
+    drop(served);
     let (served, url) = serve(sfsim, fixture, latency_ms, &[])?;
     let (case_dir, config) = write_config(
         &work.join(format!("idle-{users}-{latency_ms}")),
@@ -422,10 +428,12 @@ fn bench_idle(
     let hits = |f: &[String], p: &[String]| f.iter().filter(|id| p.contains(id)).count();
     let extra = idle.len() - hits(&idle, &idle_planted) + gone.len() - hits(&gone, &gone_planted);
     Ok(format!(
-        "| {users} | {calls} | {latency_ms} | {:.2} | {:.0} | {} | {} | {}/{} | {}/{} | {extra} |",
+        "| {users} | {calls} | {latency_ms} | {:.2} ({:.2}) | {:.0} | {} ({}) | {} | {}/{} | {}/{} | {extra} |",
         wall.as_secs_f64(),
+        plain_wall.as_secs_f64(),
         max_rss_kb as f64 / 1024.0,
         stats["api_calls"].as_u64().unwrap_or(0),
+        plain_stats["api_calls"].as_u64().unwrap_or(0),
         report["api"]["query_pages"].as_u64().unwrap_or(0),
         hits(&idle, &idle_planted),
         idle_planted.len(),
