@@ -253,6 +253,16 @@ async fn with_reclaim_on_apply_frees_the_idle_seats_and_rollback_restores_them()
     let before = assignments(&sim.sim.org);
     let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, AS_OF, &["apply", "--yes"]).await);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let apply_md = std::fs::read_dir(dir.join("reports/sim"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("apply.md"))
+        .find(|p| p.is_file())
+        .expect("apply.md");
+    let apply_md = std::fs::read_to_string(apply_md).unwrap();
+    assert!(
+        apply_md.contains("they can no longer take calls in the contact center"),
+        "the apply report says what the agents lose: {apply_md}"
+    );
     // agent.nocalls, agent.recentlogin, agent.deactivated (Voice); agent.oldcalls (partner).
     assert_eq!(sim.sim.org.used_licenses(VOICE_PSL), Some(4), "{stdout}");
     assert_eq!(sim.sim.org.used_licenses(PARTNER_PSL), Some(1), "{stdout}");

@@ -602,8 +602,15 @@ pub fn build_plan(
                 LICENSE_ASSIGNMENT,
                 Some(seat_id),
                 format!(
-                    "delete the {} seat of {} (license assignment {seat_id})",
-                    finding.psl, finding.username
+                    "delete the {} seat of {} (license assignment {seat_id}){}",
+                    finding.psl,
+                    finding.username,
+                    if finding.rule == idle_voice_seat::ID {
+                        "; an idle agent: they can no longer take calls in the contact center \
+                         (rollback restores the seat and the sets)"
+                    } else {
+                        ""
+                    }
                 ),
                 facts,
             )
