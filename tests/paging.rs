@@ -383,7 +383,14 @@ async fn usage_with_opaque_locators_and_short_pages_counts_what_usual_paging_cou
         ("paging_usage_strict", STRICT),
     ] {
         let (sim, _) = planted(300, 0.02, 4000, paging).await;
-        let folder = run(&sim, name, usage, &["usage", "--month", "2026-01"]).await;
+        // `generate` spreads the calls over the 120 days before its as-of day (2026-06-30).
+        let folder = run(
+            &sim,
+            name,
+            usage,
+            &["usage", "--from", "2026-03-01", "--to", "2026-06-30"],
+        )
+        .await;
         let report = read(folder.join("usage.json"));
         assert!(
             report["totals"]["calls"].as_u64().expect("calls") > 1000,

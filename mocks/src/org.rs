@@ -465,4 +465,34 @@ mod tests {
         assert_eq!(unknown.status_code, "INVALID_TYPE");
         assert!(org.records("VoiceCall").is_empty());
     }
+
+    #[test]
+    fn a_user_created_now_gets_created_date_now_and_last_login_is_not_writable() {
+        let org = seed();
+        let before = chrono::Utc::now() - chrono::Duration::seconds(5);
+        let id = org
+            .insert(
+                "User",
+                &fields(json!({"Username": "new.agent@x.example", "LastName": "Agent"})),
+            )
+            .expect("inserted");
+        let user = org
+            .records("User")
+            .into_iter()
+            .find(|u| u["Id"] == id.as_str())
+            .expect("stored");
+        let created = user["CreatedDate"].as_str().expect("CreatedDate set");
+        let created = chrono::DateTime::parse_from_str(created, "%Y-%m-%dT%H:%M:%S%.3f%z")
+            .expect("Salesforce's dateTime form");
+        assert!(created >= before, "{created}");
+        assert!(user.get("LastLoginDate").is_none_or(Value::is_null));
+        let refused = org
+            .insert(
+                "User",
+                &fields(json!({"Username": "b@x.example", "LastName": "B",
+                               "LastLoginDate": "2026-06-01T00:00:00Z"})),
+            )
+            .expect_err("read-only");
+        assert_eq!(refused.status_code, "INVALID_FIELD_FOR_INSERT_UPDATE");
+    }
 }

@@ -18,6 +18,7 @@ use crate::soql::{self, RecordKey};
 const PSL: &str = "PermissionSetLicense";
 const PSLA: &str = "PermissionSetLicenseAssign";
 const PSA: &str = "PermissionSetAssignment";
+const VOICE_CALL: &str = "VoiceCall";
 
 /// One stored record.
 #[derive(Debug, Clone)]
@@ -62,6 +63,10 @@ pub struct Store {
     /// assignment of a large org. Only ever added to; readers re-check the row (a rolled-back or
     /// deleted slot, or a changed assignee, is filtered out there).
     by_assignee: HashMap<(String, String), Vec<usize>>,
+    /// Slots of `VoiceCall` records per `UserId` (its 15-character form): the idle rule's
+    /// aggregate names up to 2 000 agents out of a million calls, and must not read them all.
+    /// Like `by_assignee`, only ever added to; the query engine re-checks every row it gets.
+    by_call_user: HashMap<String, Vec<usize>>,
     /// Changes since the last `commit`, newest last.
     journal: Vec<Undo>,
     /// Source of ids for inserted records.
@@ -87,6 +92,7 @@ impl Store {
                 deleted: false,
             };
             if let Some(&slot) = store.index.get(&id) {
+                store.index_assignee(slot, &row);
                 store.slots[slot] = Some(row);
                 continue;
             }
@@ -112,6 +118,16 @@ impl Store {
     }
 
     fn index_assignee(&mut self, slot: usize, row: &Row) {
+        if row.object == VOICE_CALL {
+            if let Some(user) = row.fields.get("UserId").and_then(Value::as_str) {
+                let key = user.get(..15).unwrap_or(user).to_string();
+                let slots = self.by_call_user.entry(key).or_default();
+                if slots.last() != Some(&slot) {
+                    slots.push(slot);
+                }
+            }
+            return;
+        }
         if row.object != PSA && row.object != PSLA {
             return;
         }
@@ -378,6 +394,35 @@ impl soql::DataSource for Store {
     fn by_key(&self, key: RecordKey) -> Option<&soql::Record> {
         self.at(key.0).map(|r| &r.fields)
     }
+
+    fn records_with<'a>(
+        &'a self,
+        object: &str,
+        field: &str,
+        ids: &std::collections::HashSet<&str>,
+    ) -> Option<Vec<(RecordKey, &'a soql::Record)>> {
+        if object != VOICE_CALL || field != "UserId" {
+            return None;
+        }
+        let mut slots: Vec<usize> = ids
+            .iter()
+            .filter_map(|id| self.by_call_user.get(*id))
+            .flatten()
+            .copied()
+            .collect();
+        // Store order, as a scan would give them; a slot indexed twice (its UserId changed
+        // back and forth) once.
+        slots.sort_unstable();
+        slots.dedup();
+        Some(
+            slots
+                .into_iter()
+                .filter_map(|slot| Some((slot, self.at(slot)?)))
+                .filter(|(_, row)| !row.deleted && row.object == VOICE_CALL)
+                .map(|(slot, row)| (RecordKey(slot), &row.fields))
+                .collect(),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -481,5 +526,58 @@ mod tests {
     fn fifteen_character_ids_find_rows() {
         let store = seeded();
         assert!(store.live("0PL000000000001").is_some());
+    }
+
+    #[test]
+    fn calls_by_user_follow_inserts_updates_deletes_and_rollbacks() {
+        use soql::DataSource;
+        let (a, b) = ("005000000000001AAA", "005000000000002AAA");
+        let mut store = Store::from_records(vec![
+            (
+                VOICE_CALL.into(),
+                map(json!({"Id": "0LQ000000000001AAA", "UserId": a})),
+            ),
+            (
+                VOICE_CALL.into(),
+                map(json!({"Id": "0LQ000000000002AAA", "UserId": b})),
+            ),
+        ]);
+        let ids_of = |store: &Store, users: &[&str]| -> Vec<String> {
+            let keys: std::collections::HashSet<&str> = users.iter().map(|u| &u[..15]).collect();
+            store
+                .records_with(VOICE_CALL, "UserId", &keys)
+                .expect("indexed")
+                .into_iter()
+                .filter_map(|(_, r)| r.get("Id")?.as_str().map(str::to_string))
+                .collect()
+        };
+        assert_eq!(ids_of(&store, &[a]), ["0LQ000000000001AAA"]);
+        store.insert(
+            VOICE_CALL,
+            map(json!({"Id": "0LQ000000000003AAA", "UserId": a})),
+        );
+        store.commit();
+        assert_eq!(
+            ids_of(&store, &[a, b]),
+            [
+                "0LQ000000000001AAA",
+                "0LQ000000000002AAA",
+                "0LQ000000000003AAA"
+            ]
+        );
+        // Moved to b: still offered under a (the engine re-checks), now also under b.
+        let savepoint = store.savepoint();
+        store.update("0LQ000000000001AAA", &map(json!({"UserId": b})));
+        assert!(ids_of(&store, &[b]).contains(&"0LQ000000000001AAA".to_string()));
+        store.rollback_to(savepoint);
+        assert!(ids_of(&store, &[a]).contains(&"0LQ000000000001AAA".to_string()));
+        store.delete("0LQ000000000003AAA");
+        store.commit();
+        assert_eq!(ids_of(&store, &[a]), ["0LQ000000000001AAA"]);
+        assert!(
+            store
+                .records_with("User", "Id", &Default::default())
+                .is_none()
+        );
     }
 }

@@ -81,6 +81,15 @@ impl soql::DataSource for WithUserPermissionAccess<'_> {
         }
         self.store.by_key(key)
     }
+
+    fn records_with<'b>(
+        &'b self,
+        object: &str,
+        field: &str,
+        ids: &std::collections::HashSet<&str>,
+    ) -> Option<Vec<(RecordKey, &'b soql::Record)>> {
+        self.store.records_with(object, field, ids)
+    }
 }
 
 const MIN_BATCH: usize = 200;
@@ -590,6 +599,100 @@ mod tests {
             grouped[0]["Assignee"]["Username"],
             "supervisor.group@idle-voice.example.org"
         );
+    }
+
+    /// A benchmark, not a test (it asserts nothing about time): the idle rule's aggregate over a
+    /// million calls of 100 000 users with an `IN` list of 2 000. Run it with
+    /// `cargo test --release -p sfsim -- --ignored --nocapture a_million_calls`.
+    #[test]
+    #[ignore = "a benchmark: run with --release --ignored --nocapture"]
+    fn a_million_calls_aggregate_by_user() {
+        let user = |n: usize| {
+            let id15 = format!("005{n:012}");
+            crate::ids::to_id18(&id15).unwrap_or(id15)
+        };
+        let started = std::time::Instant::now();
+        let mut records = Vec::with_capacity(1_000_000);
+        for i in 0..1_000_000usize {
+            let day = 1 + (i * 7919) % 120;
+            let start = format!(
+                "2026-{:02}-{:02}T10:00:00.000+0000",
+                3 + day / 30,
+                1 + day % 28
+            );
+            let fields = json!({
+                "Id": crate::ids::to_id18(&format!("0LQ{i:012}")).unwrap_or_default(),
+                "CallType": if i % 3 == 0 { "Outbound" } else { "Inbound" },
+                "CallStartDateTime": start,
+                "UserId": user((i * 31) % 100_000),
+            });
+            if let Value::Object(fields) = fields {
+                records.push(("VoiceCall".to_string(), fields));
+            }
+        }
+        let store = crate::store::Store::from_records(records);
+        eprintln!("store of 1 000 000 calls built in {:?}", started.elapsed());
+        let list = (0..2_000)
+            .map(|n| format!("'{}'", user(n * 50)))
+            .collect::<Vec<_>>()
+            .join(",");
+        let soql = format!(
+            "SELECT UserId, MAX(CallStartDateTime) lastCall FROM VoiceCall WHERE UserId IN \
+             ({list}) AND CallStartDateTime >= 2026-05-01T00:00:00Z GROUP BY UserId"
+        );
+        let schema = crate::schema::Schema::standard();
+        let ctx = ExecContext {
+            api_version: "65.0".into(),
+            today: Utc::now().date_naive(),
+        };
+        for round in 0..3 {
+            let t = std::time::Instant::now();
+            let query = soql::parse(&soql).expect("parses");
+            let out = soql::execute(&query, &schema, &store, &ctx).expect("runs");
+            let rows = match out {
+                soql::QueryOutput::Rows(rows) => rows.len(),
+                soql::QueryOutput::Count(n) => n as usize,
+            };
+            eprintln!("round {round}: {rows} groups in {:?}", t.elapsed());
+        }
+    }
+
+    #[test]
+    fn the_user_index_answers_what_a_full_scan_answers() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scan-idle-voice.json");
+        let org = Org::from_fixture_file(&path).expect("the idle-voice fixture loads");
+        let (u2, u3, u4) = (
+            "005000000000002AAA",
+            "005000000000003AAA",
+            "005000000000004AAA",
+        );
+        let late = json!({"UserId": u4, "CallStartDateTime": "2026-06-30T22:30:00Z",
+                          "CallType": "Inbound"});
+        if let Value::Object(fields) = late {
+            org.insert("VoiceCall", &fields)
+                .expect("a call taken after the scan");
+        }
+        // The index serves `UserId IN (...)`; the same test under OR makes the engine scan.
+        let indexed = format!(
+            "SELECT UserId, COUNT(Id) n, MAX(CallStartDateTime) lastCall FROM VoiceCall \
+             WHERE UserId IN ('{u2}','{u3}','{u4}') AND CallStartDateTime >= 2026-01-01T00:00:00Z \
+             GROUP BY UserId"
+        );
+        let scanned = format!(
+            "SELECT UserId, COUNT(Id) n, MAX(CallStartDateTime) lastCall FROM VoiceCall \
+             WHERE (UserId IN ('{u2}','{u3}','{u4}') OR UserId = '{u2}') \
+             AND CallStartDateTime >= 2026-01-01T00:00:00Z GROUP BY UserId"
+        );
+        let a = run(&org, &indexed);
+        assert_eq!(a, run(&org, &scanned));
+        assert_eq!(a.len(), 3);
+        let u4_row = a.iter().find(|r| r["UserId"] == u4).expect("u4's new call");
+        assert_eq!(u4_row["lastCall"], "2026-06-30T22:30:00.000+0000");
+        let rows = format!("SELECT Id FROM VoiceCall WHERE UserId IN ('{u2}','{u3}')");
+        let rows_scanned =
+            format!("SELECT Id FROM VoiceCall WHERE UserId IN ('{u2}','{u3}') OR Id = null");
+        assert_eq!(run(&org, &rows), run(&org, &rows_scanned));
+        assert_eq!(run(&org, &rows).len(), 5);
     }
 
     fn with_header(value: &str) -> ApiRequest {

@@ -298,3 +298,40 @@ pub(super) fn delete(state: &mut OrgState, object: &str, id: &str) -> SimRespons
         Err(e) => SimResponse::record_error(&e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::org::Org;
+
+    #[test]
+    fn user_describe_lists_login_and_creation_dates_read_only_and_ungroupable() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-example.json");
+        let org = Org::from_fixture_file(&path).expect("seed loads");
+        let state = org.lock();
+        let crate::api::Body::Json(body) = describe(&state, "65.0", "User").body else {
+            panic!("a JSON describe")
+        };
+        for name in ["LastLoginDate", "CreatedDate"] {
+            let field = body["fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|f| f["name"] == name)
+                .unwrap_or_else(|| panic!("{name} is described"));
+            assert_eq!(field["type"], "datetime", "{name}");
+            assert_eq!(field["createable"], false, "{name}");
+            assert_eq!(field["updateable"], false, "{name}");
+            assert_eq!(field["groupable"], false, "{name}");
+        }
+        let last_login = body["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|f| f["name"] == "LastLoginDate")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(last_login["nillable"], true, "never logged in is null");
+    }
+}

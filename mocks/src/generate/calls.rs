@@ -26,20 +26,66 @@ pub(super) struct CallDraft {
     pub(super) user: Option<String>,
     /// `QueueName`.
     pub(super) queue: Option<&'static str>,
-    /// The customer's number.
-    pub(super) customer: String,
-    /// `PreviousCallId`.
-    pub(super) previous: Option<String>,
-    /// `NextCallId`.
-    pub(super) next: Option<String>,
+    /// The customer's number: `+1555` and these seven digits (formatted when written, so a
+    /// million drafts stay small).
+    pub(super) customer: u32,
+    /// `PreviousCallId`: index of the earlier draft.
+    pub(super) previous: Option<usize>,
+    /// `NextCallId`: index of the later draft.
+    pub(super) next: Option<usize>,
 }
 
-/// The records and who took a call in the idle period.
+/// The calls as compact drafts (a `VoiceCall` record is built only when written: a million of
+/// them as JSON maps would take gigabytes), and who took a call in the idle period.
 pub(super) struct Calls {
-    /// `VoiceCall` records.
-    pub(super) records: Vec<Value>,
+    /// The calls, in record order.
+    drafts: Vec<CallDraft>,
+    /// `Id` and phone number of each contact center, parallel to `Catalog::centers`.
+    centers: Vec<(String, String)>,
     /// Users with a call in the 60 days before the as-of day.
     pub(super) in_period: HashSet<String>,
+}
+
+impl Calls {
+    /// How many calls.
+    pub(super) fn len(&self) -> usize {
+        self.drafts.len()
+    }
+
+    /// The `VoiceCall` record of every call, in order.
+    pub(super) fn records(&self) -> impl Iterator<Item = Value> + '_ {
+        self.drafts.iter().map(|call| self.record(call))
+    }
+
+    fn record(&self, call: &CallDraft) -> Value {
+        let (center_id, number) = &self.centers[call.center];
+        let customer = format!("+1555{:07}", call.customer);
+        let (from, to) = match call.call_type {
+            "Outbound" | "Callback" => (number.clone(), Some(customer)),
+            // Agent to agent inside the contact center: no outside number is dialled.
+            "InternalCall" | "Consult" => (number.clone(), None),
+            _ => (customer, Some(number.clone())),
+        };
+        let id_of = |i: Option<usize>| i.map(|i| self.drafts[i].id.clone());
+        record([
+            ("Id", call.id.clone().into()),
+            ("CallType", call.call_type.into()),
+            ("CallDurationInSeconds", call.duration.into()),
+            ("CallStartDateTime", datetime(call.start).into()),
+            (
+                "CallEndDateTime",
+                datetime(call.start + call.duration).into(),
+            ),
+            ("PreviousCallId", id_of(call.previous).into()),
+            ("NextCallId", id_of(call.next).into()),
+            ("QueueName", call.queue.into()),
+            ("CallCenterId", center_id.clone().into()),
+            ("UserId", call.user.clone().into()),
+            ("VendorCallKey", vendor_key(&call.id).into()),
+            ("FromPhoneNumber", from.into()),
+            ("ToPhoneNumber", to.into()),
+        ])
+    }
 }
 
 /// A day `days_back` before the as-of day for a call: in 2..=120, never in the quiet band,
@@ -144,17 +190,15 @@ pub(super) fn voice_calls(
             center,
             user: if abandoned { None } else { agent },
             queue,
-            customer: format!("+1555{:07}", rng.below(10_000_000)),
+            customer: rng.below(10_000_000) as u32,
             previous: None,
             next: None,
         };
         drafts.push(draft);
         let this = drafts.len() - 1;
         if let Some(prev) = previous {
-            let prev_id = drafts[prev].id.clone();
-            let this_id = drafts[this].id.clone();
-            drafts[prev].next = Some(this_id);
-            drafts[this].previous = Some(prev_id);
+            drafts[prev].next = Some(this);
+            drafts[this].previous = Some(prev);
         }
         if call_type == "Inbound" && !abandoned {
             chainable[center] = Some(this);
@@ -167,38 +211,15 @@ pub(super) fn voice_calls(
         .filter(|d| d.start >= period_start)
         .filter_map(|d| d.user.clone())
         .collect();
-    let records = drafts
-        .into_iter()
-        .map(|call| {
-            let def = &catalog.centers[call.center];
-            let (from, to) = match call.call_type {
-                "Outbound" | "Callback" => (def.number.clone(), Some(call.customer.clone())),
-                // Agent to agent inside the contact center: no outside number is dialled.
-                "InternalCall" | "Consult" => (def.number.clone(), None),
-                _ => (call.customer.clone(), Some(def.number.clone())),
-            };
-            let vendor_key = vendor_key(&call.id);
-            record([
-                ("Id", call.id.into()),
-                ("CallType", call.call_type.into()),
-                ("CallDurationInSeconds", call.duration.into()),
-                ("CallStartDateTime", datetime(call.start).into()),
-                (
-                    "CallEndDateTime",
-                    datetime(call.start + call.duration).into(),
-                ),
-                ("PreviousCallId", call.previous.into()),
-                ("NextCallId", call.next.into()),
-                ("QueueName", call.queue.into()),
-                ("CallCenterId", def.id.clone().into()),
-                ("UserId", call.user.into()),
-                ("VendorCallKey", vendor_key.into()),
-                ("FromPhoneNumber", from.into()),
-                ("ToPhoneNumber", to.into()),
-            ])
-        })
-        .collect();
-    Calls { records, in_period }
+    Calls {
+        drafts,
+        centers: catalog
+            .centers
+            .iter()
+            .map(|c| (c.id.clone(), c.number.clone()))
+            .collect(),
+        in_period,
+    }
 }
 
 /// Salesforce's datetime form for epoch seconds.

@@ -244,3 +244,28 @@ fn the_simulators_aggregate_over_the_generated_calls_agrees() {
     }
     assert!(!answered.is_empty());
 }
+
+#[test]
+fn the_written_fixture_is_the_generated_one_byte_for_byte() {
+    let opts = GenerateOptions {
+        users: 300,
+        seed: 14,
+        affected_fraction: 0.02,
+        voice_calls: 900,
+    };
+    let dir = std::env::temp_dir().join(format!("sfsim-idle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let out = dir.join("org.json");
+    generate_to_as_of(&opts, AS_OF, Some(&out)).expect("written");
+    let written = std::fs::read(&out).expect("read back");
+    let mut in_memory = Vec::new();
+    write_fixture(&generate_as_of(&opts, AS_OF).fixture, &mut in_memory).expect("in memory");
+    assert_eq!(written, in_memory);
+    let summary: Expected = serde_json::from_slice(
+        &std::fs::read(dir.join("org.json.expected.json")).expect("summary"),
+    )
+    .expect("summary is JSON");
+    assert_eq!(summary, generate_as_of(&opts, AS_OF).expected);
+    assert_eq!(summary.population.voice_calls, 900);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -268,6 +268,17 @@ pub fn generate(opts: &GenerateOptions) -> Generated {
 /// fraction into 0..=[`MAX_AFFECTED_FRACTION`]); call [`GenerateOptions::validate`] first to
 /// refuse them instead.
 pub fn generate_as_of(opts: &GenerateOptions, as_of: NaiveDate) -> Generated {
+    let (mut generated, calls) = build(opts, as_of);
+    if let Some(calls) = calls
+        && let Some(slot) = generated.fixture.get_mut("VoiceCall")
+    {
+        *slot = Value::Array(calls.records().collect());
+    }
+    generated
+}
+
+/// The org with its `VoiceCall` list left empty, and the calls as drafts to be written there.
+fn build(opts: &GenerateOptions, as_of: NaiveDate) -> (Generated, Option<Calls>) {
     let users = opts.users.clamp(1, MAX_USERS);
     let fraction = if opts.affected_fraction.is_nan() {
         0.0
@@ -280,7 +291,10 @@ pub fn generate_as_of(opts: &GenerateOptions, as_of: NaiveDate) -> Generated {
     let mut builder = OrgBuilder::new(&catalog, opts.seed);
     builder.users(users, fraction, &mut rng, &mut ids);
     if opts.voice_calls == 0 {
-        return builder.finish(opts.seed, users, fraction, Vec::new(), &mut rng);
+        return (
+            builder.finish(opts.seed, users, fraction, Vec::new(), &mut rng),
+            None,
+        );
     }
     let mut idle_rng = Rng::new(opts.seed ^ idle::STREAM_IDLE);
     let plan = idle::plan(&builder.seat_holders, as_of, &mut idle_rng);
@@ -294,7 +308,7 @@ pub fn generate_as_of(opts: &GenerateOptions, as_of: NaiveDate) -> Generated {
         &plan,
     );
     let holders = std::mem::take(&mut builder.seat_holders);
-    let mut generated = builder.finish(opts.seed, users, fraction, calls.records, &mut rng);
+    let mut generated = builder.finish(opts.seed, users, fraction, Vec::new(), &mut rng);
     let planted = idle::apply(
         &mut generated.fixture,
         &plan,
@@ -319,7 +333,8 @@ pub fn generate_as_of(opts: &GenerateOptions, as_of: NaiveDate) -> Generated {
     expected.population.permission_set_groups = count("PermissionSetGroup");
     expected.population.permission_set_assignments = count("PermissionSetAssignment");
     expected.population.idle_voice_seat_exceptions = planted.exempt;
-    generated
+    expected.population.voice_calls = calls.len();
+    (generated, Some(calls))
 }
 
 /// [`generate_to_as_of`] on [`DEFAULT_AS_OF`].
@@ -336,11 +351,13 @@ pub fn generate_to_as_of(
     out: Option<&Path>,
 ) -> Result<String, GenerateError> {
     opts.validate()?;
-    let generated = generate_as_of(opts, as_of);
+    // The calls stay drafts until written: one record at a time, never all as JSON at once.
+    let (generated, calls) = build(opts, as_of);
+    let calls = calls.as_ref();
     let summary = summary_line(&generated.expected);
     match out {
         Some(path) => {
-            write_file(path, |w| write_fixture(&generated.fixture, w))?;
+            write_file(path, |w| write_fixture_with(&generated.fixture, calls, w))?;
             let mut expected_path = path.as_os_str().to_owned();
             expected_path.push(".expected.json");
             let expected_path = PathBuf::from(expected_path);
@@ -357,7 +374,7 @@ pub fn generate_to_as_of(
         None => {
             let stdout = io::stdout();
             let mut lock = BufWriter::new(stdout.lock());
-            write_fixture(&generated.fixture, &mut lock)
+            write_fixture_with(&generated.fixture, calls, &mut lock)
                 .and_then(|()| lock.flush())
                 .map_err(GenerateError::Stdout)?;
             // The summary goes to stderr so stdout stays a clean fixture for redirection.
@@ -416,6 +433,16 @@ fn summary_line(expected: &Expected) -> String {
 /// Writes a fixture as one JSON object with one record a line: compact enough for 100 000
 /// users, and still readable and diffable.
 pub fn write_fixture(fixture: &Value, out: &mut impl Write) -> io::Result<()> {
+    write_fixture_with(fixture, None, out)
+}
+
+/// [`write_fixture`], with the `VoiceCall` records taken from `calls` when given (the
+/// fixture's own list is then empty).
+fn write_fixture_with(
+    fixture: &Value,
+    calls: Option<&Calls>,
+    out: &mut impl Write,
+) -> io::Result<()> {
     // Each value is serialized into this buffer first: serde_json's writer instantiated for a
     // `Vec<u8>` is its own (optimised) copy, several times faster in debug builds than one
     // instantiated here for an arbitrary writer.
@@ -434,6 +461,17 @@ pub fn write_fixture(fixture: &Value, out: &mut impl Write) -> io::Result<()> {
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
         put(out, &Value::String(key.clone()))?;
         out.write_all(b": ")?;
+        if let (Some(calls), "VoiceCall") = (calls, key.as_str())
+            && calls.len() > 0
+        {
+            out.write_all(b"[")?;
+            for (j, call) in calls.records().enumerate() {
+                out.write_all(if j == 0 { b"\n  " } else { b",\n  " })?;
+                put(out, &call)?;
+            }
+            out.write_all(b"\n]")?;
+            continue;
+        }
         match value {
             Value::Array(items) if !items.is_empty() => {
                 out.write_all(b"[")?;

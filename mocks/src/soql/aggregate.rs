@@ -21,7 +21,7 @@ use serde_json::{Map, Number, Value};
 
 use super::ast::{AggFn, AggregateCall, FieldPath, Query, Select, SelectItem};
 use super::error::{SoqlError, SoqlErrorCode};
-use super::eval::{Access, Compiler, SortSpec, SortVal, compare_keys, sort_val};
+use super::eval::{Access, Compiler, SortSpec, SortVal, candidates, compare_keys, sort_val};
 use super::value::{fold, id_key};
 use super::{FieldType, Record, Selection};
 
@@ -124,7 +124,7 @@ pub(super) fn select(
     let data = cx.data;
     let mut index: HashMap<Vec<Option<String>>, usize> = HashMap::new();
     let mut found: Vec<Group> = Vec::new();
-    for (_, rec) in data.records(object) {
+    for (_, rec) in candidates(filter.as_ref(), object, data) {
         if !filter.as_ref().is_none_or(|f| f.eval(rec, data)) {
             continue;
         }

@@ -88,7 +88,7 @@ pub(crate) fn select(
     let take = usize::try_from(limit).unwrap_or(usize::MAX);
 
     let passes = |r: &Record| filter.as_ref().is_none_or(|f| f.eval(r, data));
-    let matched = data.records(&object).filter(|(_, r)| passes(r));
+    let matched = candidates(filter.as_ref(), &object, data).filter(|(_, r)| passes(r));
 
     let Some(columns) = columns else {
         let n = matched.count();
@@ -120,6 +120,22 @@ pub(crate) fn select(
             .collect()
     };
     Ok(Selection::Records { keys, shape })
+}
+
+/// The records a filter may match: through the source's index when the WHERE clause's top-level
+/// AND holds `field IN (ids)` on an indexed field, else every record of the object. Either way
+/// in store order, and the caller still applies the whole filter.
+pub(super) fn candidates<'a>(
+    filter: Option<&Filter<'_>>,
+    object: &str,
+    data: &'a dyn DataSource,
+) -> Box<dyn Iterator<Item = (RecordKey, &'a Record)> + 'a> {
+    if let Some((field, ids)) = filter.and_then(Filter::id_list)
+        && let Some(hits) = data.records_with(object, field, ids)
+    {
+        return Box::new(hits.into_iter());
+    }
+    data.records(object)
 }
 
 /// Resolves names against the catalog and compiles filters, with the query text at hand for
@@ -659,6 +675,24 @@ pub(super) enum Test<'q> {
 }
 
 impl Filter<'_> {
+    /// A local id field and the ids every matching record must hold in it: an `IN (...)` (or
+    /// semi-join) without null at the top level of the filter or of its top-level AND.
+    fn id_list(&self) -> Option<(&str, &HashSet<&str>)> {
+        match self {
+            Filter::All(parts) => parts.iter().find_map(Filter::id_list),
+            Filter::Test {
+                access: Access::Local { name, .. },
+                test:
+                    Test::IdIn {
+                        ids,
+                        has_null: false,
+                    },
+                ..
+            } => Some((name.as_str(), ids)),
+            _ => None,
+        }
+    }
+
     pub(super) fn eval(&self, rec: &Record, data: &dyn DataSource) -> bool {
         match self {
             Filter::All(parts) => parts.iter().all(|f| f.eval(rec, data)),

@@ -185,4 +185,16 @@ pub trait DataSource {
     /// query cursor pages over the records matched when the query ran). None only when the
     /// record no longer exists at all, e.g. its insert was rolled back.
     fn by_key(&self, key: RecordKey) -> Option<&Record>;
+    /// Live records of `object` whose reference `field` may hold one of `ids` (15-character
+    /// forms), in store order, when the source keeps an index of that field; None when it does
+    /// not (the engine then scans [`DataSource::records`]). A superset is fine: the engine
+    /// applies the whole WHERE clause to every record it gets.
+    fn records_with<'a>(
+        &'a self,
+        _object: &str,
+        _field: &str,
+        _ids: &std::collections::HashSet<&str>,
+    ) -> Option<Vec<(RecordKey, &'a Record)>> {
+        None
+    }
 }
