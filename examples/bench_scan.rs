@@ -20,6 +20,12 @@
 //! with `usage --from 2026-01-01 --to 2026-04-30`): wall time, peak RSS, API calls, query pages,
 //! calls and segments counted, and the minutes.
 //!
+//! With `--idle N` it measures `pslwarden scan` with the `idle-voice-seat` rule on (`[org.idle]`
+//! with the generator's exception names) on the same orgs grown by N generated `VoiceCall`
+//! records spread over the last 120 days, with idle agents planted (`sfsim generate
+//! --voice-calls N`): wall time, peak RSS, API calls, query pages, and idle seats found vs the
+//! planted `idle_voice_seat_user_ids`.
+//!
 //! With `--apply` it measures `pslwarden apply --yes` instead (its scan, the re-read of the
 //! plan's users, the batches and the check of the seats afterwards, in an always-open window
 //! with the caps lifted): wall time, peak RSS, API calls, write calls, records deleted and
@@ -84,6 +90,11 @@ fn run() -> Result<(), String> {
     {
         return Err(format!("--paging: `{bad}` is not `default` or `strict`"));
     }
+    let idle_calls = if args.iter().any(|a| a == "--idle") {
+        Some(arg_list(&args, "--idle", "1000000")?[0])
+    } else {
+        None
+    };
     let voice_calls = if args.iter().any(|a| a == "--usage") {
         Some(arg_list(&args, "--usage", "200000")?[0])
     } else {
@@ -108,7 +119,12 @@ fn run() -> Result<(), String> {
     let work = std::env::temp_dir().join(format!("pslwarden-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
 
-    if voice_calls.is_some() {
+    if idle_calls.is_some() {
+        println!(
+            "| users | voice calls | latency ms | wall s (without the rule) | peak RSS MB | API calls (without the rule) | query pages | idle found/planted | deactivated found/planted | extra idle findings |"
+        );
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    } else if voice_calls.is_some() {
         println!(
             "| users | voice calls | latency ms | wall s | peak RSS MB | API calls | query pages | calls | segments | SCV minutes | telephony minutes |"
         );
@@ -136,10 +152,18 @@ fn run() -> Result<(), String> {
                 "--seed",
                 &seed.to_string(),
             ])
-            .args(["--voice-calls", &voice_calls.unwrap_or(0).to_string()])
-            // The calls fall in the 120 days before the as-of day: 2026-01-01..2026-04-29,
-            // the period `bench_usage` reads.
-            .args(["--as-of", USAGE_AS_OF])
+            .args([
+                "--voice-calls",
+                &idle_calls.or(voice_calls).unwrap_or(0).to_string(),
+            ])
+            // Usage: the calls fall in the 120 days before the as-of day, 2026-01-01..
+            // 2026-04-29, the period `bench_usage` reads. Idle: the as-of day is today (the
+            // generator's default), since a release scan's period ends at the real "now".
+            .args(if idle_calls.is_some() {
+                vec![]
+            } else {
+                vec!["--as-of", USAGE_AS_OF]
+            })
             .arg("--out")
             .arg(&fixture)
             .stdout(Stdio::null())
@@ -154,6 +178,18 @@ fn run() -> Result<(), String> {
             fixture.display()
         )))?;
         for &latency in &latencies {
+            if let Some(n_calls) = idle_calls {
+                let case = IdleCase {
+                    users: n,
+                    calls: n_calls,
+                    latency_ms: latency,
+                };
+                println!(
+                    "{}",
+                    bench_idle(&pslwarden, &sfsim, &work, &fixture, &expected, &case)?
+                );
+                continue;
+            }
             if let Some(n_calls) = voice_calls {
                 let row = bench_usage(&pslwarden, &sfsim, &work, &fixture, n, n_calls, latency)?;
                 println!("{row}");
@@ -325,6 +361,85 @@ fn bench_one(
         orphan_planted.len(),
     );
     Ok((row, own_minimum))
+}
+
+/// One idle-rule case.
+struct IdleCase {
+    users: u64,
+    calls: u64,
+    latency_ms: u64,
+}
+
+/// `pslwarden scan` with `[org.idle]` on a generated org with planted idle agents; the exception
+/// names are the generator's (`mocks/README.md`).
+fn bench_idle(
+    pslwarden: &Path,
+    sfsim: &Path,
+    work: &Path,
+    fixture: &Path,
+    expected: &serde_json::Value,
+    case: &IdleCase,
+) -> Result<String, String> {
+    let (users, calls, latency_ms) = (case.users, case.calls, case.latency_ms);
+    // The same org scanned without the rule first: what reading the calls adds.
+    let (served, url) = serve(sfsim, fixture, latency_ms, &[])?;
+    let (_, plain_config) =
+        write_config(&work.join(format!("plain-{users}-{latency_ms}")), &url, "")?;
+    let (plain_wall, _, plain_stats) = measure(pslwarden, &plain_config, &["scan"], &url)?;
+    drop(served);
+    let (served, url) = serve(sfsim, fixture, latency_ms, &[])?;
+    let (case_dir, config) = write_config(
+        &work.join(format!("idle-{users}-{latency_ms}")),
+        &url,
+        "[org.idle]\nexcept_permission_sets = [\"Contact_Center_Supervisor\"]\n\
+         except_permission_set_groups = [\"Voice_Supervisors\"]\n",
+    )?;
+    let (wall, max_rss_kb, stats) = measure(pslwarden, &config, &["scan"], &url)?;
+    drop(served);
+    let report = read_json(&latest_report(&case_dir)?.join("report.json"))?;
+    let found = |kind: &str| -> Vec<String> {
+        let mut ids: Vec<String> = report["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["kind"] == kind)
+            .filter_map(|f| f["user_id"].as_str().map(str::to_string))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let planted = |key: &str| -> Vec<String> {
+        expected[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    let (idle, idle_planted) = (
+        found("idle-voice-seat"),
+        planted("idle_voice_seat_user_ids"),
+    );
+    let (gone, gone_planted) = (
+        found("idle-voice-seat-deactivated-user"),
+        planted("idle_voice_seat_deactivated_user_ids"),
+    );
+    let hits = |f: &[String], p: &[String]| f.iter().filter(|id| p.contains(id)).count();
+    let extra = idle.len() - hits(&idle, &idle_planted) + gone.len() - hits(&gone, &gone_planted);
+    Ok(format!(
+        "| {users} | {calls} | {latency_ms} | {:.2} ({:.2}) | {:.0} | {} ({}) | {} | {}/{} | {}/{} | {extra} |",
+        wall.as_secs_f64(),
+        plain_wall.as_secs_f64(),
+        max_rss_kb as f64 / 1024.0,
+        stats["api_calls"].as_u64().unwrap_or(0),
+        plain_stats["api_calls"].as_u64().unwrap_or(0),
+        report["api"]["query_pages"].as_u64().unwrap_or(0),
+        hits(&idle, &idle_planted),
+        idle_planted.len(),
+        hits(&gone, &gone_planted),
+        gone_planted.len(),
+    ))
 }
 
 /// `pslwarden apply --yes` on a generated org: an always-open window, the caps lifted.

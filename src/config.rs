@@ -8,7 +8,7 @@
 //! that has none of them, and a command touching one org needs only that org's secrets).
 //! The parts live in children: `raw` (the TOML as written), `secret_ref` (secret references),
 //! `auth` (`[org.auth]`, `[org.http]`, connection settings), `org` (the other per-org sections),
-//! `daemon` (`[daemon]`), `schedule` (`[org.schedule]`'s cron checks), `apply_settings`
+//! `idle` (`[org.idle]`), `prices` (`[org.prices]`), `daemon` (`[daemon]`), `schedule` (`[org.schedule]`'s cron checks), `apply_settings`
 //! (`mode` and `[org.apply]`'s types) and `demo` (the built-in simulated org, cargo feature
 //! `demo` only). Config imports neither `daemon` nor `apply`: they import these types from here.
 //!
@@ -27,6 +27,7 @@ mod auth;
 mod daemon;
 #[cfg(feature = "demo")]
 mod demo;
+mod idle;
 mod org;
 mod prices;
 mod raw;
@@ -42,7 +43,7 @@ pub use daemon::{
 pub use demo::{DEMO_APPLY_SCHEDULE, DEMO_SCAN_SCHEDULE, builtin};
 pub use org::{OrgSettings, SimulatorSpec};
 pub use raw::{
-    RawApply, RawAuth, RawConfig, RawDefaults, RawHttp, RawNatterbox, RawOrg, RawPrices,
+    RawApply, RawAuth, RawConfig, RawDefaults, RawHttp, RawIdle, RawNatterbox, RawOrg, RawPrices,
     RawSchedule, RawSimulator, RawUsage, RawWindow,
 };
 pub use schedule::{CronSchedule, OrgSchedule};
@@ -390,6 +391,14 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
         let money = c.prices(org.prices.as_ref(), &org.usage, &prefix)?;
         let usage = c.usage(&org.usage, &money, &prefix)?;
         let (natterbox, natterbox_fixes) = c.natterbox(&org.natterbox, &prefix)?;
+        let mut rules = org.rules.clone();
+        rules.idle = org
+            .idle
+            .as_ref()
+            .map(|idle| c.idle(idle.get_ref(), &prefix))
+            .transpose()?;
+        let mut plan = org.plan.clone();
+        plan.reclaim_idle_seats = rules.idle.as_ref().is_some_and(|i| i.reclaim);
         orgs.push(OrgSettings {
             name,
             api_version,
@@ -398,8 +407,8 @@ fn check(raw: RawConfig, origin: Origin) -> Result<Settings, ConfigError> {
             retry,
             request_timeout,
             max_response_bytes,
-            rules: org.rules.clone(),
-            plan: org.plan.clone(),
+            rules,
+            plan,
             window,
             mode,
             apply,

@@ -9,7 +9,9 @@
 //! - freed only after an admin step when the plan's step for it is `manual` (`needs_admin`):
 //!   `apply` leaves such fixes whole to the admin, so they are not in `free_after_fix`;
 //! - recoverable only if `reclaim_orphan_seats` is turned on when it is an `orphan-psl` seat the
-//!   plan leaves alone (`needs_orphan_reclaim`).
+//!   plan leaves alone (`needs_orphan_reclaim`);
+//! - recoverable only if `[org.idle] reclaim` is turned on when it is an `idle-voice-seat` seat
+//!   the plan leaves alone (`needs_idle_reclaim`).
 //!
 //! Must not: recount seats from the snapshot's assignments (the snapshot is partial; `used` is
 //! Salesforce's own count), or judge findings: it reads them only through their `psl_id`, seat,
@@ -21,7 +23,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::plan::{LICENSE_ASSIGNMENT, Op, Plan};
-use crate::rules::{Finding, orphan_psl};
+use crate::rules::{Finding, idle_voice_seat, orphan_psl};
 use crate::snapshot::model::OrgSnapshot;
 
 /// One license's seats, before and after the fix.
@@ -51,7 +53,10 @@ pub struct LedgerRow {
     pub needs_admin: u32,
     /// Orphaned seats the plan leaves alone because `reclaim_orphan_seats` is off.
     pub needs_orphan_reclaim: u32,
-    /// Every seat the findings could free by one of the three routes above (their sum).
+    /// Idle Voice seats the plan leaves alone because `[org.idle] reclaim` is off.
+    #[serde(default)]
+    pub needs_idle_reclaim: u32,
+    /// Every seat the findings could free by one of the routes above (their sum).
     pub recoverable: u32,
     /// Free seats once `apply` has carried out the plan: `total - (used - freed_by_plan)`, never
     /// below zero. Manual steps and unreclaimed orphans are not in it.
@@ -154,7 +159,8 @@ pub fn compute_ledger(
         .map(|license| {
             // Two rules may point at the same seat; it is one seat.
             let mut seats = HashSet::new();
-            let (mut consumed, mut freed, mut admin, mut orphan) = (0u32, 0u32, 0u32, 0u32);
+            let (mut consumed, mut freed, mut admin, mut orphan, mut idle) =
+                (0u32, 0u32, 0u32, 0u32, 0u32);
             for finding in findings.iter().filter(|f| f.psl_id == license.id) {
                 let seat = finding
                     .license_assignment_id
@@ -170,6 +176,8 @@ pub fn compute_ledger(
                     admin = admin.saturating_add(1);
                 } else if finding.rule == orphan_psl::ID && finding.recoverable_seats > 0 {
                     orphan = orphan.saturating_add(1);
+                } else if finding.rule == idle_voice_seat::ID && finding.recoverable_seats > 0 {
+                    idle = idle.saturating_add(1);
                 }
             }
             let free = license.total.saturating_sub(license.used);
@@ -188,7 +196,8 @@ pub fn compute_ledger(
                 freed_by_plan: freed,
                 needs_admin: admin,
                 needs_orphan_reclaim: orphan,
-                recoverable: freed + admin + orphan,
+                needs_idle_reclaim: idle,
+                recoverable: freed + admin + orphan + idle,
                 free_after_fix,
                 assignable_after_fix: free_after_fix,
                 licensed_permission_sets: snapshot

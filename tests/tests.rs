@@ -10,6 +10,7 @@ mod client;
 mod daemon;
 mod doctor;
 mod html;
+mod idle;
 mod inert;
 mod init;
 mod limits;

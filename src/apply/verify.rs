@@ -338,6 +338,29 @@ fn holds(fresh: &SnapshotIndex<'_>, fact: &Fact, ctx: &PlanContext<'_>) -> Resul
                 }
             }
         }
+        Fact::NoCallSince { user_id, since } => {
+            // Only a fresh read that looked at this user's calls can confirm it; anything else
+            // (calls not read, not readable) leaves the fix undone rather than guessed.
+            let activity = fresh
+                .snapshot()
+                .voice_activity
+                .as_ref()
+                .filter(|a| a.absent.is_none() && a.since <= *since)
+                .filter(|a| a.users.iter().any(|u| u == user_id));
+            let Some(activity) = activity else {
+                return Err(format!(
+                    "the calls of {} since {since} could not be read again, so whether they                      took a call since the scan is unknown",
+                    user_name(fresh, user_id)
+                ));
+            };
+            match activity.last_call_in_period.get(user_id) {
+                Some(at) if at.as_str() >= since.as_str() => Err(format!(
+                    "{} took a call as agent at {at}, since the scan found them idle: they                      keep their Voice access",
+                    user_name(fresh, user_id)
+                )),
+                _ => Ok(()),
+            }
+        }
         Fact::NothingElseNeedsLicense {
             user_id,
             license_id,

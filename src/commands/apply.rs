@@ -352,6 +352,24 @@ impl Run<'_> {
                 .natterbox
                 .as_deref()
                 .filter(|_| pending.iter().any(|a| a.op == Op::Update));
+            // An idle fix relies on "no call since the scan": the targets' calls since the
+            // earliest such period start are read again (one bounded aggregate per chunk).
+            let calls = pending
+                .iter()
+                .flat_map(|a| a.facts.iter())
+                .filter_map(|f| match f {
+                    crate::plan::Fact::NoCallSince { since, .. } => {
+                        DateTime::parse_from_rfc3339(since).ok()
+                    }
+                    _ => None,
+                })
+                .map(|t| t.with_timezone(&Utc))
+                .min()
+                .map(|since| crate::snapshot::CallsWindow {
+                    as_of: Utc::now(),
+                    since,
+                    evidence: false,
+                });
             let bar = crate::progress::FetchBar::new(format!(
                 "org `{}`, re-reading {} user(s)",
                 self.org.name,
@@ -363,6 +381,7 @@ impl Run<'_> {
                 &extra,
                 natterbox,
                 &users,
+                calls,
                 now_rfc3339(),
                 &bar.sink(),
             )

@@ -14,7 +14,7 @@ use crate::report::number::grouped;
 use crate::report::write::{ReportPaths, write_report_dir};
 use crate::report::{ApiInfo, OrgInfo, RuleSummary, RunInfo, ScanReport, ToolInfo};
 use crate::rules::{
-    RuleOutcome, RuleStatus, SnapshotIndex, VoicePermissionSet, all_findings, builtin_rules,
+    RuleOutcome, RuleStatus, SnapshotIndex, VoicePermissionSet, all_findings, configured_rules,
     evaluate_all, find_voice_permission_set, scv_double_consumption,
 };
 use crate::snapshot::{FetchStats, OrgSnapshot, fetch_snapshot};
@@ -147,12 +147,22 @@ pub async fn scan_connected(
         .iter()
         .cloned()
         .collect();
+    // The idle rule's period ends at the window gate's "now", so a rehearsal clock
+    // (`PSLWARDEN_FAKE_CLOCK`, debug builds) moves it like it moves the window.
+    // Read only when the rule runs: a stepped rehearsal clock moves at each reading.
+    let idle_as_of = match &org.rules.idle {
+        Some(_) => crate::apply::clock::from_env()
+            .map_err(ScanError::Clock)?
+            .now(),
+        None => chrono::Utc::now(),
+    };
     let (snapshot, stats) = fetch_snapshot(
         client,
         &org.rules,
         &extra,
         org.natterbox.as_deref(),
         started_at.clone(),
+        idle_as_of,
         &bar.sink(),
     )
     .await
@@ -214,7 +224,7 @@ pub fn evaluate(
     snapshot: &OrgSnapshot,
 ) -> Result<(Vec<RuleOutcome>, Vec<LedgerRow>, Plan), ScanError> {
     let index = SnapshotIndex::new(snapshot);
-    let mut rules = builtin_rules();
+    let mut rules = configured_rules(&org.rules);
     if let Some(pack) = &org.natterbox {
         rules.push(Box::new(crate::rules::natterbox::NatterboxRule {
             pack: pack.clone(),

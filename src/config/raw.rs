@@ -114,6 +114,8 @@ pub struct RawOrg {
     pub natterbox: RawNatterbox,
     /// `[org.prices]`: what seats and voice minutes cost; absent, no output shows money.
     pub prices: Option<Spanned<RawPrices>>,
+    /// `[org.idle]`: the `idle-voice-seat` rule (absent: the rule does not run).
+    pub idle: Option<Spanned<RawIdle>>,
 }
 
 /// `[org.prices]` as written. Prices are TOML numbers or decimal strings ("12.50"), checked
@@ -135,6 +137,26 @@ pub struct RawPrices {
     /// `[org.usage.destination_rates]`).
     #[serde(default)]
     pub destination: std::collections::BTreeMap<String, Spanned<toml::Value>>,
+}
+
+/// `[org.idle]` as written (checked by `config::idle`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIdle {
+    /// Days without a call as agent before a Voice seat is idle (default 60).
+    pub after_days: Option<Spanned<i64>>,
+    /// A login within this many days spares the seat (default: logins are not looked at).
+    pub also_last_login_days: Option<Spanned<i64>>,
+    /// Whether `apply` may take idle seats back (default false: reported only).
+    pub reclaim: Option<bool>,
+    /// `DeveloperName`s of the licenses judged (default the two Voice licenses).
+    pub licenses: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Usernames never reported.
+    pub except_usernames: Option<Vec<Spanned<String>>>,
+    /// Permission set API names whose holders are never reported.
+    pub except_permission_sets: Option<Vec<Spanned<String>>>,
+    /// Permission set group `DeveloperName`s whose holders are never reported.
+    pub except_permission_set_groups: Option<Vec<Spanned<String>>>,
 }
 
 /// `[org.natterbox]` as written.

@@ -20,7 +20,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::rules::{
-    Evidence, Finding, SnapshotIndex, natterbox, orphan_psl, scv_double_consumption,
+    Evidence, Finding, SnapshotIndex, idle_voice_seat, natterbox, orphan_psl,
+    scv_double_consumption,
 };
 use crate::snapshot::model::PermissionSet;
 
@@ -55,6 +56,11 @@ pub struct PlanOptions {
     /// default: a seat nothing needs may still be wanted (a user about to get a set, a license
     /// checked directly by a feature), so reclaiming them is the admin's explicit choice.
     pub reclaim_orphan_seats: bool,
+    /// Whether `idle-voice-seat` findings get their fix: `[org.idle] reclaim`, set by the config
+    /// loader (not a key of `[org.plan]`). Off by default: an idle agent may be on leave, and
+    /// taking their Voice access away is the admin's explicit choice.
+    #[serde(skip)]
+    pub reclaim_idle_seats: bool,
 }
 
 /// The plan cannot be built as configured.
@@ -183,6 +189,9 @@ pub enum Fact {
         license_id: String,
         other_permission_set_ids: Vec<String>,
     },
+    /// The user took no call as agent (`VoiceCall.UserId`) starting at or after `since` (the
+    /// idle period's start at the scan, RFC 3339): a call since then cancels the idle fix.
+    NoCallSince { user_id: String, since: String },
     /// The checkbox `field` of record `record_id` (of `object`) holds `value`.
     FieldIs {
         object: String,
@@ -260,6 +269,9 @@ impl fmt::Display for Fact {
                 field,
                 value,
             } => write!(f, "{object} {record_id} has {field} = {value}"),
+            Fact::NoCallSince { user_id, since } => {
+                write!(f, "user {user_id} took no call as agent since {since}")
+            }
             Fact::NothingElseNeedsLicense {
                 user_id,
                 license_id,
@@ -406,6 +418,16 @@ pub fn build_plan(
                 "finding {position} ({}, {}): orphaned seats are reported only \
                  (`reclaim_orphan_seats` is off in the [{CONFIG_TABLE}] config)",
                 finding.rule, finding.username
+            ));
+            continue;
+        }
+        if finding.rule == idle_voice_seat::ID && !options.reclaim_idle_seats {
+            notes.push(format!(
+                "finding {position} ({}, {}): idle Voice seats are reported only (`reclaim` is \
+                 off in the [org.idle] config); turning it on lets apply take the seat back: {}",
+                finding.rule,
+                finding.username,
+                idle_voice_seat::WHAT_THE_AGENT_LOSES
             ));
             continue;
         }
@@ -580,8 +602,15 @@ pub fn build_plan(
                 LICENSE_ASSIGNMENT,
                 Some(seat_id),
                 format!(
-                    "delete the {} seat of {} (license assignment {seat_id})",
-                    finding.psl, finding.username
+                    "delete the {} seat of {} (license assignment {seat_id}){}",
+                    finding.psl,
+                    finding.username,
+                    if finding.rule == idle_voice_seat::ID {
+                        "; an idle agent: they can no longer take calls in the contact center \
+                         (rollback restores the seat and the sets)"
+                    } else {
+                        ""
+                    }
                 ),
                 facts,
             )
@@ -685,6 +714,13 @@ fn context_facts(finding: &Finding, seat_id: &str) -> Vec<Fact> {
             Evidence::HoldsNoneOf { permission_sets } => Some(Fact::UserHoldsNoneOf {
                 user_id: finding.user_id.clone(),
                 permission_set_ids: permission_sets.iter().map(|s| s.id.clone()).collect(),
+            }),
+            // An idle seat is taken back only while the agent still takes no call: a call since
+            // the period's start (that is, since the scan) cancels the fix at apply. A
+            // deactivated user's seat does not rest on their calls.
+            Evidence::NoCallSince { since, .. } if finding.user_active => Some(Fact::NoCallSince {
+                user_id: finding.user_id.clone(),
+                since: since.clone(),
             }),
             _ => None,
         })

@@ -151,12 +151,14 @@ pub struct SeatTotals {
     pub needs_admin: u32,
     /// Orphaned seats freed only if `reclaim_orphan_seats` is turned on.
     pub needs_orphan_reclaim: u32,
+    /// Idle Voice seats freed only if `[org.idle] reclaim` is turned on.
+    pub needs_idle_reclaim: u32,
 }
 
 impl SeatTotals {
     /// Every seat the findings could free.
     pub fn recoverable(&self) -> u32 {
-        self.freed_by_plan + self.needs_admin + self.needs_orphan_reclaim
+        self.freed_by_plan + self.needs_admin + self.needs_orphan_reclaim + self.needs_idle_reclaim
     }
 
     /// One sentence for every output: what the plan frees, and what needs someone first.
@@ -178,6 +180,12 @@ impl SeatTotals {
                 grouped(self.needs_orphan_reclaim)
             ));
         }
+        if self.needs_idle_reclaim > 0 {
+            text.push_str(&format!(
+                "; {} idle Voice seat(s) only if `reclaim` is turned on in [org.idle]",
+                self.needs_idle_reclaim
+            ));
+        }
         text
     }
 }
@@ -196,6 +204,7 @@ impl ScanReport {
                 freed_by_plan: total.freed_by_plan + row.freed_by_plan,
                 needs_admin: total.needs_admin + row.needs_admin,
                 needs_orphan_reclaim: total.needs_orphan_reclaim + row.needs_orphan_reclaim,
+                needs_idle_reclaim: total.needs_idle_reclaim + row.needs_idle_reclaim,
             })
     }
 

@@ -60,6 +60,51 @@ pub struct RuleContext {
     /// `DeveloperName`s of licenses that are license-only by design (nothing is meant to need
     /// them), which `orphan-psl` never reports.
     pub orphan_psl_exceptions: Vec<String>,
+    /// `[org.idle]`, checked by the config loader (not read from `[org.rules]`): the
+    /// `idle-voice-seat` rule runs only when the table is present, since it reads call data.
+    #[serde(skip)]
+    pub idle: Option<IdleSettings>,
+}
+
+/// The `idle-voice-seat` rule's settings (`[org.idle]`), checked at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdleSettings {
+    /// Days without a call as agent (`VoiceCall.UserId`) after which a Voice seat is idle;
+    /// also how recent a user's creation must be to spare them.
+    pub after_days: u32,
+    /// When set, a user who logged in within this many days is not idle, calls or not.
+    pub also_last_login_days: Option<u32>,
+    /// Whether `apply` may take idle seats back (off: reported only).
+    pub reclaim: bool,
+    /// `DeveloperName`s of the licenses whose seats are judged.
+    pub licenses: Vec<String>,
+    /// Usernames never reported (compared case-insensitively, as Salesforce does).
+    pub except_usernames: Vec<String>,
+    /// Holders of these permission sets (API names; directly or through a group) are never
+    /// reported: supervisors who rarely take calls.
+    pub except_permission_sets: Vec<String>,
+    /// Holders of these permission set groups (`DeveloperName`) are never reported.
+    pub except_permission_set_groups: Vec<String>,
+}
+
+/// Days without a call before a Voice seat counts as idle, when `[org.idle]` does not say.
+pub const DEFAULT_IDLE_AFTER_DAYS: u32 = 60;
+
+impl Default for IdleSettings {
+    fn default() -> Self {
+        IdleSettings {
+            after_days: DEFAULT_IDLE_AFTER_DAYS,
+            also_last_login_days: None,
+            reclaim: false,
+            licenses: vec![
+                DEFAULT_VOICE_PSL.to_string(),
+                DEFAULT_PARTNER_PSL.to_string(),
+            ],
+            except_usernames: Vec::new(),
+            except_permission_sets: Vec::new(),
+            except_permission_set_groups: Vec::new(),
+        }
+    }
 }
 
 impl Default for RuleContext {
@@ -72,6 +117,7 @@ impl Default for RuleContext {
             partner_permission_sets: None,
             contact_centers: BTreeMap::new(),
             orphan_psl_exceptions: Vec::new(),
+            idle: None,
         }
     }
 }
@@ -103,6 +149,9 @@ impl RuleContext {
             .collect();
         names.extend(self.amazon_permission_sets());
         names.extend(self.partner_permission_sets());
+        if let Some(idle) = &self.idle {
+            names.extend(idle.except_permission_sets.iter().map(String::as_str));
+        }
         names
     }
 

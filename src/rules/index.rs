@@ -218,6 +218,21 @@ impl<'a> SnapshotIndex<'a> {
         holdings
     }
 
+    /// Whether `user_id` holds one of `groups` (permission set group ids) by a group
+    /// assignment, whatever sets the group holds (a group of license-free sets gives no
+    /// [`Holding`]).
+    pub fn holds_any_group(&self, user_id: &str, groups: &std::collections::HashSet<&str>) -> bool {
+        self.assignments_by_user
+            .get(user_id)
+            .into_iter()
+            .flatten()
+            .any(|a| {
+                a.permission_set_group_id
+                    .as_deref()
+                    .is_some_and(|g| groups.contains(g))
+            })
+    }
+
     /// The report form of a holding.
     pub fn held_permission_set(&self, holding: &Holding<'_>) -> HeldPermissionSet {
         HeldPermissionSet {

@@ -17,6 +17,7 @@
 
 mod context;
 mod detect;
+pub mod idle_voice_seat;
 mod index;
 pub mod natterbox;
 pub mod orphan_psl;
@@ -29,10 +30,12 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use context::{
-    CONFIG_TABLE, DEFAULT_AMAZON_PERMISSION_SETS, DEFAULT_PARTNER_PERMISSION_SETS,
-    DEFAULT_PARTNER_PSL, DEFAULT_VOICE_PSL, RuleContext,
+    CONFIG_TABLE, DEFAULT_AMAZON_PERMISSION_SETS, DEFAULT_IDLE_AFTER_DAYS,
+    DEFAULT_PARTNER_PERMISSION_SETS, DEFAULT_PARTNER_PSL, DEFAULT_VOICE_PSL, IdleSettings,
+    RuleContext,
 };
 pub use detect::{VoicePermissionSet, classify_call_center, find_voice_permission_set};
+pub use idle_voice_seat::IdleVoiceSeat;
 pub use index::{Holding, SnapshotIndex};
 pub use orphan_psl::OrphanPsl;
 pub use scv_double_consumption::ScvDoubleConsumption;
@@ -44,6 +47,12 @@ pub trait Rule: Send + Sync {
 
     /// One sentence saying what the rule looks for, for reports.
     fn description(&self) -> &'static str;
+
+    /// Whether a seat an earlier rule in the list already reports is left out of this rule's
+    /// findings (one finding per seat: the more specific rule, earlier in the list, wins).
+    fn defers_to_earlier_rules(&self) -> bool {
+        false
+    }
 
     /// Judges the snapshot. An `Err` is a problem the admin must fix before the rule can say
     /// anything (a config naming something the org does not have); everything else, including
@@ -60,14 +69,60 @@ pub fn builtin_rules() -> Vec<Box<dyn Rule>> {
     vec![Box::new(ScvDoubleConsumption), Box::new(OrphanPsl)]
 }
 
+/// The rules `ctx` turns on beyond the built-in ones, after them: `idle-voice-seat` when
+/// `[org.idle]` is configured.
+pub fn configured_rules(ctx: &RuleContext) -> Vec<Box<dyn Rule>> {
+    let mut rules = builtin_rules();
+    if ctx.idle.is_some() {
+        rules.push(Box::new(IdleVoiceSeat));
+    }
+    rules
+}
+
 /// Evaluates `rules` in order over `index` (build it once per snapshot: the plan reuses it);
-/// stops at the first rule error.
+/// stops at the first rule error. A rule that [defers](Rule::defers_to_earlier_rules) loses the
+/// findings whose seat an earlier rule reports, with a note saying how many.
 pub fn evaluate_all(
     index: &SnapshotIndex<'_>,
     ctx: &RuleContext,
     rules: &[Box<dyn Rule>],
 ) -> Result<Vec<RuleOutcome>, RuleError> {
-    rules.iter().map(|rule| rule.evaluate(index, ctx)).collect()
+    let mut outcomes: Vec<RuleOutcome> = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let mut outcome = rule.evaluate(index, ctx)?;
+        if rule.defers_to_earlier_rules() {
+            let earlier: std::collections::HashMap<&str, &str> = outcomes
+                .iter()
+                .flat_map(|o| o.findings.iter())
+                .filter_map(|f| {
+                    f.license_assignment_id
+                        .as_deref()
+                        .map(|seat| (seat, f.rule.as_str()))
+                })
+                .collect();
+            let mut by_rule: std::collections::BTreeMap<&str, usize> = Default::default();
+            outcome.findings.retain(|f| {
+                match f
+                    .license_assignment_id
+                    .as_deref()
+                    .and_then(|seat| earlier.get(seat))
+                {
+                    Some(rule) => {
+                        *by_rule.entry(rule).or_default() += 1;
+                        false
+                    }
+                    None => true,
+                }
+            });
+            for (rule, n) in by_rule {
+                outcome.notes.push(format!(
+                    "{n} seat(s) left out: already reported by {rule}, whose fix covers them"
+                ));
+            }
+        }
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
 }
 
 /// Every finding of `outcomes`, in order: the list the ledger and the plan take (plan actions
@@ -281,6 +336,15 @@ impl fmt::Display for CallCenterKind {
     }
 }
 
+/// A call, named for evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRef {
+    /// `CallStartDateTime` (RFC 3339).
+    pub at: String,
+    /// `CallType`, when the org has the field.
+    pub call_type: Option<String>,
+}
+
 /// One record a finding rests on. Each renders as a sentence (`Display`) for reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -303,6 +367,17 @@ pub enum Evidence {
         /// The licensed sets the user does hold (none of which needs it).
         held: Vec<PermissionSetRef>,
     },
+    /// The user was the agent (`VoiceCall.UserId`) on no call since `since`; `last_call` is
+    /// their latest before it (`None`: none on record).
+    NoCallSince {
+        /// The period's start (RFC 3339).
+        since: String,
+        last_call: Option<CallRef>,
+    },
+    /// The user's latest call as agent (in the period: a deactivated user who still called).
+    LastCall(CallRef),
+    /// The user's last login (`User.LastLoginDate`; `None`: never logged in).
+    LastLogin { at: Option<String> },
     /// The user's Natterbox license record and the licenses it holds (the pack's names).
     NatterboxLicenses {
         /// The record (`nbavs__User__c`) and its object.
@@ -340,6 +415,30 @@ impl fmt::Display for Evidence {
             Evidence::InCallCenter(center) => {
                 write!(f, "is in contact center {} ({})", center.name, center.kind)
             }
+            Evidence::NoCallSince { since, last_call } => {
+                write!(f, "took no call as agent since {}", date_part(since))?;
+                match last_call {
+                    Some(call) => {
+                        write!(f, " (last call {}", date_part(&call.at))?;
+                        if let Some(kind) = &call.call_type {
+                            write!(f, ", {kind}")?;
+                        }
+                        f.write_str(")")
+                    }
+                    None => f.write_str(" (no call as agent on record)"),
+                }
+            }
+            Evidence::LastCall(call) => {
+                write!(f, "last call as agent {}", date_part(&call.at))?;
+                match &call.call_type {
+                    Some(kind) => write!(f, " ({kind})"),
+                    None => Ok(()),
+                }
+            }
+            Evidence::LastLogin { at } => match at {
+                Some(at) => write!(f, "last logged in {}", date_part(at)),
+                None => f.write_str("has never logged in"),
+            },
             Evidence::HoldsNoneOf { permission_sets } => {
                 write!(f, "holds none of {}", join_names(permission_sets))
             }
@@ -371,6 +470,11 @@ impl fmt::Display for Evidence {
             }
         }
     }
+}
+
+/// The `YYYY-MM-DD` of an RFC 3339 instant (the whole text when shorter).
+fn date_part(text: &str) -> &str {
+    text.get(..10).unwrap_or(text)
 }
 
 fn join_names(sets: &[PermissionSetRef]) -> String {

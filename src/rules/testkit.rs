@@ -37,6 +37,8 @@ pub fn user(id: &str, username: &str, active: bool, call_center: Option<&str>) -
         name: username.split('@').next().unwrap_or(username).into(),
         is_active: active,
         call_center_id: call_center.map(Into::into),
+        last_login_date: None,
+        created_date: None,
     }
 }
 

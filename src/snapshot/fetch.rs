@@ -169,18 +169,38 @@ pub async fn fetch_snapshot(
     extra_permission_sets: &[String],
     natterbox: Option<&Pack>,
     taken_at: String,
+    idle_as_of: chrono::DateTime<chrono::Utc>,
     progress: &(dyn Fn(FetchProgress) + Sync),
 ) -> Result<(OrgSnapshot, FetchStats), FetchError> {
+    // The idle rule's period ends at `idle_as_of` (the gate's clock) and reaches back
+    // `after_days`; without `[org.idle]` no call is read.
+    let calls = ctx.idle.as_ref().map(|idle| CallsWindow {
+        as_of: idle_as_of,
+        since: super::calls::period_start(idle_as_of, idle.after_days),
+        evidence: true,
+    });
     fetch_scoped(
         client,
         ctx,
         extra_permission_sets,
         natterbox,
         None,
+        calls,
         taken_at,
         progress,
     )
     .await
+}
+
+/// Which calls to read with the snapshot (the `idle-voice-seat` rule's period).
+#[derive(Debug, Clone, Copy)]
+pub struct CallsWindow {
+    /// The period's end: the scan's "now".
+    pub as_of: chrono::DateTime<chrono::Utc>,
+    /// The period's start: a call at or after it is activity.
+    pub since: chrono::DateTime<chrono::Utc>,
+    /// Whether to read, for users without a call in the period, their last call before it.
+    pub evidence: bool,
 }
 
 /// The part of the snapshot that tells whether the org is affected, for `doctor`: the licenses,
@@ -230,13 +250,15 @@ pub async fn fetch_voice_setup(client: &Client) -> Result<OrgSnapshot, FetchErro
 /// The same snapshot as [`fetch_snapshot`], restricted to the users `user_ids`: the reference
 /// data (licenses, sets, groups, contact centers) in full, and only those users' seats,
 /// assignments and user records. What `apply` reads right before it acts, to re-check each
-/// action's facts without reading the whole org again.
+/// action's facts without reading the whole org again. `calls`: also those users' calls in the
+/// window (for the idle fixes' "no call since the scan" facts); one bounded aggregate.
 pub async fn fetch_snapshot_of_users(
     client: &Client,
     ctx: &RuleContext,
     extra_permission_sets: &[String],
     natterbox: Option<&Pack>,
     user_ids: &[String],
+    calls: Option<CallsWindow>,
     taken_at: String,
     progress: &(dyn Fn(FetchProgress) + Sync),
 ) -> Result<(OrgSnapshot, FetchStats), FetchError> {
@@ -246,6 +268,7 @@ pub async fn fetch_snapshot_of_users(
         extra_permission_sets,
         natterbox,
         Some(user_ids),
+        calls,
         taken_at,
         progress,
     )
@@ -343,6 +366,7 @@ async fn fetch_scoped(
     extra_permission_sets: &[String],
     natterbox: Option<&Pack>,
     users: Option<&[String]>,
+    calls: Option<CallsWindow>,
     taken_at: String,
     progress: &(dyn Fn(FetchProgress) + Sync),
 ) -> Result<(OrgSnapshot, FetchStats), FetchError> {
@@ -470,6 +494,20 @@ async fn fetch_scoped(
             .iter()
             .map(|c| c.permission_set_group_id.clone())
             .collect();
+        // The idle rule's excepted groups, whatever sets they hold: their members are spared.
+        if let Some(idle) = &ctx.idle {
+            ids.extend(
+                snapshot
+                    .groups
+                    .iter()
+                    .filter(|g| {
+                        idle.except_permission_set_groups
+                            .iter()
+                            .any(|n| n.eq_ignore_ascii_case(&g.developer_name))
+                    })
+                    .map(|g| g.id.clone()),
+            );
+        }
         ids.sort();
         ids.dedup();
         ids
@@ -485,7 +523,16 @@ async fn fetch_scoped(
         "SELECT Id, AssigneeId, PermissionSetLicenseId FROM PermissionSetLicenseAssign";
     const PSA_SELECT: &str = "SELECT Id, AssigneeId, PermissionSetId, PermissionSetGroupId, \
         IsActive, ExpirationDate FROM PermissionSetAssignment WHERE";
-    const USER_SELECT: &str = "SELECT Id, Username, Name, IsActive, CallCenterId FROM User WHERE";
+    // The idle rule judges logins and creation dates; other scans do not read them.
+    let user_select = format!(
+        "SELECT Id, Username, Name, IsActive, CallCenterId{} FROM User WHERE",
+        if ctx.idle.is_some() {
+            ", LastLoginDate, CreatedDate"
+        } else {
+            ""
+        }
+    );
+    let user_select = user_select.as_str();
     let psla_convert = converter!(wire::PslaRow, LicenseAssignment);
     let psa_convert = converter!(wire::PsaRow, Assignment);
     let user_convert = converter!(wire::UserRow, User);
@@ -506,7 +553,7 @@ async fn fetch_scoped(
                     round2.push(Spec {
                         what: "users",
                         soql: format!(
-                            "{USER_SELECT} Id IN (SELECT AssigneeId FROM PermissionSetLicenseAssign)"
+                            "{user_select} Id IN (SELECT AssigneeId FROM PermissionSetLicenseAssign)"
                         ),
                         convert: user_convert,
                     });
@@ -524,7 +571,7 @@ async fn fetch_scoped(
                         &[psls],
                         &|l| {
                             format!(
-                                "{USER_SELECT} Id IN (SELECT AssigneeId FROM \
+                                "{user_select} Id IN (SELECT AssigneeId FROM \
                                  PermissionSetLicenseAssign WHERE PermissionSetLicenseId IN ({}))",
                                 l[0]
                             )
@@ -593,7 +640,7 @@ async fn fetch_scoped(
             round2.extend(split_specs(
                 "users",
                 &[user_ids],
-                &|l| format!("{USER_SELECT} Id IN ({})", l[0]),
+                &|l| format!("{user_select} Id IN ({})", l[0]),
                 user_convert,
             )?);
         }
@@ -711,6 +758,43 @@ async fn fetch_scoped(
     if let Some(org) = org_rows.into_iter().next() {
         snapshot.org_id = org.id;
         snapshot.org_name = org.name.unwrap_or_default();
+    }
+    if let (Some(window), Some(idle)) = (calls, &ctx.idle) {
+        // Whose calls: the holders of the judged seats (a user-scoped read: those users).
+        let judged: Vec<&str> = snapshot
+            .licenses
+            .iter()
+            .filter(|l| {
+                idle.licenses
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(&l.developer_name))
+            })
+            .map(|l| l.id.as_str())
+            .collect();
+        let mut holders: Vec<String> = snapshot
+            .license_assignments
+            .iter()
+            .filter(|seat| judged.contains(&seat.license_id.as_str()))
+            .map(|seat| seat.assignee_id.clone())
+            .collect();
+        // A user-scoped read (apply's re-check) looks at exactly the users it was given, so
+        // an agent whose seat an earlier run already freed is still looked at.
+        if let Some(ids) = users {
+            holders = ids.to_vec();
+        }
+        holders.sort();
+        holders.dedup();
+        snapshot.voice_activity = Some(
+            super::calls::fetch_voice_activity(
+                client,
+                &holders,
+                window.as_of,
+                window.since,
+                window.evidence,
+                &mut stats,
+            )
+            .await?,
+        );
     }
     Ok((snapshot, stats))
 }

@@ -4,6 +4,7 @@
 //! Salesforce rows (wire types, [`wire`]) into the plain snapshot model ([`model`]).
 //! Must not: decide anything about licenses; that is the rules' job.
 
+pub mod calls;
 pub mod fetch;
 pub mod model;
 mod paging;
@@ -11,5 +12,5 @@ pub mod probe;
 pub mod soql;
 pub(crate) mod wire;
 
-pub use fetch::{FetchError, FetchProgress, FetchStats, fetch_snapshot};
+pub use fetch::{CallsWindow, FetchError, FetchProgress, FetchStats, fetch_snapshot};
 pub use model::*;

@@ -135,6 +135,9 @@ pub struct OrgSnapshot {
     /// older snapshots have none).
     #[serde(default)]
     pub natterbox: Option<NatterboxData>,
+    /// Calls per seat holder, when the `idle-voice-seat` rule ran (`None`: not looked for).
+    #[serde(default)]
+    pub voice_activity: Option<VoiceActivity>,
     /// The digest a file carried, while [`OrgSnapshot::from_json`] checks it; `None` otherwise
     /// (serializing computes the digest afresh, so it is never stale).
     #[serde(default, rename = "digest")]
@@ -164,8 +167,12 @@ impl OrgSnapshot {
         st.serialize_field("group_components", &self.group_components)?;
         st.serialize_field("call_centers", &self.call_centers)?;
         match &self.natterbox {
-            Some(n) => st.serialize_field("natterbox", n),
-            None => st.skip_field("natterbox"),
+            Some(n) => st.serialize_field("natterbox", n)?,
+            None => st.skip_field("natterbox")?,
+        }
+        match &self.voice_activity {
+            Some(a) => st.serialize_field("voice_activity", a),
+            None => st.skip_field("voice_activity"),
         }
     }
 
@@ -305,7 +312,7 @@ fn ids<'a, T>(
 
 impl Serialize for Content<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut st = serializer.serialize_struct("OrgSnapshot", 14)?;
+        let mut st = serializer.serialize_struct("OrgSnapshot", 15)?;
         self.0.write_fields(&mut st)?;
         st.end()
     }
@@ -315,7 +322,7 @@ impl Serialize for OrgSnapshot {
     /// The content, then `digest`: every snapshot written carries the digest of what it holds.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let digest = self.content_digest();
-        let mut st = serializer.serialize_struct("OrgSnapshot", 15)?;
+        let mut st = serializer.serialize_struct("OrgSnapshot", 16)?;
         self.write_fields(&mut st)?;
         st.serialize_field("digest", &digest)?;
         st.end()
@@ -400,6 +407,7 @@ impl OrgSnapshot {
             group_components: Vec::new(),
             call_centers: Vec::new(),
             natterbox: None,
+            voice_activity: None,
             read_digest: None,
         }
     }
@@ -461,6 +469,47 @@ pub struct User {
     pub is_active: bool,
     /// `CallCenterId`: the contact center the user is in (at most one), evidence for findings.
     pub call_center_id: Option<String>,
+    /// `LastLoginDate` (RFC 3339), read only when the `idle-voice-seat` rule runs; `None`:
+    /// never logged in, or not read. Evidence, and `also_last_login_days` spares a recent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_login_date: Option<String>,
+    /// `CreatedDate` (RFC 3339), read only when the `idle-voice-seat` rule runs: a user created
+    /// within the idle period is never idle (they had no time to take calls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_date: Option<String>,
+}
+
+/// What the `idle-voice-seat` rule needs from `VoiceCall`, read with aggregate queries (never
+/// every call): for each holder of a judged Voice seat, their latest call as agent in the period,
+/// and for those without one, their latest call before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceActivity {
+    /// The instant the period ends (RFC 3339): the scan's "now" (the gate's clock, so a
+    /// rehearsal clock moves it too). New users and recent logins are judged against it.
+    pub as_of: String,
+    /// The period's start (RFC 3339): a call at or after it is activity.
+    pub since: String,
+    /// `None` when the calls were read; otherwise why they could not be (no `VoiceCall` object,
+    /// no access, a field missing): the rule is then skipped with this note.
+    pub absent: Option<String>,
+    /// The users whose calls were looked at (the holders of the judged seats, or the targets of
+    /// an apply's re-check): a user absent here was not looked at, which is not "no call".
+    pub users: Vec<String>,
+    /// User id → start of their latest call as agent at or after `since`.
+    pub last_call_in_period: std::collections::BTreeMap<String, String>,
+    /// For users with no call in the period: user id → their latest call before it.
+    pub last_call_before: std::collections::BTreeMap<String, LastCall>,
+}
+
+/// A user's latest call as agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LastCall {
+    /// `CallStartDateTime` (RFC 3339).
+    pub at: String,
+    /// `CallType` (`Inbound`, `Outbound`, ...), when the org has the field.
+    pub call_type: Option<String>,
 }
 
 /// `PermissionSet`.
@@ -618,6 +667,8 @@ mod tests {
             name: "A".into(),
             is_active: true,
             call_center_id: None,
+            last_login_date: None,
+            created_date: Some("2020-01-01T00:00:00Z".into()),
         });
         let read = OrgSnapshot::from_json(&snapshot.to_json_pretty()).expect("reads back");
         assert_eq!(read, snapshot);
@@ -655,6 +706,8 @@ mod tests {
             name: "A".into(),
             is_active: true,
             call_center_id: None,
+            last_login_date: None,
+            created_date: Some("2020-01-01T00:00:00Z".into()),
         });
         let text = snapshot.to_json_pretty();
         assert!(text.contains(&snapshot.content_digest()), "{text}");

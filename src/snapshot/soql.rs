@@ -118,6 +118,26 @@ pub fn split_in_lists(
     Ok(out)
 }
 
+/// [`split_in_lists`] with one more bound: no query's first list holds more than `at_most`
+/// values. For aggregate queries, which have no `queryMore`: a query whose groups are at most a
+/// fixed number per value of its first list then answers in one batch.
+pub fn split_in_lists_at_most(
+    lists: &[&[String]],
+    at_most: usize,
+    build: &dyn Fn(&[String]) -> String,
+) -> Result<Vec<String>, ValueTooLong> {
+    let Some((first, rest)) = lists.split_first() else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for chunk in first.chunks(at_most.max(1)) {
+        let mut parts: Vec<&[String]> = vec![chunk];
+        parts.extend_from_slice(rest);
+        out.extend(split_in_lists(&parts, build)?);
+    }
+    Ok(out)
+}
+
 fn render(lists: &[&[String]], build: &dyn Fn(&[String]) -> String) -> String {
     let rendered: Vec<String> = lists.iter().map(|l| soql_list(l)).collect();
     build(&rendered)
@@ -189,6 +209,19 @@ fn split_into(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_capped_split_never_puts_more_than_the_cap_in_one_query() {
+        let users = ids(1_000);
+        let queries = split_in_lists_at_most(&[&users], 300, &|l| {
+            format!("SELECT UserId, MAX(CallStartDateTime) FROM VoiceCall WHERE UserId IN ({}) GROUP BY UserId", l[0])
+        })
+        .expect("splits");
+        let lens: Vec<usize> = queries.iter().map(|q| in_list(q, 0).len()).collect();
+        assert!(lens.iter().all(|&n| n <= 300), "{lens:?}");
+        assert_eq!(lens.iter().sum::<usize>(), 1_000);
+        assert!(queries.iter().all(|q| fits(q)));
+    }
 
     fn ids(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("005{i:012}AAA")).collect()

@@ -88,6 +88,11 @@ pub(super) struct UserRow {
     name: Option<String>,
     is_active: Option<bool>,
     call_center_id: Option<String>,
+    /// Selected only when the `idle-voice-seat` rule runs.
+    #[serde(default)]
+    last_login_date: Option<String>,
+    #[serde(default)]
+    created_date: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -204,6 +209,22 @@ impl From<UserRow> for model::User {
             username: r.username,
             is_active: r.is_active.unwrap_or(false),
             call_center_id: r.call_center_id,
+            last_login_date: r.last_login_date.as_deref().map(normalize_datetime),
+            created_date: r.created_date.as_deref().map(normalize_datetime),
         }
+    }
+}
+
+/// A Salesforce dateTime as RFC 3339 UTC to the second. The REST API writes them as
+/// `2026-06-29T08:15:00.000+0000` (no colon in the offset, which RFC 3339 parsers refuse); a
+/// value in neither form is kept as it came, and the rule treats an unreadable date as absent.
+pub(crate) fn normalize_datetime(text: &str) -> String {
+    let parsed = chrono::DateTime::parse_from_rfc3339(text)
+        .or_else(|_| chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"));
+    match parsed {
+        Ok(t) => t
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        Err(_) => text.to_string(),
     }
 }
