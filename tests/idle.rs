@@ -189,6 +189,21 @@ async fn the_scan_finds_exactly_the_planted_idle_agents_with_their_evidence() {
         .unwrap();
     assert_eq!(voice["needs_idle_reclaim"], 3, "{voice}");
     assert!(stdout.contains("idle"), "{stdout}");
+    // The page explains the kind once (what the agent would lose) and gives each row its evidence.
+    let folder = std::fs::read_dir(dir.join("reports/sim"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("report.html").is_file())
+        .max()
+        .unwrap();
+    let html = std::fs::read_to_string(folder.join("report.html")).unwrap();
+    assert!(html.contains("Idle Voice seats"), "{html}");
+    assert_eq!(
+        html.matches("can no longer take calls").count(),
+        1,
+        "{html}"
+    );
+    assert!(html.contains("(last call 2026-04-10, Inbound)"), "{html}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -197,6 +197,12 @@ pub async fn run(
     if once {
         return run_once(&shared).await;
     }
+    // Signals are caught from before the address line is printed: a SIGHUP or SIGTERM sent as
+    // soon as the daemon says it is up must reload or drain it, not kill it (the default action).
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
+    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
     let settings = shared.settings();
     let listener = tokio::net::TcpListener::bind(settings.daemon.listen)
         .await
@@ -236,10 +242,6 @@ pub async fn run(
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Tick>();
     let mut scheduler = start_scheduler(&settings, &tx).await?;
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
-    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
-    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
     let mut running: JoinSet<()> = JoinSet::new();
     let mut tick_number: u64 = 0;
     loop {

@@ -339,6 +339,8 @@ pub fn build_plan(
     let replacement = resolve_replacement(index, options)?;
     let mut staged: Vec<(Phase, Action)> = Vec::new();
     let mut notes = Vec::new();
+    // What turning `reclaim` on would cost the agents, said once after their notes.
+    let mut idle_reported_only = false;
     let mut deleted: HashSet<&str> = HashSet::new();
 
     for (position, finding) in findings.iter().enumerate() {
@@ -424,11 +426,10 @@ pub fn build_plan(
         if finding.rule == idle_voice_seat::ID && !options.reclaim_idle_seats {
             notes.push(format!(
                 "finding {position} ({}, {}): idle Voice seats are reported only (`reclaim` is \
-                 off in the [org.idle] config); turning it on lets apply take the seat back: {}",
-                finding.rule,
-                finding.username,
-                idle_voice_seat::WHAT_THE_AGENT_LOSES
+                 off in the [org.idle] config)",
+                finding.rule, finding.username,
             ));
+            idle_reported_only = true;
             continue;
         }
         if deleted.contains(seat_id) {
@@ -633,6 +634,12 @@ pub fn build_plan(
         staged.push((Phase::FreeSeat, step));
     }
 
+    if idle_reported_only {
+        notes.push(format!(
+            "idle Voice seats: turning `reclaim` on lets apply take each seat back: {}",
+            idle_voice_seat::WHAT_THE_AGENT_LOSES
+        ));
+    }
     // Stable: within a phase, actions keep the findings' order.
     staged.sort_by_key(|(phase, _)| *phase);
     let actions: Vec<Action> = staged.into_iter().map(|(_, action)| action).collect();

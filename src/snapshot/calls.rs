@@ -6,11 +6,16 @@
 //!
 //! 1. activity, for every user looked at: `SELECT UserId, MAX(CallStartDateTime) lastCall FROM
 //!    VoiceCall WHERE UserId IN (...) AND CallStartDateTime >= <since> GROUP BY UserId` — one
-//!    row per user at most, so [`ACTIVITY_USERS_PER_QUERY`] users per query keep every answer in
+//!    row per user at most, so [`AGGREGATE_MAX_ROWS`] users per query keep every answer in
 //!    one batch (Salesforce gives aggregate queries no `queryMore`);
 //! 2. evidence, only for the users with no call in the period: their latest call before it, per
-//!    call type (`GROUP BY UserId, CallType`), at most [`EVIDENCE_USERS_PER_QUERY`] users per
+//!    call type (`GROUP BY UserId, CallType`), at most [`AGGREGATE_MAX_ROWS`] / 8 users per
 //!    query so even every call type for every user stays under 2 000 rows.
+//!
+//! Where Salesforce measures "one batch" by something smaller than 2 000 rows (the documentation
+//! does not say; sfsim's strict paging mode does), an aggregate refused with `EXCEEDED_ID_LIMIT`
+//! is sent again with half the users per query, down to one, and the smaller size is kept for
+//! the rest of the read.
 //!
 //! An org where the integration user cannot read `VoiceCall` (no Service Cloud Voice, no
 //! access, a field missing) is not an error: the activity comes back `absent` with the reason,
@@ -35,16 +40,10 @@ use crate::salesforce::{ApiErrorCode, Client};
 /// size); an aggregate query must fit in it, since it cannot be continued with `queryMore`.
 pub const AGGREGATE_MAX_ROWS: usize = 2_000;
 
-/// Users per activity query: one group (row) per user at most.
-pub const ACTIVITY_USERS_PER_QUERY: usize = AGGREGATE_MAX_ROWS;
-
 /// Call types counted on per user in the evidence query. `VoiceCall.CallType` is a picklist
 /// with six values in the Object Reference (Inbound, Outbound, Callback, Transfer, Consult,
 /// Internal); room for two more an org or a release may add.
 const MAX_CALL_TYPES: usize = 8;
-
-/// Users per evidence query: one group per user and call type.
-pub const EVIDENCE_USERS_PER_QUERY: usize = AGGREGATE_MAX_ROWS / MAX_CALL_TYPES;
 
 /// The alias of the aggregate column (without one Salesforce names it `expr0`).
 const LAST_CALL: &str = "lastCall";
@@ -165,15 +164,29 @@ pub async fn fetch_voice_activity(
         source,
     };
     let since_literal = literal(since);
-    let queries = split_in_lists_at_most(&[users], ACTIVITY_USERS_PER_QUERY, &|l| {
+    // Rows one batch holds, as learnt from the org (see the module header).
+    let mut batch_rows = AGGREGATE_MAX_ROWS;
+    let activity_query = |l: &[String]| {
         format!(
             "SELECT UserId, MAX(CallStartDateTime) {LAST_CALL} FROM VoiceCall WHERE UserId IN \
              ({}) AND CallStartDateTime >= {since_literal} GROUP BY UserId",
             l[0]
         )
-    })
-    .map_err(too_long)?;
-    let rows = match run(client, &queries, "voice call activity", stats).await? {
+    };
+    let rows = match run_shape(
+        client,
+        users,
+        1,
+        &mut batch_rows,
+        &activity_query,
+        "voice call activity",
+        stats,
+    )
+    .await
+    .map_err(|e| match e {
+        ShapeError::Fetch(e) => e,
+        ShapeError::TooLong(e) => too_long(e),
+    })? {
         Ok(rows) => rows,
         Err(why) => {
             activity.absent = Some(why);
@@ -200,15 +213,28 @@ pub async fn fetch_voice_activity(
     } else {
         ("UserId", "UserId")
     };
-    let queries = split_in_lists_at_most(&[&quiet], EVIDENCE_USERS_PER_QUERY, &|l| {
+    let evidence_query = |l: &[String]| {
         format!(
             "SELECT {select}, MAX(CallStartDateTime) {LAST_CALL} FROM VoiceCall WHERE UserId \
              IN ({}) AND CallStartDateTime < {since_literal} GROUP BY {group}",
             l[0]
         )
-    })
-    .map_err(too_long)?;
-    let rows = match run(client, &queries, "voice calls before the period", stats).await? {
+    };
+    let rows_per_user = if has_call_type { MAX_CALL_TYPES } else { 1 };
+    let rows = match run_shape(
+        client,
+        &quiet,
+        rows_per_user,
+        &mut batch_rows,
+        &evidence_query,
+        "voice calls before the period",
+        stats,
+    )
+    .await
+    .map_err(|e| match e {
+        ShapeError::Fetch(e) => e,
+        ShapeError::TooLong(e) => too_long(e),
+    })? {
         Ok(rows) => rows,
         Err(why) => {
             activity.absent = Some(why);
@@ -240,6 +266,53 @@ pub async fn fetch_voice_activity(
 /// The period's start for `after_days` ending at `as_of`.
 pub fn period_start(as_of: DateTime<Utc>, after_days: u32) -> DateTime<Utc> {
     as_of - Duration::days(i64::from(after_days))
+}
+
+/// Why one query shape could not be read.
+enum ShapeError {
+    /// The org refused or the read failed.
+    Fetch(FetchError),
+    /// One user's id alone would not fit a query.
+    TooLong(super::soql::ValueTooLong),
+}
+
+/// Runs one aggregate query shape over `users`, at most `*batch_rows / rows_per_user` users per
+/// query (and whatever the URI allows). When the org refuses a query as larger than one batch
+/// (`EXCEEDED_ID_LIMIT`), halves `*batch_rows` and runs the shape again, down to one user per
+/// query; the smaller size stays for the caller's next shape.
+async fn run_shape(
+    client: &Client,
+    users: &[String],
+    rows_per_user: usize,
+    batch_rows: &mut usize,
+    build: &(dyn Fn(&[String]) -> String + Sync),
+    what: &'static str,
+    stats: &mut FetchStats,
+) -> Result<Result<Vec<Row>, String>, ShapeError> {
+    loop {
+        let per_query = (*batch_rows / rows_per_user).max(1);
+        let queries =
+            split_in_lists_at_most(&[users], per_query, build).map_err(ShapeError::TooLong)?;
+        match run(client, &queries, what, stats).await {
+            Err(FetchError::Query { source, .. })
+                if is_over_one_batch(source.api_code()) && per_query > 1 =>
+            {
+                *batch_rows = (*batch_rows / 2).max(rows_per_user);
+                tracing::warn!(
+                    what,
+                    users_per_query = (*batch_rows / rows_per_user).max(1),
+                    "Salesforce refused an aggregate query as larger than one batch; \
+                     asking again with fewer users per query"
+                );
+            }
+            other => return other.map_err(ShapeError::Fetch),
+        }
+    }
+}
+
+/// `EXCEEDED_ID_LIMIT`: Salesforce's answer to an aggregate query with more rows than one batch.
+fn is_over_one_batch(code: Option<&ApiErrorCode>) -> bool {
+    code.is_some_and(|c| c.as_str() == "EXCEEDED_ID_LIMIT")
 }
 
 /// Runs the aggregate queries; `Ok(Err(why))` when the org refuses them for lack of access.

@@ -7,7 +7,7 @@
 //! report.json, report.md and report.csv, and an unknown kind (a rule added later) shows it on
 //! every row, so nothing is lost when this table lags behind the rules.
 
-use crate::rules::{Evidence, Finding, orphan_psl, scv_double_consumption};
+use crate::rules::{Evidence, Finding, idle_voice_seat, orphan_psl, scv_double_consumption};
 
 /// The words above one kind's table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +47,24 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
         "Each deactivated user below still holds a seat of a permission set license that \
          nothing they hold needs. Nobody at work loses anything when it goes; the plan removes \
          it only when `reclaim_orphan_seats` is on.",
+    ),
+    (
+        idle_voice_seat::ID,
+        idle_voice_seat::KIND_ACTIVE,
+        "Idle Voice seats",
+        "Each agent below holds a Service Cloud Voice seat but was the agent on no voice call in \
+         the period `[org.idle]` sets (new users and the configured exceptions are never \
+         listed). Reclaiming the seat removes their contact-center permission sets, so they can \
+         no longer take calls; rollback gives both back. The plan does so only when \
+         `[org.idle] reclaim = true`, and a call taken after the scan cancels that agent's fix.",
+    ),
+    (
+        idle_voice_seat::ID,
+        idle_voice_seat::KIND_DEACTIVATED,
+        "Voice seats of deactivated users",
+        "Each deactivated user below still holds a Service Cloud Voice seat. Nobody at work loses \
+         anything when it goes; the plan removes it only when `[org.idle] reclaim = true`, and \
+         rollback gives it back.",
     ),
 ];
 
@@ -96,6 +114,9 @@ pub fn detail(finding: &Finding) -> String {
     if finding.rule == scv_double_consumption::ID {
         return double_consumption_detail(finding);
     }
+    if finding.rule == idle_voice_seat::ID {
+        return idle_detail(finding);
+    }
     // Orphaned seats: what the user does hold, none of which needs the license.
     let held: Vec<&str> = finding
         .evidence
@@ -111,6 +132,26 @@ pub fn detail(finding: &Finding) -> String {
         "holds no licensed permission set".to_string()
     } else {
         format!("holds {}, none of which needs it", held.join(", "))
+    }
+}
+
+/// An idle seat's row: the last call and the last login, as the evidence has them.
+fn idle_detail(finding: &Finding) -> String {
+    let parts: Vec<String> = finding
+        .evidence
+        .iter()
+        .filter(|evidence| {
+            matches!(
+                evidence,
+                Evidence::NoCallSince { .. } | Evidence::LastCall(_) | Evidence::LastLogin { .. }
+            )
+        })
+        .map(ToString::to_string)
+        .collect();
+    if parts.is_empty() {
+        finding.summary.clone()
+    } else {
+        parts.join("; ")
     }
 }
 
@@ -172,10 +213,12 @@ mod tests {
     fn known_kinds_have_their_own_sentence_and_unknown_ones_a_fallback() {
         let known = describe("orphan-psl", "orphan-seat");
         assert!(known.known && known.sentence.contains("no permission set"));
-        let new_rule = describe("idle-voice-seat", "idle-voice-seat");
+        let idle = describe("idle-voice-seat", "idle-voice-seat");
+        assert!(idle.known && idle.sentence.contains("can no longer take calls"));
+        let new_rule = describe("seat-hoarding", "seat-hoarding");
         assert!(!new_rule.known);
-        assert_eq!(new_rule.title, "Findings of rule idle-voice-seat");
-        assert!(new_rule.sentence.contains("`idle-voice-seat`"));
+        assert_eq!(new_rule.title, "Findings of rule seat-hoarding");
+        assert!(new_rule.sentence.contains("`seat-hoarding`"));
         let natterbox = describe("natterbox", "cti-needs-voice");
         assert!(natterbox.sentence.contains("`cti-needs-voice`"));
     }
@@ -183,10 +226,30 @@ mod tests {
     #[test]
     fn an_unknown_kind_keeps_each_findings_summary_on_its_row() {
         let mut finding = fixture::report().findings[0].clone();
-        finding.rule = "idle-voice-seat".into();
-        finding.kind = "idle-voice-seat".into();
+        finding.rule = "seat-hoarding".into();
+        finding.kind = "seat-hoarding".into();
         finding.summary = "user9 took no call since 2026-01-01".into();
         assert_eq!(detail(&finding), "user9 took no call since 2026-01-01");
+    }
+
+    #[test]
+    fn an_idle_row_says_the_last_call_and_login_not_the_whole_summary() {
+        let mut finding = fixture::report().findings[0].clone();
+        finding.rule = idle_voice_seat::ID.into();
+        finding.kind = idle_voice_seat::KIND_ACTIVE.into();
+        finding.evidence = vec![
+            Evidence::NoCallSince {
+                since: "2026-05-01T00:00:00Z".into(),
+                last_call: None,
+            },
+            Evidence::LastLogin { at: None },
+        ];
+        let text = detail(&finding);
+        assert!(
+            text.contains("no call as agent since 2026-05-01") && text.contains("never logged in"),
+            "{text}"
+        );
+        assert!(!text.contains(&finding.summary), "{text}");
     }
 
     #[test]

@@ -224,12 +224,12 @@ mod tests {
     #[test]
     fn an_unknown_kind_renders_with_the_generic_sentence_and_its_summaries() {
         let mut report = fixture::report();
-        report.findings[0].rule = "idle-voice-seat".into();
-        report.findings[0].kind = "idle-voice-seat".into();
-        report.findings[0].summary = "user2 took no call since 2026-10-01".into();
+        report.findings[0].rule = "seat-hoarding".into();
+        report.findings[0].kind = "seat-hoarding".into();
+        report.findings[0].summary = "user2 hoards a seat since 2026-10-01".into();
         let html = render(&report);
-        assert!(html.contains("<h3 id=\"kind-1\">Findings of rule idle-voice-seat</h3>"));
-        assert!(html.contains("<td>user2 took no call since 2026-10-01</td>"));
+        assert!(html.contains("<h3 id=\"kind-1\">Findings of rule seat-hoarding</h3>"));
+        assert!(html.contains("<td>user2 hoards a seat since 2026-10-01</td>"));
         assert!(html.contains("<th scope=\"col\">Summary</th>"));
     }
 
