@@ -446,7 +446,8 @@ mod tests {
         Settings::from_str(text, Path::new("/nowhere/pslwarden.toml"))
     }
 
-    const JWT_ORG: &str = r#"
+    /// One valid JWT org, for the config tests here and in the child modules.
+    pub(super) const JWT_ORG: &str = r#"
 [[org]]
 name = "prod"
 [org.auth]

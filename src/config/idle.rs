@@ -92,16 +92,7 @@ mod tests {
 
     use crate::config::Settings;
 
-    const ORG: &str = r#"
-[[org]]
-name = "prod"
-[org.auth]
-flow = "jwt"
-login_url = "https://login.salesforce.com"
-consumer_key = "3MVG9abc"
-username = "agent@example.com"
-private_key_env = "SF_KEY"
-"#;
+    use crate::config::tests::JWT_ORG as ORG;
 
     fn idle(table: &str) -> Result<Option<crate::rules::IdleSettings>, String> {
         Settings::from_str(&format!("{ORG}{table}"), Path::new("/x/p.toml"))

@@ -184,16 +184,7 @@ mod tests {
     use crate::config::{ConfigError, Settings};
     use crate::money::Amount;
 
-    const ORG: &str = r#"
-[[org]]
-name = "prod"
-[org.auth]
-flow = "jwt"
-login_url = "https://login.salesforce.com"
-consumer_key = "3MVG9abc"
-username = "agent@example.com"
-private_key_env = "SF_KEY"
-"#;
+    use crate::config::tests::JWT_ORG as ORG;
 
     fn parse(tables: &str) -> Result<Settings, ConfigError> {
         Settings::from_str(
