@@ -11,8 +11,10 @@ use askama::Template;
 use super::chart::{self, Part, SeatChart};
 use super::kinds;
 use super::layout::{Layout, SORT_SCRIPT};
+use crate::money::Worth;
 use crate::report::ScanReport;
 use crate::report::markdown::{status_word, verdict};
+use crate::report::money::MoneyReport;
 use crate::rules::{RuleStatus, Severity};
 
 /// The scan page's own CSS (verdict, run facts, bars, plan steps), next to the shared one.
@@ -92,6 +94,38 @@ pub struct LedgerView {
     /// Free, consumed by findings, freed by the plan, needs the admin, orphans, free after fix,
     /// assignable after fix: in the table's column order.
     pub numbers: [u32; 7],
+    /// Price per seat, then what its recoverable, freed-by-plan and needs-the-admin seats are
+    /// worth: the money columns' cells, `None` for a license without a price (shown as
+    /// "unpriced", never 0). Empty when the report has no prices (no money columns at all).
+    pub money: Vec<Option<MoneyCell>>,
+}
+
+/// One amount in a table cell: per month on the first line, per year on the second (and in
+/// the title, for a pointer).
+pub struct MoneyCell {
+    pub monthly: String,
+    pub yearly: Option<String>,
+}
+
+impl MoneyCell {
+    fn of(worth: &Worth) -> Self {
+        MoneyCell {
+            monthly: worth.monthly_text.clone(),
+            yearly: Some(worth.yearly_text.clone()),
+        }
+    }
+}
+
+/// The page's money lines, present only with `[org.prices]`.
+pub struct MoneyView {
+    /// "worth USD X / month, USD Y / year; 1 license unpriced: ...".
+    pub totals: String,
+    /// Further sentences: what needs the admin or `reclaim_orphan_seats` is worth.
+    pub more: Vec<String>,
+    /// What the plan would save, in a sentence.
+    pub plan_saves: String,
+    /// Priced license names the org does not have: a warning.
+    pub unknown: Option<String>,
 }
 
 /// Findings of one kind: one sentence for all of them, then a row each.
@@ -118,6 +152,9 @@ pub struct FindingRow {
     pub active: &'static str,
     pub psl: Breakable,
     pub seats: u32,
+    /// What the seats are worth; `None` when the license has no price (or no prices at all:
+    /// then the page has no worth column, see [`ScanPage::money`]).
+    pub worth: Option<MoneyCell>,
     pub detail: String,
     pub evidence: Vec<String>,
 }
@@ -159,6 +196,8 @@ pub struct ScanPage {
     /// What happens next, in sentences (none for an old report).
     pub next: Vec<String>,
     pub summary: SummaryView,
+    /// The money lines; `None` without prices, and then no amount or money column shows.
+    pub money: Option<MoneyView>,
     pub charts: Vec<ChartView>,
     /// Licenses in the table but without a chart.
     pub uncharted: usize,
@@ -266,6 +305,7 @@ impl ScanPage {
                 .map(|next| next.sentences())
                 .unwrap_or_default(),
             summary: summary_view(report),
+            money: report.money.as_ref().map(money_view),
             uncharted: report.ledger.len() - charts.len(),
             charts,
             legend,
@@ -288,6 +328,7 @@ impl ScanPage {
                         row.free_after_fix,
                         row.assignable_after_fix,
                     ],
+                    money: ledger_money(report.money.as_ref(), &row.psl),
                 })
                 .collect(),
             kinds: kind_groups(report),
@@ -374,6 +415,68 @@ fn summary_view(report: &ScanReport) -> SummaryView {
     }
 }
 
+/// The money cells of one ledger row: price per seat, recoverable, freed by the plan, needs
+/// the admin. Empty without prices; a license without a price has `None` in each.
+fn ledger_money(money: Option<&MoneyReport>, psl: &str) -> Vec<Option<MoneyCell>> {
+    let Some(money) = money else {
+        return Vec::new();
+    };
+    let Some(license) = money.license(psl) else {
+        return vec![None, None, None, None];
+    };
+    let price = license.seat_monthly_text.as_ref().map(|text| MoneyCell {
+        monthly: text.clone(),
+        yearly: None,
+    });
+    let worth = |w: &Option<Worth>| w.as_ref().map(MoneyCell::of);
+    vec![
+        price,
+        worth(&license.recoverable),
+        worth(&license.freed_by_plan),
+        worth(&license.needs_admin),
+    ]
+}
+
+fn money_view(money: &MoneyReport) -> MoneyView {
+    let totals = &money.totals;
+    let mut line = format!("worth {}", totals.recoverable.text);
+    match totals.unpriced_licenses.len() {
+        0 => {}
+        1 => line.push_str(&format!(
+            "; 1 license unpriced ({}): its seats are in no amount",
+            totals.unpriced_licenses[0]
+        )),
+        n => line.push_str(&format!(
+            "; {n} licenses unpriced ({}): their seats are in no amount",
+            totals.unpriced_licenses.join(", ")
+        )),
+    }
+    let zero = |w: &Worth| w.monthly.chars().all(|c| matches!(c, '0' | '.'));
+    let mut more = Vec::new();
+    if !zero(&totals.needs_admin) {
+        more.push(format!(
+            "{} more once the admin has made the manual steps",
+            totals.needs_admin.text
+        ));
+    }
+    if !zero(&totals.needs_orphan_reclaim) {
+        more.push(format!(
+            "{} more if `reclaim_orphan_seats` is turned on",
+            totals.needs_orphan_reclaim.text
+        ));
+    }
+    MoneyView {
+        totals: line,
+        more,
+        plan_saves: format!(
+            "What the plan would save: {}{}",
+            totals.freed_by_plan.text,
+            totals.unpriced_note()
+        ),
+        unknown: crate::report::money::unknown_licenses_warning(&money.unknown_licenses),
+    }
+}
+
 /// Findings grouped by `(rule, kind)`, groups in the order their first finding appears (the
 /// report's rule order), rows in report order within a group.
 fn kind_groups(report: &ScanReport) -> Vec<KindGroup> {
@@ -411,6 +514,11 @@ fn kind_groups(report: &ScanReport) -> Vec<KindGroup> {
             active: if finding.user_active { "yes" } else { "no" },
             psl: Breakable::new(&finding.psl),
             seats: finding.recoverable_seats,
+            worth: report
+                .money
+                .as_ref()
+                .and_then(|m| m.finding(position))
+                .map(MoneyCell::of),
             detail: kinds::detail(finding),
             evidence: finding.evidence.iter().map(ToString::to_string).collect(),
         });
