@@ -201,18 +201,18 @@ async fn a_priced_report_html_shows_each_finding_license_the_total_and_the_plan_
         "{finding}"
     );
     // The Voice license's row: price, recoverable, freed by the plan, needs the admin (none).
-    let license = row_with(&html, "id=\"ledger\"", &format!("<code>{VOICE_PSL}</code>"));
+    let license = row_with(&html, "id=\"worth\"", &format!("<code>{VOICE_PSL}</code>"));
     assert_eq!(license.matches("USD 1,234.50").count(), 3, "{license}");
+    assert_eq!(
+        license.matches("USD 14,814.00 / year").count(),
+        4,
+        "{license}"
+    );
     assert!(license.contains("USD 0.00"), "{license}");
-    // A license without a price says so, never 0.
-    let other = html[html.find("id=\"ledger\"").unwrap()..]
-        .split("<tr")
-        .skip(2)
-        .find(|row| !row.contains(VOICE_PSL) && row.contains("<td"))
-        .expect("another license");
+    // The seed's two other licenses have no price and no findings: left out, and said so.
     assert!(
-        other.contains("unpriced") && !other.contains("USD"),
-        "{other}"
+        html.contains("2 license(s) without a price and without findings are left out."),
+        "{html}"
     );
     assert!(
         html.contains(&format!(
@@ -248,6 +248,12 @@ async fn a_finding_of_an_unpriced_license_is_counted_unpriced_in_report_html_not
     assert!(
         finding.contains("unpriced") && !finding.contains("EUR"),
         "{finding}"
+    );
+    // Its license is in the worth table, unpriced: no amount in its row.
+    let license = row_with(&html, "id=\"worth\"", &format!("<code>{VOICE_PSL}</code>"));
+    assert!(
+        license.contains("unpriced") && !license.contains("EUR"),
+        "{license}"
     );
     assert!(
         html.contains(&format!(

@@ -11,6 +11,7 @@ use askama::Template;
 use super::chart::{self, Part, SeatChart};
 use super::kinds;
 use super::layout::{Layout, SORT_SCRIPT};
+use crate::ledger::LedgerRow;
 use crate::money::Worth;
 use crate::report::ScanReport;
 use crate::report::markdown::{status_word, verdict};
@@ -94,9 +95,12 @@ pub struct LedgerView {
     /// Free, consumed by findings, freed by the plan, needs the admin, orphans, free after fix,
     /// assignable after fix: in the table's column order.
     pub numbers: [u32; 7],
+    /// Seats the findings could free by any route (the ledger's `recoverable`).
+    pub recoverable: u32,
     /// Price per seat, then what its recoverable, freed-by-plan and needs-the-admin seats are
-    /// worth: the money columns' cells, `None` for a license without a price (shown as
-    /// "unpriced", never 0). Empty when the report has no prices (no money columns at all).
+    /// worth: the cells of the "what the seats are worth" table, `None` for a license without a
+    /// price (shown as "unpriced", never 0). Empty when the license is not in that table: no
+    /// prices at all, or no price and no findings.
     pub money: Vec<Option<MoneyCell>>,
 }
 
@@ -204,6 +208,8 @@ pub struct ScanPage {
     pub legend: Vec<LegendItem>,
     pub axis: chart::Axis,
     pub ledger: Vec<LedgerView>,
+    /// Licenses left out of the "what the seats are worth" table (no price, no findings).
+    pub unpriced_hidden: usize,
     pub kinds: Vec<KindGroup>,
     pub findings: usize,
     pub plan_digest: String,
@@ -328,9 +334,22 @@ impl ScanPage {
                         row.free_after_fix,
                         row.assignable_after_fix,
                     ],
-                    money: ledger_money(report.money.as_ref(), &row.psl),
+                    recoverable: row.recoverable,
+                    money: ledger_money(report.money.as_ref(), row),
                 })
                 .collect(),
+            unpriced_hidden: report.money.as_ref().map_or(0, |money| {
+                report
+                    .ledger
+                    .iter()
+                    .filter(|row| {
+                        row.consumed_by_findings == 0
+                            && money
+                                .license(&row.psl)
+                                .is_none_or(|l| l.seat_monthly.is_none())
+                    })
+                    .count()
+            }),
             kinds: kind_groups(report),
             findings: report.findings.len(),
             plan_digest: report.plan.digest.clone(),
@@ -416,12 +435,19 @@ fn summary_view(report: &ScanReport) -> SummaryView {
 }
 
 /// The money cells of one ledger row: price per seat, recoverable, freed by the plan, needs
-/// the admin. Empty without prices; a license without a price has `None` in each.
-fn ledger_money(money: Option<&MoneyReport>, psl: &str) -> Vec<Option<MoneyCell>> {
+/// the admin. Empty without prices, and for a license with neither a price nor findings; a
+/// license without a price has `None` in each.
+fn ledger_money(money: Option<&MoneyReport>, row: &LedgerRow) -> Vec<Option<MoneyCell>> {
     let Some(money) = money else {
         return Vec::new();
     };
-    let Some(license) = money.license(psl) else {
+    let license = money.license(&row.psl);
+    let priced = license.is_some_and(|l| l.seat_monthly.is_some());
+    if !priced && row.consumed_by_findings == 0 {
+        // Nothing to price and nothing wasted: a real org has dozens of such licenses.
+        return Vec::new();
+    }
+    let Some(license) = license else {
         return vec![None, None, None, None];
     };
     let price = license.seat_monthly_text.as_ref().map(|text| MoneyCell {
