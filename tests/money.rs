@@ -283,6 +283,14 @@ async fn without_prices_no_output_shows_money() {
     for file in ["apply.json", "apply.md", "apply.html"] {
         outputs.push((file.to_string(), read(&apply_run.join(file))));
     }
+    let (code, stdout, stderr) =
+        outcome(&cli(&dir, &cfg, INSIDE, &["rollback", "--run", "1", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    outputs.push(("rollback terminal".to_string(), stdout));
+    let rollback_run = newest_run(&dir);
+    for file in ["rollback.json", "rollback.md", "rollback.html"] {
+        outputs.push((file.to_string(), read(&rollback_run.join(file))));
+    }
     for (name, text) in outputs {
         for money in [
             "USD",

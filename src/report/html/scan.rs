@@ -591,6 +591,53 @@ mod tests {
     }
 
     #[test]
+    fn without_prices_the_page_has_no_money_and_with_them_unpriced_licenses_stay_unpriced() {
+        let mut report = fixture::report();
+        let page = ScanPage::new(&report);
+        assert!(page.money.is_none());
+        assert!(page.ledger.iter().all(|row| row.money.is_empty()));
+        assert!(
+            page.kinds
+                .iter()
+                .flat_map(|g| &g.rows)
+                .all(|r| r.worth.is_none())
+        );
+
+        let prices = crate::money::Prices {
+            currency: crate::money::Currency::parse("USD").unwrap(),
+            seat_monthly: [(
+                "ServiceCloudVoicePsl".to_string(),
+                crate::money::Amount::parse_price("50").unwrap(),
+            )]
+            .into(),
+        };
+        report.money =
+            crate::report::money::price_scan(Some(&prices), &report.findings, &report.ledger);
+        let page = ScanPage::new(&report);
+        let money = page.money.as_ref().expect("priced");
+        assert!(
+            money
+                .totals
+                .starts_with("worth USD 50.00 / month, USD 600.00 / year; 1 license unpriced"),
+            "{}",
+            money.totals
+        );
+        let rows: Vec<&FindingRow> = page.kinds.iter().flat_map(|g| &g.rows).collect();
+        assert_eq!(
+            rows[0].worth.as_ref().map(|c| c.monthly.as_str()),
+            Some("USD 50.00")
+        );
+        assert!(rows[1].worth.is_none(), "the console seat has no price");
+        let console = page
+            .ledger
+            .iter()
+            .find(|row| row.psl.parts == ["SalesConsoleUser"])
+            .expect("console row");
+        assert_eq!(console.money.len(), 4, "unpriced but with findings: listed");
+        assert!(console.money.iter().all(Option::is_none));
+    }
+
+    #[test]
     fn manual_steps_are_counted_and_flagged() {
         let mut report = fixture::report();
         report.plan.actions[0].op = crate::plan::Op::Manual;
