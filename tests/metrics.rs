@@ -241,3 +241,77 @@ async fn metrics_parse_with_counters_at_zero_before_a_run_and_the_ledger_after_a
     let (code, log) = daemon.stop().await;
     assert_eq!(code, Some(0), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recoverable_monthly_cost_is_the_reports_per_priced_license() {
+    let sim = Sim::seed().await;
+    let (hooks, _got) = receiver().await;
+    let dir = scratch_dir("metrics_money");
+    // The Voice seat priced (with a sub-cent part, which the gauge keeps), another license of
+    // the seed left unpriced: it must have no cost series, not a 0.
+    let priced = format!(
+        "{ALWAYS_OPEN}\n[org.schedule]\nscan = \"* * * * * *\"\n\n[org.prices]\n\
+         currency = \"EUR\"\n\n[org.prices.seat_monthly]\nServiceCloudVoicePsl = \"75.125\"\n"
+    );
+    let cfg = config(&dir, &sim, &priced);
+    let daemon = Daemon::start(&dir, &cfg, &hooks, None).await;
+    daemon
+        .wait_for(
+            "pslwarden_runs_total{org=\"sim\",kind=\"scan\",status=\"completed\"}",
+            1.0,
+        )
+        .await;
+    let scraped = Scraped::fetch(&daemon).await;
+    assert!(
+        scraped.declares("pslwarden_monthly_cost_recoverable", "gauge"),
+        "{}",
+        scraped.text
+    );
+    let report = reports(&dir)
+        .into_iter()
+        .next()
+        .expect("the scan wrote report.json");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let money = report["money"]["licenses"].as_array().expect("priced");
+    let mut priced_licenses = 0;
+    for license in money {
+        let psl = license["psl"].as_str().unwrap();
+        let labels = [("org", "sim"), ("psl", psl), ("currency", "EUR")];
+        match license["recoverable"]["monthly"].as_str() {
+            Some(monthly) => {
+                priced_licenses += 1;
+                let value = scraped.value("pslwarden_monthly_cost_recoverable", &labels);
+                let expected: f64 = monthly.parse().unwrap();
+                // The report rounds to cents; the gauge is the exact amount.
+                assert!(
+                    (value - expected).abs() < 0.01,
+                    "{psl}: {value} vs {monthly}"
+                );
+            }
+            None => assert!(
+                scraped
+                    .find("pslwarden_monthly_cost_recoverable", &[("psl", psl)])
+                    .is_empty(),
+                "no series for unpriced {psl}: {}",
+                scraped.text
+            ),
+        }
+    }
+    assert_eq!(priced_licenses, 1, "{money:?}");
+    assert_eq!(
+        scraped.value(
+            "pslwarden_monthly_cost_recoverable",
+            &[
+                ("org", "sim"),
+                ("psl", "ServiceCloudVoicePsl"),
+                ("currency", "EUR")
+            ]
+        ),
+        75.125,
+        "one recoverable Voice seat: {}",
+        scraped.text
+    );
+    let (code, log) = daemon.stop().await;
+    assert_eq!(code, Some(0), "{log}");
+}

@@ -173,6 +173,97 @@ async fn a_priced_scan_shows_what_each_finding_license_and_the_plan_are_worth() 
     assert_eq!(total["yearly"], "14814.00");
 }
 
+/// The `<tr>` of `html` that contains `needle`, from after `after` on.
+fn row_with<'a>(html: &'a str, after: &str, needle: &str) -> &'a str {
+    let start = html
+        .find(after)
+        .unwrap_or_else(|| panic!("{after} not in the page"));
+    html[start..]
+        .split("<tr")
+        .find(|row| row.contains(needle))
+        .and_then(|row| row.split("</tr>").next())
+        .unwrap_or_else(|| panic!("no row with {needle} after {after}:\n{html}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_priced_report_html_shows_each_finding_license_the_total_and_the_plan_saving() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("money_priced_html");
+    let cfg = config(&dir, &sim, PRICES);
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["scan"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let html = read(&newest_run(&dir).join("report.html"));
+
+    // The finding's row: a month, and the year under it.
+    let finding = row_with(&html, "id=\"findings\"", "user2@seed-example.org");
+    assert!(
+        finding.contains(">USD 1,234.50<br><span class=\"muted\">USD 14,814.00 / year</span>"),
+        "{finding}"
+    );
+    // The Voice license's row: price, recoverable, freed by the plan, needs the admin (none).
+    let license = row_with(&html, "id=\"worth\"", &format!("<code>{VOICE_PSL}</code>"));
+    assert_eq!(license.matches("USD 1,234.50").count(), 3, "{license}");
+    assert_eq!(
+        license.matches("USD 14,814.00 / year").count(),
+        4,
+        "{license}"
+    );
+    assert!(license.contains("USD 0.00"), "{license}");
+    // The seed's two other licenses have no price and no findings: left out, and said so.
+    assert!(
+        html.contains("2 license(s) without a price and without findings are left out."),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "<strong>Recoverable seats: worth {FINDING_WORTH}.</strong>"
+        )),
+        "the total: {html}"
+    );
+    let plan = &html[html.find("id=\"plan\"").expect("plan section")..];
+    assert!(
+        plan.contains(&format!("What the plan would save: {FINDING_WORTH}.")),
+        "{plan}"
+    );
+    assert!(
+        html.contains("prices license(s) this org does not have: NoSuchLicense"),
+        "the warning: {html}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finding_of_an_unpriced_license_is_counted_unpriced_in_report_html_not_as_zero() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("money_unpriced_html");
+    let cfg = config(
+        &dir,
+        &sim,
+        "[org.window]\nalways_open = true\n\n[org.prices]\ncurrency = \"EUR\"\n\n\
+         [org.prices.seat_monthly]\nSomeOtherLicense = 10\n",
+    );
+    let (code, stdout, stderr) = outcome(&cli(&dir, &cfg, INSIDE, &["scan"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let html = read(&newest_run(&dir).join("report.html"));
+    let finding = row_with(&html, "id=\"findings\"", "user2@seed-example.org");
+    assert!(
+        finding.contains("unpriced") && !finding.contains("EUR"),
+        "{finding}"
+    );
+    // Its license is in the worth table, unpriced: no amount in its row.
+    let license = row_with(&html, "id=\"worth\"", &format!("<code>{VOICE_PSL}</code>"));
+    assert!(
+        license.contains("unpriced") && !license.contains("EUR"),
+        "{license}"
+    );
+    assert!(
+        html.contains(&format!(
+            "Recoverable seats: worth EUR 0.00 / month, EUR 0.00 / year; 1 license unpriced \
+             ({VOICE_PSL})"
+        )),
+        "{html}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_prices_no_output_shows_money() {
     let sim = Sim::seed().await;
@@ -189,8 +280,16 @@ async fn without_prices_no_output_shows_money() {
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     outputs.push(("apply terminal".to_string(), stdout));
     let apply_run = newest_run(&dir);
-    for file in ["apply.json", "apply.md"] {
+    for file in ["apply.json", "apply.md", "apply.html"] {
         outputs.push((file.to_string(), read(&apply_run.join(file))));
+    }
+    let (code, stdout, stderr) =
+        outcome(&cli(&dir, &cfg, INSIDE, &["rollback", "--run", "1", "--yes"]).await);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    outputs.push(("rollback terminal".to_string(), stdout));
+    let rollback_run = newest_run(&dir);
+    for file in ["rollback.json", "rollback.md", "rollback.html"] {
+        outputs.push((file.to_string(), read(&rollback_run.join(file))));
     }
     for (name, text) in outputs {
         for money in [
@@ -231,6 +330,13 @@ async fn apply_reports_the_saving_of_the_seats_it_freed_and_rollback_what_they_c
     assert_eq!(apply["saving"]["seats"], 1);
     assert_eq!(apply["saving"]["worth"]["monthly"], "1234.50");
     assert!(read(&run.join("apply.md")).contains(FINDING_WORTH));
+    let html = read(&run.join("apply.html"));
+    assert!(
+        html.contains(&format!(
+            "<strong>Seats freed and read back: 1, saving {FINDING_WORTH}</strong>"
+        )),
+        "{html}"
+    );
 
     let (code, stdout, stderr) =
         outcome(&cli(&dir, &cfg, INSIDE, &["rollback", "--run", "1", "--yes"]).await);
@@ -240,6 +346,13 @@ async fn apply_reports_the_saving_of_the_seats_it_freed_and_rollback_what_they_c
             "The 1 seat(s) taken back cost {FINDING_WORTH} again"
         )),
         "{stdout}"
+    );
+    let html = read(&newest_run(&dir).join("rollback.html"));
+    assert!(
+        html.contains(&format!(
+            "<strong>Seats taken back: 1, costing {FINDING_WORTH} again</strong>"
+        )),
+        "{html}"
     );
 }
 
@@ -359,6 +472,13 @@ consult = 0.002
             "{shown}"
         );
     }
+    // The page shows both costs side by side, as the terminal and Markdown do.
+    let html = read(&run.join("usage.html"));
+    assert!(
+        html.contains("<li>Telephony cost estimate: GBP 0.37</li>")
+            && html.contains("<li>SCV minutes cost: GBP 0.51 (50.5 SCV minutes"),
+        "{html}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

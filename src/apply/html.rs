@@ -9,7 +9,7 @@
 
 use askama::Template;
 
-use super::report::{ActionLine, RunReport};
+use super::report::{ActionLine, RunReport, RunSaving};
 use crate::report::html::Layout;
 use crate::state::{ActionStatus, RunKind};
 
@@ -22,7 +22,8 @@ dl.run dd { margin: 0; }
 .admin { border-left: .4rem solid var(--warn); background: #fffbea; padding: .25rem .75rem; }
 pre.command { background: #f6f8fa; border: 1px solid var(--line); padding: .4rem .7rem;
   overflow-x: auto; }
-td.why { overflow-wrap: break-word; min-width: 14rem; }";
+td.why { overflow-wrap: break-word; min-width: 14rem; }
+.saving { border-left: .4rem solid var(--good); background: #f4fff6; padding: .25rem .75rem; }";
 
 /// What `templates/apply.html` prints.
 #[derive(Template)]
@@ -39,6 +40,9 @@ struct RunPage<'a> {
     failed: usize,
     skipped: usize,
     needs_admin: usize,
+    /// What the run's freed seats are worth (a rollback: what the seats taken back cost
+    /// again), in a sentence; shown only when the report has `saving` (prices configured).
+    saving_line: String,
     /// "Seats freed" for an apply, "Seats taken back" for a rollback.
     seats_head: &'static str,
     seats: Vec<SeatRow<'a>>,
@@ -140,6 +144,11 @@ impl RunReport {
             failed: count(ActionStatus::Failed),
             skipped: count(ActionStatus::Skipped),
             needs_admin: self.actions.iter().filter(|a| a.needs_admin).count(),
+            saving_line: self
+                .saving
+                .as_ref()
+                .map(|saving| saving_line(saving, self.kind))
+                .unwrap_or_default(),
             seats_head,
             seats: self
                 .seats
@@ -175,6 +184,29 @@ impl RunReport {
             format!("<!DOCTYPE html><title>run report</title><p>could not render: {e}</p>\n")
         })
     }
+}
+
+/// "Seats freed and read back: 1, saving USD 50.00 / month, USD 600.00 / year", or for a
+/// rollback what the seats taken back cost again; unpriced seats named after.
+fn saving_line(saving: &RunSaving, kind: RunKind) -> String {
+    let mut line = match kind {
+        RunKind::Apply => format!(
+            "Seats freed and read back: {}, saving {}",
+            saving.seats, saving.worth.text
+        ),
+        RunKind::Rollback => format!(
+            "Seats taken back: {}, costing {} again",
+            saving.seats, saving.worth.text
+        ),
+    };
+    if saving.unpriced_seats > 0 {
+        line.push_str(&format!(
+            "; {} more seat(s) of unpriced license(s) {}, in no amount",
+            saving.unpriced_seats,
+            saving.unpriced_licenses.join(", ")
+        ));
+    }
+    line
 }
 
 #[cfg(test)]

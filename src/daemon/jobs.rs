@@ -100,7 +100,7 @@ async fn scan(
         m.seats_freed_by_plan = Some(u64::from(seats.freed_by_plan));
         m.seats_needing_admin = Some(u64::from(seats.needs_admin));
         m.over_allocated_licenses = Some(report.over_allocations().len() as u64);
-        m.licenses = LicenseSeats::from_ledger(&report.ledger);
+        m.licenses = LicenseSeats::from_report(report, org.prices.as_ref());
         m.api_calls += report.api.calls;
         m.api_daily_used = report.api.daily_used.or(m.api_daily_used);
         m.api_daily_max = report.api.daily_max.or(m.api_daily_max);

@@ -7,7 +7,7 @@
 //! window gauges are always current.
 //!
 //! Must not: write the exposition format by hand (the crate writes `_total`, units, escaping
-//! and `# EOF`), or name anything but orgs, licenses, kinds and statuses in labels.
+//! and `# EOF`), or name anything but orgs, licenses, kinds, statuses and currencies in labels.
 
 use std::fmt;
 
@@ -72,6 +72,16 @@ struct LicenseLabels {
 struct SeatStateLabel {
     /// `total`, `used` or `recoverable`.
     state: &'static str,
+}
+
+/// A money series: its license and currency (orgs may price in different currencies, so one
+/// help text cannot name it; the value stays a plain number, as Prometheus practice wants).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct CostLabels {
+    org: String,
+    psl: String,
+    /// ISO 4217 code of the value.
+    currency: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -363,6 +373,25 @@ impl Scrape {
                     )
                 })
             }),
+        )?;
+        family(
+            encoder,
+            "pslwarden_monthly_cost_recoverable",
+            None,
+            "What the seats the org's last scan found recoverable cost a month at the configured \
+             [org.prices], in the `currency` label's units; only licenses with a price.",
+            self.per_license(|l| l.recoverable_monthly_cost.clone())
+                .into_iter()
+                .map(|(license, cost)| {
+                    (
+                        CostLabels {
+                            org: license.org,
+                            psl: license.psl,
+                            currency: cost.currency,
+                        },
+                        ConstGauge::new(cost.amount),
+                    )
+                }),
         )
     }
 
@@ -521,6 +550,10 @@ mod tests {
                 total: 10,
                 used: 7,
                 recoverable: 2,
+                recoverable_monthly_cost: Some(super::super::MonthlyCost {
+                    amount: 2469.0,
+                    currency: "USD".into(),
+                }),
             }]
         });
         let text = render(&metrics.snapshot(), &settings, Utc::now());
@@ -553,5 +586,11 @@ mod tests {
                 "{text}"
             );
         }
+        assert!(
+            text.contains(
+                "pslwarden_monthly_cost_recoverable{org=\"seed-demo\",psl=\"SCV_Seat\",currency=\"USD\"} 2469.0"
+            ),
+            "{text}"
+        );
     }
 }

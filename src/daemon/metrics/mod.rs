@@ -17,6 +17,9 @@ use chrono::{DateTime, Utc};
 use prometheus_client::metrics::histogram::Histogram;
 
 use crate::ledger::LedgerRow;
+use crate::money::Prices;
+use crate::report::ScanReport;
+use crate::report::money::recoverable_monthly_cost;
 use crate::state::RunStatus;
 
 pub use exposition::{CONTENT_TYPE, render};
@@ -129,7 +132,7 @@ impl JobEnd {
 /// One license's seats in an org's last scan, from the ledger (`crate::ledger`), which is the
 /// one definition of these numbers every report uses. A per-(org, license) metric adds a field
 /// here and one `family` over `per_license` in `exposition`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LicenseSeats {
     /// The license's `DeveloperName` (the `psl` label).
     pub psl: String,
@@ -139,10 +142,22 @@ pub struct LicenseSeats {
     pub used: u32,
     /// Seats the findings could free (the ledger's `recoverable`).
     pub recoverable: u32,
+    /// What those seats cost a month at `[org.prices]` (see
+    /// [`crate::report::money::recoverable_monthly_cost`]), with the currency: `None` for a
+    /// license without a price, which then has no cost series rather than a made-up 0.
+    pub recoverable_monthly_cost: Option<MonthlyCost>,
+}
+
+/// An amount per month, in the units of `currency` (a plain number, as Prometheus wants).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthlyCost {
+    pub amount: f64,
+    /// ISO 4217 code: the gauge's `currency` label.
+    pub currency: String,
 }
 
 impl LicenseSeats {
-    /// One entry per ledger row, in ledger order.
+    /// One entry per ledger row, in ledger order, without money.
     pub fn from_ledger(ledger: &[LedgerRow]) -> Vec<LicenseSeats> {
         ledger
             .iter()
@@ -151,8 +166,28 @@ impl LicenseSeats {
                 total: row.total,
                 used: row.used,
                 recoverable: row.recoverable,
+                recoverable_monthly_cost: None,
             })
             .collect()
+    }
+
+    /// One entry per ledger row of `report`, the priced licenses with what their recoverable
+    /// seats cost a month at `prices` (none without prices).
+    pub fn from_report(report: &ScanReport, prices: Option<&Prices>) -> Vec<LicenseSeats> {
+        let mut seats = LicenseSeats::from_ledger(&report.ledger);
+        let Some(prices) = prices else {
+            return seats;
+        };
+        let costs: BTreeMap<String, f64> = recoverable_monthly_cost(report, Some(prices))
+            .into_iter()
+            .collect();
+        for license in &mut seats {
+            license.recoverable_monthly_cost = costs.get(&license.psl).map(|amount| MonthlyCost {
+                amount: *amount,
+                currency: prices.currency.code.clone(),
+            });
+        }
+        seats
     }
 }
 

@@ -11,8 +11,11 @@ use askama::Template;
 use super::chart::{self, Part, SeatChart};
 use super::kinds;
 use super::layout::{Layout, SORT_SCRIPT};
+use crate::ledger::LedgerRow;
+use crate::money::Worth;
 use crate::report::ScanReport;
 use crate::report::markdown::{status_word, verdict};
+use crate::report::money::MoneyReport;
 use crate::rules::{RuleStatus, Severity};
 
 /// The scan page's own CSS (verdict, run facts, bars, plan steps), next to the shared one.
@@ -92,6 +95,41 @@ pub struct LedgerView {
     /// Free, consumed by findings, freed by the plan, needs the admin, orphans, free after fix,
     /// assignable after fix: in the table's column order.
     pub numbers: [u32; 7],
+    /// Seats the findings could free by any route (the ledger's `recoverable`).
+    pub recoverable: u32,
+    /// Price per seat, then what its recoverable, freed-by-plan and needs-the-admin seats are
+    /// worth: the cells of the "what the seats are worth" table, `None` for a license without a
+    /// price (shown as "unpriced", never 0). Empty when the license is not in that table: no
+    /// prices at all, or no price and no findings.
+    pub money: Vec<Option<MoneyCell>>,
+}
+
+/// One amount in a table cell: per month on the first line, per year on the second (and in
+/// the title, for a pointer).
+pub struct MoneyCell {
+    pub monthly: String,
+    pub yearly: Option<String>,
+}
+
+impl MoneyCell {
+    fn of(worth: &Worth) -> Self {
+        MoneyCell {
+            monthly: worth.monthly_text.clone(),
+            yearly: Some(worth.yearly_text.clone()),
+        }
+    }
+}
+
+/// The page's money lines, present only with `[org.prices]`.
+pub struct MoneyView {
+    /// "worth USD X / month, USD Y / year; 1 license unpriced: ...".
+    pub totals: String,
+    /// Further sentences: what needs the admin or `reclaim_orphan_seats` is worth.
+    pub more: Vec<String>,
+    /// What the plan would save, in a sentence.
+    pub plan_saves: String,
+    /// Priced license names the org does not have: a warning.
+    pub unknown: Option<String>,
 }
 
 /// Findings of one kind: one sentence for all of them, then a row each.
@@ -118,6 +156,9 @@ pub struct FindingRow {
     pub active: &'static str,
     pub psl: Breakable,
     pub seats: u32,
+    /// What the seats are worth; `None` when the license has no price (or no prices at all:
+    /// then the page has no worth column, see [`ScanPage::money`]).
+    pub worth: Option<MoneyCell>,
     pub detail: String,
     pub evidence: Vec<String>,
 }
@@ -159,12 +200,16 @@ pub struct ScanPage {
     /// What happens next, in sentences (none for an old report).
     pub next: Vec<String>,
     pub summary: SummaryView,
+    /// The money lines; `None` without prices, and then no amount or money column shows.
+    pub money: Option<MoneyView>,
     pub charts: Vec<ChartView>,
     /// Licenses in the table but without a chart.
     pub uncharted: usize,
     pub legend: Vec<LegendItem>,
     pub axis: chart::Axis,
     pub ledger: Vec<LedgerView>,
+    /// Licenses left out of the "what the seats are worth" table (no price, no findings).
+    pub unpriced_hidden: usize,
     pub kinds: Vec<KindGroup>,
     pub findings: usize,
     pub plan_digest: String,
@@ -266,6 +311,7 @@ impl ScanPage {
                 .map(|next| next.sentences())
                 .unwrap_or_default(),
             summary: summary_view(report),
+            money: report.money.as_ref().map(money_view),
             uncharted: report.ledger.len() - charts.len(),
             charts,
             legend,
@@ -288,8 +334,22 @@ impl ScanPage {
                         row.free_after_fix,
                         row.assignable_after_fix,
                     ],
+                    recoverable: row.recoverable,
+                    money: ledger_money(report.money.as_ref(), row),
                 })
                 .collect(),
+            unpriced_hidden: report.money.as_ref().map_or(0, |money| {
+                report
+                    .ledger
+                    .iter()
+                    .filter(|row| {
+                        row.consumed_by_findings == 0
+                            && money
+                                .license(&row.psl)
+                                .is_none_or(|l| l.seat_monthly.is_none())
+                    })
+                    .count()
+            }),
             kinds: kind_groups(report),
             findings: report.findings.len(),
             plan_digest: report.plan.digest.clone(),
@@ -374,6 +434,75 @@ fn summary_view(report: &ScanReport) -> SummaryView {
     }
 }
 
+/// The money cells of one ledger row: price per seat, recoverable, freed by the plan, needs
+/// the admin. Empty without prices, and for a license with neither a price nor findings; a
+/// license without a price has `None` in each.
+fn ledger_money(money: Option<&MoneyReport>, row: &LedgerRow) -> Vec<Option<MoneyCell>> {
+    let Some(money) = money else {
+        return Vec::new();
+    };
+    let license = money.license(&row.psl);
+    let priced = license.is_some_and(|l| l.seat_monthly.is_some());
+    if !priced && row.consumed_by_findings == 0 {
+        // Nothing to price and nothing wasted: a real org has dozens of such licenses.
+        return Vec::new();
+    }
+    let Some(license) = license else {
+        return vec![None, None, None, None];
+    };
+    let price = license.seat_monthly_text.as_ref().map(|text| MoneyCell {
+        monthly: text.clone(),
+        yearly: None,
+    });
+    let worth = |w: &Option<Worth>| w.as_ref().map(MoneyCell::of);
+    vec![
+        price,
+        worth(&license.recoverable),
+        worth(&license.freed_by_plan),
+        worth(&license.needs_admin),
+    ]
+}
+
+fn money_view(money: &MoneyReport) -> MoneyView {
+    let totals = &money.totals;
+    let mut line = format!("worth {}", totals.recoverable.text);
+    match totals.unpriced_licenses.len() {
+        0 => {}
+        1 => line.push_str(&format!(
+            "; 1 license unpriced ({}): its seats are in no amount",
+            totals.unpriced_licenses[0]
+        )),
+        n => line.push_str(&format!(
+            "; {n} licenses unpriced ({}): their seats are in no amount",
+            totals.unpriced_licenses.join(", ")
+        )),
+    }
+    let zero = |w: &Worth| w.monthly.chars().all(|c| matches!(c, '0' | '.'));
+    let mut more = Vec::new();
+    if !zero(&totals.needs_admin) {
+        more.push(format!(
+            "{} more once the admin has made the manual steps",
+            totals.needs_admin.text
+        ));
+    }
+    if !zero(&totals.needs_orphan_reclaim) {
+        more.push(format!(
+            "{} more if `reclaim_orphan_seats` is turned on",
+            totals.needs_orphan_reclaim.text
+        ));
+    }
+    MoneyView {
+        totals: line,
+        more,
+        plan_saves: format!(
+            "What the plan would save: {}{}",
+            totals.freed_by_plan.text,
+            totals.unpriced_note()
+        ),
+        unknown: crate::report::money::unknown_licenses_warning(&money.unknown_licenses),
+    }
+}
+
 /// Findings grouped by `(rule, kind)`, groups in the order their first finding appears (the
 /// report's rule order), rows in report order within a group.
 fn kind_groups(report: &ScanReport) -> Vec<KindGroup> {
@@ -411,6 +540,11 @@ fn kind_groups(report: &ScanReport) -> Vec<KindGroup> {
             active: if finding.user_active { "yes" } else { "no" },
             psl: Breakable::new(&finding.psl),
             seats: finding.recoverable_seats,
+            worth: report
+                .money
+                .as_ref()
+                .and_then(|m| m.finding(position))
+                .map(MoneyCell::of),
             detail: kinds::detail(finding),
             evidence: finding.evidence.iter().map(ToString::to_string).collect(),
         });
@@ -454,6 +588,53 @@ mod tests {
         assert_eq!(page.kinds.len(), 2, "double consumption and an orphan seat");
         assert_eq!(page.kinds[0].rule, "scv-double-consumption");
         assert!(page.kinds.iter().all(|g| g.known));
+    }
+
+    #[test]
+    fn without_prices_the_page_has_no_money_and_with_them_unpriced_licenses_stay_unpriced() {
+        let mut report = fixture::report();
+        let page = ScanPage::new(&report);
+        assert!(page.money.is_none());
+        assert!(page.ledger.iter().all(|row| row.money.is_empty()));
+        assert!(
+            page.kinds
+                .iter()
+                .flat_map(|g| &g.rows)
+                .all(|r| r.worth.is_none())
+        );
+
+        let prices = crate::money::Prices {
+            currency: crate::money::Currency::parse("USD").unwrap(),
+            seat_monthly: [(
+                "ServiceCloudVoicePsl".to_string(),
+                crate::money::Amount::parse_price("50").unwrap(),
+            )]
+            .into(),
+        };
+        report.money =
+            crate::report::money::price_scan(Some(&prices), &report.findings, &report.ledger);
+        let page = ScanPage::new(&report);
+        let money = page.money.as_ref().expect("priced");
+        assert!(
+            money
+                .totals
+                .starts_with("worth USD 50.00 / month, USD 600.00 / year; 1 license unpriced"),
+            "{}",
+            money.totals
+        );
+        let rows: Vec<&FindingRow> = page.kinds.iter().flat_map(|g| &g.rows).collect();
+        assert_eq!(
+            rows[0].worth.as_ref().map(|c| c.monthly.as_str()),
+            Some("USD 50.00")
+        );
+        assert!(rows[1].worth.is_none(), "the console seat has no price");
+        let console = page
+            .ledger
+            .iter()
+            .find(|row| row.psl.parts == ["SalesConsoleUser"])
+            .expect("console row");
+        assert_eq!(console.money.len(), 4, "unpriced but with findings: listed");
+        assert!(console.money.iter().all(Option::is_none));
     }
 
     #[test]
