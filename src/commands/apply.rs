@@ -380,8 +380,10 @@ impl Run<'_> {
                 &self.org.rules,
                 &extra,
                 natterbox,
-                &users,
-                calls,
+                crate::snapshot::fetch::UsersToReread {
+                    user_ids: &users,
+                    calls,
+                },
                 now_rfc3339(),
                 &bar.sink(),
             )

@@ -250,15 +250,13 @@ pub async fn fetch_voice_setup(client: &Client) -> Result<OrgSnapshot, FetchErro
 /// The same snapshot as [`fetch_snapshot`], restricted to the users `user_ids`: the reference
 /// data (licenses, sets, groups, contact centers) in full, and only those users' seats,
 /// assignments and user records. What `apply` reads right before it acts, to re-check each
-/// action's facts without reading the whole org again. `calls`: also those users' calls in the
-/// window (for the idle fixes' "no call since the scan" facts); one bounded aggregate.
+/// action's facts without reading the whole org again.
 pub async fn fetch_snapshot_of_users(
     client: &Client,
     ctx: &RuleContext,
     extra_permission_sets: &[String],
     natterbox: Option<&Pack>,
-    user_ids: &[String],
-    calls: Option<CallsWindow>,
+    users: UsersToReread<'_>,
     taken_at: String,
     progress: &(dyn Fn(FetchProgress) + Sync),
 ) -> Result<(OrgSnapshot, FetchStats), FetchError> {
@@ -267,12 +265,22 @@ pub async fn fetch_snapshot_of_users(
         ctx,
         extra_permission_sets,
         natterbox,
-        Some(user_ids),
-        calls,
+        Some(users.user_ids),
+        users.calls,
         taken_at,
         progress,
     )
     .await
+}
+
+/// Whom [`fetch_snapshot_of_users`] reads again, and over which period their calls.
+#[derive(Debug, Clone, Copy)]
+pub struct UsersToReread<'a> {
+    /// The users the pending actions touch.
+    pub user_ids: &'a [String],
+    /// Also their calls in this window (for the idle fixes' "no call since the scan" facts;
+    /// one bounded aggregate); `None`: no call is read.
+    pub calls: Option<CallsWindow>,
 }
 
 /// Whether the org has the Natterbox pack's object with every field the pack names, by
