@@ -111,6 +111,8 @@ pub struct LastScan {
     pub seats_freed_by_plan: u32,
     pub seats_needing_admin: u32,
     pub seats_needing_orphan_reclaim: u32,
+    /// Idle Voice seats freed only with `[org.idle] reclaim = true`.
+    pub seats_needing_idle_reclaim: u32,
     /// Actions in its plan, and the plan's digest (what an approval names).
     pub plan_actions: usize,
     pub plan_digest: String,
@@ -628,6 +630,7 @@ fn summarise(folder: &str, report: &ScanReport) -> LastScan {
         seats_freed_by_plan: seats.freed_by_plan,
         seats_needing_admin: seats.needs_admin,
         seats_needing_orphan_reclaim: seats.needs_orphan_reclaim,
+        seats_needing_idle_reclaim: seats.needs_idle_reclaim,
         plan_actions: report.plan.actions.len(),
         plan_digest: report.plan.digest.clone(),
     }

@@ -183,7 +183,7 @@ impl SeatTotals {
         if self.needs_idle_reclaim > 0 {
             text.push_str(&format!(
                 "; {} idle Voice seat(s) only if `reclaim` is turned on in [org.idle]",
-                self.needs_idle_reclaim
+                grouped(self.needs_idle_reclaim)
             ));
         }
         text
@@ -196,7 +196,7 @@ impl ScanReport {
         self.seat_totals().recoverable()
     }
 
-    /// The ledger's three routes to a free seat, summed over the licenses.
+    /// The ledger's routes to a free seat, summed over the licenses.
     pub fn seat_totals(&self) -> SeatTotals {
         self.ledger
             .iter()

@@ -78,6 +78,7 @@ struct ScanView<'a> {
     seats_freed_by_plan: u32,
     seats_needing_admin: u32,
     seats_needing_orphan_reclaim: u32,
+    seats_needing_idle_reclaim: u32,
     plan_actions: usize,
     plan_digest: &'a str,
 }
@@ -148,6 +149,7 @@ impl<'a> OrgView<'a> {
                 seats_freed_by_plan: scan.seats_freed_by_plan,
                 seats_needing_admin: scan.seats_needing_admin,
                 seats_needing_orphan_reclaim: scan.seats_needing_orphan_reclaim,
+                seats_needing_idle_reclaim: scan.seats_needing_idle_reclaim,
                 plan_actions: scan.plan_actions,
                 plan_digest: &scan.plan_digest,
             }),
