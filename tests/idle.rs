@@ -197,7 +197,16 @@ async fn the_scan_finds_exactly_the_planted_idle_agents_with_their_evidence() {
         .max()
         .unwrap();
     let html = std::fs::read_to_string(folder.join("report.html")).unwrap();
+    let md = std::fs::read_to_string(folder.join("report.md")).unwrap();
+    assert!(md.contains("Idle agents (reclaim off)"), "{md}");
+    assert!(stdout.contains("Idle (reclaim off)"), "{stdout}");
     assert!(html.contains("Idle Voice seats"), "{html}");
+    // The seat chart and table count the idle seats as their own route, so the parts add up.
+    assert!(
+        html.contains("Idle agents: freed only if [org.idle] reclaim is on")
+            && html.contains("Idle agents (reclaim off)"),
+        "{html}"
+    );
     assert_eq!(
         html.matches("can no longer take calls").count(),
         1,

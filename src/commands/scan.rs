@@ -491,6 +491,7 @@ impl ScanOutcome {
                     grouped(l.freed_by_plan),
                     grouped(l.needs_admin),
                     grouped(l.needs_orphan_reclaim),
+                    grouped(l.needs_idle_reclaim),
                     grouped(l.free_after_fix),
                 ];
                 if let Some(money) = &r.money {
@@ -514,9 +515,10 @@ impl ScanOutcome {
                 "Freed by plan",
                 "Needs admin",
                 "Orphans (reclaim off)",
+                "Idle (reclaim off)",
                 "Free after fix",
             ];
-            let mut right = vec![false, true, true, true, true, true, true, true];
+            let mut right = vec![false, true, true, true, true, true, true, true, true];
             if r.money.is_some() {
                 head.extend(["Recoverable / month", "Recoverable / year"]);
                 right.extend([true, true]);

@@ -15,7 +15,7 @@ use crate::plan::Op;
 /// The header row. `row_type` tells the kinds of rows apart (`finding`, `action`, `license`);
 /// columns that do not apply to a row's kind are empty. The seat columns are the ledger's (see
 /// `crate::ledger`), on `license` rows only.
-pub const COLUMNS: [&str; 22] = [
+pub const COLUMNS: [&str; 23] = [
     "row_type",
     "finding",
     "rule",
@@ -37,6 +37,7 @@ pub const COLUMNS: [&str; 22] = [
     "freed_by_plan",
     "needs_admin",
     "needs_orphan_reclaim",
+    "needs_idle_reclaim",
     "free_after_fix",
 ];
 
@@ -169,6 +170,7 @@ pub fn render(report: &ScanReport) -> String {
                     "needs_orphan_reclaim",
                     license.needs_orphan_reclaim.to_string(),
                 ),
+                ("needs_idle_reclaim", license.needs_idle_reclaim.to_string()),
                 ("free_after_fix", license.free_after_fix.to_string()),
                 currency(),
                 (

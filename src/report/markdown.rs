@@ -188,11 +188,12 @@ fn write_ledger(out: &mut String, report: &ScanReport) -> std::fmt::Result {
     writeln!(
         out,
         "| License | Label | Total | Used | Free | Consumed by findings | Freed by the plan | \
-         Needs the admin | Orphans (reclaim off) | Free after fix | Assignable after fix |{money_head}"
+         Needs the admin | Orphans (reclaim off) | Idle agents (reclaim off) | Free after fix | \
+         Assignable after fix |{money_head}"
     )?;
     writeln!(
         out,
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|{money_rule}"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{money_rule}"
     )?;
     for row in &report.ledger {
         let money_cells = report.money.as_ref().map_or_else(String::new, |money| {
@@ -222,7 +223,7 @@ fn write_ledger(out: &mut String, report: &ScanReport) -> std::fmt::Result {
         });
         writeln!(
             out,
-            "| {} | {} | {} | {}{} | {} | {} | {} | {} | {} | {} | {} |{money_cells}",
+            "| {} | {} | {} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} |{money_cells}",
             code(&row.psl),
             text(&row.label),
             grouped(row.total),
@@ -237,6 +238,7 @@ fn write_ledger(out: &mut String, report: &ScanReport) -> std::fmt::Result {
             grouped(row.freed_by_plan),
             grouped(row.needs_admin),
             grouped(row.needs_orphan_reclaim),
+            grouped(row.needs_idle_reclaim),
             grouped(row.free_after_fix),
             grouped(row.assignable_after_fix)
         )?;
@@ -456,7 +458,7 @@ mod tests {
         );
         assert!(
             md.contains(
-                "| `ServiceCloudVoicePsl` | ServiceCloudVoicePsl | 2 | 2 | 0 | 1 | 1 | 0 | 0 | 1 | 1 |"
+                "| `ServiceCloudVoicePsl` | ServiceCloudVoicePsl | 2 | 2 | 0 | 1 | 1 | 0 | 0 | 0 | 1 | 1 |"
             ),
             "{md}"
         );

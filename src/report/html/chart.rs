@@ -39,6 +39,8 @@ pub enum Part {
     NeedsAdmin,
     /// Orphaned seats freed only if `reclaim_orphan_seats` is on.
     Orphans,
+    /// Idle agents' Voice seats freed only if `[org.idle] reclaim` is on.
+    Idle,
 }
 
 impl Part {
@@ -50,6 +52,7 @@ impl Part {
             Part::Freed => "bar-freed",
             Part::NeedsAdmin => "bar-admin",
             Part::Orphans => "bar-orphans",
+            Part::Idle => "bar-idle",
         }
     }
 
@@ -61,6 +64,7 @@ impl Part {
             Part::Freed => Some("hatch-freed"),
             Part::NeedsAdmin => Some("hatch-admin"),
             Part::Orphans => Some("hatch-orphans"),
+            Part::Idle => Some("hatch-idle"),
         }
     }
 
@@ -72,6 +76,7 @@ impl Part {
             Part::Freed => "Freed by the plan",
             Part::NeedsAdmin => "Freed only after the admin's manual step",
             Part::Orphans => "Orphaned: freed only if reclaim_orphan_seats is on",
+            Part::Idle => "Idle agents: freed only if [org.idle] reclaim is on",
         }
     }
 }
@@ -137,7 +142,8 @@ pub fn seat_chart(n: usize, row: &LedgerRow) -> SeatChart {
     // Of the seats still used after the fix, those that come free once someone acts.
     let admin = row.needs_admin.min(used_after);
     let orphans = row.needs_orphan_reclaim.min(used_after - admin);
-    let kept = used_after - admin - orphans;
+    let idle = row.needs_idle_reclaim.min(used_after - admin - orphans);
+    let kept = used_after - admin - orphans - idle;
 
     let bar = |label, y: f64, parts: &[(Part, u32)]| {
         let mut x = BAR_X;
@@ -173,6 +179,7 @@ pub fn seat_chart(n: usize, row: &LedgerRow) -> SeatChart {
                 (Part::Used, kept),
                 (Part::NeedsAdmin, admin),
                 (Part::Orphans, orphans),
+                (Part::Idle, idle),
                 (Part::Freed, freed),
             ],
         ),
@@ -182,6 +189,7 @@ pub fn seat_chart(n: usize, row: &LedgerRow) -> SeatChart {
         (Part::Freed, freed),
         (Part::NeedsAdmin, admin),
         (Part::Orphans, orphans),
+        (Part::Idle, idle),
     ] {
         if seats > 0 {
             parts.push(part);
@@ -236,6 +244,12 @@ fn sentences(row: &LedgerRow, used_after: u32, freed: u32) -> (String, String) {
         pending.push(format!(
             "{} more if reclaim_orphan_seats is on",
             row.needs_orphan_reclaim
+        ));
+    }
+    if row.needs_idle_reclaim > 0 {
+        pending.push(format!(
+            "{} idle agents' seat(s) more if [org.idle] reclaim is on",
+            row.needs_idle_reclaim
         ));
     }
     let pending = if pending.is_empty() {

@@ -229,7 +229,7 @@ mod tests {
         report.findings[0].summary = "user2 hoards a seat since 2026-10-01".into();
         let html = render(&report);
         assert!(html.contains("<h3 id=\"kind-1\">Findings of rule seat-hoarding</h3>"));
-        assert!(html.contains("<td>user2 hoards a seat since 2026-10-01</td>"));
+        assert!(html.contains("<td class=\"prose\">user2 hoards a seat since 2026-10-01</td>"));
         assert!(html.contains("<th scope=\"col\">Summary</th>"));
     }
 

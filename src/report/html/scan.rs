@@ -92,9 +92,9 @@ pub struct LedgerView {
     pub total: u32,
     pub used: u32,
     pub over_allocated: bool,
-    /// Free, consumed by findings, freed by the plan, needs the admin, orphans, free after fix,
-    /// assignable after fix: in the table's column order.
-    pub numbers: [u32; 7],
+    /// Free, consumed by findings, freed by the plan, needs the admin, orphans, idle agents,
+    /// free after fix, assignable after fix: in the table's column order.
+    pub numbers: [u32; 8],
     /// Seats the findings could free by any route (the ledger's `recoverable`).
     pub recoverable: u32,
     /// Price per seat, then what its recoverable, freed-by-plan and needs-the-admin seats are
@@ -272,6 +272,7 @@ impl ScanPage {
             Part::Freed,
             Part::NeedsAdmin,
             Part::Orphans,
+            Part::Idle,
         ]
         .into_iter()
         .filter(|part| charts.iter().any(|c| c.chart.parts.contains(part)))
@@ -331,6 +332,7 @@ impl ScanPage {
                         row.freed_by_plan,
                         row.needs_admin,
                         row.needs_orphan_reclaim,
+                        row.needs_idle_reclaim,
                         row.free_after_fix,
                         row.assignable_after_fix,
                     ],
