@@ -3,8 +3,9 @@
 #
 # Builds the binary, runs it with no config in a scratch folder (the built-in simulated org), so
 # that it writes the scan report (report.html), the usage report (usage.html) and, when this tree
-# has them, the apply and rollback pages (apply.html, rollback.html); then renders each page with
-# headless Chromium at 1400 px into PNGs in a folder it prints at the end.
+# has them, the apply and rollback pages (apply.html, rollback.html); then a second simulated org
+# with example prices and January 2026 calls (scan-priced, usage-january); then renders each page
+# with headless Chromium at 1400 px into PNGs in a folder it prints at the end.
 #
 # Usage: scripts/screenshots.sh [OUT_DIR]
 #   OUT_DIR   where the PNGs (and a copy of each page) go; default: a new folder under /tmp.
@@ -103,5 +104,50 @@ shot scan "$(page report.html -n)"
 shot usage "$(page usage.html -rn)"
 shot apply "$(page apply.html -rn)"
 shot rollback "$(page rollback.html -rn)"
+
+# The built-in demo has no prices and no calls, so its pages show no money and an empty usage
+# chart. A second simulated org, from the voice-calls fixture (seats and January 2026 calls) with
+# example prices, shows both. Its pages are marked SIMULATED ORG like the demo's.
+mkdir -p "$work/priced"
+cd "$work/priced"
+cat > pslwarden.toml <<TOML
+[defaults]
+reports_dir = "reports"
+state_path = "state/pslwarden.sqlite"
+
+[[org]]
+name = "priced-demo"
+mode = "dry-run"
+[org.simulator]
+fixture = "$root/mocks/fixtures/voice-calls.json"
+[org.auth]
+flow = "jwt"
+consumer_key = "3MVG9demoOnlyConsumerKeyForTheSimulatedOrg"
+username = "pslwarden.integration@seed-example.org"
+private_key_file = "$root/mocks/keys/demo-only-jwt-private.pem"
+[org.window]
+always_open = true
+[org.usage]
+time_zone = "Europe/London"
+# Example prices, for the screenshots only.
+[org.prices]
+currency = "USD"
+scv_minute = 0.0135
+[org.prices.seat_monthly]
+ServiceCloudVoicePsl = 50.00
+ServiceCloudVoiceExternalTelephonyPsl = 25.00
+[org.prices.telephony]
+inbound = 0.0018
+outbound = 0.0090
+TOML
+export PSLWARDEN_CONFIG="$work/priced/pslwarden.toml"
+run scan || true
+run usage --from 2026-01-01 --to 2026-01-31 || true
+unset PSLWARDEN_CONFIG
+priced_page() {
+  find "$work/priced/reports" -name "$1" 2>/dev/null | sort | tail -n 1
+}
+shot scan-priced "$(priced_page report.html)"
+shot usage-january "$(priced_page usage.html)"
 
 echo "screenshots in $out" >&2
