@@ -13,6 +13,8 @@ use pslwarden::state::{ActionStatus, RunStatus, StateStore, StoredAction};
 use serde_json::{Value, json};
 use sfsim::{Faults, Org};
 
+use crate::support::newest_report_file as latest_run_file;
+use crate::support::newest_report_json as latest_report_json;
 use crate::support::{Sim, repo_root, scratch_dir, text};
 
 const AGENT_PS: &str = "0PS000000000002GAA";
@@ -895,12 +897,6 @@ async fn the_scans_free_after_fix_is_what_the_org_has_after_apply() {
     assert!(voice["needs_admin"].as_u64() > Some(0), "{voice}");
 }
 
-/// The newest `report.json` under `dir/reports/sim`.
-fn latest_report_json(dir: &Path) -> Value {
-    let path = latest_run_file(dir, "report.json");
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("report.json")).expect("JSON")
-}
-
 /// Issue 13: a fix with a manual step (the Voice set through a permission set group) is shown as
 /// needing the admin in apply's output and apply.md, never as drift.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -945,18 +941,6 @@ async fn a_manual_step_is_shown_as_needing_the_admin_not_as_drift() {
         stdout.contains("needs the admin") && !stdout.contains("skipped"),
         "{stdout}"
     );
-}
-
-/// `name` in the newest report folder under `dir/reports/sim` that has it.
-fn latest_run_file(dir: &Path, name: &str) -> PathBuf {
-    let base = dir.join("reports/sim");
-    let mut runs: Vec<PathBuf> = std::fs::read_dir(&base)
-        .unwrap_or_else(|e| panic!("no reports in {}: {e}", base.display()))
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.join(name).exists())
-        .collect();
-    runs.sort();
-    runs.pop().expect("a report folder").join(name)
 }
 
 /// The seed org with `_org` keys replaced by `org` (fixture files stay relative to the seed's

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use sfsim::Org;
 
 use crate::apply::{cli, config, outcome};
+use crate::support::newest_report_json as latest_report;
 use crate::support::{Sim, repo_root, scratch_dir};
 
 /// The fixture's as-of day, 23:00 UTC: the idle period is 2026-05-01T23:00Z .. this instant.
@@ -38,16 +39,6 @@ fn idle_config(dir: &Path, sim: &Sim, idle: &str) -> PathBuf {
         sim,
         &format!("[org.window]\nalways_open = true\n[org.idle]\n{EXCEPTIONS}{idle}"),
     )
-}
-
-fn latest_report(dir: &Path) -> Value {
-    let folder = std::fs::read_dir(dir.join("reports/sim"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("report.json").is_file())
-        .max()
-        .unwrap();
-    serde_json::from_str(&std::fs::read_to_string(folder.join("report.json")).unwrap()).unwrap()
 }
 
 /// (username without the domain, kind) of the idle rule's findings.

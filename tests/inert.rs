@@ -8,6 +8,7 @@ use serde_json::Value;
 use sfsim::Org;
 
 use crate::apply::{INSIDE, cli, config, outcome};
+use crate::support::newest_report_folder as newest_report;
 use crate::support::{Sim, repo_root, scratch_dir, seed_fixture};
 
 /// HTML, Markdown, an OSC retitle ended by BEL, a CSI screen clear, a Slack channel ping and a
@@ -75,17 +76,6 @@ fn assert_inert_html(what: &str, html: &str) {
         html.contains("&lt;script&gt;alert(1)&lt;/script&gt;|*x*\\u001b]0;pwned"),
         "{what} shows the username as text:\n{html}"
     );
-}
-
-/// The newest report folder of the org.
-fn newest_report(dir: &Path) -> PathBuf {
-    let mut runs: Vec<PathBuf> = std::fs::read_dir(dir.join("reports/sim"))
-        .expect("the org's reports folder")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    runs.sort();
-    runs.pop().expect("a report folder")
 }
 
 /// Every file named `name` under `dir`.

@@ -3,12 +3,13 @@
 //! nothing money-related without prices, what an apply saved from the seats it actually freed,
 //! and a config with two currencies refused at start.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 use sfsim::Faults;
 
 use crate::apply::{INSIDE, cli, config, outcome};
+use crate::support::newest_report_folder as newest_run;
 use crate::support::{Sim, scratch_dir};
 
 const VOICE_PSL: &str = "ServiceCloudVoicePsl";
@@ -28,17 +29,6 @@ NoSuchLicense = "3.00"
 "#;
 
 const FINDING_WORTH: &str = "USD 1,234.50 / month, USD 14,814.00 / year";
-
-/// The newest report folder under `dir/reports/sim`.
-fn newest_run(dir: &Path) -> PathBuf {
-    let base = dir.join("reports/sim");
-    let mut runs: Vec<PathBuf> = std::fs::read_dir(&base)
-        .unwrap_or_else(|e| panic!("no reports in {}: {e}", base.display()))
-        .map(|e| e.expect("dir entry").path())
-        .collect();
-    runs.sort();
-    runs.pop().expect("a report folder")
-}
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

@@ -4,12 +4,13 @@
 //! through the window gate and the journal, and rolled back.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 use sfsim::Org;
 
 use crate::apply::{INSIDE, cli, config, outcome};
+use crate::support::newest_report_json as latest_report;
 use crate::support::{Sim, repo_root, scratch_dir};
 
 fn fixture() -> PathBuf {
@@ -18,16 +19,6 @@ fn fixture() -> PathBuf {
 
 async fn sim() -> Sim {
     Sim::with(Org::from_fixture_file(&fixture()).expect("natterbox fixture loads")).await
-}
-
-fn latest_report(dir: &Path) -> Value {
-    let folder = std::fs::read_dir(dir.join("reports/sim"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("report.json").is_file())
-        .max()
-        .unwrap();
-    serde_json::from_str(&std::fs::read_to_string(folder.join("report.json")).unwrap()).unwrap()
 }
 
 /// The record of `username` in the simulator.

@@ -2,11 +2,10 @@
 //! is open, when the fix could next run and the daemon's schedule; with the window's clock moved
 //! by `PSLWARDEN_FAKE_CLOCK`, through the real binary against the seed org.
 
-use std::path::{Path, PathBuf};
-
 use serde_json::Value;
 
 use crate::apply::{INSIDE, cli, config, outcome};
+use crate::support::newest_report_folder as newest_report;
 use crate::support::{Sim, scratch_dir};
 
 /// Weeknights in London, 22:00–05:00, and a daemon schedule.
@@ -26,16 +25,6 @@ apply = "every 15 minutes"
 
 /// Tuesday 2026-01-06 14:00 in London (GMT): the window is closed until 22:00.
 const TUESDAY_AFTERNOON: &str = "2026-01-06T14:00:00Z";
-
-fn newest_report(dir: &Path) -> PathBuf {
-    let mut runs: Vec<PathBuf> = std::fs::read_dir(dir.join("reports/sim"))
-        .expect("the org's reports folder")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    runs.sort();
-    runs.pop().expect("a report folder")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scan_outside_the_window_says_when_the_fix_could_next_run_in_every_format() {

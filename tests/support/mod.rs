@@ -35,6 +35,38 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 }
 
 /// Runs the real `pslwarden` binary in `cwd` with `args`, no inherited config.
+/// The newest report folder of the org `sim` under `dir/reports` (folder names are UTC stamps,
+/// so the newest sorts last).
+pub fn newest_report_folder(dir: &Path) -> PathBuf {
+    newest_folder_with(dir, None)
+}
+
+/// `name` in the newest report folder of the org `sim` that has it (an apply writes its own
+/// folder without `report.json`, a scan one without `apply.md`).
+pub fn newest_report_file(dir: &Path, name: &str) -> PathBuf {
+    newest_folder_with(dir, Some(name)).join(name)
+}
+
+/// The newest `report.json` of the org `sim`, parsed.
+pub fn newest_report_json(dir: &Path) -> Value {
+    let path = newest_report_file(dir, "report.json");
+    serde_json::from_str(
+        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .expect("report.json is JSON")
+}
+
+fn newest_folder_with(dir: &Path, file: Option<&str>) -> PathBuf {
+    let base = dir.join("reports/sim");
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(&base)
+        .unwrap_or_else(|e| panic!("no reports in {}: {e}", base.display()))
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.is_dir() && file.is_none_or(|f| p.join(f).exists()))
+        .collect();
+    runs.sort();
+    runs.pop().expect("a report folder")
+}
+
 pub fn pslwarden(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pslwarden"))
         .args(args)
