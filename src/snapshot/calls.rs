@@ -159,10 +159,6 @@ pub async fn fetch_voice_activity(
             return Ok(activity);
         }
     };
-    let too_long = |source| FetchError::TooLong {
-        what: "voice call activity",
-        source,
-    };
     let since_literal = literal(since);
     // Rows one batch holds, as learnt from the org (see the module header).
     let mut batch_rows = AGGREGATE_MAX_ROWS;
@@ -182,11 +178,8 @@ pub async fn fetch_voice_activity(
         "voice call activity",
         stats,
     )
-    .await
-    .map_err(|e| match e {
-        ShapeError::Fetch(e) => e,
-        ShapeError::TooLong(e) => too_long(e),
-    })? {
+    .await?
+    {
         Ok(rows) => rows,
         Err(why) => {
             activity.absent = Some(why);
@@ -230,11 +223,8 @@ pub async fn fetch_voice_activity(
         "voice calls before the period",
         stats,
     )
-    .await
-    .map_err(|e| match e {
-        ShapeError::Fetch(e) => e,
-        ShapeError::TooLong(e) => too_long(e),
-    })? {
+    .await?
+    {
         Ok(rows) => rows,
         Err(why) => {
             activity.absent = Some(why);
@@ -268,14 +258,6 @@ pub fn period_start(as_of: DateTime<Utc>, after_days: u32) -> DateTime<Utc> {
     as_of - Duration::days(i64::from(after_days))
 }
 
-/// Why one query shape could not be read.
-enum ShapeError {
-    /// The org refused or the read failed.
-    Fetch(FetchError),
-    /// One user's id alone would not fit a query.
-    TooLong(super::soql::ValueTooLong),
-}
-
 /// Runs one aggregate query shape over `users`, at most `*batch_rows / rows_per_user` users per
 /// query (and whatever the URI allows). When the org refuses a query as larger than one batch
 /// (`EXCEEDED_ID_LIMIT`), halves `*batch_rows` and runs the shape again, down to one user per
@@ -288,11 +270,15 @@ async fn run_shape(
     build: &(dyn Fn(&[String]) -> String + Sync),
     what: &'static str,
     stats: &mut FetchStats,
-) -> Result<Result<Vec<Row>, String>, ShapeError> {
+) -> Result<Result<Vec<Row>, String>, FetchError> {
     loop {
         let per_query = (*batch_rows / rows_per_user).max(1);
-        let queries =
-            split_in_lists_at_most(&[users], per_query, build).map_err(ShapeError::TooLong)?;
+        let queries = split_in_lists_at_most(&[users], per_query, build).map_err(|source| {
+            FetchError::TooLong {
+                what: "voice call activity",
+                source,
+            }
+        })?;
         match run(client, &queries, what, stats).await {
             Err(FetchError::Query { source, .. })
                 if is_over_one_batch(source.api_code()) && per_query > 1 =>
@@ -305,7 +291,7 @@ async fn run_shape(
                      asking again with fewer users per query"
                 );
             }
-            other => return other.map_err(ShapeError::Fetch),
+            other => return other,
         }
     }
 }
