@@ -534,4 +534,37 @@ async fn a_simulated_org_is_marked_on_the_status_page() {
         page.contains("class=\"simulated\"") && page.contains("SIMULATED ORG"),
         "{page}"
     );
+    // No prices, no money: not even an empty "Worth" line.
+    assert!(!page.contains("<dt>Worth</dt>"), "{page}");
+}
+
+/// With `[org.prices]`, the last scan's worth is on the page and in `/api/status`, in the scan's
+/// own words (the same amounts as its report).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_priced_orgs_last_scan_says_what_it_is_worth() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("status_priced");
+    let tables = format!(
+        "{NIGHT_WINDOW}\n[org.schedule]\nscan = \"{NEVER_SOON}\"\n\
+         [org.prices]\ncurrency = \"USD\"\n[org.prices.seat_monthly]\nServiceCloudVoicePsl = 50\n"
+    );
+    let cfg = config(&dir, &sim, false, &tables);
+    let out = crate::support::pslwarden(&dir, &["--config", cfg.to_str().unwrap(), "scan"]);
+    let (stdout, stderr) = crate::support::text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let daemon = Daemon::start(&dir, &cfg, "2026-01-06T23:00:00Z", None).await;
+    let status = daemon.status().await;
+    let worth = status["orgs"][0]["last_scan"]["worth"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        worth.contains("USD 50.00 / month, USD 600.00 / year recoverable"),
+        "{status}"
+    );
+    let page = daemon.page().await;
+    assert!(
+        page.contains("<dt>Worth</dt>") && page.contains("USD 50.00 / month"),
+        "{page}"
+    );
 }

@@ -113,6 +113,9 @@ pub struct LastScan {
     pub seats_needing_orphan_reclaim: u32,
     /// Idle Voice seats freed only with `[org.idle] reclaim = true`.
     pub seats_needing_idle_reclaim: u32,
+    /// What the recoverable seats and the plan are worth, in the scan's own sentence; only when
+    /// the scan was priced (`[org.prices]`), never a made-up amount.
+    pub worth: Option<String>,
     /// Actions in its plan, and the plan's digest (what an approval names).
     pub plan_actions: usize,
     pub plan_digest: String,
@@ -631,6 +634,7 @@ fn summarise(folder: &str, report: &ScanReport) -> LastScan {
         seats_needing_admin: seats.needs_admin,
         seats_needing_orphan_reclaim: seats.needs_orphan_reclaim,
         seats_needing_idle_reclaim: seats.needs_idle_reclaim,
+        worth: report.money.as_ref().map(|m| m.totals.sentence()),
         plan_actions: report.plan.actions.len(),
         plan_digest: report.plan.digest.clone(),
     }

@@ -79,6 +79,7 @@ struct ScanView<'a> {
     seats_needing_admin: u32,
     seats_needing_orphan_reclaim: u32,
     seats_needing_idle_reclaim: u32,
+    worth: Option<&'a str>,
     plan_actions: usize,
     plan_digest: &'a str,
 }
@@ -150,6 +151,7 @@ impl<'a> OrgView<'a> {
                 seats_needing_admin: scan.seats_needing_admin,
                 seats_needing_orphan_reclaim: scan.seats_needing_orphan_reclaim,
                 seats_needing_idle_reclaim: scan.seats_needing_idle_reclaim,
+                worth: scan.worth.as_deref(),
                 plan_actions: scan.plan_actions,
                 plan_digest: &scan.plan_digest,
             }),
