@@ -491,23 +491,24 @@ async fn a_process_killed_mid_apply_resumes_and_does_every_action_exactly_once()
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn drift_between_scan_and_apply_is_skipped_with_its_reason() {
-    let sim = Sim::seed().await;
-    let dir = scratch_dir("apply_drift");
-    let cfg = config(&dir, &sim, "[org.window]\nalways_open = true\n");
+/// Scans into `dir/plan.json`, then User-2 leaves the Amazon contact center: the plan's actions
+/// about User-2 have drifted. Returns the plan file.
+pub(crate) async fn scan_then_user2_leaves_the_center(
+    sim: &Sim,
+    dir: &Path,
+    cfg: &Path,
+) -> PathBuf {
     let plan = dir.join("plan.json");
     let (code, stdout, stderr) = outcome(
         &cli(
-            &dir,
-            &cfg,
+            dir,
+            cfg,
             INSIDE,
             &["scan", "--plan-out", plan.to_str().unwrap()],
         )
         .await,
     );
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
-    // User-2 leaves the Amazon contact center after the scan.
     let (status, body) = sim
         .patch(
             "sobjects/User/005000000000003AAA",
@@ -515,6 +516,15 @@ async fn drift_between_scan_and_apply_is_skipped_with_its_reason() {
         )
         .await;
     assert_eq!(status, 204, "{body}");
+    plan
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_between_scan_and_apply_is_skipped_with_its_reason() {
+    let sim = Sim::seed().await;
+    let dir = scratch_dir("apply_drift");
+    let cfg = config(&dir, &sim, "[org.window]\nalways_open = true\n");
+    let plan = scan_then_user2_leaves_the_center(&sim, &dir, &cfg).await;
     let writes = sim.sim.org.stats().write_calls;
     let (code, stdout, stderr) = outcome(
         &cli(

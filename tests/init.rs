@@ -49,7 +49,7 @@ fn init_writes_a_config_the_loader_and_window_accept() {
     assert!(stdout.contains("Created"), "{stdout}");
     let settings = pslwarden::config::Settings::from_file(&cfg).unwrap_or_else(|e| panic!("{e}"));
     let org = settings.org(Some("prod")).expect("org prod");
-    assert_eq!(org.mode, pslwarden::apply::gate::Mode::DryRun);
+    assert_eq!(org.mode, pslwarden::config::Mode::DryRun);
     let written = std::fs::read_to_string(&cfg).expect("read");
     assert!(
         written.contains("private_key_file = \"keys/prod-jwt.key\""),

@@ -5,9 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
-
-use crate::apply::{INSIDE, cli, config, outcome};
+use crate::apply::{INSIDE, cli, config, outcome, scan_then_user2_leaves_the_center};
 use crate::support::{Sim, scratch_dir, text};
 
 const ALWAYS_OPEN: &str = "[org.window]\nalways_open = true\n";
@@ -59,25 +57,8 @@ async fn apply_html_lists_a_skipped_action_with_its_reason_and_the_mode_and_wind
     let sim = Sim::seed().await;
     let dir = scratch_dir("run_pages_skipped");
     let cfg = config(&dir, &sim, ALWAYS_OPEN);
-    let plan = dir.join("plan.json");
-    let (code, stdout, stderr) = outcome(
-        &cli(
-            &dir,
-            &cfg,
-            INSIDE,
-            &["scan", "--plan-out", plan.to_str().unwrap()],
-        )
-        .await,
-    );
-    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     // User-2 leaves the Amazon contact center after the scan: the plan's actions drifted.
-    let (status, body) = sim
-        .patch(
-            "sobjects/User/005000000000003AAA",
-            json!({"CallCenterId": null}),
-        )
-        .await;
-    assert_eq!(status, 204, "{body}");
+    let plan = scan_then_user2_leaves_the_center(&sim, &dir, &cfg).await;
     let (code, stdout, stderr) = outcome(
         &cli(
             &dir,

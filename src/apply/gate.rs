@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 // Defined with the config they are read from (config must not import apply); re-exported as
 // part of the gate's vocabulary.
-pub use crate::config::{ApplyLimits, MAX_BATCH_SIZE, Mode};
+use crate::config::ApplyLimits;
 use crate::salesforce::ApiUsage;
 use crate::window::Window;
 

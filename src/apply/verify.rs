@@ -418,6 +418,38 @@ pub fn removed_assignments<'a>(
         .collect()
 }
 
+/// Test helper: the verdicts on every action of `plan` against `fresh`, as an apply would judge
+/// them (with `done_findings` already carried out), in plan order.
+#[cfg(test)]
+pub(crate) fn judge_plan(
+    plan: &crate::plan::Plan,
+    fresh: &crate::snapshot::model::OrgSnapshot,
+    done_findings: &[usize],
+) -> Vec<Verdict> {
+    let pending: Vec<Pending<'_>> = plan
+        .actions
+        .iter()
+        .map(|a| Pending {
+            op: a.op,
+            sobject: &a.sobject,
+            record_id: a.id.as_deref(),
+            fields: &a.fields,
+            user_id: &a.user_id,
+            finding: a.finding,
+            facts: &a.facts,
+        })
+        .collect();
+    let ctx = PlanContext {
+        removed_assignments: removed_assignments(
+            plan.actions
+                .iter()
+                .map(|a| (a.op, a.sobject.as_str(), a.id.as_deref())),
+        ),
+        findings_with_done: done_findings.iter().copied().collect(),
+    };
+    verify(&SnapshotIndex::new(fresh), &pending, &ctx)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,39 +465,13 @@ mod tests {
         build_plan(&index, &all_findings(&outcomes), &Default::default()).expect("plan")
     }
 
-    fn judge_all(plan: &Plan, fresh: &OrgSnapshot, done_findings: &[usize]) -> Vec<Verdict> {
-        let pending: Vec<Pending<'_>> = plan
-            .actions
-            .iter()
-            .map(|a| Pending {
-                op: a.op,
-                sobject: &a.sobject,
-                record_id: a.id.as_deref(),
-                fields: &a.fields,
-                user_id: &a.user_id,
-                finding: a.finding,
-                facts: &a.facts,
-            })
-            .collect();
-        let ctx = PlanContext {
-            removed_assignments: removed_assignments(
-                plan.actions
-                    .iter()
-                    .map(|a| (a.op, a.sobject.as_str(), a.id.as_deref())),
-            ),
-            findings_with_done: done_findings.iter().copied().collect(),
-        };
-        let index = SnapshotIndex::new(fresh);
-        verify(&index, &pending, &ctx)
-    }
-
     #[test]
     fn an_unchanged_org_keeps_every_action() {
         let snapshot = testkit::seed();
         let plan = seed_plan(&snapshot);
         assert!(!plan.actions.is_empty());
         assert!(
-            judge_all(&plan, &snapshot, &[])
+            judge_plan(&plan, &snapshot, &[])
                 .iter()
                 .all(|v| *v == Verdict::Keep)
         );
@@ -482,7 +488,7 @@ mod tests {
             .iter_mut()
             .filter(|u| u.id == user)
             .for_each(|u| u.call_center_id = None);
-        let verdicts = judge_all(&plan, &fresh, &[]);
+        let verdicts = judge_plan(&plan, &fresh, &[]);
         assert!(
             matches!(&verdicts[0], Verdict::Skip(r) if r.contains("left contact center")),
             "{verdicts:?}"
@@ -511,7 +517,7 @@ mod tests {
             &user,
             &agent,
         ));
-        let verdicts = judge_all(&plan, &fresh, &[]);
+        let verdicts = judge_plan(&plan, &fresh, &[]);
         assert!(
             verdicts
                 .iter()
@@ -543,12 +549,12 @@ mod tests {
             ..plan.clone()
         };
         assert!(matches!(
-            judge_all(&only_seat, &fresh, &[seat.finding])[0],
+            judge_plan(&only_seat, &fresh, &[seat.finding])[0],
             Verdict::AlreadyDone(_)
         ));
         // Gone without this plan's doing: drift.
         assert!(matches!(
-            &judge_all(&only_seat, &fresh, &[])[0],
+            &judge_plan(&only_seat, &fresh, &[])[0],
             Verdict::Skip(r) if r.contains("already gone")
         ));
     }
@@ -566,7 +572,7 @@ mod tests {
             .id
             .clone();
         plan.actions[0].id = Some(other.clone());
-        let verdicts = judge_all(&plan, &snapshot, &[]);
+        let verdicts = judge_plan(&plan, &snapshot, &[]);
         assert!(
             matches!(&verdicts[0], Verdict::Skip(r) if r.contains(&other) && r.contains("own facts")),
             "{verdicts:?}"
@@ -595,7 +601,7 @@ mod tests {
             .iter_mut()
             .filter(|a| a.id == target)
             .for_each(|a| a.assignee_id = someone_else.clone());
-        let verdicts = judge_all(&plan, &fresh, &[]);
+        let verdicts = judge_plan(&plan, &fresh, &[]);
         assert!(
             matches!(&verdicts[0], Verdict::Skip(r) if r.contains("belongs to")),
             "{verdicts:?}"

@@ -27,12 +27,13 @@ use super::now_rfc3339;
 use super::scan::{ScanOptions, evaluate, scan_connected};
 use crate::apply::clock::Clock;
 use crate::apply::engine::{self, RunCtx};
-use crate::apply::gate::{self, CapItem, Decision, Mode, select_within_caps};
+use crate::apply::gate::{self, CapItem, Decision, select_within_caps};
 use crate::apply::report::{
     ActionLine, NEEDS_ADMIN, RUN_REPORT_SCHEMA_VERSION, RunReport, SeatLine,
 };
 use crate::apply::verify::{self, Pending, PlanContext, Verdict};
 use crate::apply::{ApplyError, restore_fields, same_step, update_restore_fields};
+use crate::config::Mode;
 use crate::config::{OrgSettings, Settings};
 use crate::connect::{OrgSession, connect};
 use crate::plan::{LICENSE_ASSIGNMENT, Op, Plan};

@@ -273,7 +273,7 @@ pub fn run(
         "Carried out by the next apply in the window (mode = \"approved\"); {opens}.\nRevoke \
          before it starts: pslwarden approvals revoke {id}\n"
     ));
-    if org.mode != crate::apply::gate::Mode::Approved {
+    if org.mode != crate::config::Mode::Approved {
         text.push_str(&format!(
             "Note: org `{}` has mode = \"{}\"; set mode = \"approved\" for the daemon to carry \
              out approvals.\n",

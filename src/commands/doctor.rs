@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::CommandError;
-use crate::apply::gate::Mode;
+use crate::config::Mode;
 use crate::config::OrgSettings;
 use crate::connect::connect;
 use crate::preflight::{self, judge};

@@ -129,7 +129,7 @@ async fn scan(
             Vec::new()
         }
     };
-    if !new.is_empty() && org.mode == crate::apply::gate::Mode::Approved {
+    if !new.is_empty() && org.mode == crate::config::Mode::Approved {
         let event = Event::approval_needed(
             &org.name,
             new.len(),
@@ -190,7 +190,7 @@ async fn apply(
     settings: &crate::config::Settings,
     org: &crate::config::OrgSettings,
 ) -> JobEnd {
-    if org.mode == crate::apply::gate::Mode::Approved {
+    if org.mode == crate::config::Mode::Approved {
         // Expired on every tick, window open or not, so the news goes out when it happens.
         let now = shared.clock.now();
         let expired = StateStore::open(&settings.state_path)

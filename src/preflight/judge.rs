@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::apply::gate::Mode;
+use crate::config::Mode;
 
 /// Whether pslwarden needs something to read the org or to change it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -96,7 +96,7 @@ pub(crate) mod fixture {
             },
             next: Some(crate::report::next::NextInfo::at(
                 &crate::window::Window::AlwaysOpen,
-                crate::apply::gate::Mode::DryRun,
+                crate::config::Mode::DryRun,
                 &crate::config::OrgSchedule::default(),
                 true,
                 "2026-11-23T03:15:02Z".parse().expect("an instant"),

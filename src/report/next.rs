@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::apply::gate::Mode;
+use crate::config::Mode;
 use crate::config::OrgSchedule;
 use crate::window::Window;
 

@@ -639,7 +639,7 @@ mod tests {
 
     #[test]
     fn at_apply_a_call_since_the_scan_or_unreadable_calls_cancel_that_users_fix() {
-        use crate::apply::verify::{Pending, PlanContext, Verdict, removed_assignments, verify};
+        use crate::apply::verify::{Verdict, judge_plan};
         let s = seed_with_calls();
         let ctx = ctx(IdleSettings::default());
         let index = SnapshotIndex::new(&s);
@@ -650,28 +650,7 @@ mod tests {
         };
         let plan = crate::plan::build_plan(&index, &all, &options).unwrap();
         let judge = |fresh: &OrgSnapshot| -> Vec<(String, Verdict)> {
-            let pending: Vec<Pending<'_>> = plan
-                .actions
-                .iter()
-                .map(|a| Pending {
-                    op: a.op,
-                    sobject: &a.sobject,
-                    record_id: a.id.as_deref(),
-                    fields: &a.fields,
-                    user_id: &a.user_id,
-                    finding: a.finding,
-                    facts: &a.facts,
-                })
-                .collect();
-            let pctx = PlanContext {
-                removed_assignments: removed_assignments(
-                    plan.actions
-                        .iter()
-                        .map(|a| (a.op, a.sobject.as_str(), a.id.as_deref())),
-                ),
-                findings_with_done: Default::default(),
-            };
-            let verdicts = verify(&SnapshotIndex::new(fresh), &pending, &pctx);
+            let verdicts = judge_plan(&plan, fresh, &[]);
             plan.actions
                 .iter()
                 .zip(verdicts)

@@ -14,7 +14,8 @@ use chrono::{DateTime, Duration, Utc};
 use super::{ApplyOptions, ApplyOutcome, Prompt, read_plan_file, run, sign_in, trigger_for};
 use crate::apply::ApplyError;
 use crate::apply::clock::Clock;
-use crate::apply::gate::{self, Decision, Mode};
+use crate::apply::gate::{self, Decision};
+use crate::config::Mode;
 use crate::config::{OrgSettings, Settings};
 use crate::state::StateStore;
 

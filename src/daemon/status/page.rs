@@ -247,7 +247,7 @@ mod tests {
                 simulated: true,
                 next: NextInfo::at(
                     &crate::window::Window::AlwaysOpen,
-                    crate::apply::gate::Mode::Apply,
+                    crate::config::Mode::Apply,
                     &Default::default(),
                     false,
                     Utc::now(),
