@@ -151,7 +151,11 @@ impl<'a> OrgView<'a> {
                 seats_needing_admin: scan.seats_needing_admin,
                 seats_needing_orphan_reclaim: scan.seats_needing_orphan_reclaim,
                 seats_needing_idle_reclaim: scan.seats_needing_idle_reclaim,
-                worth: scan.worth.as_deref(),
+                // The row is labelled "Worth" already; the sentence starts with the same word.
+                worth: scan
+                    .worth
+                    .as_deref()
+                    .map(|w| w.strip_prefix("Worth: ").unwrap_or(w)),
                 plan_actions: scan.plan_actions,
                 plan_digest: &scan.plan_digest,
             }),
